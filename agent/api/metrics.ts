@@ -1,0 +1,38 @@
+import type { StatusDocument } from './status';
+
+const esc = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+
+/** Prometheus text exposition of the status document. */
+export function renderMetrics(s: StatusDocument): string {
+  const out: string[] = [];
+  const metric = (name: string, type: 'gauge' | 'counter', help: string, rows: Array<[Record<string, string>, number]>): void => {
+    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [labels, v] of rows) {
+      const l = Object.entries(labels)
+        .map(([k, x]) => `${k}="${esc(x)}"`)
+        .join(',');
+      out.push(`${name}${l ? `{${l}}` : ''} ${Number.isFinite(v) ? v : 0}`);
+    }
+  };
+  metric('edge_agent_uptime_seconds', 'gauge', 'Seconds since the agent started.', [[{}, s.gateway.uptimeS]]);
+  metric('edge_agent_ingest_accepted_total', 'counter', 'Readings and events stored after consent.', [[{}, s.ingest.accepted]]);
+  metric('edge_agent_ingest_dropped_no_consent_total', 'counter', 'Items dropped before storage for lack of consent.', [
+    [{}, s.ingest.droppedNoConsent],
+  ]);
+  metric('edge_agent_ingest_duplicates_total', 'counter', 'Retransmitted frames dropped as duplicates.', [[{}, s.ingest.duplicates]]);
+  metric('edge_agent_frames_bad_total', 'counter', 'Frames that failed to decode, per device.', s.devices.map((d) => [{ device: d.id }, d.framesBad]));
+  metric('edge_agent_frames_ok_total', 'counter', 'Frames decoded, per device.', s.devices.map((d) => [{ device: d.id }, d.framesOk]));
+  metric('edge_agent_device_connected', 'gauge', '1 when the device link is up.', s.devices.map((d) => [{ device: d.id }, d.connected ? 1 : 0]));
+  metric(
+    'edge_agent_engagement_index',
+    'gauge',
+    'IoT Engagement Index per profile and campaign.',
+    s.engagement.map((e) => [{ profile: e.profile, campaign: e.campaign }, e.index]),
+  );
+  metric('edge_agent_triggers_total', 'counter', 'Campaign triggers fired.', [[{}, s.triggers.total]]);
+  metric('edge_agent_outbox_pending', 'gauge', 'Rows waiting in the outbox.', [[{}, s.outbox.pending]]);
+  metric('edge_agent_outbox_dropped_total', 'counter', 'Outbox rows dropped (disk bound).', [[{}, s.outbox.dropped]]);
+  metric('edge_agent_upstream_connected', 'gauge', '1 when the MQTT uplink is connected.', [[{}, s.upstream.connected ? 1 : 0]]);
+  metric('edge_agent_upstream_published_total', 'counter', 'Rows acknowledged by the broker.', [[{}, s.upstream.published]]);
+  return out.join('\n') + '\n';
+}

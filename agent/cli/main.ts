@@ -1,0 +1,103 @@
+import { Command, CommanderError, Option } from 'commander';
+import { CliError } from './cli-error';
+import { processOutput, type CliOutput } from './output';
+import { indexCommand } from './commands/index-command';
+import { configValidateCommand } from './commands/config-command';
+import { statusCommand } from './commands/status-command';
+import { runCommand } from './commands/run-command';
+import { demoCommand } from './commands/demo-command';
+import { VERSION } from '../version';
+
+function buildProgram(io: CliOutput, setCode: (c: number) => void): Command {
+  const program = new Command();
+  program
+    .name('edge-agent')
+    .description('Consent-first gateway agent for ESP32 devices: offline engagement index, store-and-forward MQTT sync.')
+    .version(VERSION, '-V, --version')
+    .option('--debug', 'print stack traces on errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) })
+    .exitOverride();
+
+  program
+    .command('run')
+    .description('run the agent as a service with a config file')
+    .option('-c, --config <file>', 'config file (default: $EDGE_AGENT_CONFIG, ./config.yaml, /etc/edge-agent/config.yaml)')
+    .action(async (o: { config?: string }) => setCode(await runCommand(o, io)));
+
+  program
+    .command('demo')
+    .description('run a simulated household: 4 ESP32 devices, embedded MQTT broker, real SQLite, live view')
+    .option('-c, --config <file>', 'demo config (default: config/demo.yaml of this checkout)')
+    .option('--data-dir <dir>', 'where the demo database lives (default: ./data/demo)')
+    .option('--broker-port <port>', 'port of the embedded MQTT broker', '18830')
+    .option('--api <host:port>', 'local API address (default from the demo config)')
+    .option('--duration <seconds>', 'stop by itself after this many seconds')
+    .option('--speed <factor>', 'multiply the simulated devices\' event rates', '1')
+    .option('--no-view', 'print a plain line every few seconds instead of the live view')
+    .option('--json', 'print one JSON status line every few seconds (implies --no-view)')
+    .action(async (o: Parameters<typeof demoCommand>[0]) => setCode(await demoCommand(o, io)));
+
+  program
+    .command('status')
+    .description("show the running agent's status (devices, ingest, index, outbox, upstream)")
+    .option('-c, --config <file>', 'config file, to find the local API address')
+    .option('--url <url>', 'local API base URL (default http://<api.listen> from the config)')
+    .option('--json', 'machine-readable output (same document as GET /api/status)')
+    .action(async (o: { config?: string; url?: string; json?: boolean }) => setCode(await statusCommand(o, io)));
+
+  program
+    .command('index')
+    .description('compute the IoT Engagement Index: (S / R) × F × (V / 100)')
+    .requiredOption('-r, --recency <days>', 'R: days since the last qualifying event (floored at --floor)')
+    .requiredOption('-f, --frequency <count>', 'F: qualifying events in the window')
+    .requiredOption('-v, --value <0-100>', 'V: purchase-intent value')
+    .option('-s, --scale <S>', 'S: recency scale; 100 as published, 10 reproduces the source article\'s examples', '100')
+    .option('--floor <days>', 'recency floor in days', '1')
+    .option('--json', 'machine-readable output')
+    .action((o: Parameters<typeof indexCommand>[0]) => setCode(indexCommand(o, io)));
+
+  const config = program.command('config').description('work with the config file');
+  config
+    .command('validate')
+    .description('validate a config file against the schema; one line per problem, path first')
+    .option('-c, --config <file>', 'config file')
+    .option('--json', 'machine-readable output')
+    .action((o: { config?: string; json?: boolean }) => setCode(configValidateCommand(o, io)));
+  config.action(() => {
+    config.outputHelp();
+    setCode(2);
+  });
+
+  program.addOption(new Option('--no-color', 'disable colours').hideHelp());
+  return program;
+}
+
+/** Entry point: returns the exit code (0 ok, 1 failure, 2 usage). Never throws. */
+export async function main(argv: string[], io: CliOutput = processOutput): Promise<number> {
+  let code = 0;
+  const program = buildProgram(io, (c) => (code = c));
+  const debug = argv.includes('--debug');
+  if (argv.length === 0) {
+    program.outputHelp();
+    return 2;
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      return 2; // commander already printed the one-line usage error
+    }
+    if (err instanceof CliError) {
+      io.err(`edge-agent: ${err.message}`);
+      if (debug && err.stack) io.err(err.stack);
+      return err.exitCode;
+    }
+    const e = err instanceof Error ? err : new Error(String(err));
+    io.err(`edge-agent: ${e.message}${debug ? '' : ' (run with --debug for details)'}`);
+    if (debug && e.stack) io.err(e.stack);
+    return 1;
+  }
+}

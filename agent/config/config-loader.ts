@@ -1,0 +1,320 @@
+import Ajv, { type ErrorObject } from 'ajv';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import { applyEnvOverrides } from './env-overrides';
+import { ConfigError, type ConfigIssue } from './errors';
+import { CONFIG_SCHEMA, HINTS } from './schema';
+import type { AgentConfig, CampaignValueConfig } from './types';
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+const validate = ajv.compile(CONFIG_SCHEMA);
+
+/** `/devices/2/port` → `devices[2].port` */
+export function toYamlPath(pointer: string, extra?: string): string {
+  const segs = pointer.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (extra !== undefined) segs.push(extra);
+  let out = '';
+  for (const s of segs) out += /^\d+$/.test(s) ? `[${s}]` : out === '' ? s : `.${s}`;
+  return out === '' ? '(top level)' : out;
+}
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++)
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+  return d[a.length][b.length];
+}
+
+function allowedKeys(schemaPath: string): string[] {
+  // schemaPath like "#/properties/devices/items/additionalProperties"
+  let node: unknown = CONFIG_SCHEMA;
+  for (const seg of schemaPath.replace(/^#\//, '').split('/').slice(0, -1)) {
+    node = (node as Record<string, unknown>)?.[seg];
+  }
+  const props = (node as { properties?: Record<string, unknown> })?.properties;
+  return props ? Object.keys(props) : [];
+}
+
+const show = (v: unknown): string => (typeof v === 'string' ? `"${v}"` : JSON.stringify(v));
+
+function dataAt(doc: unknown, pointer: string): unknown {
+  let node = doc;
+  for (const seg of pointer.split('/').slice(1)) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[seg];
+  }
+  return node;
+}
+
+function describe(e: ErrorObject, doc: unknown): ConfigIssue | null {
+  const value = dataAt(doc, e.instancePath);
+  const last = e.instancePath.split('/').pop() ?? '';
+  const hint = (k: string): string => (HINTS[k] ? ` (${HINTS[k]})` : '');
+  switch (e.keyword) {
+    case 'required': {
+      const missing = (e.params as { missingProperty: string }).missingProperty;
+      const transport = (value as { transport?: string } | undefined)?.transport;
+      const forWhat = e.schemaPath.includes('/allOf/') && transport ? ` for transport "${transport}"` : '';
+      return { path: toYamlPath(e.instancePath, missing), message: `required${forWhat}${hint(missing)}` };
+    }
+    case 'additionalProperties': {
+      const extra = (e.params as { additionalProperty: string }).additionalProperty;
+      const keys = allowedKeys(e.schemaPath);
+      const best = keys.map((k) => ({ k, d: editDistance(extra.toLowerCase(), k.toLowerCase()) })).sort((a, b) => a.d - b.d)[0];
+      const suggestion =
+        best && best.d <= Math.max(2, Math.floor(extra.length / 3)) ? `did you mean "${best.k}"?` : `allowed keys: ${keys.join(', ')}`;
+      return { path: toYamlPath(e.instancePath, extra), message: `unknown key (${suggestion})` };
+    }
+    case 'type':
+      return { path: toYamlPath(e.instancePath), message: `must be ${(e.params as { type: string }).type === 'integer' ? 'a whole number' : `a ${(e.params as { type: string }).type}`}, got ${show(value)}` };
+    case 'enum':
+      return {
+        path: toYamlPath(e.instancePath),
+        message: `must be one of ${((e.params as { allowedValues: unknown[] }).allowedValues).map(String).join(', ')}, got ${show(value)}`,
+      };
+    case 'pattern':
+      return { path: toYamlPath(e.instancePath), message: `invalid value ${show(value)}${hint(last)}` };
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum': {
+      const p = e.params as { comparison: string; limit: number };
+      return { path: toYamlPath(e.instancePath), message: `must be ${p.comparison} ${p.limit}, got ${show(value)}` };
+    }
+    case 'minItems':
+      return { path: toYamlPath(e.instancePath), message: `needs at least ${(e.params as { limit: number }).limit} entry` };
+    case 'minLength':
+      return { path: toYamlPath(e.instancePath), message: 'must not be empty' };
+    case 'uniqueItems':
+      return { path: toYamlPath(e.instancePath), message: 'lists the same entry twice' };
+    case 'if':
+      return null; // the failing `then` is reported on its own
+    default:
+      return { path: toYamlPath(e.instancePath), message: e.message ?? 'invalid' };
+  }
+}
+
+const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `7d`, `12h`, `30m`, `45s`, `250ms`, or a number of seconds → milliseconds; null when invalid. */
+export function parseDuration(v: unknown): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? v * 1000 : null;
+  if (typeof v !== 'string') return null;
+  const m = DURATION.exec(v.trim());
+  return m ? Number(m[1]) * UNIT_MS[m[2]] : null;
+}
+
+function resolveSecret(v: unknown, at: string, baseDir: string, env: NodeJS.ProcessEnv, issues: ConfigIssue[]): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === 'string') return v;
+  if (v && typeof v === 'object' && !Array.isArray(v)) {
+    const ref = v as Record<string, unknown>;
+    const keys = Object.keys(ref);
+    if (keys.length === 1 && typeof ref.env === 'string') {
+      const val = env[ref.env];
+      if (val === undefined) issues.push({ path: at, message: `environment variable ${ref.env} is not set` });
+      return val;
+    }
+    if (keys.length === 1 && typeof ref.file === 'string') {
+      const file = path.resolve(baseDir, ref.file);
+      try {
+        return fs.readFileSync(file, 'utf8').trim();
+      } catch (err) {
+        issues.push({ path: at, message: `cannot read secret file ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})` });
+        return undefined;
+      }
+    }
+  }
+  issues.push({ path: at, message: 'must be a string, { env: NAME } or { file: path }' });
+  return undefined;
+}
+
+function campaignValue(v: unknown, at: string, baseDir: string, issues: ConfigIssue[]): CampaignValueConfig {
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v) || v < 0 || v > 100) issues.push({ path: at, message: `must be 0–100, got ${v}` });
+    return { kind: 'constant', v };
+  }
+  if (v && typeof v === 'object' && !Array.isArray(v)) {
+    const o = v as Record<string, unknown>;
+    if (o.fromUpstream === true) {
+      const extra = Object.keys(o).filter((k) => k !== 'fromUpstream' && k !== 'default');
+      if (extra.length) issues.push({ path: `${at}.${extra[0]}`, message: 'unknown key (allowed: fromUpstream, default)' });
+      if (o.default !== undefined && (typeof o.default !== 'number' || o.default < 0 || o.default > 100)) {
+        issues.push({ path: `${at}.default`, message: `must be 0–100, got ${show(o.default)}` });
+      }
+      return o.default === undefined ? { kind: 'upstream' } : { kind: 'upstream', default: o.default as number };
+    }
+    if (typeof o.script === 'string' && o.script.trim() !== '') return { kind: 'script', source: o.script };
+    if (typeof o.scriptFile === 'string') {
+      const file = path.resolve(baseDir, o.scriptFile);
+      try {
+        return { kind: 'script', source: fs.readFileSync(file, 'utf8'), file };
+      } catch {
+        issues.push({ path: `${at}.scriptFile`, message: `cannot read ${file}` });
+        return { kind: 'script', source: '', file };
+      }
+    }
+  }
+  issues.push({ path: at, message: `must be a number 0–100, { fromUpstream: true }, { script: "…" } or { scriptFile: path }, got ${show(v)}` });
+  return { kind: 'constant', v: 0 };
+}
+
+export interface LoadedConfig {
+  config: AgentConfig;
+  warnings: string[];
+  source: string;
+}
+
+/** Parses, validates and normalises config text; throws ConfigError listing every problem. */
+export function parseConfig(text: string, opts: { sourceName: string; baseDir: string; env?: NodeJS.ProcessEnv }): LoadedConfig {
+  const env = opts.env ?? process.env;
+  const lineCounter = new LineCounter();
+  const ydoc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (ydoc.errors.length > 0) {
+    throw new ConfigError(
+      ydoc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        return { path: `${opts.sourceName}${pos ? `:${pos.line}:${pos.col}` : ''}`, message: e.message.split('\n')[0] };
+      }),
+    );
+  }
+  const raw: unknown = ydoc.toJS() ?? {};
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ConfigError([{ path: opts.sourceName, message: 'the config must be a YAML mapping (gateway:, devices:, …)' }]);
+  }
+  const doc = raw as Record<string, unknown>;
+  const { warnings } = applyEnvOverrides(doc, env);
+  const issues: ConfigIssue[] = [];
+  if (!validate(doc)) {
+    const seen = new Set<string>();
+    for (const e of validate.errors ?? []) {
+      const d = describe(e, doc);
+      if (!d) continue;
+      const k = `${d.path}\u0000${d.message}`;
+      if (!seen.has(k)) {
+        seen.add(k);
+        issues.push(d);
+      }
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  // Schema-valid from here on: cross-field checks and normalisation.
+  const src = doc as {
+    gateway: { id: string; dataDir: string };
+    api: { listen: string };
+    upstream?: Record<string, unknown> & { url: string; profile: 'generic' | 'thingsboard'; baseTopic: string };
+    devices: Array<Record<string, unknown> & { id: string; transport: string }>;
+    campaigns: Array<Record<string, unknown> & { id: string; qualify: { event: string; devices?: string[] }; threshold: number; channels: string[] }>;
+    engagement: AgentConfig['engagement'];
+    storage: AgentConfig['storage'];
+    consent: { policyVersion: number; grants: Array<Record<string, string>> };
+    log: AgentConfig['log'];
+  };
+  const deviceIdx = new Map<string, number>();
+  src.devices.forEach((d, i) => {
+    const prev = deviceIdx.get(d.id);
+    if (prev !== undefined) issues.push({ path: `devices[${i}].id`, message: `duplicate id "${d.id}" (also devices[${prev}])` });
+    else deviceIdx.set(d.id, i);
+  });
+  const campaignIdx = new Map<string, number>();
+  const campaigns = src.campaigns.map((c, i) => {
+    const prev = campaignIdx.get(c.id);
+    if (prev !== undefined) issues.push({ path: `campaigns[${i}].id`, message: `duplicate id "${c.id}" (also campaigns[${prev}])` });
+    else campaignIdx.set(c.id, i);
+    (c.qualify.devices ?? []).forEach((d, j) => {
+      if (!deviceIdx.has(d)) issues.push({ path: `campaigns[${i}].qualify.devices[${j}]`, message: `unknown device "${d}" — list it under devices:` });
+    });
+    let cooldownMs = 0;
+    if (c.cooldown !== undefined) {
+      const ms = parseDuration(c.cooldown);
+      if (ms === null) issues.push({ path: `campaigns[${i}].cooldown`, message: `invalid duration ${show(c.cooldown)} — use e.g. 7d, 12h, 30m` });
+      else cooldownMs = ms;
+    }
+    return {
+      id: c.id,
+      qualify: c.qualify.devices ? { event: c.qualify.event, devices: c.qualify.devices } : { event: c.qualify.event },
+      value: campaignValue(c.value, `campaigns[${i}].value`, opts.baseDir, issues),
+      threshold: c.threshold,
+      cooldownMs,
+      channels: c.channels as AgentConfig['campaigns'][number]['channels'],
+    };
+  });
+  const grants = src.consent.grants.map((g, i): AgentConfig['consent']['grants'][number] | null => {
+    const at = `consent.grants[${i}]`;
+    const keys = Object.keys(g).sort().join(',');
+    if (keys === 'category,device') {
+      if (!deviceIdx.has(g.device)) issues.push({ path: `${at}.device`, message: `unknown device "${g.device}"` });
+      return { device: g.device, category: g.category as never };
+    }
+    if (keys === 'campaign,profile') {
+      if (!campaignIdx.has(g.campaign)) issues.push({ path: `${at}.campaign`, message: `unknown campaign "${g.campaign}"` });
+      return { profile: g.profile, campaign: g.campaign };
+    }
+    if (keys === 'channel,profile') return { profile: g.profile, channel: g.channel as never };
+    issues.push({ path: at, message: 'must be { device, category }, { profile, campaign } or { profile, channel }' });
+    return null;
+  });
+  let upstream: AgentConfig['upstream'];
+  if (src.upstream) {
+    const u = src.upstream;
+    const username = resolveSecret(u.username, 'upstream.username', opts.baseDir, env, issues);
+    const password = resolveSecret(u.password, 'upstream.password', opts.baseDir, env, issues);
+    upstream = {
+      url: u.url,
+      profile: u.profile,
+      baseTopic: u.baseTopic,
+      ...(typeof u.clientId === 'string' ? { clientId: u.clientId } : {}),
+      ...(username !== undefined ? { username } : {}),
+      ...(password !== undefined ? { password } : {}),
+      ...(typeof u.ca === 'string' ? { ca: path.resolve(opts.baseDir, u.ca) } : {}),
+      ...(typeof u.cert === 'string' ? { cert: path.resolve(opts.baseDir, u.cert) } : {}),
+      ...(typeof u.key === 'string' ? { key: path.resolve(opts.baseDir, u.key) } : {}),
+    };
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  const config: AgentConfig = {
+    gateway: { id: src.gateway.id, dataDir: path.resolve(opts.baseDir, src.gateway.dataDir) },
+    api: { listen: src.api.listen },
+    ...(upstream ? { upstream } : {}),
+    devices: src.devices.map((d) => {
+      if (d.transport === 'serial') return { id: d.id, transport: 'serial', port: d.port as string, baud: (d.baud as number | undefined) ?? 115200, ...(d.profile ? { profile: d.profile as string } : {}) };
+      if (d.transport === 'ble') return { id: d.id, transport: 'ble', address: (d.address as string).toUpperCase(), ...(d.profile ? { profile: d.profile as string } : {}) };
+      return {
+        id: d.id,
+        transport: 'sim',
+        model: d.model as 'kitchen-scale',
+        ...(d.ratePerMin !== undefined ? { ratePerMin: d.ratePerMin as number } : {}),
+        ...(d.profile ? { profile: d.profile as string } : {}),
+      };
+    }),
+    campaigns,
+    engagement: src.engagement,
+    storage: src.storage,
+    consent: { policyVersion: src.consent.policyVersion, grants: grants.filter((g): g is NonNullable<typeof g> => g !== null) },
+    log: src.log,
+  };
+  return { config, warnings, source: opts.sourceName };
+}
+
+/** Reads and parses a config file; relative paths in it are relative to the file's directory. */
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError([
+      {
+        path: file,
+        message: code === 'ENOENT' ? 'no such file — create one from config/example.yaml or pass --config' : `cannot read (${code ?? 'error'})`,
+      },
+    ]);
+  }
+  return parseConfig(text, { sourceName: path.basename(file), baseDir: path.dirname(path.resolve(file)), env });
+}

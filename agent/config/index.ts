@@ -1,0 +1,5 @@
+export * from './types';
+export * from './errors';
+export * from './config-loader';
+export { applyEnvOverrides } from './env-overrides';
+export { CONFIG_SCHEMA } from './schema';

@@ -1,0 +1,68 @@
+import type { Category } from '../../firmware-bridge/protocol';
+import type { Channel } from '../engagement/types';
+
+export type SimModel = 'kitchen-scale' | 'fridge-door' | 'presence' | 'wearable';
+export const SIM_MODELS: readonly SimModel[] = ['kitchen-scale', 'fridge-door', 'presence', 'wearable'];
+
+interface DeviceBase {
+  id: string;
+  profile?: string;
+}
+export interface SerialDeviceConfig extends DeviceBase {
+  transport: 'serial';
+  port: string;
+  baud: number;
+}
+export interface BleDeviceConfig extends DeviceBase {
+  transport: 'ble';
+  address: string;
+}
+export interface SimDeviceConfig extends DeviceBase {
+  transport: 'sim';
+  model: SimModel;
+  ratePerMin?: number;
+}
+export type DeviceConfig = SerialDeviceConfig | BleDeviceConfig | SimDeviceConfig;
+
+export type CampaignValueConfig =
+  | { kind: 'constant'; v: number }
+  | { kind: 'upstream'; default?: number }
+  | { kind: 'script'; source: string; file?: string };
+
+export interface CampaignConfig {
+  id: string;
+  qualify: { event: string; devices?: string[] };
+  value: CampaignValueConfig;
+  threshold: number;
+  cooldownMs: number;
+  channels: Channel[];
+}
+
+export type ConsentGrantConfig =
+  | { device: string; category: Category | '*' }
+  | { profile: string; campaign: string }
+  | { profile: string; channel: Channel };
+
+export interface UpstreamConfig {
+  url: string;
+  profile: 'generic' | 'thingsboard';
+  baseTopic: string;
+  clientId?: string;
+  username?: string;
+  password?: string;
+  ca?: string;
+  cert?: string;
+  key?: string;
+}
+
+export interface AgentConfig {
+  gateway: { id: string; dataDir: string };
+  api: { listen: string };
+  upstream?: UpstreamConfig;
+  devices: DeviceConfig[];
+  campaigns: CampaignConfig[];
+  engagement: { windowDays: number; recencyFloorDays: number; recencyScale: number };
+  storage: { maxBytes: number; rawRetentionDays: number; groupCommitMs: number; groupCommitRows: number };
+  consent: { policyVersion: number; grants: ConsentGrantConfig[] };
+  log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' };
+}

@@ -1,0 +1,2 @@
+export * from './consent-rules';
+export * from './consent-ledger';

@@ -1,0 +1,308 @@
+import * as path from 'node:path';
+import type { AgentConfig } from './config';
+import type { Driver } from '../drivers/types';
+import { EventBus } from './event-bus';
+import type { Part, PartStatus } from './part';
+import { openDatabase, databasePath, type Db } from './store/database';
+import { GroupCommitter } from './store/group-commit';
+import { IngestStore } from './store/ingest-store';
+import { OutboxStore } from './store/outbox-store';
+import { CounterStore } from './store/counter-store';
+import { EngagementStore } from './store/engagement-store';
+import { ConsentLedger } from './consent/consent-ledger';
+import { ConsentService, type ConsentRequest } from './consent/consent-service';
+import { IngestPipeline } from './pipeline/ingest-pipeline';
+import { CampaignEngagement } from './pipeline/campaign-engagement';
+import { HttpApi } from './api/http-api';
+import { ensureApiToken } from './api/api-token';
+import type { StatusDocument } from './api/status';
+import { OutboxPublisher } from './sync/outbox-publisher';
+import { createDrivers } from './drivers';
+import { VERSION } from './version';
+import type { Logger } from './logger';
+
+export interface AgentOptions {
+  logger: Logger;
+  /** Replace the drivers built from config (tests, benchmarks). */
+  drivers?: Driver[];
+  clock?: () => number;
+  /** Disable the HTTP API (benchmarks). */
+  api?: boolean;
+}
+
+const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
+
+/**
+ * Composition root (DESIGN §2, like Zigbee2MQTT's controller): builds every part from config, starts them in
+ * order and stops them in reverse. The store is essential; any other part that fails to start is reported in
+ * `status.parts` and the rest keep running.
+ */
+export class Agent {
+  readonly bus = new EventBus();
+  private db: Db | null = null;
+  private committer!: GroupCommitter;
+  outbox!: OutboxStore;
+  ingestStore!: IngestStore;
+  ledger!: ConsentLedger;
+  consent!: ConsentService;
+  pipeline!: IngestPipeline;
+  engagement!: CampaignEngagement;
+  private counters!: CounterStore;
+  private publisher: OutboxPublisher | null = null;
+  private api: HttpApi | null = null;
+  private drivers: Driver[] = [];
+  private readonly parts: PartStatus[] = [];
+  private timers: NodeJS.Timeout[] = [];
+  private startedAt = 0;
+  private triggers = 0;
+  private readonly clock: () => number;
+
+  constructor(
+    readonly config: AgentConfig,
+    private readonly opts: AgentOptions,
+  ) {
+    this.clock = opts.clock ?? Date.now;
+  }
+
+  get database(): Db {
+    if (!this.db) throw new Error('agent not started');
+    return this.db;
+  }
+
+  get apiAddress(): string | null {
+    return this.api?.address() ?? null;
+  }
+
+  async start(): Promise<void> {
+    const cfg = this.config;
+    const log = this.opts.logger;
+    this.startedAt = this.clock();
+
+    // Essential: storage, consent, engagement. A failure here stops the start.
+    const db = openDatabase(databasePath(cfg.gateway.dataDir));
+    this.db = db;
+    this.committer = new GroupCommitter(db, { maxDelayMs: cfg.storage.groupCommitMs, maxRows: cfg.storage.groupCommitRows });
+    this.outbox = new OutboxStore(db);
+    this.ingestStore = new IngestStore(db);
+    this.counters = new CounterStore(db);
+    this.ledger = new ConsentLedger(db);
+    this.ledger.load();
+
+    const engagementStore = new EngagementStore(db);
+    this.engagement = new CampaignEngagement(
+      cfg,
+      engagementStore,
+      this.outbox,
+      this.ledger.rules,
+      this.bus,
+      (deviceId, frame) => this.send(deviceId, frame),
+      (deviceId) => this.pipeline.nextSeq(deviceId),
+    );
+    this.engagement.attach(this.committer);
+    this.engagement.load(this.clock());
+
+    this.consent = new ConsentService(
+      this.ledger,
+      this.outbox,
+      this.bus,
+      {
+        // Pending writes first, so a purge also removes rows that were accepted a moment before the withdrawal.
+        beforeChange: () => this.committer.flush(),
+        purgeEngagement: (f) => this.engagement.purge(f),
+        deviceConsentChanged: (device) => this.pushConsentState(device),
+        profileOfDevice: (device) => cfg.devices.find((d) => d.id === device)?.profile ?? null,
+      },
+      cfg.consent.policyVersion,
+    );
+
+    this.pipeline = new IngestPipeline({
+      committer: this.committer,
+      store: this.ingestStore,
+      consent: this.ledger.rules,
+      engagement: this.engagement,
+      deviceConsent: {
+        onDeviceConsent: (s, subject, granted, at) => this.consent.fromDevice(s.id, subject, granted, s.categories(), at),
+        consentState: (s) => this.consent.stateFor(s.id, s.categories()),
+      },
+      bus: this.bus,
+      clock: this.clock,
+    });
+    this.pipeline.counters.restore(this.counters.load());
+    for (const d of cfg.devices) this.pipeline.register(d.id, d.transport, d.profile ?? null);
+    for (const rec of this.ingestStore.devices()) {
+      const s = this.pipeline.sessions.get(rec.id);
+      if (s) {
+        s.lastSeen = rec.lastSeen;
+        s.fw = rec.fw;
+        s.model = rec.model;
+      }
+    }
+    const seeded = this.consent.seed(grantsFromConfig(cfg));
+    if (seeded > 0) log.info('consent grants from config recorded in the ledger', { grants: seeded });
+    this.bus.on('trigger', () => this.triggers++);
+
+    // Optional parts: each may fail on its own.
+    if (this.opts.api !== false) {
+      const token = ensureApiToken(cfg.gateway.dataDir);
+      this.api = new HttpApi({ listen: cfg.api.listen, token }, { status: () => this.status(), consent: () => this.consentView() });
+      await this.startPart({ name: 'api', start: () => this.api!.start(), stop: async () => undefined });
+    }
+    if (cfg.upstream) {
+      const up = cfg.upstream;
+      this.publisher = new OutboxPublisher(
+        {
+          url: up.url,
+          gatewayId: cfg.gateway.id,
+          baseTopic: up.baseTopic,
+          ...(up.clientId !== undefined ? { clientId: up.clientId } : {}),
+          ...(up.username !== undefined ? { username: up.username } : {}),
+          ...(up.password !== undefined ? { password: up.password } : {}),
+          batchMaxRows: 200,
+          batchMaxBytes: 128 * 1024,
+          batchDelayMs: 200,
+        },
+        this.outbox,
+        (row) => this.engagement.mayPublish(row),
+        this.bus,
+      );
+      const pub = this.publisher;
+      await this.startPart({ name: 'sync', start: () => pub.start(), stop: async () => undefined });
+    }
+    this.drivers = this.opts.drivers ?? createDrivers(cfg, log);
+    for (const d of this.drivers) {
+      await this.startPart({ name: `driver:${d.name}`, start: () => d.start(this.pipeline), stop: async () => undefined });
+    }
+
+    // Periodic work: engagement decay/re-arm, counters persistence, raw-data retention.
+    this.timers.push(setInterval(() => this.engagement.tick(this.clock()), 1000));
+    this.timers.push(setInterval(() => this.saveCounters(), 5000));
+    this.timers.push(
+      setInterval(() => this.ingestStore.sweep(this.clock() - cfg.storage.rawRetentionDays * 86_400_000), 3_600_000),
+    );
+    for (const t of this.timers) t.unref();
+    log.info('agent started', { gateway: cfg.gateway.id, devices: cfg.devices.length, db: path.resolve(databasePath(cfg.gateway.dataDir)) });
+  }
+
+  private async startPart(part: Part): Promise<void> {
+    const st: PartStatus = { name: part.name, state: 'stopped', error: null };
+    this.parts.push(st);
+    try {
+      await part.start();
+      st.state = 'running';
+    } catch (err) {
+      st.state = 'failed';
+      st.error = err instanceof Error ? err.message : String(err);
+      this.opts.logger.error(`part ${part.name} failed to start`, { error: st.error });
+    }
+  }
+
+  /** Sends a gateway frame to a device through whichever driver owns it. */
+  send(deviceId: string, frame: Parameters<Driver['send']>[1]): boolean {
+    for (const d of this.drivers) if (d.send(deviceId, frame)) return true;
+    return false;
+  }
+
+  private pushConsentState(device: string): void {
+    const s = this.pipeline.sessions.get(device);
+    if (!s || !s.connected) return;
+    this.send(device, {
+      type: 'consent-state',
+      seq: this.pipeline.nextSeq(device),
+      body: { cats: this.consent.stateFor(device, s.categories()) },
+    });
+  }
+
+  /** Applies a consent change (CLI, panel, upstream) and returns what it erased. */
+  changeConsent(req: ConsentRequest): ReturnType<ConsentService['change']> {
+    return this.consent.change(req, this.clock());
+  }
+
+  private saveCounters(): void {
+    if (!this.db) return;
+    try {
+      this.counters.save(this.pipeline.counters.toMap());
+    } catch (err) {
+      this.opts.logger.warn('could not save counters', { error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  consentView(): unknown {
+    return { entries: this.ledger.rules.entries(), verify: this.ledger.verify() };
+  }
+
+  status(): StatusDocument {
+    const now = this.clock();
+    const depth = this.outbox.depth();
+    const oldest = this.outbox.oldestCreatedAt();
+    const pub = this.publisher?.status;
+    return {
+      gateway: {
+        id: this.config.gateway.id,
+        version: VERSION,
+        uptimeS: Math.round((now - this.startedAt) / 1000),
+        startedAt: new Date(this.startedAt).toISOString(),
+      },
+      devices: [...this.pipeline.sessions.values()].map((s) => ({
+        id: s.id,
+        transport: s.transport,
+        type: s.model,
+        profile: s.profile,
+        connected: s.connected,
+        lastSeen: iso(s.lastSeen),
+        framesOk: s.framesOk,
+        framesBad: s.framesBad,
+        fw: s.fw,
+        link: s.linkDetail,
+      })),
+      ingest: this.pipeline.counters.snapshot(),
+      engagement: this.engagement.rows(now),
+      triggers: { total: this.triggers },
+      outbox: {
+        pending: depth.pending,
+        bytes: depth.bytes,
+        oldestAgeS: oldest === null ? null : Math.max(0, Math.round((now - oldest) / 1000)),
+        dropped: this.publisher?.droppedNoConsent ?? 0,
+      },
+      upstream: {
+        connected: pub?.connected ?? false,
+        published: pub?.published ?? 0,
+        lastAckAt: iso(pub?.lastAckAt ?? null),
+        url: this.config.upstream?.url ?? null,
+        error: pub?.error ?? null,
+      },
+      parts: this.parts.map((p) => ({ ...p })),
+    };
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    for (const d of [...this.drivers].reverse()) {
+      try {
+        await d.stop();
+      } catch (err) {
+        this.opts.logger.warn(`driver ${d.name} did not stop cleanly`, { error: String(err) });
+      }
+    }
+    this.committer?.close(); // commit (and ack) what was accepted
+    await this.publisher?.stop().catch(() => undefined);
+    await this.api?.stop();
+    if (this.db) {
+      this.saveCounters();
+      this.engagement.flush();
+      this.db.close();
+      this.db = null;
+    }
+    for (const p of this.parts) if (p.state === 'running') p.state = 'stopped';
+  }
+}
+
+/** Config `consent.grants` → ledger requests (recorded as given by the installing technician, source `cli`). */
+export function grantsFromConfig(cfg: AgentConfig): ConsentRequest[] {
+  const policyVersion = cfg.consent.policyVersion;
+  return cfg.consent.grants.map((g): ConsentRequest => {
+    if ('device' in g) return { scope: 'device', subject: g.device, target: g.category, granted: true, source: 'cli', policyVersion };
+    if ('campaign' in g) return { scope: 'campaign', subject: g.profile, target: g.campaign, granted: true, source: 'cli', policyVersion };
+    return { scope: 'channel', subject: g.profile, target: g.channel, granted: true, source: 'cli', policyVersion };
+  });
+}

@@ -1,0 +1,269 @@
+import { DAY_MS, EngagementError, computeIndex, validateValue } from './index-formula';
+import type {
+  CampaignRule,
+  EngagementOptions,
+  EngagementSnapshot,
+  Evaluation,
+  KeySnapshot,
+  StateChange,
+  TriggerGate,
+} from './types';
+
+/** Per (profile, campaign): qualifying event times in the window (sorted) and the trigger state. */
+class KeyState {
+  /** sorted ascending; entries before `head` are expired and wait for compaction */
+  events: number[] = [];
+  head = 0;
+  armed = true;
+  lastTriggerAt: number | null = null;
+  /** per-profile V sent from upstream */
+  v: number | null = null;
+
+  constructor(
+    readonly profile: string,
+    readonly campaign: string,
+  ) {}
+
+  get live(): number {
+    return this.events.length - this.head;
+  }
+}
+
+/** First index i in [lo, hi) with a[i] > x. */
+function upperBound(a: number[], x: number, lo: number, hi: number): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+const keyOf = (profile: string, campaign: string): string => `${profile}\u0000${campaign}`;
+
+/**
+ * The engagement engine (DESIGN §4), pure: no I/O, time passed in. Evaluation time never goes backwards
+ * (a clock stepped back counts as no time passing), which lets expired events be dropped for good and keeps
+ * memory bounded by the events inside the window. Every state change is also appended to a delta log
+ * (`drainChanges`) that the store writes in the same transaction as the frame that caused it.
+ */
+export class EngagementEngine {
+  private readonly keys = new Map<string, KeyState>();
+  private readonly rules = new Map<string, CampaignRule>();
+  private readonly windowMs: number;
+  private now = 0;
+  private changes: StateChange[] = [];
+
+  constructor(
+    readonly opts: EngagementOptions,
+    campaigns: readonly CampaignRule[],
+  ) {
+    if (!(opts.windowDays > 0)) throw new EngagementError(`windowDays must be > 0, got ${opts.windowDays}`);
+    this.windowMs = opts.windowDays * DAY_MS;
+    for (const c of campaigns) this.rules.set(c.id, c);
+  }
+
+  private rule(campaign: string): CampaignRule {
+    const r = this.rules.get(campaign);
+    if (!r) throw new EngagementError(`unknown campaign "${campaign}"`);
+    return r;
+  }
+
+  private state(profile: string, campaign: string): KeyState {
+    const k = keyOf(profile, campaign);
+    let s = this.keys.get(k);
+    if (!s) {
+      this.rule(campaign);
+      s = new KeyState(profile, campaign);
+      this.keys.set(k, s);
+    }
+    return s;
+  }
+
+  private advance(at: number): number {
+    if (Number.isFinite(at) && at > this.now) this.now = at;
+    return this.now;
+  }
+
+  /** Records one qualifying event at `atMs`, then evaluates the key at the (monotonic) current time. */
+  recordEvent(profile: string, campaign: string, atMs: number, gate: TriggerGate): Evaluation {
+    if (!Number.isFinite(atMs)) throw new EngagementError(`event time must be a finite number, got ${atMs}`);
+    const s = this.state(profile, campaign);
+    const now = this.advance(atMs);
+    // An event already outside the window can never count; keep nothing for it.
+    if (atMs > now - this.windowMs) {
+      const ev = s.events;
+      if (ev.length === 0 || ev[ev.length - 1] <= atMs) ev.push(atMs);
+      else ev.splice(upperBound(ev, atMs, s.head, ev.length), 0, atMs);
+      this.changes.push({ op: 'event', profile, campaign, t: atMs });
+    }
+    return this.evaluateState(s, now, gate);
+  }
+
+  /** Re-evaluates a key at `nowMs` (R grows, events leave the window); may re-arm, never adds events. */
+  evaluate(profile: string, campaign: string, nowMs: number, gate: TriggerGate): Evaluation {
+    return this.evaluateState(this.state(profile, campaign), this.advance(nowMs), gate);
+  }
+
+  /** Sets the per-profile V (from upstream). Out of range throws and keeps the last valid value. */
+  setValue(profile: string, campaign: string, v: number): void {
+    validateValue(v, `value (V) for ${profile}/${campaign}`);
+    const s = this.state(profile, campaign);
+    s.v = v;
+    this.pushState(s);
+  }
+
+  private valueOf(s: KeyState): number | null {
+    const val = this.rule(s.campaign).value;
+    if (val.kind === 'constant') return val.v;
+    return s.v ?? val.default ?? null;
+  }
+
+  private expire(s: KeyState, now: number): void {
+    const cutoff = now - this.windowMs;
+    const ev = s.events;
+    if (s.head < ev.length && ev[s.head] <= cutoff) {
+      s.head = upperBound(ev, cutoff, s.head, ev.length);
+      this.changes.push({ op: 'prune', profile: s.profile, campaign: s.campaign, before: cutoff });
+      // Compact once the dead prefix dominates, so pushes stay amortised O(1).
+      if (s.head > 32 && s.head * 2 > ev.length) {
+        s.events = ev.slice(s.head);
+        s.head = 0;
+      }
+    }
+  }
+
+  private measure(s: KeyState, now: number): { index: number; r: number | null; f: number; v: number | null } {
+    this.expire(s, now);
+    const ev = s.events;
+    const f = s.live;
+    const v = this.valueOf(s);
+    if (f === 0) return { index: 0, r: null, f: 0, v };
+    const r = (now - ev[ev.length - 1]) / DAY_MS;
+    const index =
+      v === null
+        ? 0
+        : computeIndex({
+            recencyDays: r,
+            frequency: f,
+            value: v,
+            scale: this.opts.recencyScale,
+            recencyFloorDays: this.opts.recencyFloorDays,
+          });
+    return { index, r, f, v };
+  }
+
+  private pushState(s: KeyState): void {
+    this.changes.push({ op: 'state', profile: s.profile, campaign: s.campaign, armed: s.armed, lastTriggerAt: s.lastTriggerAt, v: s.v });
+  }
+
+  private evaluateState(s: KeyState, now: number, gate: TriggerGate): Evaluation {
+    const m = this.measure(s, now);
+    const rule = this.rule(s.campaign);
+    const ev: Evaluation = { profile: s.profile, campaign: s.campaign, at: now, ...m, trigger: null };
+    if (m.v === null) ev.blocked = 'no-value';
+    if (m.index >= rule.threshold && m.f > 0 && m.v !== null) {
+      if (s.armed) {
+        // Upward crossing: consumed whether or not it fires; re-arms only below the threshold.
+        s.armed = false;
+        if (s.lastTriggerAt !== null && now - s.lastTriggerAt < rule.cooldownMs) ev.blocked = 'cooldown';
+        else if (!gate.campaignConsent(s.profile, s.campaign)) ev.blocked = 'consent';
+        else {
+          const channels = gate.allowedChannels(s.profile, rule.channels);
+          if (channels.length === 0) ev.blocked = 'channels';
+          else {
+            ev.trigger = { channels };
+            s.lastTriggerAt = now;
+          }
+        }
+        this.pushState(s);
+      }
+    } else if (!s.armed) {
+      s.armed = true;
+      this.pushState(s);
+    }
+    return ev;
+  }
+
+  /** Index, R, F, V of a key at `nowMs` without changing anything. */
+  current(profile: string, campaign: string, nowMs: number): { index: number; r: number | null; f: number; v: number | null } {
+    const s = this.keys.get(keyOf(profile, campaign));
+    const now = Math.max(nowMs, this.now);
+    if (!s) {
+      const val = this.rule(campaign).value;
+      return { index: 0, r: null, f: 0, v: val.kind === 'constant' ? val.v : (val.default ?? null) };
+    }
+    const cutoff = now - this.windowMs;
+    const ev = s.events;
+    const lo = upperBound(ev, cutoff, s.head, ev.length);
+    const f = ev.length - lo;
+    const v = this.valueOf(s);
+    if (f === 0) return { index: 0, r: null, f: 0, v };
+    const r = (now - ev[ev.length - 1]) / DAY_MS;
+    const index =
+      v === null
+        ? 0
+        : computeIndex({ recencyDays: r, frequency: f, value: v, scale: this.opts.recencyScale, recencyFloorDays: this.opts.recencyFloorDays });
+    return { index, r, f, v };
+  }
+
+  armed(profile: string, campaign: string): { armed: boolean; lastTriggerAt: number | null } {
+    const s = this.keys.get(keyOf(profile, campaign));
+    return { armed: s?.armed ?? true, lastTriggerAt: s?.lastTriggerAt ?? null };
+  }
+
+  keysList(): Array<{ profile: string; campaign: string }> {
+    return [...this.keys.values()].map((s) => ({ profile: s.profile, campaign: s.campaign }));
+  }
+
+  /** Erasure (consent withdrawal): drops events and state of matching keys; returns the events removed. */
+  purge(filter: { profile?: string; campaign?: string }): number {
+    let removed = 0;
+    for (const [k, s] of this.keys) {
+      if (filter.profile !== undefined && s.profile !== filter.profile) continue;
+      if (filter.campaign !== undefined && s.campaign !== filter.campaign) continue;
+      removed += s.live;
+      this.keys.delete(k);
+    }
+    this.changes.push({ op: 'purge', ...filter });
+    return removed;
+  }
+
+  drainChanges(): StateChange[] {
+    const c = this.changes;
+    this.changes = [];
+    return c;
+  }
+
+  snapshot(): EngagementSnapshot {
+    return {
+      version: 1,
+      now: this.now,
+      keys: [...this.keys.values()].map(
+        (s): KeySnapshot => ({
+          profile: s.profile,
+          campaign: s.campaign,
+          events: s.events.slice(s.head),
+          armed: s.armed,
+          lastTriggerAt: s.lastTriggerAt,
+          v: s.v,
+        }),
+      ),
+    };
+  }
+
+  /** Rebuilds an engine from a snapshot; keys of campaigns no longer configured are dropped. */
+  static fromSnapshot(opts: EngagementOptions, campaigns: readonly CampaignRule[], snap: EngagementSnapshot): EngagementEngine {
+    const e = new EngagementEngine(opts, campaigns);
+    e.now = snap.now;
+    for (const k of snap.keys) {
+      if (!e.rules.has(k.campaign)) continue;
+      const s = e.state(k.profile, k.campaign);
+      s.events = [...k.events].sort((a, b) => a - b);
+      s.armed = k.armed;
+      s.lastTriggerAt = k.lastTriggerAt;
+      s.v = k.v;
+    }
+    return e;
+  }
+}

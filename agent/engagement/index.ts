@@ -1,0 +1,3 @@
+export * from './index-formula';
+export * from './types';
+export * from './engagement-engine';

@@ -1,0 +1,64 @@
+export type Channel = 'push' | 'sms' | 'email' | 'device';
+export const CHANNELS: readonly Channel[] = ['push', 'sms', 'email', 'device'];
+
+export type CampaignValue = { kind: 'constant'; v: number } | { kind: 'upstream'; default?: number };
+
+export interface CampaignRule {
+  id: string;
+  threshold: number;
+  cooldownMs: number;
+  channels: Channel[];
+  value: CampaignValue;
+}
+
+export interface EngagementOptions {
+  windowDays: number;
+  recencyFloorDays: number;
+  recencyScale: number;
+}
+
+export const DEFAULT_ENGAGEMENT: EngagementOptions = { windowDays: 30, recencyFloorDays: 1, recencyScale: 100 };
+
+/** Consent checks the engine asks at a crossing (campaign layer, channel layer). */
+export interface TriggerGate {
+  campaignConsent(profile: string, campaign: string): boolean;
+  allowedChannels(profile: string, channels: Channel[]): Channel[];
+}
+
+export type BlockedReason = 'cooldown' | 'consent' | 'channels' | 'no-value';
+
+export interface Evaluation {
+  profile: string;
+  campaign: string;
+  at: number;
+  index: number;
+  /** days since the last qualifying event (unfloored); null when none in the window */
+  r: number | null;
+  f: number;
+  v: number | null;
+  trigger: null | { channels: Channel[] };
+  blocked?: BlockedReason;
+}
+
+/** Delta log for persistence: applying these in order to the stored tables reproduces the engine's state. */
+export type StateChange =
+  | { op: 'event'; profile: string; campaign: string; t: number }
+  | { op: 'prune'; profile: string; campaign: string; before: number }
+  | { op: 'state'; profile: string; campaign: string; armed: boolean; lastTriggerAt: number | null; v: number | null }
+  | { op: 'purge'; profile?: string; campaign?: string };
+
+export interface KeySnapshot {
+  profile: string;
+  campaign: string;
+  events: number[];
+  armed: boolean;
+  lastTriggerAt: number | null;
+  v: number | null;
+}
+
+export interface EngagementSnapshot {
+  version: 1;
+  /** latest evaluation time seen (evaluation time never goes backwards) */
+  now: number;
+  keys: KeySnapshot[];
+}

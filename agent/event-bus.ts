@@ -1,0 +1,42 @@
+import { EventEmitter } from 'node:events';
+
+/** Events parts of the agent publish to each other (Zigbee2MQTT-style typed bus). */
+export interface AgentEvents {
+  /** A frame was accepted and is durable. */
+  ingested: { device: string; kind: 'reading' | 'event'; at: number };
+  evaluation: {
+    profile: string;
+    campaign: string;
+    index: number;
+    r: number | null;
+    f: number;
+    v: number | null;
+    at: number;
+    trigger: null | { channels: string[] };
+    blocked?: string;
+  };
+  trigger: { profile: string; campaign: string; channels: string[]; index: number; at: number; signalId: string };
+  consent: { scope: string; subject: string; target: string; granted: boolean; source: string; purged: number };
+  device: { id: string; connected: boolean; detail?: string };
+  /** New rows were queued in the outbox (wakes the sync part). */
+  outbox: { rows: number };
+}
+
+type Listener<T> = (payload: T) => void;
+
+export class EventBus {
+  private readonly emitter = new EventEmitter();
+
+  constructor() {
+    this.emitter.setMaxListeners(50);
+  }
+
+  emit<K extends keyof AgentEvents>(event: K, payload: AgentEvents[K]): void {
+    this.emitter.emit(event, payload);
+  }
+
+  on<K extends keyof AgentEvents>(event: K, listener: Listener<AgentEvents[K]>): () => void {
+    this.emitter.on(event, listener);
+    return () => this.emitter.off(event, listener);
+  }
+}

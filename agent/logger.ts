@@ -1,0 +1,41 @@
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
+const RANK: Record<LogLevel, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, silent: 99 };
+
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+}
+
+/**
+ * Structured logger: one JSON object per line (journald/stdout friendly) or a short human line in a terminal.
+ * Callers pass identifiers, never personal data, at info level.
+ */
+export function createLogger(opts: {
+  level: LogLevel;
+  format: 'json' | 'pretty';
+  write?: (line: string) => void;
+}): Logger {
+  const write = opts.write ?? ((l: string) => process.stderr.write(l + '\n'));
+  const min = RANK[opts.level];
+  const emit = (level: Exclude<LogLevel, 'silent' | 'trace'>, msg: string, fields?: LogFields): void => {
+    if (RANK[level] < min) return;
+    if (opts.format === 'json') {
+      write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }));
+    } else {
+      const extra = fields && Object.keys(fields).length > 0 ? ' ' + JSON.stringify(fields) : '';
+      write(`${new Date().toISOString().slice(11, 19)} ${level.padEnd(5)} ${msg}${extra}`);
+    }
+  };
+  return {
+    debug: (m, f) => emit('debug', m, f),
+    info: (m, f) => emit('info', m, f),
+    warn: (m, f) => emit('warn', m, f),
+    error: (m, f) => emit('error', m, f),
+  };
+}
+
+export const silentLogger: Logger = createLogger({ level: 'silent', format: 'json', write: () => undefined });

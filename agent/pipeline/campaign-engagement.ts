@@ -1,0 +1,216 @@
+import { randomUUID } from 'node:crypto';
+import type { AgentConfig, CampaignConfig } from '../config';
+import type { ConsentRules } from '../consent/consent-rules';
+import { EngagementEngine, type CampaignRule, type Channel, type Evaluation, type TriggerGate } from '../engagement';
+import type { EventBus } from '../event-bus';
+import type { GroupCommitter } from '../store/group-commit';
+import type { EngagementStore } from '../store/engagement-store';
+import type { OutboxRow, OutboxStore } from '../store/outbox-store';
+import type { GatewayFrame } from '../../firmware-bridge/protocol';
+import type { DeviceSession } from './device-session';
+import type { EngagementStage, StageResult } from './ingest-pipeline';
+
+export interface SignalPayload {
+  id: string;
+  profile: string;
+  campaign: string;
+  index: number;
+  r: number | null;
+  f: number;
+  v: number | null;
+  trigger: boolean;
+  channels: Channel[];
+  ts: number;
+}
+
+const ruleOf = (c: CampaignConfig): CampaignRule => ({
+  id: c.id,
+  threshold: c.threshold,
+  cooldownMs: c.cooldownMs,
+  channels: c.channels,
+  value: c.value.kind === 'constant' ? c.value : c.value.kind === 'upstream' ? c.value : { kind: 'upstream' },
+});
+
+/**
+ * Engagement stage of the pipeline: maps an accepted device event to the campaigns it qualifies for, enforces
+ * campaign consent (no consent, not counted), runs the engine, and turns evaluations into outbox signals.
+ * Trigger channels are filtered by channel consent inside the engine's gate.
+ */
+export class CampaignEngagement implements EngagementStage {
+  private engine: EngagementEngine;
+  private readonly byEvent = new Map<string, CampaignConfig[]>();
+  private readonly gate: TriggerGate;
+  private committer: GroupCommitter | null = null;
+
+  constructor(
+    private readonly cfg: AgentConfig,
+    private readonly store: EngagementStore,
+    private readonly outbox: OutboxStore,
+    private readonly consent: ConsentRules,
+    private readonly bus: EventBus,
+    private readonly sendToDevice: (deviceId: string, frame: GatewayFrame) => boolean,
+    private readonly nextSeq: (deviceId: string) => number = () => 0,
+  ) {
+    this.engine = new EngagementEngine(cfg.engagement, cfg.campaigns.map(ruleOf));
+    for (const c of cfg.campaigns) {
+      const list = this.byEvent.get(c.qualify.event) ?? [];
+      list.push(c);
+      this.byEvent.set(c.qualify.event, list);
+    }
+    this.gate = {
+      campaignConsent: (p, c) => this.consent.campaignAllows(p, c),
+      allowedChannels: (p, chs) => this.consent.allowedChannels(p, chs),
+    };
+  }
+
+  /** Writes go through the same group committer as frames so the delta log is applied in order. */
+  attach(committer: GroupCommitter): void {
+    this.committer = committer;
+  }
+
+  load(now: number): void {
+    this.engine = EngagementEngine.fromSnapshot(this.cfg.engagement, this.cfg.campaigns.map(ruleOf), this.store.load());
+    this.tick(now);
+  }
+
+  onEvent(device: DeviceSession, event: string, at: number): StageResult {
+    const campaigns = this.byEvent.get(event);
+    const profile = device.profile;
+    if (!campaigns || profile === null) return { persist: null, afterCommit: null };
+    const evaluations: Evaluation[] = [];
+    for (const c of campaigns) {
+      if (c.qualify.devices && !c.qualify.devices.includes(device.id)) continue;
+      if (!this.consent.campaignAllows(profile, c.id)) continue; // engagement enforcement point
+      evaluations.push(this.engine.recordEvent(profile, c.id, at, this.gate));
+    }
+    if (evaluations.length === 0) return { persist: null, afterCommit: null };
+    const changes = this.engine.drainChanges();
+    const signals = evaluations.map((e) => this.signal(e));
+    return {
+      persist: () => {
+        this.store.apply(changes);
+        for (const s of signals) this.outbox.enqueue(s.row);
+      },
+      afterCommit: () => this.announce(evaluations, signals.map((s) => s.payload), device.id),
+    };
+  }
+
+  private signal(e: Evaluation): { payload: SignalPayload; row: Omit<OutboxRow, 'id' | 'bytes'> } {
+    const payload: SignalPayload = {
+      id: randomUUID(),
+      profile: e.profile,
+      campaign: e.campaign,
+      index: Number(e.index.toFixed(6)),
+      r: e.r === null ? null : Number(e.r.toFixed(6)),
+      f: e.f,
+      v: e.v,
+      trigger: e.trigger !== null,
+      channels: e.trigger?.channels ?? [],
+      ts: e.at,
+    };
+    return {
+      payload,
+      row: {
+        signalId: payload.id,
+        kind: 'signal',
+        profile: e.profile,
+        campaign: e.campaign,
+        device: null,
+        category: null,
+        payload: JSON.stringify(payload),
+        createdAt: e.at,
+      },
+    };
+  }
+
+  private announce(evaluations: Evaluation[], payloads: SignalPayload[], deviceId: string): void {
+    evaluations.forEach((e, i) => {
+      this.bus.emit('evaluation', { ...e, trigger: e.trigger ? { channels: e.trigger.channels } : null });
+      if (e.trigger) {
+        this.bus.emit('trigger', {
+          profile: e.profile,
+          campaign: e.campaign,
+          channels: e.trigger.channels,
+          index: e.index,
+          at: e.at,
+          signalId: payloads[i].id,
+        });
+        if (e.trigger.channels.includes('device')) {
+          // Delivery through the device itself works offline (DESIGN §1.4).
+          this.sendToDevice(deviceId, {
+            type: 'command',
+            seq: this.nextSeq(deviceId),
+            body: { c: 'notify', campaign: e.campaign, signal: payloads[i].id },
+          });
+        }
+      }
+    });
+    this.bus.emit('outbox', { rows: payloads.length });
+  }
+
+  /** Periodic re-evaluation: R grows and events leave the window, so indexes fall and triggers re-arm. */
+  tick(now: number): void {
+    for (const k of this.engine.keysList()) this.engine.evaluate(k.profile, k.campaign, now, this.gate);
+    this.persistPending();
+  }
+
+  private persistPending(): void {
+    const changes = this.engine.drainChanges();
+    if (changes.length === 0) return;
+    const work = (): void => this.store.apply(changes);
+    if (this.committer) this.committer.submit(work, () => undefined);
+    else work();
+  }
+
+  /** Sets a per-profile V from upstream; out of range throws (EngagementError) and keeps the last value. */
+  setValue(profile: string, campaign: string, v: number): void {
+    this.engine.setValue(profile, campaign, v);
+    this.persistPending();
+  }
+
+  purge(filter: { profile?: string; campaign?: string }): number {
+    const n = this.engine.purge(filter);
+    this.persistPending();
+    return n;
+  }
+
+  /** Sync-time consent re-check: a signal whose campaign consent was withdrawn after queueing is never sent. */
+  mayPublish(row: OutboxRow): boolean {
+    if (row.kind !== 'signal') return false;
+    return row.profile !== null && row.campaign !== null && this.consent.campaignAllows(row.profile, row.campaign);
+  }
+
+  rows(now: number): Array<{
+    profile: string;
+    campaign: string;
+    index: number;
+    r: number | null;
+    f: number;
+    v: number | null;
+    armed: boolean;
+    lastTriggerAt: string | null;
+  }> {
+    return this.engine
+      .keysList()
+      .sort((a, b) => (a.profile + a.campaign).localeCompare(b.profile + b.campaign))
+      .map((k) => {
+        const c = this.engine.current(k.profile, k.campaign, now);
+        const st = this.engine.armed(k.profile, k.campaign);
+        return {
+          profile: k.profile,
+          campaign: k.campaign,
+          index: c.index,
+          r: c.r,
+          f: c.f,
+          v: c.v,
+          armed: st.armed,
+          lastTriggerAt: st.lastTriggerAt === null ? null : new Date(st.lastTriggerAt).toISOString(),
+        };
+      });
+  }
+
+  flush(): void {
+    this.persistPending();
+    this.committer?.flush();
+  }
+}

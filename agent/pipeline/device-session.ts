@@ -1,0 +1,82 @@
+import type { ChannelInfo } from '../../firmware-bridge/protocol';
+
+/** How many recent sequence numbers are remembered for duplicate detection (retransmits arrive within a few frames). */
+export const DEDUPE_WINDOW = 4096;
+
+export type SeqState = 'new' | 'pending' | 'durable';
+
+/**
+ * Per-device link bookkeeping: what the last hello said, and which seqs were seen since it.
+ * Seq is u16 and wraps, so "seen since hello" is kept as a bounded window of the most recent seqs.
+ */
+export class DeviceSession {
+  fw: string | null = null;
+  model: string | null = null;
+  channels = new Map<number, ChannelInfo>();
+  helloAt: number | null = null;
+  lastSeen: number | null = null;
+  connected = false;
+  linkDetail: string | null = null;
+  framesOk = 0;
+  framesBad = 0;
+  rssi: number | null = null;
+  uptimeS: number | null = null;
+
+  private readonly seqState = new Map<number, SeqState>();
+  private readonly order: number[] = [];
+
+  constructor(
+    readonly id: string,
+    readonly transport: string,
+    readonly profile: string | null,
+  ) {}
+
+  hello(fw: string, model: string, channels: readonly ChannelInfo[], at: number): void {
+    this.fw = fw;
+    this.model = model;
+    this.channels = new Map(channels.map((c) => [c.n, c]));
+    this.helloAt = at;
+    this.seqState.clear();
+    this.order.length = 0;
+  }
+
+  seq(seq: number): SeqState {
+    return this.seqState.get(seq) ?? 'new';
+  }
+
+  markPending(seq: number): void {
+    if (!this.seqState.has(seq)) {
+      this.order.push(seq);
+      if (this.order.length > DEDUPE_WINDOW) this.seqState.delete(this.order.shift() as number);
+    }
+    this.seqState.set(seq, 'pending');
+  }
+
+  markDurable(seq: number): void {
+    if (this.seqState.get(seq) === 'pending') this.seqState.set(seq, 'durable');
+  }
+
+  /** A frame whose write failed is forgotten so the device's retransmission is processed again. */
+  forget(seq: number): void {
+    this.seqState.delete(seq);
+  }
+
+  /** Category of a channel as declared in hello; undefined means "unknown" and is denied. */
+  category(ch: number): string | undefined {
+    return this.channels.get(ch)?.c;
+  }
+
+  /**
+   * Category an event belongs to: its channel's, or — for events without `ch` — the device's first channel of
+   * kind "event". Undefined means the event cannot be attributed and is denied (default deny).
+   */
+  eventCategory(ch: number | undefined): string | undefined {
+    if (ch !== undefined) return this.category(ch);
+    for (const c of this.channels.values()) if (c.k === 'event') return c.c;
+    return undefined;
+  }
+
+  categories(): string[] {
+    return [...new Set([...this.channels.values()].map((c) => c.c))];
+  }
+}

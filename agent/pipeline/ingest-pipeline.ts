@@ -1,0 +1,217 @@
+import type { DeviceFrame, GatewayFrame, ProtocolError } from '../../firmware-bridge/protocol';
+import type { FrameSink } from '../../drivers/types';
+import type { ConsentRules } from '../consent/consent-rules';
+import type { EventBus } from '../event-bus';
+import type { GroupCommitter } from '../store/group-commit';
+import type { IngestStore } from '../store/ingest-store';
+import { DeviceSession } from './device-session';
+import { IngestCounters } from './ingest-counters';
+
+/** Reaction of the engagement stage to one accepted event: DB work (run in the frame's transaction) and follow-ups. */
+export interface StageResult {
+  /** Writes the state delta and any outbox rows; runs inside the group-commit transaction. */
+  persist: (() => void) | null;
+  /** Runs after the commit (bus events, device notify). */
+  afterCommit: (() => void) | null;
+}
+
+export interface EngagementStage {
+  onEvent(device: DeviceSession, event: string, at: number): StageResult;
+}
+
+/** Device-side consent actions (0x04 frames) are handed to the consent service, which owns the ledger. */
+export interface DeviceConsentHandler {
+  onDeviceConsent(device: DeviceSession, subject: string, granted: boolean, at: number): void;
+  consentState(device: DeviceSession): Record<string, boolean>;
+}
+
+export interface PipelineDeps {
+  committer: GroupCommitter;
+  store: IngestStore;
+  consent: ConsentRules;
+  engagement: EngagementStage;
+  deviceConsent: DeviceConsentHandler;
+  bus: EventBus;
+  clock?: () => number;
+}
+
+/**
+ * Driver frames → consent check → durable store → engagement → trigger → outbox (DESIGN §1, §3).
+ * Consent is checked before anything is written: a denied reading only moves counters. Acks (0x81) are sent
+ * only once the frame's transaction committed, or right away when the frame was deliberately dropped.
+ */
+export class IngestPipeline implements FrameSink {
+  readonly counters = new IngestCounters();
+  readonly sessions = new Map<string, DeviceSession>();
+  private readonly clock: () => number;
+  private gatewaySeq = new Map<string, number>();
+
+  constructor(private readonly deps: PipelineDeps) {
+    this.clock = deps.clock ?? Date.now;
+  }
+
+  /** Registers a configured device so it shows in status before its first frame. */
+  register(id: string, transport: string, profile: string | null): DeviceSession {
+    let s = this.sessions.get(id);
+    if (!s) {
+      s = new DeviceSession(id, transport, profile);
+      this.sessions.set(id, s);
+    }
+    return s;
+  }
+
+  session(id: string): DeviceSession {
+    return this.sessions.get(id) ?? this.register(id, 'unknown', null);
+  }
+
+  /** Next gateway→device seq for a device (per direction, wraps at 16 bits). */
+  nextSeq(deviceId: string): number {
+    const s = ((this.gatewaySeq.get(deviceId) ?? -1) + 1) & 0xffff;
+    this.gatewaySeq.set(deviceId, s);
+    return s;
+  }
+
+  onLink(deviceId: string, connected: boolean, detail?: string): void {
+    const s = this.session(deviceId);
+    s.connected = connected;
+    s.linkDetail = detail ?? null;
+    this.deps.bus.emit('device', { id: deviceId, connected, ...(detail !== undefined ? { detail } : {}) });
+  }
+
+  onBadFrame(deviceId: string, _error: ProtocolError): void {
+    this.session(deviceId).framesBad++;
+    this.counters.framesBad++;
+  }
+
+  onFrame(deviceId: string, frame: DeviceFrame, reply: (frame: GatewayFrame) => void): void {
+    const s = this.session(deviceId);
+    const now = this.clock();
+    s.framesOk++;
+    s.lastSeen = now;
+    switch (frame.type) {
+      case 'hello':
+        return this.onHello(s, frame, now, reply);
+      case 'heartbeat':
+        s.uptimeS = frame.body.up;
+        if (frame.body.rssi !== undefined) s.rssi = frame.body.rssi;
+        return;
+      case 'ack':
+        return; // command acks are tracked by the delivery path (campaign outcomes), nothing to store
+      case 'reading':
+      case 'event':
+      case 'consent':
+        return this.onData(s, frame, now, reply);
+    }
+  }
+
+  private ack(s: DeviceSession, seq: number, reply: (frame: GatewayFrame) => void): void {
+    reply({ type: 'ack', seq: this.nextSeq(s.id), body: { a: seq } });
+  }
+
+  private onHello(
+    s: DeviceSession,
+    frame: Extract<DeviceFrame, { type: 'hello' }>,
+    now: number,
+    reply: (frame: GatewayFrame) => void,
+  ): void {
+    s.hello(frame.body.fw, frame.body.model, frame.body.ch, now);
+    s.connected = true;
+    const rec = {
+      id: s.id,
+      transport: s.transport,
+      profile: s.profile,
+      model: frame.body.model,
+      fw: frame.body.fw,
+      channels: frame.body.ch,
+      at: now,
+    };
+    this.deps.committer.submit(
+      () => this.deps.store.device(rec),
+      () => undefined,
+    );
+    // Privacy at the source: tell the device right away which categories it may sample.
+    reply({ type: 'consent-state', seq: this.nextSeq(s.id), body: { cats: this.deps.deviceConsent.consentState(s) } });
+    this.deps.bus.emit('device', { id: s.id, connected: true });
+  }
+
+  private onData(
+    s: DeviceSession,
+    frame: Extract<DeviceFrame, { type: 'reading' | 'event' | 'consent' }>,
+    now: number,
+    reply: (frame: GatewayFrame) => void,
+  ): void {
+    const state = s.seq(frame.seq);
+    if (state !== 'new') {
+      this.counters.duplicates++;
+      // The device missed our ack: repeat it, but never before the original is durable.
+      if (state === 'durable') this.ack(s, frame.seq, reply);
+      return;
+    }
+
+    if (frame.type === 'consent') {
+      s.markPending(frame.seq);
+      // Consent changes are committed synchronously by the ledger before we ack.
+      this.deps.deviceConsent.onDeviceConsent(s, frame.body.s, frame.body.g, now);
+      s.markDurable(frame.seq);
+      this.ack(s, frame.seq, reply);
+      return;
+    }
+
+    const consent = this.deps.consent;
+    const store = this.deps.store;
+    let work: (() => void) | null = null;
+    let after: (() => void) | null = null;
+    let accepted = 0;
+
+    if (frame.type === 'reading') {
+      const keep: Array<{ ch: number; v: number; t?: number; category: string }> = [];
+      for (const r of frame.body.readings) {
+        const category = s.category(r.ch);
+        if (category !== undefined && consent.deviceAllows(s.id, category)) keep.push({ ...r, category });
+        else this.counters.dropNoConsent(s.model);
+      }
+      if (keep.length > 0) {
+        accepted = keep.length;
+        work = () => {
+          for (const r of keep) store.reading(s.id, r.ch, r.category, r.v, r.t, now);
+        };
+      }
+    } else {
+      const b = frame.body;
+      const category = s.eventCategory(b.ch);
+      if (category !== undefined && consent.deviceAllows(s.id, category)) {
+        accepted = 1;
+        const stage = this.deps.engagement.onEvent(s, b.e, now);
+        const persist = stage.persist;
+        work = () => {
+          store.event(s.id, b.e, category, b.ch, b.v, b.t, now);
+          if (persist) persist();
+        };
+        after = stage.afterCommit;
+      } else {
+        this.counters.dropNoConsent(s.model);
+      }
+    }
+
+    if (work === null) {
+      // Deliberately dropped (no consent): nothing written, ack so the device does not retransmit forever.
+      this.ack(s, frame.seq, reply);
+      return;
+    }
+    s.markPending(frame.seq);
+    const seq = frame.seq;
+    const kind = frame.type;
+    this.deps.committer.submit(work, (err) => {
+      if (err) {
+        // Not durable: no ack, so the device retransmits and nothing accepted is lost.
+        s.forget(seq);
+        return;
+      }
+      s.markDurable(seq);
+      this.counters.accepted += accepted;
+      this.ack(s, seq, reply);
+      if (after) after();
+      this.deps.bus.emit('ingested', { device: s.id, kind, at: now });
+    });
+  }
+}

@@ -1,0 +1,32 @@
+import Database from 'better-sqlite3';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { migrate } from './migrations';
+
+export type Db = Database.Database;
+
+export interface OpenOptions {
+  /** Read-only opens skip migrations (used by `doctor`/`status` fallbacks). */
+  readonly?: boolean;
+}
+
+/**
+ * Opens (creating if needed) the agent's single SQLite database in WAL mode with synchronous=FULL,
+ * so a committed transaction survives power loss: "acked" must mean durable (DESIGN §7).
+ */
+export function openDatabase(file: string, opts: OpenOptions = {}): Db {
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const db = new Database(file, { readonly: opts.readonly === true, fileMustExist: opts.readonly === true });
+  db.pragma('busy_timeout = 5000');
+  if (!opts.readonly) {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+  }
+  return db;
+}
+
+export function databasePath(dataDir: string): string {
+  return path.join(dataDir, 'edge-agent.db');
+}

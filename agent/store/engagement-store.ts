@@ -1,0 +1,90 @@
+import type { Statement } from 'better-sqlite3';
+import type { EngagementSnapshot, KeySnapshot, StateChange } from '../engagement/types';
+import type { Db } from './database';
+
+/**
+ * Persists the engagement engine's delta log (DESIGN §4: state survives restarts). `apply` runs inside the
+ * group-commit transaction of the frame that caused the change, so state and raw event commit together.
+ */
+export class EngagementStore {
+  private readonly insEvent: Statement;
+  private readonly prune: Statement;
+  private readonly upsertState: Statement;
+
+  constructor(private readonly db: Db) {
+    this.insEvent = db.prepare('INSERT INTO engagement_events (profile, campaign, t) VALUES (?, ?, ?)');
+    this.prune = db.prepare('DELETE FROM engagement_events WHERE profile = ? AND campaign = ? AND t <= ?');
+    this.upsertState = db.prepare(`
+      INSERT INTO engagement_state (profile, campaign, armed, last_trigger_at, v) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (profile, campaign) DO UPDATE SET armed = excluded.armed,
+        last_trigger_at = excluded.last_trigger_at, v = excluded.v`);
+  }
+
+  apply(changes: readonly StateChange[]): void {
+    for (const c of changes) {
+      switch (c.op) {
+        case 'event':
+          this.insEvent.run(c.profile, c.campaign, c.t);
+          break;
+        case 'prune':
+          this.prune.run(c.profile, c.campaign, c.before);
+          break;
+        case 'state':
+          this.upsertState.run(c.profile, c.campaign, c.armed ? 1 : 0, c.lastTriggerAt, c.v);
+          break;
+        case 'purge': {
+          const where: string[] = [];
+          const args: string[] = [];
+          if (c.profile !== undefined) {
+            where.push('profile = ?');
+            args.push(c.profile);
+          }
+          if (c.campaign !== undefined) {
+            where.push('campaign = ?');
+            args.push(c.campaign);
+          }
+          const w = where.length ? ` WHERE ${where.join(' AND ')}` : '';
+          this.db.prepare(`DELETE FROM engagement_events${w}`).run(...args);
+          this.db.prepare(`DELETE FROM engagement_state${w}`).run(...args);
+          break;
+        }
+      }
+    }
+  }
+
+  load(): EngagementSnapshot {
+    const keys = new Map<string, KeySnapshot>();
+    const get = (profile: string, campaign: string): KeySnapshot => {
+      const k = `${profile}\u0000${campaign}`;
+      let s = keys.get(k);
+      if (!s) {
+        s = { profile, campaign, events: [], armed: true, lastTriggerAt: null, v: null };
+        keys.set(k, s);
+      }
+      return s;
+    };
+    let now = 0;
+    const events = this.db
+      .prepare('SELECT profile, campaign, t FROM engagement_events ORDER BY profile, campaign, t')
+      .all() as Array<{ profile: string; campaign: string; t: number }>;
+    for (const e of events) {
+      get(e.profile, e.campaign).events.push(e.t);
+      if (e.t > now) now = e.t;
+    }
+    const states = this.db.prepare('SELECT profile, campaign, armed, last_trigger_at, v FROM engagement_state').all() as Array<{
+      profile: string;
+      campaign: string;
+      armed: number;
+      last_trigger_at: number | null;
+      v: number | null;
+    }>;
+    for (const s of states) {
+      const k = get(s.profile, s.campaign);
+      k.armed = s.armed === 1;
+      k.lastTriggerAt = s.last_trigger_at;
+      k.v = s.v;
+      if (s.last_trigger_at !== null && s.last_trigger_at > now) now = s.last_trigger_at;
+    }
+    return { version: 1, now, keys: [...keys.values()] };
+  }
+}

@@ -1,0 +1,130 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Numbered, forward-only schema migrations. A migration is never edited once released: add a new one.
+ * Each runs in its own transaction together with the bump of `user_version`.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+      -- Device registry: what a device said in its last hello plus link bookkeeping.
+      CREATE TABLE devices (
+        id TEXT PRIMARY KEY,
+        transport TEXT NOT NULL,
+        profile TEXT,
+        model TEXT,
+        fw TEXT,
+        channels TEXT NOT NULL DEFAULT '[]',
+        first_seen INTEGER,
+        last_seen INTEGER
+      );
+
+      -- Raw data that passed the device-layer consent check. Kept only as long as the engagement window needs.
+      CREATE TABLE readings (
+        id INTEGER PRIMARY KEY,
+        device TEXT NOT NULL,
+        ch INTEGER NOT NULL,
+        category TEXT NOT NULL,
+        v REAL NOT NULL,
+        device_t INTEGER,
+        t INTEGER NOT NULL
+      );
+      CREATE INDEX readings_t ON readings (t);
+      CREATE INDEX readings_device ON readings (device, category);
+
+      CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        device TEXT NOT NULL,
+        name TEXT NOT NULL,
+        category TEXT NOT NULL,
+        ch INTEGER,
+        v REAL,
+        device_t INTEGER,
+        t INTEGER NOT NULL
+      );
+      CREATE INDEX events_t ON events (t);
+      CREATE INDEX events_device ON events (device, category);
+
+      -- Engagement state (DESIGN §4): qualifying event times per (profile, campaign) and the trigger state.
+      CREATE TABLE engagement_events (
+        profile TEXT NOT NULL,
+        campaign TEXT NOT NULL,
+        t INTEGER NOT NULL
+      );
+      CREATE INDEX engagement_events_key ON engagement_events (profile, campaign, t);
+      CREATE TABLE engagement_state (
+        profile TEXT NOT NULL,
+        campaign TEXT NOT NULL,
+        armed INTEGER NOT NULL,
+        last_trigger_at INTEGER,
+        v REAL,
+        PRIMARY KEY (profile, campaign)
+      );
+
+      -- Store-and-forward outbox (DESIGN §6): a row leaves only after PUBACK; id order is publish order.
+      CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        signal_id TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        profile TEXT,
+        campaign TEXT,
+        device TEXT,
+        category TEXT,
+        payload TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX outbox_scope ON outbox (profile, campaign);
+
+      -- Append-only, SHA-256 hash-chained consent ledger (DESIGN §5).
+      CREATE TABLE consent_ledger (
+        seq INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        subject TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        target TEXT NOT NULL,
+        granted INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        policy_version INTEGER NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+      );
+
+      -- Monotonic counters that must survive restarts (ingest totals, drops by reason).
+      CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    `,
+  },
+];
+
+export class MigrationError extends Error {}
+
+/** Applies every migration newer than the database's `user_version`; refuses a database from a newer agent. */
+export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const latest = migrations.length === 0 ? 0 : migrations[migrations.length - 1].version;
+  if (current > latest) {
+    throw new MigrationError(
+      `database schema version ${current} is newer than this agent supports (${latest}) — upgrade edge-agent or restore a matching backup`,
+    );
+  }
+  let applied = 0;
+  for (const m of migrations) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    })();
+    applied++;
+  }
+  return applied;
+}

@@ -1,0 +1,3 @@
+export * from './device-catalog';
+export * from './sim-device';
+export * from './sim-driver';

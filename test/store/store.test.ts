@@ -1,0 +1,168 @@
+import * as path from 'node:path';
+import Database from 'better-sqlite3';
+import { openDatabase, migrate, MIGRATIONS, MigrationError, GroupCommitter, OutboxStore, CounterStore } from '../../agent/store';
+import { tempDir } from '../support/temp-dir';
+
+describe('database and migrations', () => {
+  let t: ReturnType<typeof tempDir>;
+  beforeEach(() => (t = tempDir()));
+  afterEach(() => t.cleanup());
+
+  it('opens a real file in WAL mode with synchronous=FULL and applies every migration', () => {
+    const db = openDatabase(path.join(t.dir, 'a.db'));
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS[MIGRATIONS.length - 1].version);
+    db.close();
+  });
+
+  it('is idempotent: reopening applies nothing', () => {
+    const file = path.join(t.dir, 'a.db');
+    openDatabase(file).close();
+    const db = new Database(file);
+    expect(migrate(db)).toBe(0);
+    db.close();
+  });
+
+  it('applies only newer migrations, forward only, in order', () => {
+    const db = new Database(path.join(t.dir, 'b.db'));
+    const ms = [
+      { version: 1, name: 'a', sql: 'CREATE TABLE x (a INTEGER)' },
+      { version: 2, name: 'b', sql: 'ALTER TABLE x ADD COLUMN b INTEGER' },
+    ];
+    expect(migrate(db, ms.slice(0, 1))).toBe(1);
+    expect(migrate(db, ms)).toBe(1);
+    expect(db.prepare("SELECT count(*) AS n FROM pragma_table_info('x')").get()).toEqual({ n: 2 });
+    db.close();
+  });
+
+  it('refuses a database written by a newer agent', () => {
+    const db = new Database(path.join(t.dir, 'c.db'));
+    db.pragma('user_version = 99');
+    expect(() => migrate(db)).toThrow(MigrationError);
+    expect(() => migrate(db)).toThrow(/newer than this agent supports/);
+    db.close();
+  });
+
+  it('a failing migration leaves the version unchanged', () => {
+    const db = new Database(path.join(t.dir, 'd.db'));
+    expect(() => migrate(db, [{ version: 1, name: 'bad', sql: 'CREATE TABLE y (a); SELECT * FROM nope' }])).toThrow();
+    expect(db.pragma('user_version', { simple: true })).toBe(0);
+    expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'y'").get()).toEqual({ n: 0 });
+    db.close();
+  });
+});
+
+describe('GroupCommitter', () => {
+  let t: ReturnType<typeof tempDir>;
+  beforeEach(() => (t = tempDir()));
+  afterEach(() => t.cleanup());
+
+  it('calls done only after the batch is committed, and the rows are visible to another connection', async () => {
+    const file = path.join(t.dir, 'g.db');
+    const db = openDatabase(file);
+    db.exec('CREATE TABLE w (v INTEGER)');
+    const gc = new GroupCommitter(db, { maxDelayMs: 20, maxRows: 1000 });
+    const ins = db.prepare('INSERT INTO w (v) VALUES (?)');
+    const other = new Database(file, { readonly: true });
+    const seen: number[] = [];
+    const all = Array.from({ length: 10 }, (_, i) =>
+      new Promise<void>((resolve, reject) =>
+        gc.submit(
+          () => ins.run(i),
+          (err) => {
+            if (err) return reject(err);
+            // durable means: another connection can read it now
+            seen.push((other.prepare('SELECT count(*) AS n FROM w WHERE v = ?').get(i) as { n: number }).n);
+            resolve();
+          },
+        ),
+      ),
+    );
+    expect(gc.pending).toBe(10);
+    expect((other.prepare('SELECT count(*) AS n FROM w').get() as { n: number }).n).toBe(0);
+    await Promise.all(all);
+    expect(seen).toEqual(Array(10).fill(1));
+    expect(gc.stats.commits).toBe(1);
+    other.close();
+    db.close();
+  });
+
+  it('commits immediately when maxRows is reached', () => {
+    const db = openDatabase(path.join(t.dir, 'h.db'));
+    db.exec('CREATE TABLE w (v INTEGER)');
+    const gc = new GroupCommitter(db, { maxDelayMs: 10_000, maxRows: 3 });
+    const done: Array<Error | null> = [];
+    for (let i = 0; i < 3; i++) gc.submit(() => db.prepare('INSERT INTO w VALUES (?)').run(i), (e) => done.push(e));
+    expect(done).toEqual([null, null, null]);
+    expect(gc.pending).toBe(0);
+    db.close();
+  });
+
+  it('a failing write fails alone; its companions commit', () => {
+    const db = openDatabase(path.join(t.dir, 'i.db'));
+    db.exec('CREATE TABLE w (v INTEGER NOT NULL)');
+    const gc = new GroupCommitter(db, { maxDelayMs: 10_000, maxRows: 100 });
+    const done: Array<string | null> = [];
+    gc.submit(() => db.prepare('INSERT INTO w VALUES (1)').run(), (e) => done.push(e ? e.message : null));
+    gc.submit(() => db.prepare('INSERT INTO w VALUES (NULL)').run(), (e) => done.push(e ? 'failed' : null));
+    gc.submit(() => db.prepare('INSERT INTO w VALUES (3)').run(), (e) => done.push(e ? e.message : null));
+    gc.flush();
+    expect(done).toEqual([null, 'failed', null]);
+    expect(db.prepare('SELECT v FROM w ORDER BY v').all()).toEqual([{ v: 1 }, { v: 3 }]);
+    expect(gc.stats.failures).toBe(1);
+    db.close();
+  });
+});
+
+describe('OutboxStore', () => {
+  let t: ReturnType<typeof tempDir>;
+  beforeEach(() => (t = tempDir()));
+  afterEach(() => t.cleanup());
+
+  const row = (signalId: string, profile: string, campaign: string) => ({
+    signalId,
+    kind: 'signal' as const,
+    profile,
+    campaign,
+    device: null,
+    category: null,
+    payload: JSON.stringify({ id: signalId }),
+    createdAt: 1000,
+  });
+
+  it('keeps publish order, removes by id, reports depth, and purges by scope', () => {
+    const db = openDatabase(path.join(t.dir, 'o.db'));
+    const ob = new OutboxStore(db);
+    ob.enqueue(row('s1', 'a', 'x'));
+    ob.enqueue(row('s2', 'b', 'x'));
+    ob.enqueue(row('s3', 'a', 'y'));
+    ob.enqueue(row('s4', 'a', 'x'));
+    expect(ob.peek(10).map((r) => r.signalId)).toEqual(['s1', 's2', 's3', 's4']);
+    expect(ob.depth().pending).toBe(4);
+    expect(ob.purge({ profile: 'a', campaign: 'x' })).toBe(2);
+    expect(ob.peek(10).map((r) => r.signalId)).toEqual(['s2', 's3']);
+    ob.remove([ob.peek(1)[0].id]);
+    expect(ob.peek(10).map((r) => r.signalId)).toEqual(['s3']);
+    expect(() => ob.purge({})).toThrow(/scope/);
+    db.close();
+  });
+
+  it('rejects a duplicate signal id (idempotency key)', () => {
+    const db = openDatabase(path.join(t.dir, 'p.db'));
+    const ob = new OutboxStore(db);
+    ob.enqueue(row('same', 'a', 'x'));
+    expect(() => ob.enqueue(row('same', 'a', 'x'))).toThrow(/UNIQUE/);
+    db.close();
+  });
+
+  it('counters survive a reopen', () => {
+    const file = path.join(t.dir, 'c.db');
+    let db = openDatabase(file);
+    new CounterStore(db).save(new Map([['a', 5], ['b', 7]]));
+    db.close();
+    db = openDatabase(file);
+    expect([...new CounterStore(db).load()].sort()).toEqual([['a', 5], ['b', 7]]);
+    db.close();
+  });
+});
