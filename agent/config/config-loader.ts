@@ -65,7 +65,7 @@ function describe(e: ErrorObject, doc: unknown): ConfigIssue | null {
       const keys = allowedKeys(e.schemaPath);
       const best = keys.map((k) => ({ k, d: editDistance(extra.toLowerCase(), k.toLowerCase()) })).sort((a, b) => a.d - b.d)[0];
       const suggestion =
-        best && best.d <= Math.max(2, Math.floor(extra.length / 3)) ? `did you mean "${best.k}"?` : `allowed keys: ${keys.join(', ')}`;
+        best && best.d <= Math.max(1, Math.floor(extra.length / 3)) ? `did you mean "${best.k}"?` : `allowed keys: ${keys.join(', ')}`;
       return { path: toYamlPath(e.instancePath, extra), message: `unknown key (${suggestion})` };
     }
     case 'type':
@@ -173,12 +173,12 @@ export interface LoadedConfig {
 export function parseConfig(text: string, opts: { sourceName: string; baseDir: string; env?: NodeJS.ProcessEnv }): LoadedConfig {
   const env = opts.env ?? process.env;
   const lineCounter = new LineCounter();
-  const ydoc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const ydoc = parseDocument(text, { lineCounter, prettyErrors: true });
   if (ydoc.errors.length > 0) {
     throw new ConfigError(
       ydoc.errors.map((e) => {
         const pos = e.linePos?.[0];
-        return { path: `${opts.sourceName}${pos ? `:${pos.line}:${pos.col}` : ''}`, message: e.message.split('\n')[0] };
+        return { path: `${opts.sourceName}${pos ? `:${pos.line}:${pos.col}` : ''}`, message: e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '') };
       }),
     );
   }

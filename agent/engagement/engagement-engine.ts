@@ -52,6 +52,7 @@ export class EngagementEngine {
   private readonly rules = new Map<string, CampaignRule>();
   private readonly windowMs: number;
   private now = 0;
+  private drainedNow = 0;
   private changes: StateChange[] = [];
 
   constructor(
@@ -222,6 +223,7 @@ export class EngagementEngine {
     for (const [k, s] of this.keys) {
       if (filter.profile !== undefined && s.profile !== filter.profile) continue;
       if (filter.campaign !== undefined && s.campaign !== filter.campaign) continue;
+      this.expire(s, this.now);
       removed += s.live;
       this.keys.delete(k);
     }
@@ -230,6 +232,10 @@ export class EngagementEngine {
   }
 
   drainChanges(): StateChange[] {
+    if (this.now !== this.drainedNow) {
+      this.changes.push({ op: 'clock', now: this.now });
+      this.drainedNow = this.now;
+    }
     const c = this.changes;
     this.changes = [];
     return c;
@@ -256,6 +262,7 @@ export class EngagementEngine {
   static fromSnapshot(opts: EngagementOptions, campaigns: readonly CampaignRule[], snap: EngagementSnapshot): EngagementEngine {
     const e = new EngagementEngine(opts, campaigns);
     e.now = snap.now;
+    e.drainedNow = snap.now;
     for (const k of snap.keys) {
       if (!e.rules.has(k.campaign)) continue;
       const s = e.state(k.profile, k.campaign);

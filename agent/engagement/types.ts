@@ -45,7 +45,9 @@ export type StateChange =
   | { op: 'event'; profile: string; campaign: string; t: number }
   | { op: 'prune'; profile: string; campaign: string; before: number }
   | { op: 'state'; profile: string; campaign: string; armed: boolean; lastTriggerAt: number | null; v: number | null }
-  | { op: 'purge'; profile?: string; campaign?: string };
+  | { op: 'purge'; profile?: string; campaign?: string }
+  /** the engine's monotonic evaluation time advanced (persisted so a restart does not move time backwards) */
+  | { op: 'clock'; now: number };
 
 export interface KeySnapshot {
   profile: string;

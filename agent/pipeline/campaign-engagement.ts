@@ -171,6 +171,7 @@ export class CampaignEngagement implements EngagementStage {
   purge(filter: { profile?: string; campaign?: string }): number {
     const n = this.engine.purge(filter);
     this.persistPending();
+    this.committer?.flush(); // erasure is durable before the withdrawal is reported
     return n;
   }
 

@@ -10,6 +10,7 @@ export class EngagementStore {
   private readonly insEvent: Statement;
   private readonly prune: Statement;
   private readonly upsertState: Statement;
+  private readonly setClock: Statement;
 
   constructor(private readonly db: Db) {
     this.insEvent = db.prepare('INSERT INTO engagement_events (profile, campaign, t) VALUES (?, ?, ?)');
@@ -18,6 +19,9 @@ export class EngagementStore {
       INSERT INTO engagement_state (profile, campaign, armed, last_trigger_at, v) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (profile, campaign) DO UPDATE SET armed = excluded.armed,
         last_trigger_at = excluded.last_trigger_at, v = excluded.v`);
+    this.setClock = db.prepare(
+      "INSERT INTO meta (key, value) VALUES ('engagement.now', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    );
   }
 
   apply(changes: readonly StateChange[]): void {
@@ -31,6 +35,9 @@ export class EngagementStore {
           break;
         case 'state':
           this.upsertState.run(c.profile, c.campaign, c.armed ? 1 : 0, c.lastTriggerAt, c.v);
+          break;
+        case 'clock':
+          this.setClock.run(String(c.now));
           break;
         case 'purge': {
           const where: string[] = [];
@@ -63,7 +70,8 @@ export class EngagementStore {
       }
       return s;
     };
-    let now = 0;
+    const clock = this.db.prepare("SELECT value FROM meta WHERE key = 'engagement.now'").get() as { value: string } | undefined;
+    let now = clock ? Number(clock.value) : 0;
     const events = this.db
       .prepare('SELECT profile, campaign, t FROM engagement_events ORDER BY profile, campaign, t')
       .all() as Array<{ profile: string; campaign: string; t: number }>;

@@ -1,0 +1,239 @@
+import * as path from 'node:path';
+import { Agent } from '../../agent/controller';
+import type { AgentConfig } from '../../agent/config';
+import { silentLogger } from '../../agent/logger';
+import { FrameDecoder, encodeSerialFrame, type DeviceFrame, type GatewayFrame } from '../../firmware-bridge/protocol';
+import { SimDriver } from '../../drivers/sim';
+import { tempDir } from '../support/temp-dir';
+
+const T0 = Date.UTC(2026, 10, 1);
+
+function config(dataDir: string, grants: AgentConfig['consent']['grants']): AgentConfig {
+  return {
+    gateway: { id: 'gw-test', dataDir },
+    api: { listen: '127.0.0.1:0' },
+    devices: [
+      { id: 'scale-1', transport: 'sim', model: 'kitchen-scale', profile: 'home-a' },
+      { id: 'wear-1', transport: 'sim', model: 'wearable', profile: 'home-a' },
+    ],
+    campaigns: [
+      { id: 'coffee', qualify: { event: 'dispense' }, value: { kind: 'constant', v: 50 }, threshold: 150, cooldownMs: 0, channels: ['push', 'device'] },
+    ],
+    engagement: { windowDays: 30, recencyFloorDays: 1, recencyScale: 100 },
+    storage: { maxBytes: 1 << 28, rawRetentionDays: 30, groupCommitMs: 5, groupCommitRows: 500 },
+    consent: { policyVersion: 1, grants },
+    log: { level: 'error' },
+  };
+}
+
+const HELLO_SCALE: DeviceFrame = {
+  type: 'hello',
+  seq: 0,
+  body: { id: 'scale-1', fw: '1.0', model: 'kitchen-scale', ch: [{ n: 1, k: 'weight', c: 'usage' }, { n: 2, k: 'event', c: 'usage' }] },
+};
+const HELLO_WEAR: DeviceFrame = {
+  type: 'hello',
+  seq: 0,
+  body: { id: 'wear-1', fw: '1.0', model: 'wearable', ch: [{ n: 1, k: 'heart_rate', c: 'health' }] },
+};
+const reading = (seq: number, ch = 1, v = 12.5): DeviceFrame => ({ type: 'reading', seq, body: { readings: [{ ch, v }] } });
+const dispense = (seq: number): DeviceFrame => ({ type: 'event', seq, body: { e: 'dispense', ch: 2 } });
+
+/** Drives the agent's pipeline as a driver would, through the real wire codec, and records what goes back. */
+class Link {
+  readonly sent: GatewayFrame[] = [];
+  private readonly decoder = new FrameDecoder();
+  constructor(
+    private readonly agent: Agent,
+    readonly id: string,
+  ) {}
+  send(...frames: DeviceFrame[]): void {
+    this.wire(Buffer.concat(frames.map((f) => encodeSerialFrame(f))));
+  }
+  wire(bytes: Uint8Array): void {
+    for (const r of this.decoder.push(bytes)) {
+      if (r.ok) this.agent.pipeline.onFrame(this.id, r.frame as DeviceFrame, (g) => this.sent.push(g));
+      else this.agent.pipeline.onBadFrame(this.id, r.error);
+    }
+  }
+  acks(): number[] {
+    return this.sent.filter((f) => f.type === 'ack').map((f) => (f.body as { a: number }).a);
+  }
+}
+
+const settle = (ms = 30): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('ingest pipeline (real SQLite file, real codec)', () => {
+  let t: ReturnType<typeof tempDir>;
+  let agent: Agent;
+  let now: number;
+  const start = async (grants: AgentConfig['consent']['grants']): Promise<Agent> => {
+    agent = new Agent(config(t.dir, grants), { logger: silentLogger, drivers: [], api: false, clock: () => now });
+    await agent.start();
+    return agent;
+  };
+  const count = (table: string): number => (agent.database.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+
+  beforeEach(() => {
+    t = tempDir();
+    now = T0;
+  });
+  afterEach(async () => {
+    await agent?.stop();
+    t.cleanup();
+  });
+
+  it('default deny: without a device grant nothing is stored, only counters move, and the frame is acked', async () => {
+    await start([]);
+    const l = new Link(agent, 'scale-1');
+    l.send(HELLO_SCALE, reading(1), dispense(2));
+    await settle();
+    expect(count('readings') + count('events')).toBe(0);
+    expect(agent.status().ingest).toMatchObject({ accepted: 0, droppedNoConsent: 2 });
+    expect(l.acks()).toEqual([1, 2]);
+    // The device was told at hello that it may sample nothing.
+    expect(l.sent[0]).toMatchObject({ type: 'consent-state', body: { cats: { usage: false } } });
+  });
+
+  it('acks only after the commit, and the row is durable when the ack goes out', async () => {
+    await start([{ device: 'scale-1', category: 'usage' }]);
+    const l = new Link(agent, 'scale-1');
+    l.send(HELLO_SCALE, reading(1));
+    expect(l.acks()).toEqual([]); // still in the group-commit window
+    await settle();
+    expect(l.acks()).toEqual([1]);
+    expect(count('readings')).toBe(1);
+  });
+
+  it('a wildcard grant does not cover health; a named grant does', async () => {
+    await start([{ device: 'wear-1', category: '*' }]);
+    const l = new Link(agent, 'wear-1');
+    l.send(HELLO_WEAR, reading(1, 1, 70));
+    await settle();
+    expect(count('readings')).toBe(0);
+    agent.changeConsent({ scope: 'device', subject: 'wear-1', target: 'health', granted: true, source: 'cli' });
+    l.send(reading(2, 1, 71));
+    await settle();
+    expect(count('readings')).toBe(1);
+  });
+
+  it('duplicates since hello are dropped, counted and re-acked; a new hello resets', async () => {
+    await start([{ device: 'scale-1', category: 'usage' }]);
+    const l = new Link(agent, 'scale-1');
+    l.send(HELLO_SCALE, reading(5));
+    await settle();
+    l.send(reading(5), reading(5));
+    await settle();
+    expect(count('readings')).toBe(1);
+    expect(agent.status().ingest.duplicates).toBe(2);
+    expect(l.acks()).toEqual([5, 5, 5]);
+    l.send(HELLO_SCALE, reading(5));
+    await settle();
+    expect(count('readings')).toBe(2);
+  });
+
+  it('garbage, truncated and oversized input is counted per device and the stream resynchronises', async () => {
+    await start([{ device: 'scale-1', category: 'usage' }]);
+    const l = new Link(agent, 'scale-1');
+    l.send(HELLO_SCALE);
+    const good = encodeSerialFrame(reading(1));
+    l.wire(Buffer.from([0x13, 0x37, 0x00])); // garbage run
+    l.wire(good.subarray(0, 10)); // truncated…
+    l.wire(Buffer.from([0x00])); // …then a delimiter: bad frame
+    l.wire(Buffer.alloc(2000, 0x41)); // oversized run
+    l.wire(Buffer.from([0x00]));
+    l.wire(good);
+    await settle();
+    const dev = agent.status().devices.find((d) => d.id === 'scale-1')!;
+    expect(dev.framesBad).toBe(3);
+    expect(agent.status().ingest.framesBad).toBe(3);
+    expect(count('readings')).toBe(1);
+  });
+
+  it('campaign consent gates engagement; triggers go to the outbox and through the device', async () => {
+    await start([
+      { device: 'scale-1', category: 'usage' },
+      { profile: 'home-a', channel: 'device' },
+    ]);
+    const l = new Link(agent, 'scale-1');
+    l.send(HELLO_SCALE, dispense(1));
+    await settle();
+    expect(count('events')).toBe(1); // stored (device consent)…
+    expect(agent.status().engagement).toEqual([]); // …but not counted (no campaign consent)
+    expect(count('outbox')).toBe(0);
+
+    agent.changeConsent({ scope: 'campaign', subject: 'home-a', target: 'coffee', granted: true, source: 'cli' });
+    l.send(dispense(2), dispense(3), dispense(4));
+    await settle();
+    const e = agent.status().engagement[0];
+    expect(e).toMatchObject({ profile: 'home-a', campaign: 'coffee', f: 3, index: 150, v: 50 });
+    expect(count('outbox')).toBe(3);
+    const signals = agent.database.prepare('SELECT payload FROM outbox ORDER BY id').all() as Array<{ payload: string }>;
+    const last = JSON.parse(signals[2].payload) as { trigger: boolean; channels: string[]; index: number };
+    expect(last).toMatchObject({ trigger: true, channels: ['device'], index: 150 });
+    expect(l.sent.some((f) => f.type === 'command' && f.body.c === 'notify')).toBe(false); // Link is not a driver
+    expect(agent.status().triggers.total).toBe(1);
+  });
+
+  it('withdrawing campaign consent purges queued signals and engagement state, and says how much', async () => {
+    await start([
+      { device: 'scale-1', category: 'usage' },
+      { profile: 'home-a', campaign: 'coffee' },
+    ]);
+    const l = new Link(agent, 'scale-1');
+    l.send(HELLO_SCALE, dispense(1), dispense(2));
+    const res = agent.changeConsent({ scope: 'campaign', subject: 'home-a', target: 'coffee', granted: false, source: 'cli' });
+    expect(res.purged).toEqual({ outbox: 2, engagement: 2 });
+    expect(count('outbox')).toBe(0);
+    expect(count('engagement_events')).toBe(0);
+    expect(agent.status().engagement).toEqual([]);
+    l.send(dispense(3));
+    await settle();
+    expect(count('outbox')).toBe(0);
+  });
+
+  it("the device's privacy button withdraws at once and the device is told to stop sampling", async () => {
+    await start([{ device: 'scale-1', category: 'usage' }]);
+    const sim = new SimDriver({ devices: [{ id: 'scale-1', model: 'kitchen-scale', fw: 's', kind: 'kitchen-scale', ratePerMin: 0.0001 }], clock: () => now });
+    await sim.start(agent.pipeline);
+    (agent as unknown as { drivers: SimDriver[] }).drivers = [sim];
+    await settle();
+    const dev = sim.device('scale-1')!;
+    expect(dev.isWithheld('usage')).toBe(false);
+    sim.inject('scale-1', encodeSerialFrame(dev.pressPrivacy('device', false)));
+    await settle();
+    expect(agent.ledger.rules.deviceAllows('scale-1', 'usage')).toBe(false);
+    expect(dev.isWithheld('usage')).toBe(true); // consent-state 0x83 reached the device
+    expect(dev.unacked()).toEqual([]); // the consent frame was acked
+    sim.inject('scale-1', encodeSerialFrame(reading(77)));
+    await settle();
+    expect(count('readings')).toBe(0);
+    expect(agent.ledger.verify().ok).toBe(true);
+    await sim.stop();
+  });
+
+  it('engagement state and counters survive a restart', async () => {
+    const grants: AgentConfig['consent']['grants'] = [
+      { device: 'scale-1', category: 'usage' },
+      { profile: 'home-a', campaign: 'coffee' },
+      { profile: 'home-a', channel: 'push' },
+    ];
+    await start(grants);
+    const l = new Link(agent, 'scale-1');
+    l.send(HELLO_SCALE, dispense(1), dispense(2), dispense(3));
+    await settle();
+    const before = agent.status().engagement;
+    expect(before[0]).toMatchObject({ f: 3, armed: false });
+    await agent.stop();
+    now += 3_600_000;
+    await start(grants);
+    const after = agent.status();
+    expect(after.engagement[0]).toMatchObject({ f: 3, armed: false, lastTriggerAt: before[0].lastTriggerAt });
+    expect(after.ingest.accepted).toBe(3);
+    const l2 = new Link(agent, 'scale-1');
+    l2.send(HELLO_SCALE, dispense(1));
+    await settle();
+    expect(agent.status().engagement[0].f).toBe(4);
+    expect(path.basename(agent.database.name)).toBe('edge-agent.db');
+  });
+});
