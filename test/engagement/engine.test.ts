@@ -312,10 +312,12 @@ describe('trigger semantics', () => {
     expect(e.recordEvent('p', 'c', t0 + 1 + cd, yes).trigger).not.toBeNull(); // exactly elapsed
   });
 
+  const noConsent: TriggerGate = { campaignConsent: () => false, allowedChannels: (_p, c) => c };
+  const noChannels: TriggerGate = { campaignConsent: () => true, allowedChannels: () => [] };
   it.each([
-    ['consent', { campaignConsent: () => false, allowedChannels: (_p: string, c: Channel[]) => c }],
-    ['channels', { campaignConsent: () => true, allowedChannels: () => [] as Channel[] }],
-  ] as const)('no %s → no trigger', (reason, gate) => {
+    ['consent', noConsent],
+    ['channels', noChannels],
+  ] as Array<[string, TriggerGate]>)('no %s → no trigger', (reason, gate) => {
     const e = new EngagementEngine(opts, [rule]);
     e.recordEvent('p', 'c', t0, gate);
     const r = e.recordEvent('p', 'c', t0 + 1, gate);
