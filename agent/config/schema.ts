@@ -101,6 +101,7 @@ export const CONFIG_SCHEMA = {
         windowDays: { type: 'number', exclusiveMinimum: 0, default: 30 },
         recencyFloorDays: { type: 'number', exclusiveMinimum: 0, default: 1 },
         recencyScale: { type: 'number', exclusiveMinimum: 0, default: 100 },
+        signalIntervalS: { type: 'number', minimum: 0, default: 60 },
       },
     },
     storage: {

@@ -61,7 +61,13 @@ export interface AgentConfig {
   upstream?: UpstreamConfig;
   devices: DeviceConfig[];
   campaigns: CampaignConfig[];
-  engagement: { windowDays: number; recencyFloorDays: number; recencyScale: number };
+  engagement: {
+    windowDays: number;
+    recencyFloorDays: number;
+    recencyScale: number;
+    /** index updates per (profile, campaign) are sent upstream at most this often; triggers at once */
+    signalIntervalS: number;
+  };
   storage: { maxBytes: number; rawRetentionDays: number; groupCommitMs: number; groupCommitRows: number };
   consent: { policyVersion: number; grants: ConsentGrantConfig[] };
   log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' };

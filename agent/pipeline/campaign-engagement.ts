@@ -41,6 +41,10 @@ export class CampaignEngagement implements EngagementStage {
   private readonly byEvent = new Map<string, CampaignConfig[]>();
   private readonly gate: TriggerGate;
   private committer: GroupCommitter | null = null;
+  /** Index updates are coalesced per key: at most one plain signal per interval; triggers go out at once. */
+  private readonly lastSignalAt = new Map<string, number>();
+  private readonly dirty = new Map<string, Evaluation>();
+  private readonly signalIntervalMs: number;
 
   constructor(
     private readonly cfg: AgentConfig,
@@ -52,6 +56,7 @@ export class CampaignEngagement implements EngagementStage {
     private readonly nextSeq: (deviceId: string) => number = () => 0,
   ) {
     this.engine = new EngagementEngine(cfg.engagement, cfg.campaigns.map(ruleOf));
+    this.signalIntervalMs = cfg.engagement.signalIntervalS * 1000;
     for (const c of cfg.campaigns) {
       const list = this.byEvent.get(c.qualify.event) ?? [];
       list.push(c);
@@ -85,14 +90,31 @@ export class CampaignEngagement implements EngagementStage {
     }
     if (evaluations.length === 0) return { persist: null, afterCommit: null };
     const changes = this.engine.drainChanges();
-    const signals = evaluations.map((e) => this.signal(e));
+    const signals = this.dueSignals(evaluations, at);
     return {
       persist: () => {
         this.store.apply(changes);
         for (const s of signals) this.outbox.enqueue(s.row);
       },
-      afterCommit: () => this.announce(evaluations, signals.map((s) => s.payload), device.id),
+      afterCommit: () => this.announce(evaluations, signals, device.id),
     };
+  }
+
+  /** Which evaluations become outbox signals now: every trigger, and index updates at most once per interval. */
+  private dueSignals(evaluations: Evaluation[], now: number): Array<{ payload: SignalPayload; row: Omit<OutboxRow, 'id' | 'bytes'> }> {
+    const out: Array<{ payload: SignalPayload; row: Omit<OutboxRow, 'id' | 'bytes'> }> = [];
+    for (const e of evaluations) {
+      const k = `${e.profile}\u0000${e.campaign}`;
+      const last = this.lastSignalAt.get(k);
+      if (e.trigger !== null || last === undefined || now - last >= this.signalIntervalMs) {
+        out.push(this.signal(e));
+        this.lastSignalAt.set(k, now);
+        this.dirty.delete(k);
+      } else {
+        this.dirty.set(k, e);
+      }
+    }
+    return out;
   }
 
   private signal(e: Evaluation): { payload: SignalPayload; row: Omit<OutboxRow, 'id' | 'bytes'> } {
@@ -123,8 +145,13 @@ export class CampaignEngagement implements EngagementStage {
     };
   }
 
-  private announce(evaluations: Evaluation[], payloads: SignalPayload[], deviceId: string): void {
-    evaluations.forEach((e, i) => {
+  private announce(
+    evaluations: Evaluation[],
+    signals: Array<{ payload: SignalPayload }>,
+    deviceId: string,
+  ): void {
+    const byTrigger = new Map(signals.filter((s) => s.payload.trigger).map((s) => [`${s.payload.profile}\u0000${s.payload.campaign}`, s.payload.id]));
+    evaluations.forEach((e) => {
       this.bus.emit('evaluation', { ...e, trigger: e.trigger ? { channels: e.trigger.channels } : null });
       if (e.trigger) {
         this.bus.emit('trigger', {
@@ -133,25 +160,43 @@ export class CampaignEngagement implements EngagementStage {
           channels: e.trigger.channels,
           index: e.index,
           at: e.at,
-          signalId: payloads[i].id,
+          signalId: byTrigger.get(`${e.profile}\u0000${e.campaign}`) ?? '',
         });
         if (e.trigger.channels.includes('device')) {
           // Delivery through the device itself works offline (DESIGN §1.4).
           this.sendToDevice(deviceId, {
             type: 'command',
             seq: this.nextSeq(deviceId),
-            body: { c: 'notify', campaign: e.campaign, signal: payloads[i].id },
+            body: { c: 'notify', campaign: e.campaign, signal: byTrigger.get(`${e.profile}\u0000${e.campaign}`) ?? '' },
           });
         }
       }
     });
-    this.bus.emit('outbox', { rows: payloads.length });
+    if (signals.length > 0) this.bus.emit('outbox', { rows: signals.length });
   }
 
   /** Periodic re-evaluation: R grows and events leave the window, so indexes fall and triggers re-arm. */
   tick(now: number): void {
     for (const k of this.engine.keysList()) this.engine.evaluate(k.profile, k.campaign, now, this.gate);
     this.persistPending();
+    // Coalesced index updates whose interval has elapsed.
+    const due: Array<{ payload: SignalPayload; row: Omit<OutboxRow, 'id' | 'bytes'> }> = [];
+    for (const [k, e] of this.dirty) {
+      if (now - (this.lastSignalAt.get(k) ?? 0) < this.signalIntervalMs) continue;
+      if (!this.consent.campaignAllows(e.profile, e.campaign)) {
+        this.dirty.delete(k);
+        continue;
+      }
+      due.push(this.signal(e));
+      this.lastSignalAt.set(k, now);
+      this.dirty.delete(k);
+    }
+    if (due.length === 0) return;
+    const work = (): void => {
+      for (const s of due) this.outbox.enqueue(s.row);
+    };
+    if (this.committer) this.committer.submit(work, (err) => !err && this.bus.emit('outbox', { rows: due.length }));
+    else work();
   }
 
   private persistPending(): void {
@@ -170,6 +215,11 @@ export class CampaignEngagement implements EngagementStage {
 
   purge(filter: { profile?: string; campaign?: string }): number {
     const n = this.engine.purge(filter);
+    for (const [k, e] of this.dirty) {
+      if ((filter.profile === undefined || e.profile === filter.profile) && (filter.campaign === undefined || e.campaign === filter.campaign)) {
+        this.dirty.delete(k);
+      }
+    }
     this.persistPending();
     this.committer?.flush(); // erasure is durable before the withdrawal is reported
     return n;

@@ -27,7 +27,7 @@ export function benchConfig(dataDir: string, devices: number): AgentConfig {
         channels: ['push'],
       },
     ],
-    engagement: { windowDays: 30, recencyFloorDays: 1, recencyScale: 100 },
+    engagement: { windowDays: 30, recencyFloorDays: 1, recencyScale: 100, signalIntervalS: 60 },
     storage: { maxBytes: 1 << 30, rawRetentionDays: 30, groupCommitMs: 5, groupCommitRows: 500 },
     consent: {
       policyVersion: 1,

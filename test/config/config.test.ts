@@ -80,7 +80,7 @@ describe('good configs', () => {
     const { config } = parseConfig(BASE, { sourceName: 'c.yaml', baseDir: '/etc/edge-agent', env: {} });
     expect(config.gateway).toEqual({ id: 'gw-1', dataDir: '/etc/edge-agent/data' });
     expect(config.api.listen).toBe('127.0.0.1:8787');
-    expect(config.engagement).toEqual({ windowDays: 30, recencyFloorDays: 1, recencyScale: 100 });
+    expect(config.engagement).toEqual({ windowDays: 30, recencyFloorDays: 1, recencyScale: 100, signalIntervalS: 60 });
     expect(config.storage.groupCommitRows).toBe(500);
     expect(config.campaigns[0]).toEqual({
       id: 'c1',

@@ -19,7 +19,7 @@ function config(dataDir: string, grants: AgentConfig['consent']['grants']): Agen
     campaigns: [
       { id: 'coffee', qualify: { event: 'dispense' }, value: { kind: 'constant', v: 50 }, threshold: 150, cooldownMs: 0, channels: ['push', 'device'] },
     ],
-    engagement: { windowDays: 30, recencyFloorDays: 1, recencyScale: 100 },
+    engagement: { windowDays: 30, recencyFloorDays: 1, recencyScale: 100, signalIntervalS: 0 },
     storage: { maxBytes: 1 << 28, rawRetentionDays: 30, groupCommitMs: 5, groupCommitRows: 500 },
     consent: { policyVersion: 1, grants },
     log: { level: 'error' },
