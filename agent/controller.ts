@@ -15,6 +15,9 @@ import { IngestPipeline } from './pipeline/ingest-pipeline';
 import { CampaignEngagement } from './pipeline/campaign-engagement';
 import { HttpApi } from './api/http-api';
 import { ensureApiToken } from './api/api-token';
+import { consentRoutes } from './api/consent-routes';
+import { optOutByDeviceType } from './consent/opt-out';
+import { signalsOfDevice } from './consent/offline-consent';
 import type { StatusDocument } from './api/status';
 import { OutboxPublisher } from './sync/outbox-publisher';
 import { createDrivers } from './drivers';
@@ -101,18 +104,26 @@ export class Agent {
     this.engagement.attach(this.committer);
     this.engagement.load(this.clock());
 
+    for (const [category, version] of Object.entries(cfg.consent.requirePolicy)) {
+      this.ledger.rules.requirePolicyVersion(category, version);
+    }
     this.consent = new ConsentService(
+      db,
       this.ledger,
       this.outbox,
       this.bus,
       {
-        // Pending writes first, so a purge also removes rows that were accepted a moment before the withdrawal.
         beforeChange: () => this.committer.flush(),
         purgeEngagement: (f) => this.engagement.purge(f),
+        eraseRaw: (device, category) => this.ingestStore.eraseDevice(device, category),
+        purgeSignalsOfDevice: (device) => signalsOfDevice(cfg, device).reduce((n, scope) => n + this.outbox.purge(scope), 0),
         deviceConsentChanged: (device) => this.pushConsentState(device),
-        profileOfDevice: (device) => cfg.devices.find((d) => d.id === device)?.profile ?? null,
       },
-      cfg.consent.policyVersion,
+      {
+        gatewayId: cfg.gateway.id,
+        policyVersion: cfg.consent.policyVersion,
+        deviceButtonMayGrant: cfg.consent.deviceButtonMayGrant,
+      },
     );
 
     this.pipeline = new IngestPipeline({
@@ -144,7 +155,13 @@ export class Agent {
     // Optional parts: each may fail on its own.
     if (this.opts.api !== false) {
       const token = ensureApiToken(cfg.gateway.dataDir);
-      this.api = new HttpApi({ listen: cfg.api.listen, token }, { status: () => this.status(), consent: () => this.consentView() });
+      this.api = new HttpApi(
+        { listen: cfg.api.listen, token },
+        {
+          status: () => this.status(),
+          ...consentRoutes({ config: cfg, ledger: this.ledger, consent: this.consent, clock: this.clock }),
+        },
+      );
       await this.startPart({ name: 'api', start: () => this.api!.start(), stop: async () => undefined });
     }
     if (cfg.upstream) {
@@ -162,7 +179,7 @@ export class Agent {
           batchDelayMs: 200,
         },
         this.outbox,
-        (row) => this.engagement.mayPublish(row),
+        (row) => (row.kind === 'consent' ? (JSON.parse(row.payload) as unknown) : this.engagement.publishable(row)),
         this.bus,
       );
       const pub = this.publisher;
@@ -226,9 +243,6 @@ export class Agent {
     }
   }
 
-  consentView(): unknown {
-    return { entries: this.ledger.rules.entries(), verify: this.ledger.verify() };
-  }
 
   status(): StatusDocument {
     const now = this.clock();
@@ -270,8 +284,20 @@ export class Agent {
         url: this.config.upstream?.url ?? null,
         error: pub?.error ?? null,
       },
+      consent: {
+        optOutByDeviceType: optOutByDeviceType(
+          [...this.pipeline.sessions.values()].map((s) => ({ id: s.id, type: s.model ?? this.configuredType(s.id) })),
+          this.ledger.rules,
+        ),
+        ledgerEntries: this.ledger.length,
+      },
       parts: this.parts.map((p) => ({ ...p })),
     };
+  }
+
+  private configuredType(id: string): string | null {
+    const d = this.config.devices.find((x) => x.id === id);
+    return d?.transport === 'sim' ? d.model : null;
   }
 
   async stop(): Promise<void> {

@@ -4,10 +4,20 @@ import type { StatusDocument } from './status';
 import { renderMetrics } from './metrics';
 import { tokenMatches } from './api-token';
 
+export interface ApiResponse {
+  status: number;
+  body: unknown;
+}
+
 export interface ApiRoutes {
   status(): StatusDocument;
   consent(): unknown;
+  consentLedger(): unknown;
+  /** POST /api/consent: { device, category } | { profile, campaign } | { profile, channel } plus granted, erase? */
+  consentChange(body: unknown): ApiResponse;
 }
+
+const MAX_BODY = 64 * 1024;
 
 export interface HttpApiOptions {
   listen: string;
@@ -68,6 +78,20 @@ export class HttpApi {
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (req.method === 'POST' || req.method === 'PUT') {
+      let size = 0;
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size <= MAX_BODY) chunks.push(c);
+      });
+      req.on('end', () => this.route(req, res, size > MAX_BODY ? null : Buffer.concat(chunks).toString('utf8')));
+      return;
+    }
+    this.route(req, res, '');
+  }
+
+  private route(req: http.IncomingMessage, res: http.ServerResponse, rawBody: string | null): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const send = (code: number, body: unknown, type = 'application/json'): void => {
       const text = type === 'application/json' ? JSON.stringify(body, null, 2) + '\n' : String(body);
@@ -80,6 +104,18 @@ export class HttpApi {
       }
       if (req.method === 'GET' && url.pathname === '/api/status') return send(200, this.routes.status());
       if (req.method === 'GET' && url.pathname === '/api/consent') return send(200, this.routes.consent());
+      if (req.method === 'GET' && url.pathname === '/api/consent/ledger') return send(200, this.routes.consentLedger());
+      if (req.method === 'POST' && url.pathname === '/api/consent') {
+        if (rawBody === null) return send(413, { error: `body larger than ${MAX_BODY} bytes` });
+        let body: unknown;
+        try {
+          body = JSON.parse(rawBody);
+        } catch {
+          return send(400, { error: 'body is not JSON' });
+        }
+        const r = this.routes.consentChange(body);
+        return send(r.status, r.body);
+      }
       if (req.method === 'GET' && url.pathname === '/metrics') {
         return send(200, renderMetrics(this.routes.status()), 'text/plain; version=0.0.4');
       }

@@ -32,6 +32,18 @@ export function renderMetrics(s: StatusDocument): string {
   metric('edge_agent_triggers_total', 'counter', 'Campaign triggers fired.', [[{}, s.triggers.total]]);
   metric('edge_agent_outbox_pending', 'gauge', 'Rows waiting in the outbox.', [[{}, s.outbox.pending]]);
   metric('edge_agent_outbox_dropped_total', 'counter', 'Outbox rows dropped (disk bound).', [[{}, s.outbox.dropped]]);
+  metric(
+    'edge_agent_consent_opt_out_rate',
+    'gauge',
+    'Share of devices of a type with a device-layer consent withdrawal in force.',
+    s.consent.optOutByDeviceType.map((r) => [{ type: r.type }, r.rate]),
+  );
+  metric(
+    'edge_agent_ingest_dropped_no_consent_by_type_total',
+    'counter',
+    'Items dropped before storage for lack of consent, per device type.',
+    s.ingest.droppedNoConsentByType ? Object.entries(s.ingest.droppedNoConsentByType).map(([type, n]) => [{ type }, n]) : [],
+  );
   metric('edge_agent_upstream_connected', 'gauge', '1 when the MQTT uplink is connected.', [[{}, s.upstream.connected ? 1 : 0]]);
   metric('edge_agent_upstream_published_total', 'counter', 'Rows acknowledged by the broker.', [[{}, s.upstream.published]]);
   return out.join('\n') + '\n';

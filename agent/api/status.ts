@@ -13,7 +13,13 @@ export interface StatusDocument {
     fw: string | null;
     link: string | null;
   }>;
-  ingest: { accepted: number; droppedNoConsent: number; duplicates: number; framesBad: number };
+  ingest: {
+    accepted: number;
+    droppedNoConsent: number;
+    duplicates: number;
+    framesBad: number;
+    droppedNoConsentByType?: Record<string, number>;
+  };
   engagement: Array<{
     profile: string;
     campaign: string;
@@ -27,5 +33,9 @@ export interface StatusDocument {
   triggers: { total: number };
   outbox: { pending: number; oldestAgeS: number | null; dropped: number; bytes: number };
   upstream: { connected: boolean; published: number; lastAckAt: string | null; url: string | null; error: string | null };
+  consent: {
+    optOutByDeviceType: Array<{ type: string; devices: number; optedOut: number; rate: number }>;
+    ledgerEntries: number;
+  };
   parts: Array<{ name: string; state: 'running' | 'failed' | 'stopped'; error: string | null }>;
 }

@@ -7,6 +7,13 @@ import { statusCommand } from './commands/status-command';
 import { runCommand } from './commands/run-command';
 import { demoCommand } from './commands/demo-command';
 import { VERSION } from '../version';
+import {
+  consentChangeCommand,
+  consentExportCommand,
+  consentShowCommand,
+  consentVerifyCommand,
+  type ConsentChangeOptions,
+} from './commands/consent-command';
 
 function buildProgram(io: CliOutput, setCode: (c: number) => void): Command {
   const program = new Command();
@@ -66,6 +73,48 @@ function buildProgram(io: CliOutput, setCode: (c: number) => void): Command {
     .action((o: { config?: string; json?: boolean }) => setCode(configValidateCommand(o, io)));
   config.action(() => {
     config.outputHelp();
+    setCode(2);
+  });
+
+  const consent = program
+    .command('consent')
+    .description('see and change what the household allowed (default deny; every change is in a hash-chained ledger)');
+  const targetOptions = (c: Command): Command =>
+    c
+      .option('-c, --config <file>', 'config file')
+      .option('--device <id>', 'device layer: the device…')
+      .option('--category <cat>', '…and the data category (environment|presence|usage|location|health|biometric, or * for all non-special)')
+      .option('--profile <id>', 'household profile, with --campaign or --channel')
+      .option('--campaign <id>', 'campaign layer: marketing use by this campaign')
+      .option('--channel <ch>', 'channel layer: push|sms|email|device')
+      .option('--json', 'machine-readable output');
+  targetOptions(consent.command('grant').description('grant a consent (recorded in the ledger)')).action(async (o: ConsentChangeOptions) =>
+    setCode(await consentChangeCommand(true, o, io)),
+  );
+  targetOptions(consent.command('revoke').description('withdraw a consent: effective at once, purges queued data in scope'))
+    .option('--erase', 'also erase the raw data already stored for that device/category')
+    .action(async (o: ConsentChangeOptions) => setCode(await consentChangeCommand(false, o, io)));
+  consent
+    .command('show')
+    .description('the decisions in force')
+    .option('-c, --config <file>', 'config file')
+    .option('--json', 'machine-readable output')
+    .action(async (o: { config?: string; json?: boolean }) => setCode(await consentShowCommand(o, io)));
+  consent
+    .command('verify')
+    .description('check the ledger hash chain; names the first edited, removed or reordered entry')
+    .option('-c, --config <file>', 'config file')
+    .option('--json', 'machine-readable output')
+    .action((o: { config?: string; json?: boolean }) => setCode(consentVerifyCommand(o, io)));
+  consent
+    .command('export')
+    .description('the household-readable record: one consent receipt per ledger entry')
+    .option('-c, --config <file>', 'config file')
+    .option('--json', 'receipts as JSON (Kantara / ISO/IEC TS 27560 fields)')
+    .option('-o, --out <file>', 'write to a file instead of stdout')
+    .action((o: { config?: string; json?: boolean; out?: string }) => setCode(consentExportCommand(o, io)));
+  consent.action(() => {
+    consent.outputHelp();
     setCode(2);
   });
 

@@ -212,7 +212,7 @@ export function parseConfig(text: string, opts: { sourceName: string; baseDir: s
     campaigns: Array<Record<string, unknown> & { id: string; qualify: { event: string; devices?: string[] }; threshold: number; channels: string[] }>;
     engagement: AgentConfig['engagement'];
     storage: AgentConfig['storage'];
-    consent: { policyVersion: number; grants: Array<Record<string, string>> };
+    consent: { policyVersion: number; requirePolicy: Record<string, number>; deviceButtonMayGrant: string[]; grants: Array<Record<string, string>> };
     log: AgentConfig['log'];
   };
   const deviceIdx = new Map<string, number>();
@@ -296,7 +296,12 @@ export function parseConfig(text: string, opts: { sourceName: string; baseDir: s
     campaigns,
     engagement: src.engagement,
     storage: src.storage,
-    consent: { policyVersion: src.consent.policyVersion, grants: grants.filter((g): g is NonNullable<typeof g> => g !== null) },
+    consent: {
+      policyVersion: src.consent.policyVersion,
+      requirePolicy: src.consent.requirePolicy,
+      deviceButtonMayGrant: src.consent.deviceButtonMayGrant,
+      grants: grants.filter((g): g is NonNullable<typeof g> => g !== null),
+    },
     log: src.log,
   };
   return { config, warnings, source: opts.sourceName };

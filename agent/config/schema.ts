@@ -121,6 +121,18 @@ export const CONFIG_SCHEMA = {
       default: {},
       properties: {
         policyVersion: { type: 'integer', minimum: 1, default: 1 },
+        requirePolicy: {
+          type: 'object',
+          default: {},
+          propertyNames: { enum: ['environment', 'presence', 'usage', 'location', 'health', 'biometric'] },
+          additionalProperties: { type: 'integer', minimum: 1 },
+        },
+        deviceButtonMayGrant: {
+          type: 'array',
+          default: [],
+          uniqueItems: true,
+          items: { enum: ['environment', 'presence', 'usage', 'location', '*'] },
+        },
         grants: {
           type: 'array',
           default: [],

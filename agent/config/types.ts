@@ -69,6 +69,13 @@ export interface AgentConfig {
     signalIntervalS: number;
   };
   storage: { maxBytes: number; rawRetentionDays: number; groupCommitMs: number; groupCommitRows: number };
-  consent: { policyVersion: number; grants: ConsentGrantConfig[] };
+  consent: {
+    policyVersion: number;
+    /** grants for these categories count only if given under at least this policy version (re-consent) */
+    requirePolicy: Record<string, number>;
+    /** categories a device's own privacy button may grant ("*" for all non-special); withdrawing is always allowed */
+    deviceButtonMayGrant: string[];
+    grants: ConsentGrantConfig[];
+  };
   log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' };
 }

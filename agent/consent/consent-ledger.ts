@@ -2,15 +2,28 @@ import { createHash } from 'node:crypto';
 import type { Db } from '../store/database';
 import { ConsentRules, type ConsentChange, type ConsentScope, type ConsentSource } from './consent-rules';
 
+/** How much a withdrawal erased; zero for grants. */
+export interface PurgeCounts {
+  outbox: number;
+  engagement: number;
+  raw: number;
+}
+
+export const NO_PURGE: PurgeCounts = { outbox: 0, engagement: 0, raw: 0 };
+
 export interface LedgerEntry extends ConsentChange {
   seq: number;
+  purged: PurgeCounts;
   prevHash: string;
   hash: string;
 }
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** The hash covers every field of the entry and the previous hash, so editing or dropping any row breaks the chain. */
+/**
+ * The hash covers every field of the entry (purge counts included) and the previous entry's hash, so editing,
+ * removing or reordering any row breaks the chain from that row on.
+ */
 export function entryHash(e: Omit<LedgerEntry, 'hash'>): string {
   const canonical = JSON.stringify([
     e.seq,
@@ -21,6 +34,9 @@ export function entryHash(e: Omit<LedgerEntry, 'hash'>): string {
     e.granted,
     e.source,
     e.policyVersion,
+    e.purged.outbox,
+    e.purged.engagement,
+    e.purged.raw,
     e.prevHash,
   ]);
   return createHash('sha256').update(canonical).digest('hex');
@@ -29,7 +45,7 @@ export function entryHash(e: Omit<LedgerEntry, 'hash'>): string {
 export interface VerifyResult {
   ok: boolean;
   entries: number;
-  /** first broken sequence number and why */
+  /** first broken sequence number (the row position, 1-based, when the seq itself is wrong) and why */
   brokenAt?: number;
   reason?: string;
 }
@@ -43,6 +59,9 @@ interface Row {
   granted: number;
   source: string;
   policy_version: number;
+  purged_outbox: number;
+  purged_engagement: number;
+  purged_raw: number;
   prev_hash: string;
   hash: string;
 }
@@ -56,13 +75,14 @@ const toEntry = (r: Row): LedgerEntry => ({
   granted: r.granted === 1,
   source: r.source as ConsentSource,
   policyVersion: r.policy_version,
+  purged: { outbox: r.purged_outbox, engagement: r.purged_engagement, raw: r.purged_raw },
   prevHash: r.prev_hash,
   hash: r.hash,
 });
 
 /**
- * Append-only, SHA-256 hash-chained consent ledger in SQLite (DESIGN §5). Appends are committed
- * synchronously (not group-committed): a consent change is rare and must be durable before it is reported.
+ * Append-only, SHA-256 hash-chained consent ledger in SQLite (DESIGN §5). Appends are committed synchronously
+ * (not group-committed): a consent change is rare and must be durable before it is reported.
  */
 export class ConsentLedger {
   readonly rules = new ConsentRules();
@@ -73,22 +93,29 @@ export class ConsentLedger {
 
   /** Replays the ledger into `rules`. */
   load(): void {
-    const rows = this.db.prepare('SELECT * FROM consent_ledger ORDER BY seq').all() as Row[];
-    for (const r of rows) {
-      const e = toEntry(r);
+    for (const e of this.entries()) {
       this.rules.apply(e);
       this.lastSeq = e.seq;
       this.lastHash = e.hash;
     }
   }
 
-  append(change: ConsentChange): LedgerEntry {
-    const base = { ...change, seq: this.lastSeq + 1, prevHash: this.lastHash };
+  get length(): number {
+    return this.lastSeq;
+  }
+
+  /**
+   * Appends one entry. Call inside the transaction that performs the change's erasure, so the entry and the
+   * purge it reports commit together; `rules` is updated only after the insert succeeded.
+   */
+  append(change: ConsentChange, purged: PurgeCounts = NO_PURGE): LedgerEntry {
+    const base = { ...change, purged: { ...purged }, seq: this.lastSeq + 1, prevHash: this.lastHash };
     const entry: LedgerEntry = { ...base, hash: entryHash(base) };
     this.db
       .prepare(
-        `INSERT INTO consent_ledger (seq, at, subject, scope, target, granted, source, policy_version, prev_hash, hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO consent_ledger (seq, at, subject, scope, target, granted, source, policy_version,
+           purged_outbox, purged_engagement, purged_raw, prev_hash, hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         entry.seq,
@@ -99,6 +126,9 @@ export class ConsentLedger {
         entry.granted ? 1 : 0,
         entry.source,
         entry.policyVersion,
+        entry.purged.outbox,
+        entry.purged.engagement,
+        entry.purged.raw,
         entry.prevHash,
         entry.hash,
       );
@@ -109,18 +139,45 @@ export class ConsentLedger {
   }
 
   entries(): LedgerEntry[] {
-    return (this.db.prepare('SELECT * FROM consent_ledger ORDER BY seq').all() as Row[]).map(toEntry);
+    return (this.db.prepare('SELECT * FROM consent_ledger ORDER BY rowid').all() as Row[]).map(toEntry);
   }
 
+  /**
+   * Walks the chain in storage order. Detects an edited entry (hash mismatch), a removed one (seq gap or
+   * prev_hash mismatch), and reordered ones (seq out of order or prev_hash mismatch), naming the first bad seq.
+   */
   verify(): VerifyResult {
     let prev = GENESIS_HASH;
     let expectedSeq = 1;
     const rows = this.entries();
+    const present = new Set(rows.map((r) => r.seq));
     for (const e of rows) {
-      if (e.seq !== expectedSeq) return { ok: false, entries: rows.length, brokenAt: e.seq, reason: `expected seq ${expectedSeq}` };
-      if (e.prevHash !== prev) return { ok: false, entries: rows.length, brokenAt: e.seq, reason: 'prev_hash does not match' };
+      if (e.seq !== expectedSeq) {
+        const reordered = e.seq < expectedSeq || present.has(expectedSeq);
+        return {
+          ok: false,
+          entries: rows.length,
+          brokenAt: reordered ? e.seq : expectedSeq,
+          reason: reordered ? `entry ${e.seq} is out of order (reordered)` : `entry ${expectedSeq} is missing (removed)`,
+        };
+      }
       const { hash, ...rest } = e;
-      if (entryHash(rest) !== hash) return { ok: false, entries: rows.length, brokenAt: e.seq, reason: 'hash does not match contents' };
+      if (entryHash(rest) !== hash) {
+        // An intact entry stored under another seq was moved, not edited.
+        const movedFrom = rows.map((r) => r.seq).find((s) => s !== e.seq && entryHash({ ...rest, seq: s }) === hash);
+        return {
+          ok: false,
+          entries: rows.length,
+          brokenAt: e.seq,
+          reason:
+            movedFrom !== undefined
+              ? `entry ${movedFrom} was moved to position ${e.seq} (reordered)`
+              : `entry ${e.seq} was edited (its hash does not match its contents)`,
+        };
+      }
+      if (e.prevHash !== prev) {
+        return { ok: false, entries: rows.length, brokenAt: e.seq, reason: `entry ${e.seq} does not follow entry ${e.seq - 1} (chain broken)` };
+      }
       prev = hash;
       expectedSeq++;
     }

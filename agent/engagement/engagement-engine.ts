@@ -1,6 +1,8 @@
 import { DAY_MS, EngagementError, computeIndex, validateValue } from './index-formula';
 import type {
   CampaignRule,
+  EventSource,
+  PurgeFilter,
   EngagementOptions,
   EngagementSnapshot,
   Evaluation,
@@ -13,6 +15,8 @@ import type {
 class KeyState {
   /** sorted ascending; entries before `head` are expired and wait for compaction */
   events: number[] = [];
+  /** where each event came from (parallel to `events`), so a device-level withdrawal erases exactly its share */
+  sources: EventSource[] = [];
   head = 0;
   armed = true;
   lastTriggerAt: number | null = null;
@@ -40,6 +44,7 @@ function upperBound(a: number[], x: number, lo: number, hi: number): number {
 }
 
 const keyOf = (profile: string, campaign: string): string => `${profile}\u0000${campaign}`;
+const NO_SOURCE: EventSource = { device: '', category: '' };
 
 /**
  * The engagement engine (DESIGN §4), pure: no I/O, time passed in. Evaluation time never goes backwards
@@ -87,16 +92,28 @@ export class EngagementEngine {
   }
 
   /** Records one qualifying event at `atMs`, then evaluates the key at the (monotonic) current time. */
-  recordEvent(profile: string, campaign: string, atMs: number, gate: TriggerGate): Evaluation {
+  recordEvent(
+    profile: string,
+    campaign: string,
+    atMs: number,
+    gate: TriggerGate,
+    source: EventSource = NO_SOURCE,
+  ): Evaluation {
     if (!Number.isFinite(atMs)) throw new EngagementError(`event time must be a finite number, got ${atMs}`);
     const s = this.state(profile, campaign);
     const now = this.advance(atMs);
     // An event already outside the window can never count; keep nothing for it.
     if (atMs > now - this.windowMs) {
       const ev = s.events;
-      if (ev.length === 0 || ev[ev.length - 1] <= atMs) ev.push(atMs);
-      else ev.splice(upperBound(ev, atMs, s.head, ev.length), 0, atMs);
-      this.changes.push({ op: 'event', profile, campaign, t: atMs });
+      if (ev.length === 0 || ev[ev.length - 1] <= atMs) {
+        ev.push(atMs);
+        s.sources.push(source);
+      } else {
+        const at = upperBound(ev, atMs, s.head, ev.length);
+        ev.splice(at, 0, atMs);
+        s.sources.splice(at, 0, source);
+      }
+      this.changes.push({ op: 'event', profile, campaign, t: atMs, device: source.device, category: source.category });
     }
     return this.evaluateState(s, now, gate);
   }
@@ -129,6 +146,7 @@ export class EngagementEngine {
       // Compact once the dead prefix dominates, so pushes stay amortised O(1).
       if (s.head > 32 && s.head * 2 > ev.length) {
         s.events = ev.slice(s.head);
+        s.sources = s.sources.slice(s.head);
         s.head = 0;
       }
     }
@@ -217,15 +235,37 @@ export class EngagementEngine {
     return [...this.keys.values()].map((s) => ({ profile: s.profile, campaign: s.campaign }));
   }
 
-  /** Erasure (consent withdrawal): drops events and state of matching keys; returns the events removed. */
-  purge(filter: { profile?: string; campaign?: string }): number {
+  /**
+   * Erasure (consent withdrawal), returning the events removed. Without a device in the filter, matching keys
+   * are dropped whole (events and trigger state). With a device (and optionally a category), only the events
+   * that device contributed are removed; the keys' trigger state stays and is re-evaluated on the next tick.
+   */
+  purge(filter: PurgeFilter): number {
     let removed = 0;
+    const bySource = filter.device !== undefined;
     for (const [k, s] of this.keys) {
       if (filter.profile !== undefined && s.profile !== filter.profile) continue;
       if (filter.campaign !== undefined && s.campaign !== filter.campaign) continue;
       this.expire(s, this.now);
-      removed += s.live;
-      this.keys.delete(k);
+      if (!bySource) {
+        removed += s.live;
+        this.keys.delete(k);
+        continue;
+      }
+      const events: number[] = [];
+      const sources: EventSource[] = [];
+      for (let i = s.head; i < s.events.length; i++) {
+        const src = s.sources[i];
+        if (src.device === filter.device && (filter.category === undefined || src.category === filter.category)) {
+          removed++;
+        } else {
+          events.push(s.events[i]);
+          sources.push(src);
+        }
+      }
+      s.events = events;
+      s.sources = sources;
+      s.head = 0;
     }
     this.changes.push({ op: 'purge', ...filter });
     return removed;
@@ -250,6 +290,7 @@ export class EngagementEngine {
           profile: s.profile,
           campaign: s.campaign,
           events: s.events.slice(s.head),
+          sources: s.sources.slice(s.head),
           armed: s.armed,
           lastTriggerAt: s.lastTriggerAt,
           v: s.v,
@@ -266,7 +307,9 @@ export class EngagementEngine {
     for (const k of snap.keys) {
       if (!e.rules.has(k.campaign)) continue;
       const s = e.state(k.profile, k.campaign);
-      s.events = [...k.events].sort((a, b) => a - b);
+      const order = k.events.map((_t, i) => i).sort((a, b) => k.events[a] - k.events[b]);
+      s.events = order.map((i) => k.events[i]);
+      s.sources = order.map((i) => k.sources?.[i] ?? NO_SOURCE);
       s.armed = k.armed;
       s.lastTriggerAt = k.lastTriggerAt;
       s.v = k.v;

@@ -40,12 +40,26 @@ export interface Evaluation {
   blocked?: BlockedReason;
 }
 
+/** Which device (and data category) a qualifying event came from. */
+export interface EventSource {
+  device: string;
+  category: string;
+}
+
+/** What a consent withdrawal erases: whole keys, or only what one device (category) contributed. */
+export interface PurgeFilter {
+  profile?: string;
+  campaign?: string;
+  device?: string;
+  category?: string;
+}
+
 /** Delta log for persistence: applying these in order to the stored tables reproduces the engine's state. */
 export type StateChange =
-  | { op: 'event'; profile: string; campaign: string; t: number }
+  | { op: 'event'; profile: string; campaign: string; t: number; device: string; category: string }
   | { op: 'prune'; profile: string; campaign: string; before: number }
   | { op: 'state'; profile: string; campaign: string; armed: boolean; lastTriggerAt: number | null; v: number | null }
-  | { op: 'purge'; profile?: string; campaign?: string }
+  | ({ op: 'purge' } & PurgeFilter)
   /** the engine's monotonic evaluation time advanced (persisted so a restart does not move time backwards) */
   | { op: 'clock'; now: number };
 
@@ -53,6 +67,8 @@ export interface KeySnapshot {
   profile: string;
   campaign: string;
   events: number[];
+  /** parallel to events; absent in snapshots from before sources were tracked */
+  sources?: EventSource[];
   armed: boolean;
   lastTriggerAt: number | null;
   v: number | null;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AgentConfig, CampaignConfig } from '../config';
 import type { ConsentRules } from '../consent/consent-rules';
-import { EngagementEngine, type CampaignRule, type Channel, type Evaluation, type TriggerGate } from '../engagement';
+import { EngagementEngine, type CampaignRule, type Channel, type Evaluation, type PurgeFilter, type TriggerGate } from '../engagement';
 import type { EventBus } from '../event-bus';
 import type { GroupCommitter } from '../store/group-commit';
 import type { EngagementStore } from '../store/engagement-store';
@@ -78,7 +78,7 @@ export class CampaignEngagement implements EngagementStage {
     this.tick(now);
   }
 
-  onEvent(device: DeviceSession, event: string, at: number): StageResult {
+  onEvent(device: DeviceSession, event: string, category: string, at: number): StageResult {
     const campaigns = this.byEvent.get(event);
     const profile = device.profile;
     if (!campaigns || profile === null) return { persist: null, afterCommit: null };
@@ -86,7 +86,7 @@ export class CampaignEngagement implements EngagementStage {
     for (const c of campaigns) {
       if (c.qualify.devices && !c.qualify.devices.includes(device.id)) continue;
       if (!this.consent.campaignAllows(profile, c.id)) continue; // engagement enforcement point
-      evaluations.push(this.engine.recordEvent(profile, c.id, at, this.gate));
+      evaluations.push(this.engine.recordEvent(profile, c.id, at, this.gate, { device: device.id, category }));
     }
     if (evaluations.length === 0) return { persist: null, afterCommit: null };
     const changes = this.engine.drainChanges();
@@ -213,7 +213,7 @@ export class CampaignEngagement implements EngagementStage {
     this.persistPending();
   }
 
-  purge(filter: { profile?: string; campaign?: string }): number {
+  purge(filter: PurgeFilter): number {
     const n = this.engine.purge(filter);
     for (const [k, e] of this.dirty) {
       if ((filter.profile === undefined || e.profile === filter.profile) && (filter.campaign === undefined || e.campaign === filter.campaign)) {
@@ -225,10 +225,19 @@ export class CampaignEngagement implements EngagementStage {
     return n;
   }
 
-  /** Sync-time consent re-check: a signal whose campaign consent was withdrawn after queueing is never sent. */
-  mayPublish(row: OutboxRow): boolean {
-    if (row.kind !== 'signal') return false;
-    return row.profile !== null && row.campaign !== null && this.consent.campaignAllows(row.profile, row.campaign);
+  /**
+   * Sync-time consent re-check (DESIGN §5): a signal whose campaign consent was withdrawn after queueing is never
+   * sent, and a trigger's channels are filtered again by the channel consent in force now.
+   */
+  publishable(row: OutboxRow): SignalPayload | null {
+    if (row.kind !== 'signal' || row.profile === null || row.campaign === null) return null;
+    if (!this.consent.campaignAllows(row.profile, row.campaign)) return null;
+    const p = JSON.parse(row.payload) as SignalPayload;
+    if (p.trigger) {
+      const channels = this.consent.allowedChannels(row.profile, p.channels);
+      if (channels.length !== p.channels.length) return { ...p, channels, trigger: channels.length > 0 };
+    }
+    return p;
   }
 
   rows(now: number): Array<{

@@ -34,12 +34,19 @@ export class IngestCounters {
     }
   }
 
-  snapshot(): { accepted: number; droppedNoConsent: number; duplicates: number; framesBad: number } {
+  snapshot(): {
+    accepted: number;
+    droppedNoConsent: number;
+    duplicates: number;
+    framesBad: number;
+    droppedNoConsentByType: Record<string, number>;
+  } {
     return {
       accepted: this.accepted,
       droppedNoConsent: this.droppedNoConsent,
       duplicates: this.duplicates,
       framesBad: this.framesBad,
+      droppedNoConsentByType: Object.fromEntries(this.droppedByModel),
     };
   }
 }

@@ -16,7 +16,7 @@ export interface StageResult {
 }
 
 export interface EngagementStage {
-  onEvent(device: DeviceSession, event: string, at: number): StageResult;
+  onEvent(device: DeviceSession, event: string, category: string, at: number): StageResult;
 }
 
 /** Device-side consent actions (0x04 frames) are handed to the consent service, which owns the ledger. */
@@ -181,7 +181,7 @@ export class IngestPipeline implements FrameSink {
       const category = s.eventCategory(b.ch);
       if (category !== undefined && consent.deviceAllows(s.id, category)) {
         accepted = 1;
-        const stage = this.deps.engagement.onEvent(s, b.e, now);
+        const stage = this.deps.engagement.onEvent(s, b.e, category, now);
         const persist = stage.persist;
         work = () => {
           store.event(s.id, b.e, category, b.ch, b.v, b.t, now);

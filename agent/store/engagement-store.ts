@@ -13,7 +13,7 @@ export class EngagementStore {
   private readonly setClock: Statement;
 
   constructor(private readonly db: Db) {
-    this.insEvent = db.prepare('INSERT INTO engagement_events (profile, campaign, t) VALUES (?, ?, ?)');
+    this.insEvent = db.prepare('INSERT INTO engagement_events (profile, campaign, t, device, category) VALUES (?, ?, ?, ?, ?)');
     this.prune = db.prepare('DELETE FROM engagement_events WHERE profile = ? AND campaign = ? AND t <= ?');
     this.upsertState = db.prepare(`
       INSERT INTO engagement_state (profile, campaign, armed, last_trigger_at, v) VALUES (?, ?, ?, ?, ?)
@@ -28,7 +28,7 @@ export class EngagementStore {
     for (const c of changes) {
       switch (c.op) {
         case 'event':
-          this.insEvent.run(c.profile, c.campaign, c.t);
+          this.insEvent.run(c.profile, c.campaign, c.t, c.device, c.category);
           break;
         case 'prune':
           this.prune.run(c.profile, c.campaign, c.before);
@@ -51,8 +51,19 @@ export class EngagementStore {
             args.push(c.campaign);
           }
           const w = where.length ? ` WHERE ${where.join(' AND ')}` : '';
-          this.db.prepare(`DELETE FROM engagement_events${w}`).run(...args);
-          this.db.prepare(`DELETE FROM engagement_state${w}`).run(...args);
+          if (c.device === undefined) {
+            this.db.prepare(`DELETE FROM engagement_events${w}`).run(...args);
+            this.db.prepare(`DELETE FROM engagement_state${w}`).run(...args);
+            break;
+          }
+          // Source-scoped erasure: only that device's (category's) events; trigger state stays.
+          where.push('device = ?');
+          args.push(c.device);
+          if (c.category !== undefined) {
+            where.push('category = ?');
+            args.push(c.category);
+          }
+          this.db.prepare(`DELETE FROM engagement_events WHERE ${where.join(' AND ')}`).run(...args);
           break;
         }
       }
@@ -65,7 +76,7 @@ export class EngagementStore {
       const k = `${profile}\u0000${campaign}`;
       let s = keys.get(k);
       if (!s) {
-        s = { profile, campaign, events: [], armed: true, lastTriggerAt: null, v: null };
+        s = { profile, campaign, events: [], sources: [], armed: true, lastTriggerAt: null, v: null };
         keys.set(k, s);
       }
       return s;
@@ -73,10 +84,12 @@ export class EngagementStore {
     const clock = this.db.prepare("SELECT value FROM meta WHERE key = 'engagement.now'").get() as { value: string } | undefined;
     let now = clock ? Number(clock.value) : 0;
     const events = this.db
-      .prepare('SELECT profile, campaign, t FROM engagement_events ORDER BY profile, campaign, t')
-      .all() as Array<{ profile: string; campaign: string; t: number }>;
+      .prepare('SELECT profile, campaign, t, device, category FROM engagement_events ORDER BY profile, campaign, t')
+      .all() as Array<{ profile: string; campaign: string; t: number; device: string; category: string }>;
     for (const e of events) {
-      get(e.profile, e.campaign).events.push(e.t);
+      const k = get(e.profile, e.campaign);
+      k.events.push(e.t);
+      k.sources!.push({ device: e.device, category: e.category });
       if (e.t > now) now = e.t;
     }
     const states = this.db.prepare('SELECT profile, campaign, armed, last_trigger_at, v FROM engagement_state').all() as Array<{

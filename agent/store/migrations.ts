@@ -104,6 +104,21 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     `,
   },
+  {
+    version: 2,
+    name: 'event sources for precise erasure; purge counts in the consent ledger',
+    sql: `
+      -- Which device/category each qualifying event came from, so a device-level withdrawal erases exactly
+      -- that device's contribution to engagement state.
+      ALTER TABLE engagement_events ADD COLUMN device TEXT NOT NULL DEFAULT '';
+      ALTER TABLE engagement_events ADD COLUMN category TEXT NOT NULL DEFAULT '';
+      CREATE INDEX engagement_events_source ON engagement_events (device, category);
+      -- How much a withdrawal erased, recorded in (and covered by the hash of) its ledger entry.
+      ALTER TABLE consent_ledger ADD COLUMN purged_outbox INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE consent_ledger ADD COLUMN purged_engagement INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE consent_ledger ADD COLUMN purged_raw INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 export class MigrationError extends Error {}

@@ -94,6 +94,7 @@ export class OutboxStore {
       }
     }
     if (where.length === 0) throw new Error('outbox purge needs a scope');
-    return this.db.prepare(`DELETE FROM outbox WHERE ${where.join(' AND ')}`).run(...args).changes;
+    // Consent receipts are the household's proof: never purged by a withdrawal.
+    return this.db.prepare(`DELETE FROM outbox WHERE kind != 'consent' AND ${where.join(' AND ')}`).run(...args).changes;
   }
 }

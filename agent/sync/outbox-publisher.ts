@@ -22,8 +22,14 @@ export interface PublisherStatus {
   error: string | null;
 }
 
-/** Re-checked at publish time: a row whose scope lost consent after it was queued is never sent. */
-export type PublishGate = (row: OutboxRow) => boolean;
+/**
+ * Re-checked at publish time: returns what may leave the gateway for a queued row (possibly minimised further,
+ * e.g. trigger channels re-filtered), or null when its scope lost consent after it was queued.
+ */
+export type PublishGate = (row: OutboxRow) => unknown | null;
+
+const TOPIC_OF: Record<string, string> = { signal: 'signals', consent: 'consent', telemetry: 'telemetry' };
+const LIST_KEY: Record<string, string> = { signal: 'signals', consent: 'receipts', telemetry: 'telemetry' };
 
 /**
  * Store-and-forward drain of the outbox to MQTT, `generic` profile topics (DESIGN §6). One batch is in flight at a
@@ -92,20 +98,26 @@ export class OutboxPublisher {
     if (!client || !this.status.connected || this.inFlight) return;
     const rows = this.outbox.peek(this.opts.batchMaxRows);
     if (rows.length === 0) return;
+    // One batch = a run of rows of the same kind, in outbox order (order is kept across kinds too).
+    const kind = rows[0].kind;
     const send: OutboxRow[] = [];
+    const items: unknown[] = [];
     const skipped: number[] = [];
     let bytes = 0;
     for (const r of rows) {
-      if (r.kind !== 'signal' || !this.gate(r)) {
+      if (r.kind !== kind) break;
+      const item = this.gate(r);
+      if (item === null) {
         skipped.push(r.id);
         continue;
       }
       if (send.length > 0 && bytes + r.bytes > this.opts.batchMaxBytes) break;
       send.push(r);
+      items.push(item);
       bytes += r.bytes;
     }
     if (skipped.length > 0) {
-      // Consent withdrawn since queueing (or a kind this profile does not carry): never sent, counted.
+      // Consent withdrawn since queueing: never sent, counted.
       this.outbox.remove(skipped);
       this.droppedNoConsent += skipped.length;
     }
@@ -113,13 +125,9 @@ export class OutboxPublisher {
       this.schedule(0);
       return;
     }
-    const payload = JSON.stringify({
-      gateway: this.opts.gatewayId,
-      batch: send[0].id,
-      signals: send.map((r) => JSON.parse(r.payload) as unknown),
-    });
+    const payload = JSON.stringify({ gateway: this.opts.gatewayId, batch: send[0].id, [LIST_KEY[kind] ?? kind]: items });
     this.inFlight = true;
-    client.publish(this.topic('signals'), payload, { qos: 1 }, (err) => {
+    client.publish(this.topic(TOPIC_OF[kind] ?? kind), payload, { qos: 1 }, (err) => {
       this.inFlight = false;
       if (err) {
         this.status.error = err.message;

@@ -31,6 +31,8 @@ export function benchConfig(dataDir: string, devices: number): AgentConfig {
     storage: { maxBytes: 1 << 30, rawRetentionDays: 30, groupCommitMs: 5, groupCommitRows: 500 },
     consent: {
       policyVersion: 1,
+      requirePolicy: {},
+      deviceButtonMayGrant: [],
       grants: [
         ...ids.map((device) => ({ device, category: 'usage' as const })),
         ...profiles.map((profile) => ({ profile, campaign: 'coffee-reorder' })),

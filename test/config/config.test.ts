@@ -90,7 +90,7 @@ describe('good configs', () => {
       cooldownMs: 7 * 86_400_000,
       channels: ['push'],
     });
-    expect(config.consent).toEqual({ policyVersion: 1, grants: [] });
+    expect(config.consent).toEqual({ policyVersion: 1, requirePolicy: {}, deviceButtonMayGrant: [], grants: [] });
     expect(config.upstream).toBeUndefined();
   });
 

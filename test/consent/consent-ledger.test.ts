@@ -81,14 +81,21 @@ describe('ConsentLedger (SQLite, hash chain)', () => {
   });
 
   it.each([
-    ['an edited field', "UPDATE consent_ledger SET granted = 1 WHERE seq = 2", 2, /hash/],
-    ['a deleted row', 'DELETE FROM consent_ledger WHERE seq = 2', 3, /seq/],
+    ['an edited field', "UPDATE consent_ledger SET granted = 1 WHERE seq = 2", 2, /entry 2 was edited/],
+    ['an edited purge count', 'UPDATE consent_ledger SET purged_outbox = 0 WHERE seq = 2', 2, /entry 2 was edited/],
+    [
+      'two rows swapped',
+      'UPDATE consent_ledger SET seq = -1 WHERE seq = 2; UPDATE consent_ledger SET seq = 2 WHERE seq = 3; UPDATE consent_ledger SET seq = 3 WHERE seq = -1',
+      2,
+      /entry 3 was moved to position 2 \(reordered\)/,
+    ],
+    ['a deleted row', 'DELETE FROM consent_ledger WHERE seq = 2', 2, /entry 2 is missing/],
     ['a rewritten hash', "UPDATE consent_ledger SET hash = 'ab' WHERE seq = 1", 1, /hash/],
   ])('verify detects %s', (_name, sql, brokenAt, reason) => {
     const db = openDatabase(path.join(t.dir, 'v.db'));
     const l = new ConsentLedger(db);
     l.append(change({}));
-    l.append(change({ granted: false }));
+    l.append(change({ granted: false }), { outbox: 4, engagement: 2, raw: 0 });
     l.append(change({ target: 'presence' }));
     db.exec(sql);
     const v = l.verify();

@@ -62,7 +62,7 @@ const CAMPAIGNS: CampaignRule[] = [
 ];
 
 class Oracle {
-  events = new Map<string, number[]>();
+  events = new Map<string, Array<{ t: number; d: string }>>();
   armed = new Map<string, boolean>();
   last = new Map<string, number | null>();
   v = new Map<string, number>();
@@ -72,10 +72,10 @@ class Oracle {
     return CAMPAIGNS.find((x) => x.id === c)!;
   }
 
-  record(p: string, c: string, t: number, gate: TriggerGate): Evaluation {
+  record(p: string, c: string, t: number, gate: TriggerGate, d = ''): Evaluation {
     this.now = Math.max(this.now, t);
     const k = `${p}|${c}`;
-    if (t > this.now - OPTS.windowDays * DAY_MS) this.events.set(k, [...(this.events.get(k) ?? []), t]);
+    if (t > this.now - OPTS.windowDays * DAY_MS) this.events.set(k, [...(this.events.get(k) ?? []), { t, d }]);
     return this.evaluate(p, c, this.now, gate);
   }
 
@@ -84,7 +84,7 @@ class Oracle {
     const now = this.now;
     const k = `${p}|${c}`;
     const rule = this.rule(c);
-    const inWindow = (this.events.get(k) ?? []).filter((t) => t > now - OPTS.windowDays * DAY_MS && t <= now);
+    const inWindow = (this.events.get(k) ?? []).map((e) => e.t).filter((t) => t > now - OPTS.windowDays * DAY_MS && t <= now);
     const f = inWindow.length;
     const v = rule.value.kind === 'constant' ? rule.value.v : (this.v.get(k) ?? rule.value.default ?? null);
     const lastT = f > 0 ? Math.max(...inWindow) : null;
@@ -120,12 +120,19 @@ class Oracle {
     return true;
   }
 
-  purge(profile?: string, campaign?: string): number {
+  purge(profile?: string, campaign?: string, device?: string): number {
     let n = 0;
-    for (const k of [...this.events.keys(), ...this.armed.keys(), ...this.v.keys()]) {
+    const live = (e: { t: number }): boolean => e.t > this.now - OPTS.windowDays * DAY_MS;
+    for (const k of [...new Set([...this.events.keys(), ...this.armed.keys(), ...this.v.keys()])]) {
       const [p, c] = k.split('|');
       if ((profile === undefined || p === profile) && (campaign === undefined || c === campaign)) {
-        n += (this.events.get(k) ?? []).filter((t) => t > this.now - OPTS.windowDays * DAY_MS).length;
+        if (device !== undefined) {
+          const evs = (this.events.get(k) ?? []).filter(live);
+          n += evs.filter((e) => e.d === device).length;
+          this.events.set(k, evs.filter((e) => e.d !== device));
+          continue;
+        }
+        n += (this.events.get(k) ?? []).filter(live).length;
         this.events.delete(k);
         this.armed.delete(k);
         this.last.delete(k);
@@ -138,13 +145,13 @@ class Oracle {
 
 /** In-memory model of the persisted tables, fed only by the delta log — proves the log is complete. */
 class TableModel {
-  events: Array<{ p: string; c: string; t: number }> = [];
+  events: Array<{ p: string; c: string; t: number; d: string }> = [];
   state = new Map<string, { armed: boolean; lastTriggerAt: number | null; v: number | null }>();
   now = 0;
   apply(changes: StateChange[]): void {
     for (const ch of changes) {
       if (ch.op === 'event') {
-        this.events.push({ p: ch.profile, c: ch.campaign, t: ch.t });
+        this.events.push({ p: ch.profile, c: ch.campaign, t: ch.t, d: ch.device });
         this.now = Math.max(this.now, ch.t);
       } else if (ch.op === 'prune') this.events = this.events.filter((e) => !(e.p === ch.profile && e.c === ch.campaign && e.t <= ch.before));
       else if (ch.op === 'state') {
@@ -153,6 +160,10 @@ class TableModel {
       } else if (ch.op === 'purge') {
         const m = (p: string, c: string): boolean =>
           (ch.profile === undefined || p === ch.profile) && (ch.campaign === undefined || c === ch.campaign);
+        if (ch.device !== undefined) {
+          this.events = this.events.filter((e) => !(m(e.p, e.c) && e.d === ch.device));
+          continue;
+        }
         this.events = this.events.filter((e) => !m(e.p, e.c));
         for (const k of [...this.state.keys()]) if (m(...(k.split('|') as [string, string]))) this.state.delete(k);
       } else this.now = ch.now;
@@ -162,20 +173,23 @@ class TableModel {
     const keys = new Map<string, KeySnapshot>();
     const get = (p: string, c: string): KeySnapshot => {
       const k = `${p}|${c}`;
-      if (!keys.has(k)) keys.set(k, { profile: p, campaign: c, events: [], armed: true, lastTriggerAt: null, v: null });
+      if (!keys.has(k)) keys.set(k, { profile: p, campaign: c, events: [], sources: [], armed: true, lastTriggerAt: null, v: null });
       return keys.get(k)!;
     };
-    for (const e of this.events) get(e.p, e.c).events.push(e.t);
+    for (const e of this.events) {
+      get(e.p, e.c).events.push(e.t);
+      get(e.p, e.c).sources!.push({ device: e.d, category: 'usage' });
+    }
     for (const [k, s] of this.state) Object.assign(get(...(k.split('|') as [string, string])), s);
     return { version: 1, now: this.now, keys: [...keys.values()] };
   }
 }
 
 type Op =
-  | { op: 'event'; p: string; c: string; dt: number; back: number }
+  | { op: 'event'; p: string; c: string; dt: number; back: number; d: string }
   | { op: 'tick'; p: string; c: string; dt: number }
   | { op: 'value'; p: string; c: string; v: number }
-  | { op: 'purge'; p?: string; c?: string }
+  | { op: 'purge'; p?: string; c?: string; d?: string }
   | { op: 'restart'; via: 'snapshot' | 'log' }
   | { op: 'gate'; consent: boolean; channels: Channel[] };
 
@@ -185,10 +199,10 @@ const HOURS = (min: number, max: number): fc.Arbitrary<number> =>
 const profile = fc.constantFrom('home-a', 'home-b');
 const campaign = fc.constantFrom('c1', 'c2', 'c3');
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 10, arbitrary: fc.record({ op: fc.constant('event' as const), p: profile, c: campaign, dt: HOURS(0, 12), back: fc.oneof({ weight: 5, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: HOURS(1, 72) }) }) },
+  { weight: 10, arbitrary: fc.record({ op: fc.constant('event' as const), p: profile, c: campaign, d: fc.constantFrom('dev-1', 'dev-2'), dt: HOURS(0, 12), back: fc.oneof({ weight: 5, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: HOURS(1, 72) }) }) },
   { weight: 4, arbitrary: fc.record({ op: fc.constant('tick' as const), p: profile, c: campaign, dt: HOURS(0, 48) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('value' as const), p: profile, c: fc.constantFrom('c2', 'c3'), v: fc.oneof(fc.double({ min: 0, max: 100, noNaN: true }), fc.constantFrom(-1, 101, NaN, Infinity)) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('purge' as const), p: fc.option(profile, { nil: undefined }), c: fc.option(campaign, { nil: undefined }) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('purge' as const), p: fc.option(profile, { nil: undefined }), c: fc.option(campaign, { nil: undefined }), d: fc.option(fc.constantFrom('dev-1', 'dev-2'), { nil: undefined }) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('restart' as const), via: fc.constantFrom('snapshot' as const, 'log' as const) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('gate' as const), consent: fc.boolean(), channels: fc.subarray(['push', 'sms', 'email', 'device'] as Channel[]) }) },
 );
@@ -221,7 +235,7 @@ describe('EngagementEngine against a brute-force oracle', () => {
             case 'event': {
               clock += o.dt;
               const t = clock - o.back;
-              sameEval(engine.recordEvent(o.p, o.c, t, gate), oracle.record(o.p, o.c, t, gate));
+              sameEval(engine.recordEvent(o.p, o.c, t, gate, { device: o.d, category: 'usage' }), oracle.record(o.p, o.c, t, gate, o.d));
               break;
             }
             case 'tick':
@@ -235,7 +249,9 @@ describe('EngagementEngine against a brute-force oracle', () => {
               break;
             }
             case 'purge':
-              expect(engine.purge({ ...(o.p ? { profile: o.p } : {}), ...(o.c ? { campaign: o.c } : {}) })).toBe(oracle.purge(o.p, o.c));
+              expect(engine.purge({ ...(o.p ? { profile: o.p } : {}), ...(o.c ? { campaign: o.c } : {}), ...(o.d ? { device: o.d } : {}) })).toBe(
+                oracle.purge(o.p, o.c, o.d),
+              );
               break;
             case 'restart':
               tables.apply(engine.drainChanges());

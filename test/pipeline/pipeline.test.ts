@@ -21,7 +21,7 @@ function config(dataDir: string, grants: AgentConfig['consent']['grants']): Agen
     ],
     engagement: { windowDays: 30, recencyFloorDays: 1, recencyScale: 100, signalIntervalS: 0 },
     storage: { maxBytes: 1 << 28, rawRetentionDays: 30, groupCommitMs: 5, groupCommitRows: 500 },
-    consent: { policyVersion: 1, grants },
+    consent: { policyVersion: 1, requirePolicy: {}, deviceButtonMayGrant: [], grants },
     log: { level: 'error' },
   };
 }
@@ -72,7 +72,8 @@ describe('ingest pipeline (real SQLite file, real codec)', () => {
     await agent.start();
     return agent;
   };
-  const count = (table: string): number => (agent.database.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+  const count = (table: string): number =>
+    (agent.database.prepare(`SELECT count(*) AS n FROM ${table}${table === 'outbox' ? " WHERE kind = 'signal'" : ''}`).get() as { n: number }).n;
 
   beforeEach(() => {
     t = tempDir();
@@ -168,7 +169,7 @@ describe('ingest pipeline (real SQLite file, real codec)', () => {
     const e = agent.status().engagement[0];
     expect(e).toMatchObject({ profile: 'home-a', campaign: 'coffee', f: 3, index: 150, v: 50 });
     expect(count('outbox')).toBe(3);
-    const signals = agent.database.prepare('SELECT payload FROM outbox ORDER BY id').all() as Array<{ payload: string }>;
+    const signals = agent.database.prepare("SELECT payload FROM outbox WHERE kind = 'signal' ORDER BY id").all() as Array<{ payload: string }>;
     const last = JSON.parse(signals[2].payload) as { trigger: boolean; channels: string[]; index: number };
     expect(last).toMatchObject({ trigger: true, channels: ['device'], index: 150 });
     expect(l.sent.some((f) => f.type === 'command' && f.body.c === 'notify')).toBe(false); // Link is not a driver
@@ -183,7 +184,8 @@ describe('ingest pipeline (real SQLite file, real codec)', () => {
     const l = new Link(agent, 'scale-1');
     l.send(HELLO_SCALE, dispense(1), dispense(2));
     const res = agent.changeConsent({ scope: 'campaign', subject: 'home-a', target: 'coffee', granted: false, source: 'cli' });
-    expect(res.purged).toEqual({ outbox: 2, engagement: 2 });
+    expect(res.purged).toEqual({ outbox: 2, engagement: 2, raw: 0 });
+    expect(res.entry).toMatchObject({ granted: false, purged: { outbox: 2, engagement: 2, raw: 0 } });
     expect(count('outbox')).toBe(0);
     expect(count('engagement_events')).toBe(0);
     expect(agent.status().engagement).toEqual([]);

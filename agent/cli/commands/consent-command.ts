@@ -1,0 +1,150 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { AgentConfig } from '../../config/types';
+import type { LedgerEntry, PurgeCounts } from '../../consent/consent-ledger';
+import { receiptLine, receiptOf } from '../../consent/consent-receipt';
+import type { ConsentScope } from '../../consent/consent-rules';
+import { ConsentTargetError, consentTarget } from '../../consent/consent-target';
+import { changeConsentOffline, withLedger } from '../../consent/offline-consent';
+import { databasePath } from '../../store/database';
+import { ApiUnreachable, apiRequest, readApiToken } from '../api-client';
+import { CliError } from '../cli-error';
+import { table, type CliOutput } from '../output';
+import { loadConfigOrExit } from './config-command';
+
+export interface ConsentChangeOptions {
+  config?: string;
+  device?: string;
+  category?: string;
+  profile?: string;
+  campaign?: string;
+  channel?: string;
+  erase?: boolean;
+  json?: boolean;
+}
+
+interface StateEntry {
+  scope: ConsentScope;
+  subject: string;
+  target: string;
+  granted: boolean;
+  at: number;
+  policyVersion: number;
+}
+
+function requireDatabase(cfg: AgentConfig): void {
+  const file = databasePath(cfg.gateway.dataDir);
+  if (!fs.existsSync(file)) {
+    throw new CliError(`no agent database at ${file} — the agent has not run with this config yet (start it with \`edge-agent run\`)`, 1);
+  }
+}
+
+function describeTarget(scope: ConsentScope, subject: string, target: string): string {
+  if (scope === 'device') return `device ${subject} may collect ${target === '*' ? 'every non-special category' : target}`;
+  if (scope === 'campaign') return `profile ${subject} in campaign ${target}`;
+  return `profile ${subject} contacted by ${target}`;
+}
+
+/** `consent grant|revoke`: through the running agent (effective at once), or straight on the database when it is stopped. */
+export async function consentChangeCommand(granted: boolean, o: ConsentChangeOptions, io: CliOutput): Promise<number> {
+  const { config } = loadConfigOrExit(o.config);
+  let t;
+  try {
+    t = consentTarget(o, config);
+  } catch (err) {
+    if (err instanceof ConsentTargetError) throw new CliError(err.message, 2);
+    throw err;
+  }
+  if (o.erase && (granted || t.scope !== 'device')) throw new CliError('--erase goes with `consent revoke --device D --category C`', 2);
+  let entry: LedgerEntry | null;
+  let purged: PurgeCounts;
+  let via: 'agent' | 'database';
+  try {
+    const res = await apiRequest(`http://${config.api.listen}`, 'POST', 'api/consent', {
+      token: readApiToken(config.gateway.dataDir),
+      body: {
+        ...(t.scope === 'device' ? { device: t.subject, category: t.target } : { profile: t.subject, [t.scope]: t.target }),
+        granted,
+        erase: o.erase === true,
+      },
+    });
+    if (res.status !== 200) throw new CliError(`the agent refused the change: ${(res.body as { error?: string } | null)?.error ?? `HTTP ${res.status}`}`, res.status === 400 ? 2 : 1);
+    ({ entry, purged } = res.body as { entry: LedgerEntry; purged: PurgeCounts });
+    via = 'agent';
+  } catch (err) {
+    if (!(err instanceof ApiUnreachable)) throw err;
+    const r = changeConsentOffline(config, { ...t, granted, source: 'cli', erase: o.erase === true });
+    ({ entry, purged } = r);
+    via = 'database';
+  }
+  if (o.json) {
+    io.out(JSON.stringify({ ok: true, via, entry, purged }));
+    return 0;
+  }
+  const what = describeTarget(t.scope, t.subject, t.target);
+  const erased = granted ? '' : ` — erased ${purged.outbox} queued signals, ${purged.engagement} engagement events${o.erase ? `, ${purged.raw} raw rows` : ''}`;
+  io.out(`${granted ? 'granted' : 'withdrawn'}: ${what}${erased} (ledger entry #${entry?.seq ?? '?'}${via === 'database' ? ', agent not running: applies when it starts' : ''})`);
+  return 0;
+}
+
+/** `consent show`: the decisions in force, from the running agent or the database. */
+export async function consentShowCommand(o: { config?: string; json?: boolean }, io: CliOutput): Promise<number> {
+  const { config } = loadConfigOrExit(o.config);
+  let entries: StateEntry[];
+  try {
+    const res = await apiRequest(`http://${config.api.listen}`, 'GET', 'api/consent');
+    entries = (res.body as { entries: StateEntry[] }).entries;
+  } catch (err) {
+    if (!(err instanceof ApiUnreachable)) throw err;
+    if (!fs.existsSync(databasePath(config.gateway.dataDir))) entries = [];
+    else entries = withLedger(config, (l) => l.rules.entries());
+  }
+  entries.sort((a, b) => a.scope.localeCompare(b.scope) || a.subject.localeCompare(b.subject) || a.target.localeCompare(b.target));
+  if (o.json) {
+    io.out(JSON.stringify({ defaultDeny: true, entries }, null, 2));
+    return 0;
+  }
+  if (entries.length === 0) {
+    io.out('no consent recorded: everything is denied (default deny)');
+    return 0;
+  }
+  io.out(
+    table(
+      ['LAYER', 'SUBJECT', 'TARGET', 'STATE', 'SINCE', 'POLICY'],
+      entries.map((e) => [e.scope, e.subject, e.target, e.granted ? 'granted' : 'withdrawn', new Date(e.at).toISOString(), `v${e.policyVersion}`]),
+    ),
+  );
+  io.out('anything not listed as granted is denied (default deny); health and biometric need a grant naming them');
+  return 0;
+}
+
+/** `consent verify`: walks the hash chain of the ledger file; exit 1 names the first bad entry. */
+export function consentVerifyCommand(o: { config?: string; json?: boolean }, io: CliOutput): number {
+  const { config } = loadConfigOrExit(o.config);
+  requireDatabase(config);
+  const v = withLedger(config, (l) => l.verify());
+  if (o.json) io.out(JSON.stringify(v));
+  else if (v.ok) io.out(`consent ledger OK: ${v.entries} entries, hash chain intact`);
+  else io.err(`consent ledger BROKEN at entry ${v.brokenAt}: ${v.reason} — the history cannot be trusted from there on; keep a copy of ${databasePath(config.gateway.dataDir)} for investigation`);
+  return v.ok ? 0 : 1;
+}
+
+/** `consent export`: one receipt per ledger entry (readable lines, or JSON receipts). */
+export function consentExportCommand(o: { config?: string; json?: boolean; out?: string }, io: CliOutput): number {
+  const { config } = loadConfigOrExit(o.config);
+  requireDatabase(config);
+  const { receipts, verify } = withLedger(config, (l) => ({ receipts: l.entries().map((e) => receiptOf(e, config.gateway.id)), verify: l.verify() }));
+  const text = o.json
+    ? JSON.stringify({ gateway: config.gateway.id, exportedAt: new Date().toISOString(), ledger: verify, receipts }, null, 2)
+    : [
+        `Consent record of gateway ${config.gateway.id} (${receipts.length} entries, ledger ${verify.ok ? 'verified' : `BROKEN at entry ${verify.brokenAt}`})`,
+        ...receipts.map(receiptLine),
+      ].join('\n');
+  if (o.out) {
+    fs.writeFileSync(path.resolve(o.out), text + '\n');
+    io.err(`wrote ${receipts.length} receipts to ${path.resolve(o.out)}`);
+  } else {
+    io.out(text);
+  }
+  return verify.ok ? 0 : 1;
+}
