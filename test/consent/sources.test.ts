@@ -1,0 +1,94 @@
+import { Agent } from '../../agent/controller';
+import type { AgentConfig } from '../../agent/config';
+import { silentLogger } from '../../agent/logger';
+import { tempDir } from '../support/temp-dir';
+
+function cfg(dataDir: string, patch: Partial<AgentConfig['consent']> = {}): AgentConfig {
+  return {
+    gateway: { id: 'gw', dataDir },
+    api: { listen: '127.0.0.1:0' },
+    devices: [{ id: 'wear-1', transport: 'sim', model: 'wearable', profile: 'home-a' }],
+    campaigns: [{ id: 'c', qualify: { event: 'button' }, value: { kind: 'constant', v: 50 }, threshold: 10, cooldownMs: 0, channels: ['push'] }],
+    engagement: { windowDays: 30, recencyFloorDays: 1, recencyScale: 100, signalIntervalS: 0 },
+    storage: { maxBytes: 1 << 28, rawRetentionDays: 30, groupCommitMs: 2, groupCommitRows: 500 },
+    consent: { policyVersion: 1, requirePolicy: {}, deviceButtonMayGrant: [], grants: [], ...patch },
+    log: { level: 'error' },
+  };
+}
+
+describe('consent sources and their rules', () => {
+  let t: ReturnType<typeof tempDir>;
+  let agent: Agent;
+  beforeEach(() => (t = tempDir()));
+  afterEach(async () => {
+    await agent.stop();
+    t.cleanup();
+  });
+  const start = async (c: AgentConfig): Promise<Agent> => {
+    agent = new Agent(c, { logger: silentLogger, drivers: [], api: false });
+    await agent.start();
+    return agent;
+  };
+
+  it.each([
+    // deviceButtonMayGrant, button press (s, g), allowed after?
+    [[], 'usage', true, false, 'not allowed by config'],
+    [['usage'], 'usage', true, true, 'allowed by config'],
+    [['*'], 'usage', true, true, 'wildcard allows non-special'],
+    [['*'], 'health', true, false, 'special category never by button'],
+    [['*'], 'device', true, true, 'device-wide grant with wildcard allowed'],
+    [[], 'device', true, false, 'device-wide grant not allowed'],
+  ] as Array<[string[], string, boolean, boolean, string]>)('button may grant %j → %s: %s (%s)', async (may, s, g, allowed) => {
+    await start(cfg(t.dir, { deviceButtonMayGrant: may }));
+    const before = agent.ledger.length;
+    const r = agent.consent.fromDevice('wear-1', s, g, ['usage', 'health'], Date.now());
+    expect(r.applied).toBe(allowed);
+    expect(agent.ledger.length).toBe(allowed ? before + (s === 'device' ? 1 : 1) : before);
+    const probe = s === 'device' ? 'usage' : s;
+    expect(agent.ledger.rules.deviceAllows('wear-1', probe)).toBe(allowed);
+    if (!allowed) expect(r.reason).toMatch(/config|special/);
+  });
+
+  it('the button may always withdraw, including "device" = everything, special categories included', async () => {
+    await start(cfg(t.dir, { grants: [{ device: 'wear-1', category: 'health' }, { device: 'wear-1', category: 'usage' }] }));
+    expect(agent.ledger.rules.deviceAllows('wear-1', 'health')).toBe(true);
+    agent.consent.fromDevice('wear-1', 'device', false, ['usage', 'health'], Date.now());
+    expect(agent.ledger.rules.deviceAllows('wear-1', 'health')).toBe(false);
+    expect(agent.ledger.rules.deviceAllows('wear-1', 'usage')).toBe(false);
+    expect(agent.ledger.entries().filter((e) => e.source === 'device').every((e) => !e.granted)).toBe(true);
+  });
+
+  it('an older upstream grant never undoes a newer withdrawal; a newer one applies', async () => {
+    await start(cfg(t.dir));
+    const t0 = Date.UTC(2026, 10, 1);
+    agent.consent.change({ scope: 'campaign', subject: 'home-a', target: 'c', granted: false, source: 'panel', at: t0 + 1000 });
+    const stale = agent.consent.fromUpstream({ scope: 'campaign', subject: 'home-a', target: 'c', granted: true, source: 'upstream', at: t0 });
+    expect(stale.applied).toBe(false);
+    expect(stale.reason).toMatch(/newer decision \(withdrawn/);
+    expect(agent.ledger.rules.campaignAllows('home-a', 'c')).toBe(false);
+    const fresh = agent.consent.fromUpstream({ scope: 'campaign', subject: 'home-a', target: 'c', granted: true, source: 'upstream', at: t0 + 2000 });
+    expect(fresh.applied).toBe(true);
+    expect(fresh.entry?.source).toBe('upstream');
+    expect(agent.ledger.rules.campaignAllows('home-a', 'c')).toBe(true);
+  });
+
+  it('a policy bump requires re-consent for the named category only', async () => {
+    await start(cfg(t.dir, { grants: [{ device: 'wear-1', category: 'health' }, { device: 'wear-1', category: 'usage' }] }));
+    await agent.stop();
+    await start(cfg(t.dir, { policyVersion: 2, requirePolicy: { health: 2 } }));
+    expect(agent.ledger.rules.deviceAllows('wear-1', 'health')).toBe(false); // given under v1
+    expect(agent.ledger.rules.deviceAllows('wear-1', 'usage')).toBe(true);
+    agent.changeConsent({ scope: 'device', subject: 'wear-1', target: 'health', granted: true, source: 'panel' });
+    expect(agent.ledger.rules.deviceAllows('wear-1', 'health')).toBe(true);
+    expect(agent.ledger.entries().at(-1)?.policyVersion).toBe(2);
+  });
+
+  it('config grants never re-grant what the household later withdrew', async () => {
+    const c = cfg(t.dir, { grants: [{ device: 'wear-1', category: 'usage' }] });
+    await start(c);
+    agent.changeConsent({ scope: 'device', subject: 'wear-1', target: 'usage', granted: false, source: 'panel' });
+    await agent.stop();
+    await start(c);
+    expect(agent.ledger.rules.deviceAllows('wear-1', 'usage')).toBe(false);
+  });
+});
