@@ -1,20 +1,11 @@
 import { EventEmitter } from 'node:events';
+import type { Evaluation } from './engagement/types';
 
 /** Events parts of the agent publish to each other (Zigbee2MQTT-style typed bus). */
 export interface AgentEvents {
   /** A frame was accepted and is durable. */
   ingested: { device: string; kind: 'reading' | 'event'; at: number };
-  evaluation: {
-    profile: string;
-    campaign: string;
-    index: number;
-    r: number | null;
-    f: number;
-    v: number | null;
-    at: number;
-    trigger: null | { channels: string[] };
-    blocked?: string;
-  };
+  evaluation: Evaluation;
   trigger: { profile: string; campaign: string; channels: string[]; index: number; at: number; signalId: string };
   consent: { scope: string; subject: string; target: string; granted: boolean; source: string; purged: number };
   device: { id: string; connected: boolean; detail?: string };

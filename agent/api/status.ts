@@ -1,3 +1,15 @@
+/** One (profile, campaign) line of `status.engagement`. */
+export interface EngagementRow {
+  profile: string;
+  campaign: string;
+  index: number;
+  r: number | null;
+  f: number;
+  v: number | null;
+  armed: boolean;
+  lastTriggerAt: string | null;
+}
+
 /** The `status --json` / `GET /api/status` document (DESIGN §9 keys are a contract; extra keys may be added). */
 export interface StatusDocument {
   gateway: { id: string; version: string; uptimeS: number; startedAt: string };
@@ -20,16 +32,7 @@ export interface StatusDocument {
     framesBad: number;
     droppedNoConsentByType?: Record<string, number>;
   };
-  engagement: Array<{
-    profile: string;
-    campaign: string;
-    index: number;
-    r: number | null;
-    f: number;
-    v: number | null;
-    armed: boolean;
-    lastTriggerAt: string | null;
-  }>;
+  engagement: EngagementRow[];
   triggers: { total: number };
   outbox: { pending: number; oldestAgeS: number | null; dropped: number; bytes: number };
   upstream: { connected: boolean; published: number; lastAckAt: string | null; url: string | null; error: string | null };

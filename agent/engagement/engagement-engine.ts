@@ -46,6 +46,14 @@ function upperBound(a: number[], x: number, lo: number, hi: number): number {
 const keyOf = (profile: string, campaign: string): string => `${profile}\u0000${campaign}`;
 const NO_SOURCE: EventSource = { device: '', category: '' };
 
+/** What the index is made of at one moment. */
+export interface Measure {
+  index: number;
+  r: number | null;
+  f: number;
+  v: number | null;
+}
+
 /**
  * The engagement engine (DESIGN §4), pure: no I/O, time passed in. Evaluation time never goes backwards
  * (a clock stepped back counts as no time passing), which lets expired events be dropped for good and keeps
@@ -152,23 +160,22 @@ export class EngagementEngine {
     }
   }
 
-  private measure(s: KeyState, now: number): { index: number; r: number | null; f: number; v: number | null } {
+  private measure(s: KeyState, now: number): Measure {
     this.expire(s, now);
+    return this.measureFrom(s, now, s.head);
+  }
+
+  /** Index, R, F, V at `now`, counting the events from index `lo` on (all inside the window). */
+  private measureFrom(s: KeyState, now: number, lo: number): Measure {
     const ev = s.events;
-    const f = s.live;
+    const f = ev.length - lo;
     const v = this.valueOf(s);
     if (f === 0) return { index: 0, r: null, f: 0, v };
     const r = (now - ev[ev.length - 1]) / DAY_MS;
     const index =
       v === null
         ? 0
-        : computeIndex({
-            recencyDays: r,
-            frequency: f,
-            value: v,
-            scale: this.opts.recencyScale,
-            recencyFloorDays: this.opts.recencyFloorDays,
-          });
+        : computeIndex({ recencyDays: r, frequency: f, value: v, scale: this.opts.recencyScale, recencyFloorDays: this.opts.recencyFloorDays });
     return { index, r, f, v };
   }
 
@@ -205,25 +212,14 @@ export class EngagementEngine {
   }
 
   /** Index, R, F, V of a key at `nowMs` without changing anything. */
-  current(profile: string, campaign: string, nowMs: number): { index: number; r: number | null; f: number; v: number | null } {
+  current(profile: string, campaign: string, nowMs: number): Measure {
     const s = this.keys.get(keyOf(profile, campaign));
     const now = Math.max(nowMs, this.now);
     if (!s) {
       const val = this.rule(campaign).value;
       return { index: 0, r: null, f: 0, v: val.kind === 'constant' ? val.v : (val.default ?? null) };
     }
-    const cutoff = now - this.windowMs;
-    const ev = s.events;
-    const lo = upperBound(ev, cutoff, s.head, ev.length);
-    const f = ev.length - lo;
-    const v = this.valueOf(s);
-    if (f === 0) return { index: 0, r: null, f: 0, v };
-    const r = (now - ev[ev.length - 1]) / DAY_MS;
-    const index =
-      v === null
-        ? 0
-        : computeIndex({ recencyDays: r, frequency: f, value: v, scale: this.opts.recencyScale, recencyFloorDays: this.opts.recencyFloorDays });
-    return { index, r, f, v };
+    return this.measureFrom(s, now, upperBound(s.events, now - this.windowMs, s.head, s.events.length));
   }
 
   armed(profile: string, campaign: string): { armed: boolean; lastTriggerAt: number | null } {

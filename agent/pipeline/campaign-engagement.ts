@@ -8,6 +8,7 @@ import type { EngagementStore } from '../store/engagement-store';
 import type { OutboxRow, OutboxStore } from '../store/outbox-store';
 import type { GatewayFrame } from '../../firmware-bridge/protocol';
 import type { DeviceSession } from './device-session';
+import type { EngagementRow } from '../api/status';
 import type { EngagementStage, StageResult } from './ingest-pipeline';
 
 export interface SignalPayload {
@@ -152,7 +153,7 @@ export class CampaignEngagement implements EngagementStage {
   ): void {
     const byTrigger = new Map(signals.filter((s) => s.payload.trigger).map((s) => [`${s.payload.profile}\u0000${s.payload.campaign}`, s.payload.id]));
     evaluations.forEach((e) => {
-      this.bus.emit('evaluation', { ...e, trigger: e.trigger ? { channels: e.trigger.channels } : null });
+      this.bus.emit('evaluation', e);
       if (e.trigger) {
         this.bus.emit('trigger', {
           profile: e.profile,
@@ -240,16 +241,7 @@ export class CampaignEngagement implements EngagementStage {
     return p;
   }
 
-  rows(now: number): Array<{
-    profile: string;
-    campaign: string;
-    index: number;
-    r: number | null;
-    f: number;
-    v: number | null;
-    armed: boolean;
-    lastTriggerAt: string | null;
-  }> {
+  rows(now: number): EngagementRow[] {
     return this.engine
       .keysList()
       .sort((a, b) => (a.profile + a.campaign).localeCompare(b.profile + b.campaign))

@@ -2,7 +2,8 @@ import * as path from 'node:path';
 import { Agent } from '../../agent/controller';
 import type { AgentConfig } from '../../agent/config';
 import { silentLogger } from '../../agent/logger';
-import { FrameDecoder, encodeSerialFrame, type DeviceFrame, type GatewayFrame } from '../../firmware-bridge/protocol';
+import { encodeSerialFrame, type DeviceFrame } from '../../firmware-bridge/protocol';
+import { DeviceLink, HELLO_SCALE as helloScale, dispense, reading, settle } from '../support/device-link';
 import { SimDriver } from '../../drivers/sim';
 import { tempDir } from '../support/temp-dir';
 
@@ -26,42 +27,13 @@ function config(dataDir: string, grants: AgentConfig['consent']['grants']): Agen
   };
 }
 
-const HELLO_SCALE: DeviceFrame = {
-  type: 'hello',
-  seq: 0,
-  body: { id: 'scale-1', fw: '1.0', model: 'kitchen-scale', ch: [{ n: 1, k: 'weight', c: 'usage' }, { n: 2, k: 'event', c: 'usage' }] },
-};
+const HELLO_SCALE: DeviceFrame = helloScale();
 const HELLO_WEAR: DeviceFrame = {
   type: 'hello',
   seq: 0,
   body: { id: 'wear-1', fw: '1.0', model: 'wearable', ch: [{ n: 1, k: 'heart_rate', c: 'health' }] },
 };
-const reading = (seq: number, ch = 1, v = 12.5): DeviceFrame => ({ type: 'reading', seq, body: { readings: [{ ch, v }] } });
-const dispense = (seq: number): DeviceFrame => ({ type: 'event', seq, body: { e: 'dispense', ch: 2 } });
-
-/** Drives the agent's pipeline as a driver would, through the real wire codec, and records what goes back. */
-class Link {
-  readonly sent: GatewayFrame[] = [];
-  private readonly decoder = new FrameDecoder();
-  constructor(
-    private readonly agent: Agent,
-    readonly id: string,
-  ) {}
-  send(...frames: DeviceFrame[]): void {
-    this.wire(Buffer.concat(frames.map((f) => encodeSerialFrame(f))));
-  }
-  wire(bytes: Uint8Array): void {
-    for (const r of this.decoder.push(bytes)) {
-      if (r.ok) this.agent.pipeline.onFrame(this.id, r.frame as DeviceFrame, (g) => this.sent.push(g));
-      else this.agent.pipeline.onBadFrame(this.id, r.error);
-    }
-  }
-  acks(): number[] {
-    return this.sent.filter((f) => f.type === 'ack').map((f) => (f.body as { a: number }).a);
-  }
-}
-
-const settle = (ms = 30): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const Link = DeviceLink;
 
 describe('ingest pipeline (real SQLite file, real codec)', () => {
   let t: ReturnType<typeof tempDir>;
