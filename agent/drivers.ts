@@ -1,6 +1,7 @@
 import type { AgentConfig } from './config';
 import type { Driver, FrameSink } from '../drivers/types';
 import { SimDriver } from '../drivers/sim/sim-driver';
+import { SerialDriver } from '../drivers/serial/serial-driver';
 import type { Logger } from './logger';
 
 /**
@@ -40,7 +41,9 @@ export function createDrivers(cfg: AgentConfig, log: Logger, opts: { speed?: num
       }),
     );
   }
-  for (const transport of ['serial', 'ble'] as const) {
+  const serial = cfg.devices.flatMap((d) => (d.transport === 'serial' ? [{ id: d.id, port: d.port, baud: d.baud }] : []));
+  if (serial.length > 0) drivers.push(new SerialDriver(serial));
+  for (const transport of ['ble'] as const) {
     const ids = cfg.devices.filter((d) => d.transport === transport).map((d) => d.id);
     if (ids.length === 0) continue;
     const reason = `no ${transport} driver in edge-agent ${'v0.1'} yet`;

@@ -1,0 +1,133 @@
+import { SerialPort } from 'serialport';
+import { FrameDecoder, encodeSerialFrame, type DeviceFrame, type GatewayFrame } from '../../firmware-bridge/protocol';
+import type { FrameSink } from '../types';
+import { Backoff } from './backoff';
+
+export interface SerialLinkOptions {
+  deviceId: string;
+  path: string;
+  baudRate: number;
+  /** a device silent for longer than this shows `connected: false` (heartbeats come every 30 s) */
+  silenceTimeoutMs?: number;
+  backoff?: Backoff;
+}
+
+/**
+ * One USB-UART device: opens the port, feeds bytes through the streaming FrameDecoder, writes gateway frames,
+ * and reopens with backoff after an unplug or a port error — without restarting the agent and without losing
+ * anything acked (acks only ever follow a commit).
+ */
+export class SerialLink {
+  private port: SerialPort | null = null;
+  private decoder = new FrameDecoder();
+  private retry: NodeJS.Timeout | null = null;
+  private watchdog: NodeJS.Timeout | null = null;
+  private stopped = true;
+  private lastRx = 0;
+  private silent = false;
+  private readonly backoff: Backoff;
+  /** what status shows while the link is down */
+  state = 'not opened';
+  opens = 0;
+
+  constructor(
+    private readonly opts: SerialLinkOptions,
+    private readonly sink: FrameSink,
+  ) {
+    this.backoff = opts.backoff ?? new Backoff();
+  }
+
+  get isOpen(): boolean {
+    return this.port?.isOpen === true;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.open();
+    const timeout = this.opts.silenceTimeoutMs ?? 90_000;
+    this.watchdog = setInterval(() => {
+      if (this.isOpen && !this.silent && this.lastRx > 0 && Date.now() - this.lastRx > timeout) {
+        this.silent = true;
+        this.sink.onLink(this.opts.deviceId, false, `silent for more than ${Math.round(timeout / 1000)} s`);
+      }
+    }, Math.min(1000, timeout));
+    this.watchdog.unref();
+  }
+
+  private open(): void {
+    if (this.stopped) return;
+    const port = new SerialPort({ path: this.opts.path, baudRate: this.opts.baudRate, autoOpen: false });
+    this.port = port;
+    port.open((err) => {
+      if (this.port !== port) return;
+      if (err) {
+        const missing = /ENOENT|No such file/.test(err.message);
+        this.state = missing ? `port ${this.opts.path} missing (unplugged?)` : `cannot open ${this.opts.path}: ${err.message}`;
+        this.sink.onLink(this.opts.deviceId, false, this.state);
+        this.port = null;
+        this.scheduleReopen();
+        return;
+      }
+      this.opens++;
+      this.backoff.reset();
+      this.decoder = new FrameDecoder(); // a fresh line: never glue bytes from before the unplug to new ones
+      this.state = 'open';
+      this.silent = false;
+      this.lastRx = Date.now();
+      this.sink.onLink(this.opts.deviceId, true, `open ${this.opts.path} @ ${this.opts.baudRate}`);
+    });
+    port.on('data', (chunk: Buffer) => this.onData(chunk));
+    port.on('error', (err: Error) => {
+      this.state = `port error: ${err.message}`;
+    });
+    port.on('close', () => {
+      if (this.port !== port) return;
+      this.port = null;
+      if (this.stopped) return;
+      this.state = `port ${this.opts.path} closed (unplugged?)`;
+      this.sink.onLink(this.opts.deviceId, false, this.state);
+      this.scheduleReopen();
+    });
+  }
+
+  private scheduleReopen(): void {
+    if (this.stopped || this.retry) return;
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      this.open();
+    }, this.backoff.next());
+  }
+
+  private onData(chunk: Buffer): void {
+    this.lastRx = Date.now();
+    if (this.silent) {
+      this.silent = false;
+      this.sink.onLink(this.opts.deviceId, true, `open ${this.opts.path} @ ${this.opts.baudRate}`);
+    }
+    for (const r of this.decoder.push(chunk)) {
+      if (!r.ok) {
+        this.sink.onBadFrame(this.opts.deviceId, r.error);
+        continue;
+      }
+      if (r.frame.type === 'command' || r.frame.type === 'consent-state') continue; // gateway-only types
+      this.sink.onFrame(this.opts.deviceId, r.frame as DeviceFrame, (reply) => this.send(reply));
+    }
+  }
+
+  send(frame: GatewayFrame): boolean {
+    const port = this.port;
+    if (!port || !port.isOpen) return false;
+    port.write(Buffer.from(encodeSerialFrame(frame)));
+    return true;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retry) clearTimeout(this.retry);
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.retry = null;
+    const port = this.port;
+    this.port = null;
+    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+  }
+}

@@ -1,0 +1,72 @@
+import { SerialPort } from 'serialport';
+import { FrameDecoder, cobsEncode, encodeSerialFrame, type DeviceFrame, type GatewayFrame } from '../../firmware-bridge/protocol';
+import { SimDevice, type SimDeviceSpec } from './sim-device';
+import { seededRandom } from './sim-driver';
+
+/**
+ * A simulated ESP32 on the far end of a serial line (a PTY in tests, or a USB-UART loopback): it writes real
+ * wire bytes, reads and obeys gateway frames (acks stop retransmission, consent-state stops sampling), and can
+ * inject raw bytes to test the gateway's resynchronisation.
+ */
+export class SerialSimDevice {
+  readonly device: SimDevice;
+  private port: SerialPort | null = null;
+  private readonly decoder = new FrameDecoder();
+  private timer: NodeJS.Timeout | null = null;
+  readonly received: GatewayFrame[] = [];
+
+  constructor(
+    private readonly path: string,
+    spec: SimDeviceSpec,
+    private readonly opts: { baudRate?: number; tickMs?: number; seed?: number; autoSample?: boolean } = {},
+  ) {
+    this.device = new SimDevice(spec, seededRandom(opts.seed ?? 7));
+  }
+
+  async open(sendHello = true): Promise<void> {
+    const port = new SerialPort({ path: this.path, baudRate: this.opts.baudRate ?? 115200, autoOpen: false });
+    await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+    this.port = port;
+    port.on('data', (chunk: Buffer) => {
+      for (const r of this.decoder.push(chunk)) {
+        if (!r.ok) continue;
+        const f = r.frame as GatewayFrame;
+        this.received.push(f);
+        const answers = this.device.onGatewayFrame(f);
+        if (answers.length) this.sendFrames(answers);
+      }
+    });
+    if (sendHello) this.write(Buffer.concat([cobsEncode(this.device.hello()), Buffer.from([0])]));
+    if (this.opts.autoSample !== false) {
+      this.timer = setInterval(() => {
+        const frames = this.device.next(Date.now());
+        if (frames.length) this.sendFrames(frames);
+      }, this.opts.tickMs ?? 50);
+    }
+  }
+
+  sendFrames(frames: DeviceFrame[]): void {
+    this.write(Buffer.concat(frames.map((f) => encodeSerialFrame(f))));
+  }
+
+  write(bytes: Uint8Array): void {
+    this.port?.write(Buffer.from(bytes));
+  }
+
+  /** Waits until the gateway has acked every frame this device sent. */
+  async drained(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.device.unacked().length > 0) {
+      if (Date.now() > deadline) throw new Error(`${this.device.unacked().length} frames never acked`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    const port = this.port;
+    this.port = null;
+    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+  }
+}
