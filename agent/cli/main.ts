@@ -7,6 +7,7 @@ import { statusCommand } from './commands/status-command';
 import { runCommand } from './commands/run-command';
 import { demoCommand } from './commands/demo-command';
 import { VERSION } from '../version';
+import { devicesListCommand, devicesScanCommand } from './commands/devices-command';
 import {
   consentChangeCommand,
   consentExportCommand,
@@ -73,6 +74,27 @@ function buildProgram(io: CliOutput, setCode: (c: number) => void): Command {
     .action((o: { config?: string; json?: boolean }) => setCode(configValidateCommand(o, io)));
   config.action(() => {
     config.outputHelp();
+    setCode(2);
+  });
+
+  const devices = program.command('devices').description('paired devices and what is plugged in');
+  devices
+    .command('list')
+    .description('configured devices with link state, firmware and frame counters')
+    .option('-c, --config <file>', 'config file')
+    .option('--json', 'machine-readable output')
+    .action(async (o: { config?: string; json?: boolean }) => setCode(await devicesListCommand(o, io)));
+  devices
+    .command('scan')
+    .description('list serial ports (USB vendor/product, stable by-id path); --probe asks each for its hello')
+    .option('--port <path...>', 'also probe these paths (e.g. a PTY)')
+    .option('--probe', 'open each port and listen for our protocol')
+    .option('--baud <rate>', 'baud rate for probing', '115200')
+    .option('--timeout <seconds>', 'how long to listen on each port', '2')
+    .option('--json', 'machine-readable output')
+    .action(async (o: Parameters<typeof devicesScanCommand>[0]) => setCode(await devicesScanCommand(o, io)));
+  devices.action(() => {
+    devices.outputHelp();
     setCode(2);
   });
 

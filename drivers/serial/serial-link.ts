@@ -3,6 +3,9 @@ import { FrameDecoder, encodeSerialFrame, type DeviceFrame, type GatewayFrame } 
 import type { FrameSink } from '../types';
 import { Backoff } from './backoff';
 
+/** About 90 ms of line time at 921,600 baud; beyond this the device is not reading. */
+const MAX_PENDING_WRITE_BYTES = 8192;
+
 export interface SerialLinkOptions {
   deviceId: string;
   path: string;
@@ -29,6 +32,8 @@ export class SerialLink {
   /** what status shows while the link is down */
   state = 'not opened';
   opens = 0;
+  /** acks not written because the device was not draining its receive side (it retransmits; we re-ack) */
+  acksSkipped = 0;
 
   constructor(
     private readonly opts: SerialLinkOptions,
@@ -117,6 +122,13 @@ export class SerialLink {
   send(frame: GatewayFrame): boolean {
     const port = this.port;
     if (!port || !port.isOpen) return false;
+    // A device that stops reading (hung firmware, flow control) must not make our write queue grow without
+    // bound. Acks are safe to skip: the device retransmits and the duplicate is re-acked once durable.
+    // Consent-state and commands are rare and always queued.
+    if (frame.type === 'ack' && port.writableLength > MAX_PENDING_WRITE_BYTES) {
+      this.acksSkipped++;
+      return false;
+    }
     port.write(Buffer.from(encodeSerialFrame(frame)));
     return true;
   }

@@ -1,4 +1,5 @@
 import { decisionLatency, ingestThroughput } from './ingest-bench';
+import { serialLinkBench } from './serial-bench';
 import { printTable, type BenchResult } from './stats';
 
 /**
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
   emit(await ingestThroughput(quick ? 4_000 : 200_000, 20));
   emit(await decisionLatency(1000, quick ? 1 : 10));
   emit(await decisionLatency(10_000, quick ? 1 : 5));
+  emit(await serialLinkBench(quick ? 2 : 10));
   const mem = process.memoryUsage();
   emit([{ name: 'process.rss_after_bench', value: Math.round(mem.rss / 1048576), unit: 'MiB' }]);
   process.stderr.write('\n' + printTable(results) + '\n');

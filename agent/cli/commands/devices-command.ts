@@ -1,0 +1,128 @@
+import * as fs from 'node:fs';
+import type { StatusDocument } from '../../api/status';
+import { openDatabase, databasePath } from '../../store/database';
+import { IngestStore } from '../../store/ingest-store';
+import { listSerialPorts, probeSerialPort, type ProbeResult, type SerialPortInfo } from '../../../drivers/serial/port-scanner';
+import { ApiUnreachable, apiRequest } from '../api-client';
+import { CliError } from '../cli-error';
+import { table, type CliOutput } from '../output';
+import { loadConfigOrExit } from './config-command';
+
+type DeviceRow = StatusDocument['devices'][number];
+
+/** `devices list`: configured and seen devices, live from the running agent or from the registry on disk. */
+export async function devicesListCommand(o: { config?: string; json?: boolean }, io: CliOutput): Promise<number> {
+  const { config } = loadConfigOrExit(o.config);
+  let rows: DeviceRow[];
+  let live = true;
+  try {
+    const res = await apiRequest(`http://${config.api.listen}`, 'GET', 'api/status');
+    rows = (res.body as StatusDocument).devices;
+  } catch (err) {
+    if (!(err instanceof ApiUnreachable)) throw err;
+    live = false;
+    const file = databasePath(config.gateway.dataDir);
+    const seen = new Map<string, { model: string | null; fw: string | null; lastSeen: number | null }>();
+    if (fs.existsSync(file)) {
+      const db = openDatabase(file, { readonly: true });
+      try {
+        for (const d of new IngestStore(db).devices()) seen.set(d.id, d);
+      } finally {
+        db.close();
+      }
+    }
+    rows = config.devices.map((d) => {
+      const s = seen.get(d.id);
+      return {
+        id: d.id,
+        transport: d.transport,
+        type: s?.model ?? null,
+        profile: d.profile ?? null,
+        connected: false,
+        lastSeen: s?.lastSeen ? new Date(s.lastSeen).toISOString() : null,
+        framesOk: 0,
+        framesBad: 0,
+        fw: s?.fw ?? null,
+        link: 'agent not running',
+      };
+    });
+  }
+  if (o.json) {
+    io.out(JSON.stringify({ live, devices: rows }, null, 2));
+    return 0;
+  }
+  const where = (id: string): string => {
+    const d = config.devices.find((x) => x.id === id);
+    return d?.transport === 'serial' ? d.port : d?.transport === 'ble' ? d.address : d ? `sim:${d.model}` : '-';
+  };
+  io.out(
+    table(
+      ['DEVICE', 'TRANSPORT', 'ADDRESS', 'TYPE', 'FW', 'PROFILE', 'LINK', 'LAST SEEN', 'OK', 'BAD'],
+      rows.map((d) => [
+        d.id,
+        d.transport,
+        where(d.id),
+        d.type ?? '-',
+        d.fw ?? '-',
+        d.profile ?? '-',
+        d.connected ? 'up' : `down${d.link ? ` (${d.link})` : ''}`,
+        d.lastSeen ?? 'never',
+        String(d.framesOk),
+        String(d.framesBad),
+      ]),
+    ),
+  );
+  if (!live) io.err('(the agent is not running: link state unknown; showing the registry on disk)');
+  return 0;
+}
+
+/** `devices scan`: serial ports with USB identity and by-id paths; with --probe, which ones speak our protocol. */
+export async function devicesScanCommand(
+  o: { port?: string[]; probe?: boolean; baud: string; timeout: string; json?: boolean },
+  io: CliOutput,
+): Promise<number> {
+  const baud = Number(o.baud);
+  const timeoutMs = Number(o.timeout) * 1000;
+  if (!Number.isInteger(baud) || baud <= 0) throw new CliError(`--baud must be a positive integer, got "${o.baud}"`, 2);
+  if (!(timeoutMs > 0)) throw new CliError(`--timeout must be seconds > 0, got "${o.timeout}"`, 2);
+  const ports: SerialPortInfo[] = listSerialPorts();
+  for (const p of o.port ?? []) {
+    if (!ports.some((x) => x.path === p)) {
+      ports.push({ path: p, byId: null, vendorId: null, productId: null, manufacturer: null, product: null, serialNumber: null });
+    }
+  }
+  const probes = new Map<string, ProbeResult>();
+  if (o.probe || (o.port && o.port.length > 0)) {
+    for (const p of ports) {
+      if (!o.json) io.err(`probing ${p.path} at ${baud} baud …`);
+      probes.set(p.path, await probeSerialPort(p.path, baud, timeoutMs));
+    }
+  }
+  if (o.json) {
+    io.out(JSON.stringify({ ports: ports.map((p) => ({ ...p, probe: probes.get(p.path) ?? null })) }, null, 2));
+    return 0;
+  }
+  if (ports.length === 0) {
+    io.out('no serial ports found — plug the device in, check `dmesg` for the USB-UART, or pass --port PATH');
+    return 0;
+  }
+  io.out(
+    table(
+      ['PORT', 'BY-ID (use this in config)', 'USB', 'PRODUCT', 'EDGE-AGENT DEVICE'],
+      ports.map((p) => {
+        const pr = probes.get(p.path);
+        const dev = !pr
+          ? '(not probed: --probe)'
+          : pr.error
+            ? `cannot open: ${pr.error}`
+            : pr.hello
+              ? `${pr.hello.id} (${pr.hello.model}, fw ${pr.hello.fw}, ${pr.hello.ch.map((c) => c.c).join('/')})`
+              : pr.speaksProtocol
+                ? 'speaks the protocol (no hello seen)'
+                : 'no answer';
+        return [p.path, p.byId ?? '-', p.vendorId ? `${p.vendorId}:${p.productId}` : '-', [p.manufacturer, p.product].filter(Boolean).join(' ') || '-', dev];
+      }),
+    ),
+  );
+  return 0;
+}
