@@ -16,6 +16,8 @@ import { CampaignEngagement } from './pipeline/campaign-engagement';
 import { HttpApi } from './api/http-api';
 import { ensureApiToken } from './api/api-token';
 import { consentRoutes } from './api/consent-routes';
+import { deviceRoutes } from './api/device-routes';
+import { DeviceCommander } from './devices/device-commander';
 import { optOutByDeviceType } from './consent/opt-out';
 import { signalsOfDevice } from './consent/offline-consent';
 import type { StatusDocument } from './api/status';
@@ -51,6 +53,7 @@ export class Agent {
   pipeline!: IngestPipeline;
   engagement!: CampaignEngagement;
   private counters!: CounterStore;
+  commander!: DeviceCommander;
   private publisher: OutboxPublisher | null = null;
   private api: HttpApi | null = null;
   private drivers: Driver[] = [];
@@ -139,6 +142,10 @@ export class Agent {
       clock: this.clock,
     });
     this.pipeline.counters.restore(this.counters.load());
+    this.commander = new DeviceCommander(this.bus, {
+      send: (deviceId, frame) => this.send(deviceId, frame),
+      nextSeq: (deviceId) => this.pipeline.nextSeq(deviceId),
+    });
     for (const d of cfg.devices) this.pipeline.register(d.id, d.transport, d.profile ?? null);
     for (const rec of this.ingestStore.devices()) {
       const s = this.pipeline.sessions.get(rec.id);
@@ -160,6 +167,7 @@ export class Agent {
         {
           status: () => this.status(),
           ...consentRoutes({ config: cfg, ledger: this.ledger, consent: this.consent, clock: this.clock }),
+          ...deviceRoutes({ config: cfg, commander: this.commander }),
         },
       );
       await this.startPart({ name: 'api', start: () => this.api!.start(), stop: async () => undefined });
@@ -303,6 +311,7 @@ export class Agent {
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    this.commander?.stop();
     for (const d of [...this.drivers].reverse()) {
       try {
         await d.stop();

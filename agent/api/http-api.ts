@@ -15,6 +15,8 @@ export interface ApiRoutes {
   consentLedger(): unknown;
   /** POST /api/consent: { device, category } | { profile, campaign } | { profile, channel } plus granted, erase? */
   consentChange(body: unknown): ApiResponse;
+  /** POST /api/devices/<id>/command: { command, ...args }; answers once the device acked (or did not). */
+  deviceCommand(device: string, body: unknown): Promise<ApiResponse>;
 }
 
 const MAX_BODY = 64 * 1024;
@@ -85,13 +87,13 @@ export class HttpApi {
         size += c.length;
         if (size <= MAX_BODY) chunks.push(c);
       });
-      req.on('end', () => this.route(req, res, size > MAX_BODY ? null : Buffer.concat(chunks).toString('utf8')));
+      req.on('end', () => void this.route(req, res, size > MAX_BODY ? null : Buffer.concat(chunks).toString('utf8')));
       return;
     }
-    this.route(req, res, '');
+    void this.route(req, res, '');
   }
 
-  private route(req: http.IncomingMessage, res: http.ServerResponse, rawBody: string | null): void {
+  private async route(req: http.IncomingMessage, res: http.ServerResponse, rawBody: string | null): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const send = (code: number, body: unknown, type = 'application/json'): void => {
       const text = type === 'application/json' ? JSON.stringify(body, null, 2) + '\n' : String(body);
@@ -105,15 +107,29 @@ export class HttpApi {
       if (req.method === 'GET' && url.pathname === '/api/status') return send(200, this.routes.status());
       if (req.method === 'GET' && url.pathname === '/api/consent') return send(200, this.routes.consent());
       if (req.method === 'GET' && url.pathname === '/api/consent/ledger') return send(200, this.routes.consentLedger());
-      if (req.method === 'POST' && url.pathname === '/api/consent') {
-        if (rawBody === null) return send(413, { error: `body larger than ${MAX_BODY} bytes` });
-        let body: unknown;
-        try {
-          body = JSON.parse(rawBody);
-        } catch {
-          return send(400, { error: 'body is not JSON' });
+      const parseBody = (): { ok: true; body: unknown } | { ok: false } => {
+        if (rawBody === null) {
+          send(413, { error: `body larger than ${MAX_BODY} bytes` });
+          return { ok: false };
         }
-        const r = this.routes.consentChange(body);
+        try {
+          return { ok: true, body: JSON.parse(rawBody) as unknown };
+        } catch {
+          send(400, { error: 'body is not JSON' });
+          return { ok: false };
+        }
+      };
+      if (req.method === 'POST' && url.pathname === '/api/consent') {
+        const b = parseBody();
+        if (!b.ok) return;
+        const r = this.routes.consentChange(b.body);
+        return send(r.status, r.body);
+      }
+      const command = /^\/api\/devices\/([^/]+)\/command$/.exec(url.pathname);
+      if (req.method === 'POST' && command) {
+        const b = parseBody();
+        if (!b.ok) return;
+        const r = await this.routes.deviceCommand(decodeURIComponent(command[1]!), b.body);
         return send(r.status, r.body);
       }
       if (req.method === 'GET' && url.pathname === '/metrics') {

@@ -7,7 +7,7 @@ import { statusCommand } from './commands/status-command';
 import { runCommand } from './commands/run-command';
 import { demoCommand } from './commands/demo-command';
 import { VERSION } from '../version';
-import { devicesListCommand, devicesScanCommand } from './commands/devices-command';
+import { devicesCommandCommand, devicesListCommand, devicesScanCommand } from './commands/devices-command';
 import {
   consentChangeCommand,
   consentExportCommand,
@@ -93,6 +93,25 @@ function buildProgram(io: CliOutput, setCode: (c: number) => void): Command {
     .option('--timeout <seconds>', 'how long to listen on each port', '2')
     .option('--json', 'machine-readable output')
     .action(async (o: Parameters<typeof devicesScanCommand>[0]) => setCode(await devicesScanCommand(o, io)));
+  devices
+    .command('identify <device>')
+    .description('make a device blink so a technician can find it; exits 1 unless the device acks')
+    .option('-c, --config <file>', 'config file')
+    .option('--timeout <seconds>', 'wait this long for the ack before each retry', '1.5')
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', '\nExample:\n  edge-agent devices identify scale-1')
+    .action(async (id: string, o: Parameters<typeof devicesCommandCommand>[2]) => setCode(await devicesCommandCommand(id, 'identify', o, io)));
+  devices
+    .command('notify <device>')
+    .description('show a notification on the device (display text, LED colour, buzzer); exits 1 unless acked')
+    .option('-c, --config <file>', 'config file')
+    .option('--text <text>', 'display text (at most 64 characters)')
+    .option('--led <colour>', 'LED colour, e.g. green')
+    .option('--buzz', 'sound the buzzer')
+    .option('--timeout <seconds>', 'wait this long for the ack before each retry', '1.5')
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', '\nExample:\n  edge-agent devices notify scale-1 --text "Coffee running low" --led amber')
+    .action(async (id: string, o: Parameters<typeof devicesCommandCommand>[2]) => setCode(await devicesCommandCommand(id, 'notify', o, io)));
   devices.action(() => {
     devices.outputHelp();
     setCode(2);

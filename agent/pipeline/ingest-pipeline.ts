@@ -96,7 +96,9 @@ export class IngestPipeline implements FrameSink {
         if (frame.body.rssi !== undefined) s.rssi = frame.body.rssi;
         return;
       case 'ack':
-        return; // command acks are tracked by the delivery path (campaign outcomes), nothing to store
+        // Command acks confirm delivery (DeviceCommander); nothing to store.
+        this.deps.bus.emit('device-ack', { device: s.id, seq: frame.body.a });
+        return;
       case 'reading':
       case 'event':
       case 'consent':

@@ -64,6 +64,19 @@ consent:
       }
       expect(row).toMatchObject({ connected: true, fw: '3.0.1', type: 'kitchen-scale' });
       const human = await runCli(['devices', 'list', '--config', cfgFile]);
+      const identify = await runCli(['devices', 'identify', 'scale-9', '--config', cfgFile]);
+      expect(identify.stdout).toMatch(/scale-9: identify acknowledged \(seq \d+, \d+ ms, attempt 1\)/);
+      expect(identify.code).toBe(0);
+      expect(sim.device.identifyCount).toBe(1);
+      const notify = await runCli(['devices', 'notify', 'scale-9', '--text', 'Time to reorder', '--buzz', '--json', '--config', cfgFile]);
+      expect(JSON.parse(notify.stdout)).toMatchObject({ device: 'scale-9', command: 'notify', acked: true });
+      expect(sim.device.notifications.at(-1)).toEqual({ c: 'notify', text: 'Time to reorder', buzz: true });
+      const bad = await runCli(['devices', 'notify', 'scale-9', '--config', cfgFile]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/give at least one of text, led, buzz/);
+      const unknown = await runCli(['devices', 'identify', 'kettle-1', '--config', cfgFile]);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toMatch(/no device "kettle-1" in the config/);
       expect(human.stdout).toMatch(new RegExp(`scale-9\\s+serial\\s+${pty.gateway.replace(/[/.]/g, '\\$&')}\\s+kitchen-scale\\s+3\\.0\\.1\\s+home-a\\s+up`));
     } finally {
       agent.child.kill('SIGTERM');
@@ -72,5 +85,8 @@ consent:
     const offline = await runCli(['devices', 'list', '--config', cfgFile]);
     expect(offline.stdout).toMatch(/scale-9.*kitchen-scale\s+3\.0\.1/);
     expect(offline.stderr).toMatch(/agent is not running/);
+    const noAgent = await runCli(['devices', 'identify', 'scale-9', '--config', cfgFile]);
+    expect(noAgent.code).toBe(1);
+    expect(noAgent.stderr).toMatch(/the agent is not running .* start it with: edge-agent run/);
   }, 30_000);
 });

@@ -75,6 +75,33 @@ const waitUntil = async (what: string, cond: () => boolean, timeoutMs = 10_000):
     expect(sim.received.find((f) => f.type === 'consent-state')).toMatchObject({ body: { cats: { usage: true } } });
   });
 
+  it('pushes consent-state on every change, and delivers identify/notify commands confirmed by the device ack', async () => {
+    await waitUntil('link up', () => dev().connected);
+    await sim.open();
+    await waitUntil('consent-state after hello', () => sim.received.some((f) => f.type === 'consent-state'));
+    const states = (): number => sim.received.filter((f) => f.type === 'consent-state').length;
+    const before = states();
+    agent.changeConsent({ scope: 'device', subject: 'scale-1', target: 'usage', granted: false, source: 'cli', erase: false });
+    await waitUntil('consent-state after withdrawal', () => states() === before + 1);
+    expect(sim.received.filter((f) => f.type === 'consent-state').at(-1)).toMatchObject({ body: { cats: { usage: false } } });
+
+    const id = await agent.commander.send('scale-1', 'identify');
+    expect(id).toMatchObject({ acked: true, attempts: 1, error: null });
+    expect(sim.device.identifyCount).toBe(1);
+    const n = await agent.commander.send('scale-1', 'notify', { text: 'Coffee running low', led: 'amber' });
+    expect(n.acked).toBe(true);
+    expect(sim.device.notifications).toEqual([{ c: 'notify', text: 'Coffee running low', led: 'amber' }]);
+    await expect(agent.commander.send('scale-1', 'notify', {})).rejects.toThrow(/at least one of text, led, buzz/);
+    await expect(agent.commander.send('scale-1', 'selfdestruct')).rejects.toThrow(/unknown command/);
+
+    // Nobody on the other end: the command is retried with the same seq, then reported as not delivered.
+    await sim.close();
+    const lost = await agent.commander.send('scale-1', 'identify', {}, { timeoutMs: 100, attempts: 2 });
+    expect(lost.acked).toBe(false);
+    expect(lost.error).toMatch(/no ack from scale-1 after 2 tries|not connected/);
+    expect(sim.device.identifyCount).toBe(1);
+  });
+
   it('garbage, bit flips, truncated and oversized frames never stop the stream; retransmits are not double-counted', async () => {
     await waitUntil('link up', () => dev().connected);
     const quiet = new SerialSimDevice(pty.device, { id: 'scale-1', model: 'kitchen-scale', fw: '2.1.0', kind: 'kitchen-scale' }, { autoSample: false });

@@ -3,7 +3,8 @@ import type { StatusDocument } from '../../api/status';
 import { openDatabase, databasePath } from '../../store/database';
 import { IngestStore } from '../../store/ingest-store';
 import { listSerialPorts, probeSerialPort, type ProbeResult, type SerialPortInfo } from '../../../drivers/serial/port-scanner';
-import { ApiUnreachable, apiRequest } from '../api-client';
+import type { CommandResult } from '../../devices/device-commander';
+import { ApiUnreachable, apiRequest, readApiToken } from '../api-client';
 import { CliError } from '../cli-error';
 import { table, type CliOutput } from '../output';
 import { loadConfigOrExit } from './config-command';
@@ -125,4 +126,41 @@ export async function devicesScanCommand(
     ),
   );
   return 0;
+}
+
+/** `devices identify|notify <id>`: a command through the running agent; succeeds only when the device acks it. */
+export async function devicesCommandCommand(
+  device: string,
+  command: 'identify' | 'notify',
+  o: { config?: string; json?: boolean; text?: string; led?: string; buzz?: boolean; timeout?: string },
+  io: CliOutput,
+): Promise<number> {
+  const { config } = loadConfigOrExit(o.config);
+  const timeoutS = Number(o.timeout ?? '1.5');
+  if (!Number.isFinite(timeoutS) || timeoutS < 0.05 || timeoutS > 30) throw new CliError('--timeout must be seconds from 0.05 to 30', 2);
+  const args: Record<string, unknown> = {};
+  if (o.text !== undefined) args.text = o.text;
+  if (o.led !== undefined) args.led = o.led;
+  if (o.buzz) args.buzz = true;
+  let res;
+  try {
+    res = await apiRequest(`http://${config.api.listen}`, 'POST', `api/devices/${encodeURIComponent(device)}/command`, {
+      token: readApiToken(config.gateway.dataDir),
+      body: { command, ...args, timeoutMs: Math.round(timeoutS * 1000) },
+      timeoutMs: timeoutS * 3000 + 2000,
+    });
+  } catch (err) {
+    if (err instanceof ApiUnreachable) {
+      throw new CliError(`the agent is not running (no API at ${config.api.listen}); start it with: edge-agent run`, 1);
+    }
+    throw err;
+  }
+  if (res.status !== 200 && res.status !== 504) {
+    throw new CliError((res.body as { error?: string } | null)?.error ?? `the agent answered ${res.status}`, res.status === 400 ? 2 : 1);
+  }
+  const r = res.body as CommandResult;
+  if (o.json) io.out(JSON.stringify(r, null, 2));
+  else if (r.acked) io.out(`${device}: ${command} acknowledged (seq ${r.seq}, ${r.rttMs} ms, attempt ${r.attempts})`);
+  else io.err(`${device}: ${command} not acknowledged: ${r.error}`);
+  return r.acked ? 0 : 1;
 }
