@@ -22,6 +22,11 @@ import { optOutByDeviceType } from './consent/opt-out';
 import { signalsOfDevice } from './consent/offline-consent';
 import type { StatusDocument } from './api/status';
 import { OutboxPublisher } from './sync/outbox-publisher';
+import { GenericProfile } from './sync/generic-profile';
+import { ThingsboardProfile } from './sync/thingsboard-profile';
+import { DownlinkHandler } from './sync/downlink-handler';
+import { CampaignStore } from './store/campaign-store';
+import { StorageBudget } from './store/storage-budget';
 import { createDrivers } from './drivers';
 import { VERSION } from './version';
 import type { Logger } from './logger';
@@ -53,6 +58,8 @@ export class Agent {
   pipeline!: IngestPipeline;
   engagement!: CampaignEngagement;
   private counters!: CounterStore;
+  private budget!: StorageBudget;
+  downlink: DownlinkHandler | null = null;
   commander!: DeviceCommander;
   private publisher: OutboxPublisher | null = null;
   private api: HttpApi | null = null;
@@ -105,7 +112,10 @@ export class Agent {
       (deviceId) => this.pipeline.nextSeq(deviceId),
     );
     this.engagement.attach(this.committer);
+    const campaignStore = new CampaignStore(db);
+    for (const c of campaignStore.load()) this.engagement.upsertCampaign(c); // definitions received from upstream
     this.engagement.load(this.clock());
+    this.budget = new StorageBudget(db, cfg.storage.maxBytes);
 
     for (const [category, version] of Object.entries(cfg.consent.requirePolicy)) {
       this.ledger.rules.requirePolicyVersion(category, version);
@@ -140,8 +150,12 @@ export class Agent {
       },
       bus: this.bus,
       clock: this.clock,
+      storageFull: () => this.budget.full,
     });
-    this.pipeline.counters.restore(this.counters.load());
+    const savedCounters = this.counters.load();
+    this.pipeline.counters.restore(savedCounters);
+    this.budget.restore(savedCounters);
+    this.enforceBudget();
     this.commander = new DeviceCommander(this.bus, {
       send: (deviceId, frame) => this.send(deviceId, frame),
       nextSeq: (deviceId) => this.pipeline.nextSeq(deviceId),
@@ -174,21 +188,36 @@ export class Agent {
     }
     if (cfg.upstream) {
       const up = cfg.upstream;
+      const profiles = [...new Set(cfg.devices.map((d) => d.profile).filter((p): p is string => !!p))];
+      const profile =
+        up.profile === 'thingsboard'
+          ? new ThingsboardProfile(profiles, cfg.campaigns.filter((c) => c.value.kind === 'upstream').map((c) => c.id))
+          : new GenericProfile(up.baseTopic, cfg.gateway.id);
+      this.downlink = new DownlinkHandler({
+        config: cfg,
+        consent: this.consent,
+        engagement: this.engagement,
+        saveCampaign: (c) => campaignStore.save(c),
+        clock: this.clock,
+      });
       this.publisher = new OutboxPublisher(
-        {
-          url: up.url,
-          gatewayId: cfg.gateway.id,
-          baseTopic: up.baseTopic,
-          ...(up.clientId !== undefined ? { clientId: up.clientId } : {}),
-          ...(up.username !== undefined ? { username: up.username } : {}),
-          ...(up.password !== undefined ? { password: up.password } : {}),
-          batchMaxRows: 200,
-          batchMaxBytes: 128 * 1024,
-          batchDelayMs: 200,
-        },
+        up,
+        cfg.gateway.id,
+        profile,
         this.outbox,
         (row) => (row.kind === 'consent' ? (JSON.parse(row.payload) as unknown) : this.engagement.publishable(row)),
         this.bus,
+        this.downlink,
+        () => {
+          const st = this.status();
+          return {
+            outboxPending: st.outbox.pending,
+            outboxOldestAgeS: st.outbox.oldestAgeS,
+            droppedRows: st.outbox.dropped,
+            devicesConnected: st.devices.filter((d) => d.connected).length,
+            framesAccepted: st.ingest.accepted,
+          };
+        },
       );
       const pub = this.publisher;
       await this.startPart({ name: 'sync', start: () => pub.start(), stop: async () => undefined });
@@ -201,6 +230,7 @@ export class Agent {
     // Periodic work: engagement decay/re-arm, counters persistence, raw-data retention.
     this.timers.push(setInterval(() => this.engagement.tick(this.clock()), 1000));
     this.timers.push(setInterval(() => this.saveCounters(), 5000));
+    this.timers.push(setInterval(() => this.enforceBudget(), 1000));
     this.timers.push(
       setInterval(() => this.ingestStore.sweep(this.clock() - cfg.storage.rawRetentionDays * 86_400_000), 3_600_000),
     );
@@ -242,10 +272,27 @@ export class Agent {
     return this.consent.change(req, this.clock());
   }
 
+  private enforceBudget(): void {
+    if (!this.db) return;
+    try {
+      const wasFull = this.budget.full;
+      const dropped = this.budget.enforce();
+      if (Object.keys(dropped).length > 0) this.opts.logger.warn('storage.maxBytes reached: dropped by policy', dropped);
+      if (this.budget.full !== wasFull) {
+        this.opts.logger[this.budget.full ? 'error' : 'info'](
+          this.budget.full ? 'storage full of data that is never dropped: refusing new frames until space returns' : 'storage has room again',
+          { usedBytes: this.budget.usedBytes(), maxBytes: this.budget.maxBytes },
+        );
+      }
+    } catch (err) {
+      this.opts.logger.error('storage budget check failed', { error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
   private saveCounters(): void {
     if (!this.db) return;
     try {
-      this.counters.save(this.pipeline.counters.toMap());
+      this.counters.save(new Map([...this.pipeline.counters.toMap(), ...this.budget.toMap()]));
     } catch (err) {
       this.opts.logger.warn('could not save counters', { error: err instanceof Error ? err.message : String(err) });
     }
@@ -283,14 +330,24 @@ export class Agent {
         pending: depth.pending,
         bytes: depth.bytes,
         oldestAgeS: oldest === null ? null : Math.max(0, Math.round((now - oldest) / 1000)),
-        dropped: this.publisher?.droppedNoConsent ?? 0,
+        dropped: this.budget.total(),
+        droppedByReason: Object.fromEntries(this.budget.dropped),
+        droppedNoConsentAtSync: this.publisher?.droppedNoConsent ?? 0,
       },
+      storage: { usedBytes: this.budget.usedBytes(), maxBytes: this.budget.maxBytes, full: this.budget.full },
       upstream: {
         connected: pub?.connected ?? false,
         published: pub?.published ?? 0,
         lastAckAt: iso(pub?.lastAckAt ?? null),
-        url: this.config.upstream?.url ?? null,
+        url: pub?.url ?? null,
+        profile: pub?.profile ?? null,
         error: pub?.error ?? null,
+        connects: pub?.connects ?? 0,
+        messages: pub?.messages ?? 0,
+        payloadBytes: pub?.payloadBytes ?? 0,
+        inFlightRows: pub?.inFlightRows ?? 0,
+        nextRetryAt: iso(pub?.nextRetryAt ?? null),
+        downlink: { accepted: this.downlink?.accepted ?? 0, rejected: this.downlink?.rejected ?? 0, lastError: this.downlink?.lastError ?? null },
       },
       consent: {
         optOutByDeviceType: optOutByDeviceType(

@@ -31,7 +31,19 @@ export function renderMetrics(s: StatusDocument): string {
   );
   metric('edge_agent_triggers_total', 'counter', 'Campaign triggers fired.', [[{}, s.triggers.total]]);
   metric('edge_agent_outbox_pending', 'gauge', 'Rows waiting in the outbox.', [[{}, s.outbox.pending]]);
-  metric('edge_agent_outbox_dropped_total', 'counter', 'Outbox rows dropped (disk bound).', [[{}, s.outbox.dropped]]);
+  metric('edge_agent_outbox_dropped_total', 'counter', 'Rows dropped by the storage.maxBytes policy (all reasons).', [[{}, s.outbox.dropped]]);
+  metric(
+    'edge_agent_storage_dropped_total',
+    'counter',
+    'Rows dropped by the storage.maxBytes policy, per reason (raw data first, consent receipts never).',
+    Object.entries(s.outbox.droppedByReason).map(([reason, n]) => [{ reason }, n]),
+  );
+  metric('edge_agent_outbox_dropped_no_consent_total', 'counter', 'Queued rows not sent because consent was withdrawn.', [
+    [{}, s.outbox.droppedNoConsentAtSync],
+  ]);
+  metric('edge_agent_storage_used_bytes', 'gauge', 'Database pages in use.', [[{}, s.storage.usedBytes]]);
+  metric('edge_agent_storage_max_bytes', 'gauge', 'storage.maxBytes.', [[{}, s.storage.maxBytes]]);
+  metric('edge_agent_storage_full', 'gauge', '1 while only undroppable data is left and new frames are refused.', [[{}, s.storage.full ? 1 : 0]]);
   metric(
     'edge_agent_consent_opt_out_rate',
     'gauge',
@@ -46,5 +58,12 @@ export function renderMetrics(s: StatusDocument): string {
   );
   metric('edge_agent_upstream_connected', 'gauge', '1 when the MQTT uplink is connected.', [[{}, s.upstream.connected ? 1 : 0]]);
   metric('edge_agent_upstream_published_total', 'counter', 'Rows acknowledged by the broker.', [[{}, s.upstream.published]]);
+  metric('edge_agent_upstream_messages_total', 'counter', 'MQTT messages published from the outbox.', [[{}, s.upstream.messages]]);
+  metric('edge_agent_upstream_payload_bytes_total', 'counter', 'Payload bytes published from the outbox.', [[{}, s.upstream.payloadBytes]]);
+  metric('edge_agent_upstream_connects_total', 'counter', 'Successful connections to the broker.', [[{}, s.upstream.connects]]);
+  metric('edge_agent_downlink_total', 'counter', 'Downlink requests by outcome.', [
+    [{ outcome: 'accepted' }, s.upstream.downlink.accepted],
+    [{ outcome: 'rejected' }, s.upstream.downlink.rejected],
+  ]);
   return out.join('\n') + '\n';
 }

@@ -30,12 +30,36 @@ export interface StatusDocument {
     droppedNoConsent: number;
     duplicates: number;
     framesBad: number;
+    refusedStorageFull?: number;
     droppedNoConsentByType?: Record<string, number>;
   };
   engagement: EngagementRow[];
   triggers: { total: number };
-  outbox: { pending: number; oldestAgeS: number | null; dropped: number; bytes: number };
-  upstream: { connected: boolean; published: number; lastAckAt: string | null; url: string | null; error: string | null };
+  outbox: {
+    pending: number;
+    oldestAgeS: number | null;
+    /** rows dropped by the storage.maxBytes policy, all reasons */
+    dropped: number;
+    bytes: number;
+    droppedByReason: Record<string, number>;
+    /** queued rows whose consent was withdrawn before they could be sent */
+    droppedNoConsentAtSync: number;
+  };
+  storage: { usedBytes: number; maxBytes: number; full: boolean };
+  upstream: {
+    connected: boolean;
+    published: number;
+    lastAckAt: string | null;
+    url: string | null;
+    profile: string | null;
+    error: string | null;
+    connects: number;
+    messages: number;
+    payloadBytes: number;
+    inFlightRows: number;
+    nextRetryAt: string | null;
+    downlink: { accepted: number; rejected: number; lastError: string | null };
+  };
   consent: {
     optOutByDeviceType: Array<{ type: string; devices: number; optedOut: number; rate: number }>;
     ledgerEntries: number;

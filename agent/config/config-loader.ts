@@ -5,7 +5,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { applyEnvOverrides } from './env-overrides';
 import { ConfigError, type ConfigIssue } from './errors';
 import { CONFIG_SCHEMA, HINTS } from './schema';
-import type { AgentConfig, CampaignValueConfig } from './types';
+import type { AgentConfig, CampaignConfig, CampaignValueConfig, UpstreamConfig } from './types';
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
 const validate = ajv.compile(CONFIG_SCHEMA);
@@ -163,6 +163,60 @@ function campaignValue(v: unknown, at: string, baseDir: string, issues: ConfigIs
   return { kind: 'constant', v: 0 };
 }
 
+type CampaignSource = Record<string, unknown> & { id: string; qualify: { event: string; devices?: string[] }; threshold: number; channels: string[] };
+
+/** Cross-field checks and normal form of one schema-valid campaign (config file and upstream downlink alike). */
+function normaliseCampaign(
+  c: CampaignSource,
+  at: string,
+  devices: ReadonlyMap<string, unknown>,
+  baseDir: string,
+  issues: ConfigIssue[],
+): CampaignConfig {
+  (c.qualify.devices ?? []).forEach((d, j) => {
+    if (!devices.has(d)) issues.push({ path: `${at}.qualify.devices[${j}]`, message: `unknown device "${d}" — list it under devices:` });
+  });
+  let cooldownMs = 0;
+  if (c.cooldown !== undefined) {
+    const ms = parseDuration(c.cooldown);
+    if (ms === null) issues.push({ path: `${at}.cooldown`, message: `invalid duration ${show(c.cooldown)} — use e.g. 7d, 12h, 30m` });
+    else cooldownMs = ms;
+  }
+  return {
+    id: c.id,
+    qualify: c.qualify.devices ? { event: c.qualify.event, devices: c.qualify.devices } : { event: c.qualify.event },
+    value: campaignValue(c.value, `${at}.value`, baseDir, issues),
+    threshold: c.threshold,
+    cooldownMs,
+    channels: c.channels as CampaignConfig['channels'],
+  };
+}
+
+/**
+ * A campaign definition arriving from upstream, checked against the same schema and rules as the config file.
+ * Scripts are refused here: code does not come over the downlink. Throws ConfigError listing every problem.
+ */
+export function parseCampaignDefinition(raw: unknown, knownDevices: readonly string[]): CampaignConfig {
+  const doc = { gateway: { id: 'downlink' }, campaigns: [raw] };
+  const issues: ConfigIssue[] = [];
+  const prefix = (p: string): string => p.replace(/^campaigns\[0\]\.?/, 'campaign.').replace(/\.$/, '');
+  if (!validate(doc)) {
+    for (const e of validate.errors ?? []) {
+      const d = describe(e, doc);
+      if (d && !issues.some((x) => x.path === prefix(d.path) && x.message === d.message)) issues.push({ path: prefix(d.path), message: d.message });
+    }
+    throw new ConfigError(issues.length > 0 ? issues : [{ path: 'campaign', message: 'must be an object' }]);
+  }
+  const c = doc.campaigns[0] as CampaignSource;
+  const v = c.value as Record<string, unknown> | undefined;
+  if (v && typeof v === 'object' && ('script' in v || 'scriptFile' in v)) {
+    issues.push({ path: 'campaign.value', message: 'scripts cannot be set from upstream; use a number or { fromUpstream: true }' });
+  }
+  const out = normaliseCampaign(c, 'campaign', new Map(knownDevices.map((d) => [d, true])), process.cwd(), issues);
+  if (issues.length > 0) throw new ConfigError(issues);
+  return out;
+}
+
 export interface LoadedConfig {
   config: AgentConfig;
   warnings: string[];
@@ -226,23 +280,7 @@ export function parseConfig(text: string, opts: { sourceName: string; baseDir: s
     const prev = campaignIdx.get(c.id);
     if (prev !== undefined) issues.push({ path: `campaigns[${i}].id`, message: `duplicate id "${c.id}" (also campaigns[${prev}])` });
     else campaignIdx.set(c.id, i);
-    (c.qualify.devices ?? []).forEach((d, j) => {
-      if (!deviceIdx.has(d)) issues.push({ path: `campaigns[${i}].qualify.devices[${j}]`, message: `unknown device "${d}" — list it under devices:` });
-    });
-    let cooldownMs = 0;
-    if (c.cooldown !== undefined) {
-      const ms = parseDuration(c.cooldown);
-      if (ms === null) issues.push({ path: `campaigns[${i}].cooldown`, message: `invalid duration ${show(c.cooldown)} — use e.g. 7d, 12h, 30m` });
-      else cooldownMs = ms;
-    }
-    return {
-      id: c.id,
-      qualify: c.qualify.devices ? { event: c.qualify.event, devices: c.qualify.devices } : { event: c.qualify.event },
-      value: campaignValue(c.value, `campaigns[${i}].value`, opts.baseDir, issues),
-      threshold: c.threshold,
-      cooldownMs,
-      channels: c.channels as AgentConfig['campaigns'][number]['channels'],
-    };
+    return normaliseCampaign(c, `campaigns[${i}]`, deviceIdx, opts.baseDir, issues);
   });
   const grants = src.consent.grants.map((g, i): AgentConfig['consent']['grants'][number] | null => {
     const at = `consent.grants[${i}]`;
@@ -264,6 +302,14 @@ export function parseConfig(text: string, opts: { sourceName: string; baseDir: s
     const u = src.upstream;
     const username = resolveSecret(u.username, 'upstream.username', opts.baseDir, env, issues);
     const password = resolveSecret(u.password, 'upstream.password', opts.baseDir, env, issues);
+    const accessToken = resolveSecret(u.accessToken, 'upstream.accessToken', opts.baseDir, env, issues);
+    if (accessToken !== undefined && username !== undefined) {
+      issues.push({ path: 'upstream.accessToken', message: 'give either accessToken (ThingsBoard) or username, not both' });
+    }
+    const reconnect = u.reconnect as UpstreamConfig['reconnect'];
+    if (reconnect.minMs > reconnect.maxMs) issues.push({ path: 'upstream.reconnect.minMs', message: `must be <= maxMs (${reconnect.maxMs})` });
+    const batch = u.batch as UpstreamConfig['batch'];
+    const maxPayloadBytes = u.maxPayloadBytes as number;
     upstream = {
       url: u.url,
       profile: u.profile,
@@ -271,6 +317,11 @@ export function parseConfig(text: string, opts: { sourceName: string; baseDir: s
       ...(typeof u.clientId === 'string' ? { clientId: u.clientId } : {}),
       ...(username !== undefined ? { username } : {}),
       ...(password !== undefined ? { password } : {}),
+      ...(accessToken !== undefined ? { accessToken } : {}),
+      keepaliveS: u.keepaliveS as number,
+      maxPayloadBytes,
+      batch,
+      reconnect,
       ...(typeof u.ca === 'string' ? { ca: path.resolve(opts.baseDir, u.ca) } : {}),
       ...(typeof u.cert === 'string' ? { cert: path.resolve(opts.baseDir, u.cert) } : {}),
       ...(typeof u.key === 'string' ? { key: path.resolve(opts.baseDir, u.key) } : {}),
@@ -322,4 +373,17 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     ]);
   }
   return parseConfig(text, { sourceName: path.basename(file), baseDir: path.dirname(path.resolve(file)), env });
+}
+
+/** An upstream section with every default filled in, for configs built in code (demo, tests, benchmarks). */
+export function upstreamWithDefaults(u: Pick<UpstreamConfig, 'url'> & Partial<UpstreamConfig>): UpstreamConfig {
+  return {
+    profile: 'generic',
+    baseTopic: 'edge',
+    keepaliveS: 30,
+    maxPayloadBytes: 65536,
+    ...u,
+    batch: { maxRows: 500, maxBytes: 65536, delayMs: 200, ...u.batch },
+    reconnect: { minMs: 500, maxMs: 60000, ...u.reconnect },
+  };
 }

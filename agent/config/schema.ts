@@ -39,9 +39,31 @@ export const CONFIG_SCHEMA = {
         clientId: { type: 'string', minLength: 1 },
         username: secret,
         password: secret,
+        accessToken: secret,
         ca: { type: 'string' },
         cert: { type: 'string' },
         key: { type: 'string' },
+        keepaliveS: { type: 'integer', minimum: 5, maximum: 3600, default: 30 },
+        maxPayloadBytes: { type: 'integer', minimum: 1024, maximum: 268435455, default: 65536 },
+        batch: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            maxRows: { type: 'integer', minimum: 1, maximum: 100000, default: 500 },
+            maxBytes: { type: 'integer', minimum: 256, maximum: 16777216, default: 65536 },
+            delayMs: { type: 'integer', minimum: 0, maximum: 60000, default: 200 },
+          },
+        },
+        reconnect: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            minMs: { type: 'integer', minimum: 10, maximum: 600000, default: 500 },
+            maxMs: { type: 'integer', minimum: 10, maximum: 3600000, default: 60000 },
+          },
+        },
       },
     },
     devices: {

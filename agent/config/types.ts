@@ -50,9 +50,18 @@ export interface UpstreamConfig {
   clientId?: string;
   username?: string;
   password?: string;
+  /** ThingsBoard device access token of the gateway (sent as the MQTT username) */
+  accessToken?: string;
   ca?: string;
   cert?: string;
   key?: string;
+  keepaliveS: number;
+  /** the broker's payload limit (ThingsBoard: transport.mqtt.max_payload_size, 64 KiB by default); batches are split under it */
+  maxPayloadBytes: number;
+  /** a batch closes at whichever bound is hit first */
+  batch: { maxRows: number; maxBytes: number; delayMs: number };
+  /** reconnect delay: exponential from minMs to maxMs with full jitter */
+  reconnect: { minMs: number; maxMs: number };
 }
 
 export interface AgentConfig {

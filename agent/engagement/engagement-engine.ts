@@ -131,6 +131,11 @@ export class EngagementEngine {
     return this.evaluateState(this.state(profile, campaign), this.advance(nowMs), gate);
   }
 
+  /** Adds a campaign or replaces its rule (threshold, cooldown, channels, value source); keys keep their events. */
+  setRule(rule: CampaignRule): void {
+    this.rules.set(rule.id, rule);
+  }
+
   /** Sets the per-profile V (from upstream). Out of range throws and keeps the last valid value. */
   setValue(profile: string, campaign: string, v: number): void {
     validateValue(v, `value (V) for ${profile}/${campaign}`);

@@ -58,15 +58,37 @@ export class CampaignEngagement implements EngagementStage {
   ) {
     this.engine = new EngagementEngine(cfg.engagement, cfg.campaigns.map(ruleOf));
     this.signalIntervalMs = cfg.engagement.signalIntervalS * 1000;
-    for (const c of cfg.campaigns) {
-      const list = this.byEvent.get(c.qualify.event) ?? [];
-      list.push(c);
-      this.byEvent.set(c.qualify.event, list);
-    }
+    this.indexCampaigns();
     this.gate = {
       campaignConsent: (p, c) => this.consent.campaignAllows(p, c),
       allowedChannels: (p, chs) => this.consent.allowedChannels(p, chs),
     };
+  }
+
+  private indexCampaigns(): void {
+    this.byEvent.clear();
+    for (const c of this.cfg.campaigns) {
+      const list = this.byEvent.get(c.qualify.event) ?? [];
+      list.push(c);
+      this.byEvent.set(c.qualify.event, list);
+    }
+  }
+
+  /**
+   * Adds or replaces a campaign at run time (a definition from upstream, already validated). The live config
+   * is updated too, so consent targets and status see it; the caller persists the definition.
+   */
+  upsertCampaign(c: CampaignConfig): 'added' | 'updated' {
+    const i = this.cfg.campaigns.findIndex((x) => x.id === c.id);
+    if (i >= 0) this.cfg.campaigns[i] = c;
+    else this.cfg.campaigns.push(c);
+    this.engine.setRule(ruleOf(c));
+    this.indexCampaigns();
+    return i >= 0 ? 'updated' : 'added';
+  }
+
+  campaign(id: string): CampaignConfig | undefined {
+    return this.cfg.campaigns.find((c) => c.id === id);
   }
 
   /** Writes go through the same group committer as frames so the delta log is applied in order. */

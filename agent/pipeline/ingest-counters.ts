@@ -4,6 +4,8 @@ export class IngestCounters {
   droppedNoConsent = 0;
   duplicates = 0;
   framesBad = 0;
+  /** data frames refused (not acked) while the storage budget was full of undroppable data */
+  refusedStorageFull = 0;
   /** droppedNoConsent split by device model, so opt-out rates by device type can be computed without raw data. */
   readonly droppedByModel = new Map<string, number>();
 
@@ -19,6 +21,7 @@ export class IngestCounters {
       ['ingest.droppedNoConsent', this.droppedNoConsent],
       ['ingest.duplicates', this.duplicates],
       ['ingest.framesBad', this.framesBad],
+      ['ingest.refusedStorageFull', this.refusedStorageFull],
     ]);
     for (const [k, v] of this.droppedByModel) m.set(`ingest.droppedNoConsent.model.${k}`, v);
     return m;
@@ -29,6 +32,7 @@ export class IngestCounters {
     this.droppedNoConsent = m.get('ingest.droppedNoConsent') ?? 0;
     this.duplicates = m.get('ingest.duplicates') ?? 0;
     this.framesBad = m.get('ingest.framesBad') ?? 0;
+    this.refusedStorageFull = m.get('ingest.refusedStorageFull') ?? 0;
     for (const [k, v] of m) {
       if (k.startsWith('ingest.droppedNoConsent.model.')) this.droppedByModel.set(k.slice(30), v);
     }
@@ -39,6 +43,7 @@ export class IngestCounters {
     droppedNoConsent: number;
     duplicates: number;
     framesBad: number;
+    refusedStorageFull: number;
     droppedNoConsentByType: Record<string, number>;
   } {
     return {
@@ -46,6 +51,7 @@ export class IngestCounters {
       droppedNoConsent: this.droppedNoConsent,
       duplicates: this.duplicates,
       framesBad: this.framesBad,
+      refusedStorageFull: this.refusedStorageFull,
       droppedNoConsentByType: Object.fromEntries(this.droppedByModel),
     };
   }

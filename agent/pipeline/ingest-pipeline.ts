@@ -33,6 +33,8 @@ export interface PipelineDeps {
   deviceConsent: DeviceConsentHandler;
   bus: EventBus;
   clock?: () => number;
+  /** true when the storage budget holds only undroppable data: data frames are then refused (not acked) */
+  storageFull?: () => boolean;
 }
 
 /**
@@ -159,6 +161,11 @@ export class IngestPipeline implements FrameSink {
       return;
     }
 
+    if (this.deps.storageFull?.()) {
+      // Not acked: the device keeps the frame and retransmits it once space is back. Nothing accepted is lost.
+      this.counters.refusedStorageFull++;
+      return;
+    }
     const consent = this.deps.consent;
     const store = this.deps.store;
     let work: (() => void) | null = null;

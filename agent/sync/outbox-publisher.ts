@@ -1,26 +1,11 @@
 import mqtt, { type MqttClient } from 'mqtt';
+import { Backoff } from '../../drivers/backoff';
+import type { UpstreamConfig } from '../config/types';
 import type { EventBus } from '../event-bus';
 import type { OutboxRow, OutboxStore } from '../store/outbox-store';
-
-export interface PublisherOptions {
-  url: string;
-  gatewayId: string;
-  baseTopic: string;
-  clientId?: string;
-  username?: string;
-  password?: string;
-  /** Batch bounds (DESIGN §6): whichever is hit first closes a batch. */
-  batchMaxRows: number;
-  batchMaxBytes: number;
-  batchDelayMs: number;
-}
-
-export interface PublisherStatus {
-  connected: boolean;
-  published: number;
-  lastAckAt: number | null;
-  error: string | null;
-}
+import type { DownlinkHandler } from './downlink-handler';
+import { describeMqttError, mqttConnectOptions, redactedUrl } from './mqtt-connect-options';
+import type { OutboxItem, Publication, SyncProfile } from './sync-profile';
 
 /**
  * Re-checked at publish time: returns what may leave the gateway for a queued row (possibly minimised further,
@@ -28,60 +13,155 @@ export interface PublisherStatus {
  */
 export type PublishGate = (row: OutboxRow) => unknown | null;
 
-const TOPIC_OF: Record<string, string> = { signal: 'signals', consent: 'consent', telemetry: 'telemetry' };
-const LIST_KEY: Record<string, string> = { signal: 'signals', consent: 'receipts', telemetry: 'telemetry' };
+export interface PublisherStatus {
+  connected: boolean;
+  url: string;
+  profile: string;
+  published: number;
+  messages: number;
+  payloadBytes: number;
+  lastAckAt: number | null;
+  error: string | null;
+  connects: number;
+  inFlightRows: number;
+  nextRetryAt: number | null;
+}
+
+/** Batches pipelined before the first PUBACK is needed; order is still kept (MQTT delivers in order per client). */
+const MAX_IN_FLIGHT_BATCHES = 4;
+
+interface Batch {
+  pubs: Publication[];
+  pendingAcks: number;
+  lastRowId: number;
+}
 
 /**
- * Store-and-forward drain of the outbox to MQTT, `generic` profile topics (DESIGN §6). One batch is in flight at a
- * time so order is kept; rows are deleted only in the PUBACK callback. mqtt.js's in-memory queue is not trusted
- * for durability: on reconnect we simply re-read the outbox.
+ * Store-and-forward drain of the outbox over MQTT (DESIGN §6). Rows are read from SQLite, encoded by the profile,
+ * published at QoS 1 and deleted only in their PUBACK callback. mqtt.js's in-memory store is never trusted: every
+ * connection is a fresh client, and after a reconnect the drain simply starts again from the oldest row, so a
+ * row is re-sent (same id) rather than lost. Reconnects use exponential backoff with full jitter.
  */
 export class OutboxPublisher {
   private client: MqttClient | null = null;
-  private inFlight = false;
+  private generation = 0;
+  private readonly inFlight: Batch[] = [];
   private timer: NodeJS.Timeout | null = null;
+  private retry: NodeJS.Timeout | null = null;
+  private statsTimer: NodeJS.Timeout | null = null;
   private stopping = false;
-  readonly status: PublisherStatus = { connected: false, published: 0, lastAckAt: null, error: null };
+  private readonly backoff: Backoff;
   private unsubscribe: (() => void) | null = null;
+  private readonly idleWaiters = new Set<() => void>();
+  readonly status: PublisherStatus;
   droppedNoConsent = 0;
 
   constructor(
-    private readonly opts: PublisherOptions,
+    private readonly upstream: UpstreamConfig,
+    private readonly gatewayId: string,
+    private readonly profile: SyncProfile,
     private readonly outbox: OutboxStore,
     private readonly gate: PublishGate,
     private readonly bus: EventBus,
-  ) {}
-
-  private topic(leaf: string): string {
-    return `${this.opts.baseTopic}/${this.opts.gatewayId}/${leaf}`;
+    private readonly downlink: DownlinkHandler,
+    private readonly gatewayStats: () => Record<string, number | string | boolean | null> = () => ({}),
+  ) {
+    this.backoff = new Backoff(upstream.reconnect.minMs, upstream.reconnect.maxMs);
+    this.status = {
+      connected: false,
+      url: redactedUrl(upstream.url),
+      profile: profile.name,
+      published: 0,
+      messages: 0,
+      payloadBytes: 0,
+      lastAckAt: null,
+      error: null,
+      connects: 0,
+      inFlightRows: 0,
+      nextRetryAt: null,
+    };
   }
 
   async start(): Promise<void> {
-    const stateTopic = this.topic('state');
-    const client = mqtt.connect(this.opts.url, {
-      clientId: this.opts.clientId ?? `edge-agent-${this.opts.gatewayId}`,
-      clean: true,
-      reconnectPeriod: 2000,
-      connectTimeout: 10_000,
-      ...(this.opts.username !== undefined ? { username: this.opts.username } : {}),
-      ...(this.opts.password !== undefined ? { password: this.opts.password } : {}),
-      will: { topic: stateTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
-    });
+    this.unsubscribe = this.bus.on('outbox', () => this.schedule(this.upstream.batch.delayMs));
+    this.connect();
+    const gw = this.profile as SyncProfile & { gatewayTelemetry?: (v: Record<string, unknown>, ts: number) => Omit<Publication, 'rowIds'> };
+    if (gw.gatewayTelemetry) {
+      this.statsTimer = setInterval(() => {
+        const c = this.client;
+        if (c && this.status.connected) {
+          const p = gw.gatewayTelemetry!(this.gatewayStats(), Date.now());
+          c.publish(p.topic, p.payload, { qos: 1 });
+        }
+      }, 60_000);
+      this.statsTimer.unref();
+    }
+  }
+
+  private connect(): void {
+    if (this.stopping) return;
+    const gen = ++this.generation;
+    const will = this.profile.will();
+    let client: MqttClient;
+    try {
+      client = mqtt.connect(
+        this.upstream.url,
+        mqttConnectOptions(this.upstream, this.gatewayId, will ? { topic: will.topic, payload: Buffer.from(will.payload), qos: 1, retain: will.retain } : undefined),
+      );
+    } catch (err) {
+      this.status.error = err instanceof Error ? err.message : String(err);
+      this.scheduleReconnect(gen);
+      return;
+    }
     this.client = client;
     client.on('connect', () => {
+      if (gen !== this.generation) return;
       this.status.connected = true;
       this.status.error = null;
-      this.inFlight = false;
-      client.publish(stateTopic, 'online', { qos: 1, retain: true });
+      this.status.connects++;
+      this.status.nextRetryAt = null;
+      this.backoff.reset();
+      const subs = this.profile.subscriptions();
+      if (subs.length > 0) client.subscribe(subs, { qos: 1 });
+      for (const p of this.profile.onConnect()) client.publish(p.topic, p.payload, { qos: 1, retain: p.retain ?? false });
       this.schedule(0);
     });
-    client.on('close', () => {
-      this.status.connected = false;
+    client.on('message', (topic, payload) => {
+      if (gen === this.generation) this.onDownlink(client, topic, payload);
     });
     client.on('error', (err) => {
-      this.status.error = err.message;
+      if (gen === this.generation) this.status.error = describeMqttError(err as Error & { code?: string | number }, this.upstream.url);
     });
-    this.unsubscribe = this.bus.on('outbox', () => this.schedule(this.opts.batchDelayMs));
+    client.on('close', () => {
+      if (gen !== this.generation) return;
+      this.status.connected = false;
+      // Whatever was in flight without a PUBACK stays in the outbox and is re-sent from the oldest row.
+      this.inFlight.length = 0;
+      this.status.inFlightRows = 0;
+      client.removeAllListeners('message');
+      client.end(true);
+      this.scheduleReconnect(gen);
+    });
+  }
+
+  private scheduleReconnect(gen: number): void {
+    if (this.stopping || this.retry || gen !== this.generation) return;
+    const delay = this.backoff.next();
+    this.status.nextRetryAt = Date.now() + delay;
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      this.connect();
+    }, delay);
+  }
+
+  private onDownlink(client: MqttClient, topic: string, payload: Buffer): void {
+    const reqs = this.profile.parseDownlink(topic, payload);
+    if (!reqs) return;
+    for (const req of reqs) {
+      const answer = this.downlink.handle(req);
+      const p = this.profile.answer(req, answer);
+      if (p) client.publish(p.topic, p.payload, { qos: 1 });
+    }
   }
 
   private schedule(delay: number): void {
@@ -92,64 +172,113 @@ export class OutboxPublisher {
     }, delay);
   }
 
-  /** Publishes the next batch if connected and nothing is in flight. */
+  /** Publishes batches while connected, up to MAX_IN_FLIGHT_BATCHES awaiting PUBACK. */
   private drain(): void {
     const client = this.client;
-    if (!client || !this.status.connected || this.inFlight) return;
-    const rows = this.outbox.peek(this.opts.batchMaxRows);
-    if (rows.length === 0) return;
-    // One batch = a run of rows of the same kind, in outbox order (order is kept across kinds too).
-    const kind = rows[0].kind;
-    const send: OutboxRow[] = [];
-    const items: unknown[] = [];
-    const skipped: number[] = [];
-    let bytes = 0;
-    for (const r of rows) {
-      if (r.kind !== kind) break;
-      const item = this.gate(r);
-      if (item === null) {
-        skipped.push(r.id);
-        continue;
+    if (!client || !this.status.connected) return;
+    const gen = this.generation;
+    while (this.inFlight.length < MAX_IN_FLIGHT_BATCHES) {
+      const after = this.inFlight.length > 0 ? this.inFlight[this.inFlight.length - 1].lastRowId : 0;
+      const rows = this.outbox.peek(this.upstream.batch.maxRows, after);
+      if (rows.length === 0) break;
+      const items: OutboxItem[] = [];
+      const skipped: number[] = [];
+      let bytes = 0;
+      let lastRowId = after;
+      for (const r of rows) {
+        const body = this.gate(r);
+        if (body === null) {
+          skipped.push(r.id); // consent withdrawn since queueing: never sent, counted
+          lastRowId = r.id;
+          continue;
+        }
+        if (items.length > 0 && bytes + r.bytes > this.upstream.batch.maxBytes) break;
+        items.push({ row: r, body });
+        bytes += r.bytes;
+        lastRowId = r.id;
       }
-      if (send.length > 0 && bytes + r.bytes > this.opts.batchMaxBytes) break;
-      send.push(r);
-      items.push(item);
-      bytes += r.bytes;
-    }
-    if (skipped.length > 0) {
-      // Consent withdrawn since queueing: never sent, counted.
-      this.outbox.remove(skipped);
-      this.droppedNoConsent += skipped.length;
-    }
-    if (send.length === 0) {
-      this.schedule(0);
-      return;
-    }
-    const payload = JSON.stringify({ gateway: this.opts.gatewayId, batch: send[0].id, [LIST_KEY[kind] ?? kind]: items });
-    this.inFlight = true;
-    client.publish(this.topic(TOPIC_OF[kind] ?? kind), payload, { qos: 1 }, (err) => {
-      this.inFlight = false;
-      if (err) {
-        this.status.error = err.message;
-        return; // rows stay; retried after reconnect
+      if (skipped.length > 0) {
+        this.outbox.remove(skipped);
+        this.droppedNoConsent += skipped.length;
       }
-      this.outbox.remove(send.map((r) => r.id));
-      this.status.published += send.length;
-      this.status.lastAckAt = Date.now();
-      this.schedule(0);
-    });
+      if (items.length === 0) continue;
+      const pubs = this.profile.encode(items, this.upstream.maxPayloadBytes);
+      const batch: Batch = { pubs, pendingAcks: pubs.length, lastRowId };
+      this.inFlight.push(batch);
+      this.status.inFlightRows += items.length;
+      for (const p of pubs) {
+        this.status.messages++;
+        this.status.payloadBytes += Buffer.byteLength(p.payload);
+        client.publish(p.topic, p.payload, { qos: 1, retain: p.retain ?? false }, (err) => this.onPuback(gen, batch, p, err));
+      }
+    }
+    if (this.inFlight.length === 0) this.notifyIdle();
   }
 
-  async stop(): Promise<void> {
+  private onPuback(gen: number, batch: Batch, p: Publication, err: Error | undefined): void {
+    if (err) {
+      if (gen === this.generation) this.status.error = err.message;
+      return; // rows stay in the outbox; the next connection re-sends them
+    }
+    // A PUBACK means the broker has it, whatever connection we are on now.
+    this.outbox.remove(p.rowIds);
+    this.status.published += p.rowIds.length;
+    this.status.lastAckAt = Date.now();
+    if (gen !== this.generation) return;
+    this.status.inFlightRows = Math.max(0, this.status.inFlightRows - p.rowIds.length);
+    batch.pendingAcks--;
+    if (batch.pendingAcks === 0) {
+      const i = this.inFlight.indexOf(batch);
+      if (i >= 0) this.inFlight.splice(i, 1);
+      this.schedule(0);
+    }
+  }
+
+  private notifyIdle(): void {
+    if (this.outbox.depth().pending > 0 && this.status.connected) return;
+    for (const w of [...this.idleWaiters]) w();
+  }
+
+  /** `edge-agent sync --now`: drain at once; resolves when the outbox is empty or the time is up. */
+  async flushNow(timeoutMs: number): Promise<{ drained: boolean; pending: number }> {
+    this.schedule(0);
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.outbox.depth().pending === 0 && this.inFlight.length === 0) return { drained: true, pending: 0 };
+      if (!this.status.connected) break;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 50);
+        this.idleWaiters.add(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+      this.idleWaiters.clear();
+    }
+    const pending = this.outbox.depth().pending;
+    return { drained: pending === 0, pending };
+  }
+
+  /** Clean shutdown: no new batches, wait (bounded) for in-flight PUBACKs, say goodbye, disconnect. */
+  async stop(graceMs = 5000): Promise<void> {
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.retry) clearTimeout(this.retry);
+    if (this.statsTimer) clearInterval(this.statsTimer);
+    this.timer = this.retry = this.statsTimer = null;
     this.unsubscribe?.();
     const c = this.client;
     this.client = null;
     if (!c) return;
-    if (c.connected) {
-      await new Promise<void>((resolve) => c.publish(this.topic('state'), 'offline', { qos: 1, retain: true }, () => resolve()));
+    const deadline = Date.now() + graceMs;
+    while (this.inFlight.length > 0 && this.status.connected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    if (this.status.connected) {
+      const bye = this.profile.onStop();
+      await Promise.all(
+        bye.map((p) => new Promise<void>((resolve) => c.publish(p.topic, p.payload, { qos: 1, retain: p.retain ?? false }, () => resolve()))),
+      ).catch(() => undefined);
     }
+    this.generation++;
     await new Promise<void>((resolve) => c.end(false, {}, () => resolve()));
     this.status.connected = false;
   }

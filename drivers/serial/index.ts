@@ -1,4 +1,4 @@
-export * from './backoff';
+
 export * from './serial-link';
 export * from './serial-driver';
 export * from './port-scanner';

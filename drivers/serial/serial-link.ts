@@ -1,7 +1,7 @@
 import { SerialPort } from 'serialport';
 import { FrameDecoder, encodeSerialFrame, type DeviceFrame, type GatewayFrame } from '../../firmware-bridge/protocol';
 import type { FrameSink } from '../types';
-import { Backoff } from './backoff';
+import { Backoff } from '../backoff';
 
 /** About 90 ms of line time at 921,600 baud; beyond this the device is not reading. */
 const MAX_PENDING_WRITE_BYTES = 8192;

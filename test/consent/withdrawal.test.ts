@@ -1,7 +1,7 @@
 import * as fc from 'fast-check';
 import mqtt from 'mqtt';
 import { Agent } from '../../agent/controller';
-import type { AgentConfig } from '../../agent/config';
+import { upstreamWithDefaults, type AgentConfig } from '../../agent/config';
 import { silentLogger } from '../../agent/logger';
 import { DeviceLink, HELLO_SCALE, dispense, reading, settle } from '../support/device-link';
 import { freePort } from '../support/free-port';
@@ -13,7 +13,7 @@ function household(dataDir: string, upstreamUrl?: string): AgentConfig {
   return {
     gateway: { id: 'gw-consent', dataDir },
     api: { listen: '127.0.0.1:0' },
-    ...(upstreamUrl ? { upstream: { url: upstreamUrl, profile: 'generic' as const, baseTopic: 'edge' } } : {}),
+    ...(upstreamUrl ? { upstream: upstreamWithDefaults({ url: upstreamUrl }) } : {}),
     devices: [
       { id: 'scale-a', transport: 'sim', model: 'kitchen-scale', profile: 'home-a' },
       { id: 'scale-b', transport: 'sim', model: 'kitchen-scale', profile: 'home-b' },

@@ -9,6 +9,7 @@ import { renderLiveView, type LiveExtras } from '../live-view';
 import type { CliOutput } from '../output';
 import { packageRoot } from '../package-root';
 import { loadConfigOrExit } from './config-command';
+import { upstreamWithDefaults } from '../../config';
 import { waitForShutdown } from './run-command';
 
 export interface DemoOptions {
@@ -55,11 +56,8 @@ export async function demoCommand(opts: DemoOptions, io: CliOutput): Promise<num
     ...cfg,
     gateway: { ...cfg.gateway, dataDir },
     api: { ...cfg.api, ...(opts.api ? { listen: opts.api } : {}) },
-    upstream: {
-      ...(cfg.upstream ?? { profile: 'generic' as const, baseTopic: 'edge' }),
-      url: broker.url,
-    },
-  } as typeof cfg;
+    upstream: upstreamWithDefaults({ ...cfg.upstream, url: broker.url }),
+  };
 
   const agent = new Agent(config, { logger, drivers: createDrivers(config, logger, { speed }) });
   const triggers: LiveExtras['recentTriggers'] = [];

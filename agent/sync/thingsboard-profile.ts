@@ -1,0 +1,164 @@
+import type { SignalPayload } from '../pipeline/campaign-engagement';
+import { packItems, type DownlinkAnswer, type DownlinkKind, type DownlinkRequest, type OutboxItem, type Publication, type SyncProfile } from './sync-profile';
+
+/** Shared attribute that carries a profile's V for a campaign: `v_<campaign>` on the profile's device. */
+export const VALUE_KEY_PREFIX = 'v_';
+
+type TbReply =
+  | { via: 'device-rpc'; device: string; id: unknown }
+  | { via: 'gateway-rpc'; requestId: string }
+  | { via: 'attributes'; device: string }
+  | { via: 'none' };
+
+const GATEWAY_METHODS: Record<string, DownlinkKind> = { setConsent: 'consent', setCampaign: 'campaign', setValue: 'value' };
+const DEVICE_METHODS: Record<string, DownlinkKind> = { setConsent: 'consent', setValue: 'value' };
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Profile `thingsboard`: the ThingsBoard IoT gateway device API (DESIGN §6). Every household profile is a
+ * ThingsBoard device (type `profile`) connected through the gateway; signals are its telemetry; consent receipts
+ * and the gateway's own figures are the gateway device's telemetry (`v1/devices/me/telemetry`).
+ */
+export class ThingsboardProfile implements SyncProfile {
+  readonly name = 'thingsboard';
+  private nextRequestId = 1;
+  /** attribute requests in flight: id → (device, keys) */
+  private readonly requests = new Map<number, { device: string; keys: string[] }>();
+
+  constructor(
+    private readonly profiles: readonly string[],
+    /** campaigns whose V comes from upstream: their `v_<campaign>` attributes are requested at connect */
+    private readonly upstreamValued: readonly string[],
+  ) {}
+
+  will(): null {
+    return null; // ThingsBoard tracks the gateway's activity itself
+  }
+
+  subscriptions(): string[] {
+    return ['v1/gateway/attributes', 'v1/gateway/attributes/response', 'v1/gateway/rpc', 'v1/devices/me/rpc/request/+', 'v1/devices/me/attributes'];
+  }
+
+  onConnect(): Array<Omit<Publication, 'rowIds'>> {
+    const out: Array<Omit<Publication, 'rowIds'>> = this.profiles.map((p) => ({ topic: 'v1/gateway/connect', payload: JSON.stringify({ device: p, type: 'profile' }) }));
+    if (this.upstreamValued.length > 0) {
+      const keys = this.upstreamValued.map((c) => VALUE_KEY_PREFIX + c);
+      for (const p of this.profiles) {
+        const id = this.nextRequestId++;
+        this.requests.set(id, { device: p, keys });
+        out.push({ topic: 'v1/gateway/attributes/request', payload: JSON.stringify({ id, device: p, shared: keys }) });
+      }
+    }
+    return out;
+  }
+
+  onStop(): Array<Omit<Publication, 'rowIds'>> {
+    return this.profiles.map((p) => ({ topic: 'v1/gateway/disconnect', payload: JSON.stringify({ device: p }) }));
+  }
+
+  gatewayTelemetry(values: Record<string, number | string | boolean | null>, ts: number): Omit<Publication, 'rowIds'> {
+    return { topic: 'v1/devices/me/telemetry', payload: JSON.stringify({ ts, values }) };
+  }
+
+  encode(items: readonly OutboxItem[], maxPayloadBytes: number): Publication[] {
+    const out: Publication[] = [];
+    let i = 0;
+    while (i < items.length) {
+      const kind = items[i].row.kind;
+      let j = i;
+      while (j < items.length && items[j].row.kind === kind) j++;
+      const run = items.slice(i, j);
+      if (kind === 'signal') {
+        const entry = (it: OutboxItem): { ts: number; values: Record<string, unknown> } => {
+          const s = it.body as SignalPayload;
+          return { ts: s.ts, values: { campaign: s.campaign, index: s.index, r: s.r, f: s.f, v: s.v, trigger: s.trigger, channels: s.channels, id: s.id } };
+        };
+        // {"<profile>": [{ts, values}, …], …}: device name + list overhead is small; 64 bytes per item covers it
+        for (const part of packItems(run, (it) => JSON.stringify(entry(it)), (b, n) => b + n * 64 + 2, maxPayloadBytes)) {
+          const byProfile: Record<string, Array<ReturnType<typeof entry>>> = {};
+          for (const it of part) (byProfile[(it.body as SignalPayload).profile] ??= []).push(entry(it));
+          out.push({ topic: 'v1/gateway/telemetry', payload: JSON.stringify(byProfile), rowIds: part.map((it) => it.row.id) });
+        }
+      } else {
+        // consent receipts (and anything else the gateway itself reports): the gateway device's telemetry
+        const entry = (it: OutboxItem): { ts: number; values: Record<string, unknown> } => ({
+          ts: it.row.createdAt,
+          values: { [kind === 'consent' ? 'consentReceipt' : kind]: it.body },
+        });
+        for (const part of packItems(run, (it) => JSON.stringify(entry(it)), (b, n) => b + n + 2, maxPayloadBytes)) {
+          out.push({ topic: 'v1/devices/me/telemetry', payload: JSON.stringify(part.map(entry)), rowIds: part.map((it) => it.row.id) });
+        }
+      }
+      i = j;
+    }
+    return out;
+  }
+
+  parseDownlink(topic: string, payload: Buffer): DownlinkRequest[] | null {
+    let msg: unknown;
+    const parse = (): boolean => {
+      try {
+        msg = JSON.parse(payload.toString('utf8'));
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    if (topic.startsWith('v1/devices/me/rpc/request/')) {
+      const reply: TbReply = { via: 'gateway-rpc', requestId: topic.slice('v1/devices/me/rpc/request/'.length) };
+      if (!parse() || !isObject(msg)) return [{ kind: 'invalid', body: null, error: 'payload is not a JSON object', reply }];
+      const kind = typeof msg.method === 'string' ? GATEWAY_METHODS[msg.method] : undefined;
+      if (!kind) return [{ kind: 'invalid', body: msg, error: `unknown method ${JSON.stringify(msg.method)} (one of: ${Object.keys(GATEWAY_METHODS).join(', ')})`, reply }];
+      return [{ kind, body: msg.params ?? {}, reply }];
+    }
+    if (topic === 'v1/gateway/rpc') {
+      if (!parse() || !isObject(msg) || typeof msg.device !== 'string' || !isObject(msg.data)) return [];
+      const device = msg.device;
+      const data = msg.data;
+      const reply: TbReply = { via: 'device-rpc', device, id: data.id };
+      if (!this.profiles.includes(device)) return [{ kind: 'invalid', body: data, error: `unknown profile device "${device}"`, reply }];
+      const kind = typeof data.method === 'string' ? DEVICE_METHODS[data.method] : undefined;
+      if (!kind) return [{ kind: 'invalid', body: data, error: `unknown method ${JSON.stringify(data.method)} (one of: ${Object.keys(DEVICE_METHODS).join(', ')})`, reply }];
+      const params = isObject(data.params) ? data.params : {};
+      return [{ kind, body: { ...params, profile: device }, reply }];
+    }
+    if (topic === 'v1/gateway/attributes' || topic === 'v1/gateway/attributes/response') {
+      if (!parse() || !isObject(msg) || typeof msg.device !== 'string') return [];
+      const device = msg.device;
+      let values: Record<string, unknown> = {};
+      if (topic === 'v1/gateway/attributes') values = isObject(msg.data) ? msg.data : {};
+      else {
+        const req = typeof msg.id === 'number' ? this.requests.get(msg.id) : undefined;
+        if (typeof msg.id === 'number') this.requests.delete(msg.id);
+        if (isObject(msg.values)) values = msg.values;
+        else if ('value' in msg && req?.keys.length === 1) values = { [req.keys[0]]: msg.value };
+      }
+      const reply: TbReply = topic === 'v1/gateway/attributes' ? { via: 'attributes', device } : { via: 'none' };
+      return Object.entries(values)
+        .filter(([k]) => k.startsWith(VALUE_KEY_PREFIX))
+        .map(([k, v]) => ({ kind: 'value' as const, body: { profile: device, campaign: k.slice(VALUE_KEY_PREFIX.length), v }, reply }));
+    }
+    if (topic === 'v1/devices/me/attributes') return []; // the gateway's own shared attributes: nothing mapped yet
+    return null;
+  }
+
+  answer(req: DownlinkRequest, a: DownlinkAnswer): Omit<Publication, 'rowIds'> | null {
+    const r = req.reply as TbReply;
+    const data: Record<string, unknown> = { success: a.ok, ...(a.ok ? { data: a.data ?? {} } : { error: a.error ?? 'failed' }) };
+    switch (r.via) {
+      case 'gateway-rpc':
+        return { topic: `v1/devices/me/rpc/response/${r.requestId}`, payload: JSON.stringify(data) };
+      case 'device-rpc':
+        return { topic: 'v1/gateway/rpc', payload: JSON.stringify({ device: r.device, id: r.id, data }) };
+      case 'attributes':
+        // attribute updates have no reply topic: the outcome is a client attribute of the profile device
+        return {
+          topic: 'v1/gateway/attributes',
+          payload: JSON.stringify({ [r.device]: { lastDownlinkStatus: a.ok ? 'ok' : 'error', lastDownlinkError: a.ok ? null : (a.error ?? 'failed') } }),
+        };
+      case 'none':
+        return null;
+    }
+  }
+}
