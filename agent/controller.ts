@@ -27,6 +27,7 @@ import { ThingsboardProfile } from './sync/thingsboard-profile';
 import { DownlinkHandler } from './sync/downlink-handler';
 import { CampaignStore } from './store/campaign-store';
 import { StorageBudget } from './store/storage-budget';
+import type { SyncDocument } from './api/status';
 import { createDrivers } from './drivers';
 import { VERSION } from './version';
 import type { Logger } from './logger';
@@ -182,6 +183,15 @@ export class Agent {
           status: () => this.status(),
           ...consentRoutes({ config: cfg, ledger: this.ledger, consent: this.consent, clock: this.clock }),
           ...deviceRoutes({ config: cfg, commander: this.commander }),
+          sync: () => this.syncStatus(),
+          syncFlush: async (body) => {
+            const t = (body as { timeoutMs?: unknown } | null)?.timeoutMs;
+            const timeoutMs = typeof t === 'number' && t > 0 && t <= 600_000 ? t : 30_000;
+            if (!this.publisher) return { status: 409, body: { error: 'no upstream configured (add upstream: to the config)' } };
+            const started = Date.now();
+            const r = await this.publisher.flushNow(timeoutMs);
+            return { status: 200, body: { ...r, tookMs: Date.now() - started, sync: this.syncStatus() } };
+          },
         },
       );
       await this.startPart({ name: 'api', start: () => this.api!.start(), stop: async () => undefined });
@@ -298,6 +308,24 @@ export class Agent {
     }
   }
 
+
+  /** `edge-agent sync` / GET /api/sync: the uplink, the outbox by kind and the drop counters. */
+  syncStatus(): SyncDocument {
+    const st = this.status();
+    const byKind = this.database.prepare('SELECT kind, count(*) AS n, coalesce(sum(bytes), 0) AS bytes FROM outbox GROUP BY kind').all() as Array<{
+      kind: string;
+      n: number;
+      bytes: number;
+    }>;
+    const up = this.config.upstream;
+    return {
+      configured: up !== undefined,
+      upstream: st.upstream,
+      outbox: { ...st.outbox, byKind: Object.fromEntries(byKind.map((r) => [r.kind, { rows: r.n, bytes: r.bytes }])) },
+      storage: st.storage,
+      batch: up ? { ...up.batch, maxPayloadBytes: up.maxPayloadBytes } : null,
+    };
+  }
 
   status(): StatusDocument {
     const now = this.clock();

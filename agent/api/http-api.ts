@@ -17,6 +17,9 @@ export interface ApiRoutes {
   consentChange(body: unknown): ApiResponse;
   /** POST /api/devices/<id>/command: { command, ...args }; answers once the device acked (or did not). */
   deviceCommand(device: string, body: unknown): Promise<ApiResponse>;
+  /** GET /api/sync: link and outbox; POST /api/sync/flush { timeoutMs? }: drain now */
+  sync(): unknown;
+  syncFlush(body: unknown): Promise<ApiResponse>;
 }
 
 const MAX_BODY = 64 * 1024;
@@ -123,6 +126,13 @@ export class HttpApi {
         const b = parseBody();
         if (!b.ok) return;
         const r = this.routes.consentChange(b.body);
+        return send(r.status, r.body);
+      }
+      if (req.method === 'GET' && url.pathname === '/api/sync') return send(200, this.routes.sync());
+      if (req.method === 'POST' && url.pathname === '/api/sync/flush') {
+        const b = parseBody();
+        if (!b.ok) return;
+        const r = await this.routes.syncFlush(b.body);
         return send(r.status, r.body);
       }
       const command = /^\/api\/devices\/([^/]+)\/command$/.exec(url.pathname);

@@ -66,3 +66,12 @@ export interface StatusDocument {
   };
   parts: Array<{ name: string; state: 'running' | 'failed' | 'stopped'; error: string | null }>;
 }
+
+/** `edge-agent sync --json` / `GET /api/sync`. */
+export interface SyncDocument {
+  configured: boolean;
+  upstream: StatusDocument['upstream'];
+  outbox: StatusDocument['outbox'] & { byKind: Record<string, { rows: number; bytes: number }> };
+  storage: StatusDocument['storage'];
+  batch: { maxRows: number; maxBytes: number; delayMs: number; maxPayloadBytes: number } | null;
+}

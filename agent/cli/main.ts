@@ -7,6 +7,7 @@ import { statusCommand } from './commands/status-command';
 import { runCommand } from './commands/run-command';
 import { demoCommand } from './commands/demo-command';
 import { VERSION } from '../version';
+import { syncCommand } from './commands/sync-command';
 import { devicesCommandCommand, devicesListCommand, devicesScanCommand } from './commands/devices-command';
 import {
   consentChangeCommand,
@@ -116,6 +117,16 @@ function buildProgram(io: CliOutput, setCode: (c: number) => void): Command {
     devices.outputHelp();
     setCode(2);
   });
+
+  program
+    .command('sync')
+    .description('the upstream link and the store-and-forward outbox; --now drains it before answering')
+    .option('-c, --config <file>', 'config file')
+    .option('--now', 'publish everything pending now; exit 1 if the outbox is not empty within --timeout')
+    .option('--timeout <seconds>', 'how long --now may take', '30')
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', '\nExamples:\n  edge-agent sync\n  edge-agent sync --now --timeout 60')
+    .action(async (o: Parameters<typeof syncCommand>[0]) => setCode(await syncCommand(o, io)));
 
   const consent = program
     .command('consent')
