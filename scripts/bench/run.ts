@@ -1,5 +1,6 @@
 import { decisionLatency, ingestThroughput } from './ingest-bench';
 import { serialLinkBench } from './serial-bench';
+import { syncDrainBench } from './sync-bench';
 import { printTable, type BenchResult } from './stats';
 
 /**
@@ -19,6 +20,8 @@ async function main(): Promise<void> {
   emit(await decisionLatency(1000, quick ? 1 : 10));
   emit(await decisionLatency(10_000, quick ? 1 : 5));
   emit(await serialLinkBench(quick ? 2 : 10));
+  emit(await syncDrainBench(quick ? 20_000 : 1_000_000, 'generic'));
+  emit(await syncDrainBench(quick ? 20_000 : 1_000_000, 'thingsboard'));
   const mem = process.memoryUsage();
   emit([{ name: 'process.rss_after_bench', value: Math.round(mem.rss / 1048576), unit: 'MiB' }]);
   process.stderr.write('\n' + printTable(results) + '\n');
