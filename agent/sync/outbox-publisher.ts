@@ -53,6 +53,14 @@ export class OutboxPublisher {
   private readonly backoff: Backoff;
   private unsubscribe: (() => void) | null = null;
   private readonly idleWaiters = new Set<() => void>();
+  /** highest row id published on this connection: the next batch starts after it */
+  private sentUpTo = 0;
+  /**
+   * Acked rows are deleted in one transaction every few ms rather than one fsync per PUBACK; until then they
+   * are skipped by the drain. A crash in between re-sends them: the same ids, which upstream dedupes.
+   */
+  private readonly acked = new Set<number>();
+  private deleteTimer: NodeJS.Timeout | null = null;
   readonly status: PublisherStatus;
   droppedNoConsent = 0;
 
@@ -137,6 +145,7 @@ export class OutboxPublisher {
       this.status.connected = false;
       // Whatever was in flight without a PUBACK stays in the outbox and is re-sent from the oldest row.
       this.inFlight.length = 0;
+      this.sentUpTo = 0;
       this.status.inFlightRows = 0;
       client.removeAllListeners('message');
       client.end(true);
@@ -178,9 +187,15 @@ export class OutboxPublisher {
     if (!client || !this.status.connected) return;
     const gen = this.generation;
     while (this.inFlight.length < MAX_IN_FLIGHT_BATCHES) {
-      const after = this.inFlight.length > 0 ? this.inFlight[this.inFlight.length - 1].lastRowId : 0;
-      const rows = this.outbox.peek(this.upstream.batch.maxRows, after);
-      if (rows.length === 0) break;
+      const after = this.sentUpTo;
+      const rows = this.outbox.peek(this.upstream.batch.maxRows, after).filter((r) => !this.acked.has(r.id));
+      if (rows.length === 0) {
+        if (this.acked.size === 0) break;
+        this.flushAcked(); // rows up to here are acked but not yet deleted: look past them
+        const more = this.outbox.peek(1, after);
+        if (more.length === 0) break;
+        continue;
+      }
       const items: OutboxItem[] = [];
       const skipped: number[] = [];
       let bytes = 0;
@@ -204,6 +219,7 @@ export class OutboxPublisher {
       if (items.length === 0) continue;
       const pubs = this.profile.encode(items, this.upstream.maxPayloadBytes);
       const batch: Batch = { pubs, pendingAcks: pubs.length, lastRowId };
+      this.sentUpTo = lastRowId;
       this.inFlight.push(batch);
       this.status.inFlightRows += items.length;
       for (const p of pubs) {
@@ -221,7 +237,9 @@ export class OutboxPublisher {
       return; // rows stay in the outbox; the next connection re-sends them
     }
     // A PUBACK means the broker has it, whatever connection we are on now.
-    this.outbox.remove(p.rowIds);
+    for (const id of p.rowIds) this.acked.add(id);
+    if (this.acked.size >= 5000) this.flushAcked();
+    else this.deleteTimer ??= setTimeout(() => this.flushAcked(), 20);
     this.status.published += p.rowIds.length;
     this.status.lastAckAt = Date.now();
     if (gen !== this.generation) return;
@@ -232,6 +250,15 @@ export class OutboxPublisher {
       if (i >= 0) this.inFlight.splice(i, 1);
       this.schedule(0);
     }
+  }
+
+  private flushAcked(): void {
+    if (this.deleteTimer) clearTimeout(this.deleteTimer);
+    this.deleteTimer = null;
+    if (this.acked.size === 0) return;
+    this.outbox.remove([...this.acked]);
+    this.acked.clear();
+    if (this.inFlight.length === 0) this.notifyIdle();
   }
 
   private notifyIdle(): void {
@@ -269,7 +296,10 @@ export class OutboxPublisher {
     this.unsubscribe?.();
     const c = this.client;
     this.client = null;
-    if (!c) return;
+    if (!c) {
+      this.flushAcked();
+      return;
+    }
     const deadline = Date.now() + graceMs;
     while (this.inFlight.length > 0 && this.status.connected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     if (this.status.connected) {
@@ -279,6 +309,7 @@ export class OutboxPublisher {
       ).catch(() => undefined);
     }
     this.generation++;
+    this.flushAcked();
     await new Promise<void>((resolve) => c.end(false, {}, () => resolve()));
     this.status.connected = false;
   }
