@@ -1,4 +1,4 @@
-import { packItems, type DownlinkAnswer, type DownlinkKind, type DownlinkRequest, type OutboxItem, type Publication, type SyncProfile } from './sync-profile';
+import { packItems, runsOfKind, type DownlinkAnswer, type DownlinkKind, type DownlinkRequest, type OutboxItem, type Publication, type SyncProfile } from './sync-profile';
 
 const TOPIC_OF: Record<string, string> = { signal: 'signals', consent: 'consent', telemetry: 'telemetry' };
 const LIST_KEY: Record<string, string> = { signal: 'signals', consent: 'receipts', telemetry: 'telemetry' };
@@ -39,13 +39,7 @@ export class GenericProfile implements SyncProfile {
 
   encode(items: readonly OutboxItem[], maxPayloadBytes: number): Publication[] {
     const out: Publication[] = [];
-    let i = 0;
-    while (i < items.length) {
-      // one message = one kind; a run of the same kind in outbox order
-      const kind = items[i].row.kind;
-      let j = i;
-      while (j < items.length && items[j].row.kind === kind) j++;
-      const run = items.slice(i, j);
+    for (const { kind, run } of runsOfKind(items)) {
       const key = LIST_KEY[kind] ?? kind;
       const envelope = (n: number): number => Buffer.byteLength(JSON.stringify({ gateway: this.gatewayId, batch: 0, [key]: [] })) + 20 + n;
       for (const part of packItems(run, (it) => JSON.stringify(it.body), (b, n) => envelope(b + n), maxPayloadBytes)) {
@@ -56,7 +50,6 @@ export class GenericProfile implements SyncProfile {
           rowIds: part.map((it) => it.row.id),
         });
       }
-      i = j;
     }
     return out;
   }

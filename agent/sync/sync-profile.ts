@@ -77,3 +77,14 @@ export function packItems<T>(
   if (cur.length > 0) out.push(cur);
   return out;
 }
+
+/** Splits items into runs of the same kind, in outbox order (one message never mixes kinds). */
+export function runsOfKind(items: readonly OutboxItem[]): Array<{ kind: OutboxItem['row']['kind']; run: OutboxItem[] }> {
+  const out: Array<{ kind: OutboxItem['row']['kind']; run: OutboxItem[] }> = [];
+  for (const it of items) {
+    const last = out[out.length - 1];
+    if (last && last.kind === it.row.kind) last.run.push(it);
+    else out.push({ kind: it.row.kind, run: [it] });
+  }
+  return out;
+}

@@ -1,5 +1,5 @@
 import type { SignalPayload } from '../pipeline/campaign-engagement';
-import { packItems, type DownlinkAnswer, type DownlinkKind, type DownlinkRequest, type OutboxItem, type Publication, type SyncProfile } from './sync-profile';
+import { packItems, runsOfKind, type DownlinkAnswer, type DownlinkKind, type DownlinkRequest, type OutboxItem, type Publication, type SyncProfile } from './sync-profile';
 
 /** Shared attribute that carries a profile's V for a campaign: `v_<campaign>` on the profile's device. */
 export const VALUE_KEY_PREFIX = 'v_';
@@ -63,12 +63,7 @@ export class ThingsboardProfile implements SyncProfile {
 
   encode(items: readonly OutboxItem[], maxPayloadBytes: number): Publication[] {
     const out: Publication[] = [];
-    let i = 0;
-    while (i < items.length) {
-      const kind = items[i].row.kind;
-      let j = i;
-      while (j < items.length && items[j].row.kind === kind) j++;
-      const run = items.slice(i, j);
+    for (const { kind, run } of runsOfKind(items)) {
       if (kind === 'signal') {
         const entry = (it: OutboxItem): { ts: number; values: Record<string, unknown> } => {
           const s = it.body as SignalPayload;
@@ -90,7 +85,6 @@ export class ThingsboardProfile implements SyncProfile {
           out.push({ topic: 'v1/devices/me/telemetry', payload: JSON.stringify(part.map(entry)), rowIds: part.map((it) => it.row.id) });
         }
       }
-      i = j;
     }
     return out;
   }
