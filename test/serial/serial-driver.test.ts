@@ -7,6 +7,7 @@ import { SerialSimDevice } from '../../drivers/sim';
 import { PtyPair, hasSocat } from '../support/pty-pair';
 import { settle } from '../support/device-link';
 import { tempDir } from '../support/temp-dir';
+import { waitUntil } from '../support/wait-until';
 
 function config(dataDir: string, port: string): AgentConfig {
   return {
@@ -29,13 +30,6 @@ function config(dataDir: string, port: string): AgentConfig {
   };
 }
 
-const waitUntil = async (what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await settle(25);
-  }
-};
 
 (hasSocat ? describe : describe.skip)('serial driver over real PTY pairs (socat) with serialport', () => {
   let t: ReturnType<typeof tempDir>;

@@ -1,4 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { waitUntil } from './wait-until';
+
+/** Mosquitto's command-line clients (Debian package mosquitto-clients; .ci/run installs it). */
+export const hasMosquittoClients = spawnSync('which', ['mosquitto_sub']).status === 0;
 
 export interface Received {
   topic: string;
@@ -60,12 +64,8 @@ export class MqttChecker {
     return this.on(topic).map((m) => JSON.parse(m.payload) as T);
   }
 
-  async waitFor(what: string, cond: () => boolean, timeoutMs = 15_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!cond()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; got ${this.messages.length} messages: ${this.messages.slice(-5).map((m) => m.topic).join(', ')}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
+  waitFor(what: string, cond: () => boolean, timeoutMs = 15_000): Promise<void> {
+    return waitUntil(what, cond, timeoutMs, () => `; got ${this.messages.length} messages: ${this.messages.slice(-5).map((m) => m.topic).join(', ')}`);
   }
 
   async stop(): Promise<void> {

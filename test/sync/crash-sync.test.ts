@@ -1,15 +1,13 @@
 import Database from 'better-sqlite3';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { freePort } from '../support/free-port';
 import { Mosquitto, hasMosquitto } from '../support/mosquitto';
-import { MqttChecker } from '../support/mqtt-checker';
+import { MqttChecker, hasMosquittoClients as hasClients } from '../support/mqtt-checker';
 import { runCli, startCli } from '../support/run-cli';
 import { TcpProxy } from '../support/tcp-proxy';
 import { tempDir } from '../support/temp-dir';
 
-const hasClients = spawnSync('which', ['mosquitto_sub']).status === 0;
 
 interface Signal {
   id: string;

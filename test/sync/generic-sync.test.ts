@@ -5,13 +5,13 @@ import { silentLogger } from '../../agent/logger';
 import { DeviceLink, HELLO_SCALE, dispense, settle } from '../support/device-link';
 import { freePort } from '../support/free-port';
 import { Mosquitto, hasMosquitto } from '../support/mosquitto';
-import { MqttChecker } from '../support/mqtt-checker';
+import { MqttChecker, hasMosquittoClients as hasClients } from '../support/mqtt-checker';
+import { waitUntil as waitFor } from '../support/wait-until';
 import { makeTestCa, type TestCa } from '../support/test-ca';
 import { tempDir } from '../support/temp-dir';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 
-const hasClients = spawnSync('mosquitto_sub', ['--help'], { stdio: 'ignore' }).status !== null && spawnSync('which', ['mosquitto_sub']).status === 0;
 const hasOpenssl = spawnSync('which', ['openssl']).status === 0;
 
 interface SignalBatch {
@@ -20,13 +20,7 @@ interface SignalBatch {
   signals: Array<{ id: string; profile: string; campaign: string; index: number; r: number | null; f: number; v: number | null; trigger: boolean; channels: string[]; ts: number }>;
 }
 
-const waitUntil = async (what: string, cond: () => boolean, timeoutMs = 15_000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await settle(25);
-  }
-};
+const waitUntil = (what: string, cond: () => boolean): Promise<void> => waitFor(what, cond, 15_000);
 
 (hasMosquitto && hasClients ? describe : describe.skip)('upstream sync, profile generic, against a real Mosquitto and mosquitto_sub', () => {
   let t: ReturnType<typeof tempDir>;

@@ -4,11 +4,10 @@ import { silentLogger } from '../../agent/logger';
 import { DeviceLink, HELLO_SCALE, dispense, settle } from '../support/device-link';
 import { freePort } from '../support/free-port';
 import { Mosquitto, hasMosquitto } from '../support/mosquitto';
-import { MqttChecker } from '../support/mqtt-checker';
+import { MqttChecker, hasMosquittoClients as hasClients } from '../support/mqtt-checker';
 import { tempDir } from '../support/temp-dir';
 import { household } from './household';
 
-const hasClients = spawnSync('which', ['mosquitto_sub']).status === 0;
 
 type Telemetry = Record<string, Array<{ ts: number; values: Record<string, unknown> }>>;
 

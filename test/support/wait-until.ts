@@ -1,0 +1,8 @@
+/** Polls `cond` every 25 ms; throws `timed out waiting for <what>` (plus `detail()`) after `timeoutMs`. */
+export async function waitUntil(what: string, cond: () => boolean, timeoutMs = 10_000, detail: () => string = () => ''): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${detail()}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
