@@ -33,6 +33,7 @@ export class OutboxStore {
   private readonly countStmt: Statement;
   private readonly oldestStmt: Statement;
   private readonly peekStmt: Statement;
+  private readonly anyStmt: Statement;
 
   constructor(private readonly db: Db) {
     this.ins = db.prepare(
@@ -42,6 +43,7 @@ export class OutboxStore {
     this.del = db.prepare('DELETE FROM outbox WHERE id = ?');
     this.countStmt = db.prepare('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS bytes FROM outbox');
     this.oldestStmt = db.prepare('SELECT min(created_at) AS t FROM outbox');
+    this.anyStmt = db.prepare('SELECT 1 FROM outbox LIMIT 1');
     this.peekStmt = db.prepare(
       `SELECT id, signal_id AS signalId, kind, profile, campaign, device, category, payload, bytes, created_at AS createdAt
        FROM outbox WHERE id > ? ORDER BY id LIMIT ?`,
@@ -76,6 +78,11 @@ export class OutboxStore {
   depth(): { pending: number; bytes: number } {
     const r = this.countStmt.get() as { n: number; bytes: number };
     return { pending: r.n, bytes: r.bytes };
+  }
+
+  /** Cheap where `depth()` would count a large backlog. */
+  isEmpty(): boolean {
+    return this.anyStmt.get() === undefined;
   }
 
   oldestCreatedAt(): number | null {

@@ -52,12 +52,12 @@ export class OutboxPublisher {
   private stopping = false;
   private readonly backoff: Backoff;
   private unsubscribe: (() => void) | null = null;
-  private readonly idleWaiters = new Set<() => void>();
   /** highest row id published on this connection: the next batch starts after it */
   private sentUpTo = 0;
   /**
-   * Acked rows are deleted in one transaction every few ms rather than one fsync per PUBACK; until then they
-   * are skipped by the drain. A crash in between re-sends them: the same ids, which upstream dedupes.
+   * Acked rows are deleted in one transaction every few ms rather than one fsync per PUBACK; until then the
+   * `sentUpTo` watermark keeps the drain past them (and a reconnect deletes them first). A crash in between
+   * re-sends them: the same ids, which upstream dedupes.
    */
   private readonly acked = new Set<number>();
   private deleteTimer: NodeJS.Timeout | null = null;
@@ -93,12 +93,12 @@ export class OutboxPublisher {
   async start(): Promise<void> {
     this.unsubscribe = this.bus.on('outbox', () => this.schedule(this.upstream.batch.delayMs));
     this.connect();
-    const gw = this.profile as SyncProfile & { gatewayTelemetry?: (v: Record<string, unknown>, ts: number) => Omit<Publication, 'rowIds'> };
-    if (gw.gatewayTelemetry) {
+    const gatewayTelemetry = this.profile.gatewayTelemetry?.bind(this.profile);
+    if (gatewayTelemetry) {
       this.statsTimer = setInterval(() => {
         const c = this.client;
         if (c && this.status.connected) {
-          const p = gw.gatewayTelemetry!(this.gatewayStats(), Date.now());
+          const p = gatewayTelemetry(this.gatewayStats(), Date.now());
           c.publish(p.topic, p.payload, { qos: 1 });
         }
       }, 60_000);
@@ -145,6 +145,7 @@ export class OutboxPublisher {
       this.status.connected = false;
       // Whatever was in flight without a PUBACK stays in the outbox and is re-sent from the oldest row.
       this.inFlight.length = 0;
+      this.flushAcked(); // the re-send from the oldest row must not repeat what was acked
       this.sentUpTo = 0;
       this.status.inFlightRows = 0;
       client.removeAllListeners('message');
@@ -188,14 +189,8 @@ export class OutboxPublisher {
     const gen = this.generation;
     while (this.inFlight.length < MAX_IN_FLIGHT_BATCHES) {
       const after = this.sentUpTo;
-      const rows = this.outbox.peek(this.upstream.batch.maxRows, after).filter((r) => !this.acked.has(r.id));
-      if (rows.length === 0) {
-        if (this.acked.size === 0) break;
-        this.flushAcked(); // rows up to here are acked but not yet deleted: look past them
-        const more = this.outbox.peek(1, after);
-        if (more.length === 0) break;
-        continue;
-      }
+      const rows = this.outbox.peek(this.upstream.batch.maxRows, after);
+      if (rows.length === 0) break;
       const items: OutboxItem[] = [];
       const skipped: number[] = [];
       let bytes = 0;
@@ -228,7 +223,6 @@ export class OutboxPublisher {
         client.publish(p.topic, p.payload, { qos: 1, retain: p.retain ?? false }, (err) => this.onPuback(gen, batch, p, err));
       }
     }
-    if (this.inFlight.length === 0) this.notifyIdle();
   }
 
   private onPuback(gen: number, batch: Batch, p: Publication, err: Error | undefined): void {
@@ -258,29 +252,15 @@ export class OutboxPublisher {
     if (this.acked.size === 0) return;
     this.outbox.remove([...this.acked]);
     this.acked.clear();
-    if (this.inFlight.length === 0) this.notifyIdle();
-  }
-
-  private notifyIdle(): void {
-    if (this.outbox.depth().pending > 0 && this.status.connected) return;
-    for (const w of [...this.idleWaiters]) w();
   }
 
   /** `edge-agent sync --now`: drain at once; resolves when the outbox is empty or the time is up. */
   async flushNow(timeoutMs: number): Promise<{ drained: boolean; pending: number }> {
     this.schedule(0);
     const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (this.outbox.depth().pending === 0 && this.inFlight.length === 0) return { drained: true, pending: 0 };
-      if (!this.status.connected) break;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 50);
-        this.idleWaiters.add(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-      this.idleWaiters.clear();
+    while (Date.now() < deadline && this.status.connected) {
+      if (this.outbox.isEmpty() && this.inFlight.length === 0) return { drained: true, pending: 0 };
+      await new Promise((r) => setTimeout(r, 20));
     }
     const pending = this.outbox.depth().pending;
     return { drained: pending === 0, pending };

@@ -49,6 +49,8 @@ export interface SyncProfile {
   /** null when the topic is not one of ours */
   parseDownlink(topic: string, payload: Buffer): DownlinkRequest[] | null;
   answer(req: DownlinkRequest, answer: DownlinkAnswer): Omit<Publication, 'rowIds'> | null;
+  /** the gateway's own figures, published every minute where the platform has a place for them */
+  gatewayTelemetry?(values: Record<string, number | string | boolean | null>, ts: number): Omit<Publication, 'rowIds'>;
 }
 
 /**

@@ -8,6 +8,7 @@ import { upstreamWithDefaults } from '../../agent/config';
 import { Agent } from '../../agent/controller';
 import { silentLogger } from '../../agent/logger';
 import { openDatabase, databasePath } from '../../agent/store/database';
+import { OutboxStore } from '../../agent/store/outbox-store';
 import { benchConfig } from './ingest-bench';
 import type { BenchResult } from './stats';
 
@@ -74,9 +75,9 @@ export async function syncDrainBench(n: number, profile: 'generic' | 'thingsboar
     const agent = new Agent(cfg, { logger: silentLogger, drivers: [], api: false });
     const start = process.hrtime.bigint();
     await agent.start();
-    // a cheap emptiness probe: status() counts the whole outbox, which would itself load the drain
-    const any = agent.database.prepare('SELECT 1 FROM outbox LIMIT 1');
-    while (any.get() !== undefined) await new Promise((r) => setTimeout(r, 20));
+    // not status(): it counts the whole outbox, which would itself load the drain
+    const outbox = new OutboxStore(agent.database);
+    while (!outbox.isEmpty()) await new Promise((r) => setTimeout(r, 20));
     const secs = Number(process.hrtime.bigint() - start) / 1e9;
     const bytes = proxy.bytesUp();
     const st = agent.status().upstream;
