@@ -1,0 +1,5 @@
+export { ScriptHost, type ScriptDefinition, type ScriptRun, type ScriptStatus, type ScriptHostOptions } from './script-host';
+export { IsolatedScript, DEFAULT_LIMITS, type ScriptLimits } from './isolated-script';
+export { ScriptError, type ScriptErrorKind } from './script-error';
+export { ScriptBreaker } from './script-breaker';
+export { SCRIPT_KINDS, KIND_SHAPES, checkDecoded, checkScore, checkCondition, type ScriptKind, type DecodedMessage, type Checked } from './script-kind';

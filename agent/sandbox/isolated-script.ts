@@ -1,0 +1,324 @@
+import * as fs from 'node:fs';
+import {
+  newQuickJSWASMModuleFromVariant,
+  newVariant,
+  type QuickJSContext,
+  type QuickJSHandle,
+  type QuickJSRuntime,
+  type QuickJSSyncVariant,
+} from 'quickjs-emscripten-core';
+import releaseSync from '@jitl/quickjs-wasmfile-release-sync';
+import { ScriptError } from './script-error';
+import { BODY_LINE_OFFSET, bodyWrapper, type ScriptKind } from './script-kind';
+import { PRELUDE_SOURCE } from './prelude';
+
+export interface ScriptLimits {
+  /** wall time per call */
+  timeoutMs: number;
+  /** heap the script may hold */
+  memoryBytes: number;
+  /** length of the JSON result */
+  maxOutputBytes: number;
+  /** QuickJS stack (deep recursion ends here, not in the WebAssembly stack) */
+  stackBytes: number;
+}
+
+export const DEFAULT_LIMITS: ScriptLimits = { timeoutMs: 50, memoryBytes: 8 * 1024 * 1024, maxOutputBytes: 64 * 1024, stackBytes: 256 * 1024 };
+
+/** What the QuickJS build needs before any script allocates (its import declares 256 pages minimum). */
+const BASE_PAGES = 256;
+const PAGE = 65536;
+/** Source code runs at compile time only in a function-expression script; give a slow parse some room. */
+const COMPILE_TIMEOUT_MS = 1000;
+/** Retained heap is measured every this many calls (one measurement costs ~30 µs; a call ~5 µs). */
+const MEMORY_CHECK_EVERY = 64;
+
+let compiledWasm: WebAssembly.Module | null = null;
+/** The QuickJS WebAssembly code, compiled once per process and instantiated once per script. */
+function quickjsWasm(): WebAssembly.Module {
+  compiledWasm ??= new WebAssembly.Module(fs.readFileSync(require.resolve('@jitl/quickjs-wasmfile-release-sync/wasm')));
+  return compiledWasm;
+}
+
+/**
+ * The release-sync build, loaded through `require`: the package's own variant uses a dynamic `import()`, which
+ * needs a flag under jest and buys nothing here.
+ */
+const variant: QuickJSSyncVariant = {
+  ...releaseSync,
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  importModuleLoader: () => Promise.resolve(require('@jitl/quickjs-wasmfile-release-sync/emscripten-module') as Awaited<ReturnType<QuickJSSyncVariant['importModuleLoader']>>),
+};
+
+/** Thrown through the WebAssembly stack when a script's heap cannot grow: the instance is dropped and rebuilt. */
+class HeapExhausted extends Error {
+  constructor() {
+    super('heap exhausted');
+  }
+}
+
+/**
+ * Wraps Emscripten's heap-resize import so that a failed growth ends the call at once. Without it, a script
+ * that swallows its out-of-memory errors keeps the engine garbage-collecting a full heap on every allocation
+ * between two interrupt polls (seconds, measured). The import is found by what it does (it grows the memory),
+ * not by its minified name.
+ */
+function stopWhenHeapIsFull(imports: WebAssembly.Imports): WebAssembly.Imports {
+  const out: WebAssembly.Imports = {};
+  for (const [ns, table] of Object.entries(imports)) {
+    out[ns] = { ...table };
+    for (const [name, fn] of Object.entries(table)) {
+      if (typeof fn === 'function' && /\.grow\(/.test(Function.prototype.toString.call(fn))) {
+        const resize = fn as (...a: unknown[]) => unknown;
+        out[ns][name] = (...a: unknown[]): unknown => {
+          const grown = resize(...a);
+          if (!grown) throw new HeapExhausted();
+          return grown;
+        };
+      }
+    }
+  }
+  return out;
+}
+
+export interface CallOutcome {
+  value: unknown;
+  /** console lines of this call (only read when asked: `script test`) */
+  logs?: string[];
+}
+
+/**
+ * One user script in its own QuickJS instance with its own fixed-size WebAssembly memory. QuickJS's memory limit
+ * cannot be trusted on its own in this build (its accounting does not see the size of most allocations, see
+ * quickjs-emscripten#271), so the hard ceiling is the WebAssembly memory itself: 16 MiB base plus the limit,
+ * which no allocation can pass. The limit proper is enforced by measuring the heap while a script runs (in the
+ * interrupt handler) and between calls. Nothing of the host is reachable: no host function is ever installed.
+ */
+export class IsolatedScript {
+  private deadline = 0;
+  private timedOut = false;
+  private overMemory = false;
+  private calls = 0;
+  /** the instance is unusable (heap exhausted or engine fault) and must be rebuilt */
+  broken = false;
+  private disposed = false;
+
+  private constructor(
+    readonly id: string,
+    readonly kind: ScriptKind,
+    readonly limits: ScriptLimits,
+    private readonly memory: WebAssembly.Memory,
+    private readonly rt: QuickJSRuntime,
+    private readonly ctx: QuickJSContext,
+    private fn: QuickJSHandle | null,
+    private readonly invoker: QuickJSHandle,
+    private readonly takeLogs: QuickJSHandle,
+    private readonly maxOut: QuickJSHandle,
+  ) {}
+
+  /** Compiles a script once; throws a ScriptError (`compile`, or `timeout`/`memory` from a runaway expression). */
+  static async compile(id: string, kind: ScriptKind, source: string, limits: ScriptLimits = DEFAULT_LIMITS, filename = `${id}.js`): Promise<IsolatedScript> {
+    const memory = new WebAssembly.Memory({ initial: BASE_PAGES, maximum: BASE_PAGES + Math.ceil(limits.memoryBytes / PAGE) });
+    const qjs = await newQuickJSWASMModuleFromVariant(
+      newVariant(variant, {
+        wasmMemory: memory,
+        emscriptenModule: {
+          instantiateWasm(imports: WebAssembly.Imports, onSuccess: (instance: WebAssembly.Instance) => void): WebAssembly.Exports {
+            const instance = new WebAssembly.Instance(quickjsWasm(), stopWhenHeapIsFull(imports));
+            onSuccess(instance);
+            return instance.exports;
+          },
+        },
+      }),
+    );
+    const rt = qjs.newRuntime();
+    // Bounds a single allocation; the running total is measured by us (see class comment).
+    rt.setMemoryLimit(limits.memoryBytes);
+    rt.setMaxStackSize(limits.stackBytes);
+    const ctx = rt.newContext();
+    const pair = ctx.unwrapResult(ctx.evalCode(PRELUDE_SOURCE, 'prelude.js'));
+    const invoker = ctx.getProp(pair, 0);
+    const takeLogs = ctx.getProp(pair, 1);
+    pair.dispose();
+    const script = new IsolatedScript(id, kind, limits, memory, rt, ctx, null, invoker, takeLogs, ctx.newNumber(limits.maxOutputBytes));
+    rt.setInterruptHandler(() => script.shouldInterrupt());
+    try {
+      script.fn = script.compileFunction(source, filename);
+    } catch (err) {
+      script.dispose();
+      if (err instanceof HeapExhausted) throw new ScriptError('memory', id, 'the script ran out of memory while loading');
+      throw err;
+    }
+    return script;
+  }
+
+  /** Polled by QuickJS every few thousand operations. Memory first: an allocation bomb is reported as such. */
+  private shouldInterrupt(): boolean {
+    let over: boolean;
+    try {
+      over = this.memoryExhausted() || this.heapBytes() > this.limits.memoryBytes;
+    } catch {
+      over = true; // too full even to measure itself
+    }
+    if (over) {
+      this.overMemory = true;
+      return true;
+    }
+    if (Date.now() > this.deadline) {
+      this.timedOut = true;
+      return true;
+    }
+    return false;
+  }
+
+  /** Bytes the script's runtime holds now (QuickJS walks its heap: ~30 µs). */
+  heapBytes(): number {
+    // The usage object lives in the runtime's system context; any context of the same runtime can read it.
+    const usage = this.rt.computeMemoryUsage();
+    const used = this.ctx.getProp(usage, 'memory_used_size');
+    const n = this.ctx.getNumber(used);
+    used.dispose();
+    usage.dispose();
+    return n;
+  }
+
+  /** A whole function (`function Decoder(…) {…}`, `function (msg, …) {…}`, an arrow) or a function body. */
+  private compileFunction(source: string, filename: string): QuickJSHandle {
+    this.deadline = Date.now() + Math.max(COMPILE_TIMEOUT_MS, this.limits.timeoutMs);
+    const asExpression = this.ctx.evalCode(`(${source}\n)`, filename);
+    if (!asExpression.error) {
+      if (this.ctx.typeof(asExpression.value) === 'function') return asExpression.value;
+      asExpression.value.dispose();
+    } else {
+      asExpression.error.dispose();
+    }
+    this.timedOut = false;
+    this.overMemory = false;
+    this.deadline = Date.now() + Math.max(COMPILE_TIMEOUT_MS, this.limits.timeoutMs);
+    const asBody = this.ctx.evalCode(bodyWrapper(this.kind, source), filename);
+    if (!asBody.error) return asBody.value;
+    const e = this.errorOf(asBody.error);
+    if (this.timedOut) throw new ScriptError('timeout', this.id, 'the script did not finish loading in time');
+    if (this.overMemory || e.memory) throw new ScriptError('memory', this.id, 'the script ran out of memory while loading');
+    // Errors past the end (an unclosed brace) are reported on the source's last line.
+    const line = e.line !== undefined ? Math.min(Math.max(1, e.line - BODY_LINE_OFFSET), source.split('\n').length) : undefined;
+    throw new ScriptError('compile', this.id, e.message, line, e.column);
+  }
+
+  private errorOf(handle: QuickJSHandle): { message: string; line?: number; column?: number; memory: boolean } {
+    try {
+      const d: unknown = this.ctx.dump(handle);
+      if (d && typeof d === 'object') {
+        const o = d as { name?: unknown; message?: unknown; lineNumber?: unknown; stack?: unknown };
+        const message = `${String(o.name ?? 'Error')}: ${String(o.message ?? '')}`;
+        const at = typeof o.stack === 'string' ? /:(\d+):(\d+)/.exec(o.stack) : null;
+        const line = typeof o.lineNumber === 'number' ? o.lineNumber : at ? Number(at[1]) : undefined;
+        const column = at ? Number(at[2]) : undefined;
+        return { message, line, column, memory: o.message === 'out of memory' || o.message === 'stack overflow' };
+      }
+      return { message: `threw ${String(d)}`, memory: d === null && this.memoryExhausted() };
+    } catch {
+      return { message: 'unreadable error', memory: this.memoryExhausted() };
+    } finally {
+      handle.dispose();
+    }
+  }
+
+  private memoryExhausted(): boolean {
+    return this.memory.buffer.byteLength >= (BASE_PAGES + Math.ceil(this.limits.memoryBytes / PAGE)) * PAGE;
+  }
+
+  /** Runs the script once with JSON-able arguments; throws a classified ScriptError. */
+  call(args: readonly unknown[], opts: { logs?: boolean } = {}): CallOutcome {
+    if (this.disposed || this.fn === null) throw new ScriptError('runtime', this.id, 'script is not loaded');
+    if (this.broken) throw new ScriptError('memory', this.id, 'script is being reloaded after exhausting its memory');
+    if (++this.calls % MEMORY_CHECK_EVERY === 0) {
+      const held = this.heapBytes();
+      if (held > this.limits.memoryBytes) {
+        this.broken = true;
+        throw new ScriptError('memory', this.id, `holds ${mib(held)} between calls, limit ${mib(this.limits.memoryBytes)}`);
+      }
+    }
+    const argsJson = JSON.stringify(args);
+    this.timedOut = false;
+    this.overMemory = false;
+    this.deadline = Date.now() + this.limits.timeoutMs;
+    let tagged: string;
+    try {
+      const argsHandle = this.ctx.newString(argsJson);
+      const res = this.ctx.callFunction(this.invoker, this.ctx.undefined, this.fn, argsHandle, this.maxOut);
+      argsHandle.dispose();
+      if (res.error) {
+        const e = this.errorOf(res.error);
+        if (this.overMemory || e.memory) {
+          this.broken = true;
+          throw new ScriptError('memory', this.id, `exceeded ${mib(this.limits.memoryBytes)}`);
+        }
+        if (this.timedOut) throw new ScriptError('timeout', this.id, `took longer than ${this.limits.timeoutMs} ms`);
+        throw new ScriptError('runtime', this.id, e.message);
+      }
+      tagged = this.ctx.getString(res.value);
+      res.value.dispose();
+    } catch (err) {
+      if (err instanceof ScriptError) throw err;
+      // A host-side failure here means the instance itself is gone (WebAssembly trap, heap too full to answer).
+      this.broken = true;
+      const exhausted = err instanceof HeapExhausted || this.memoryExhausted();
+      throw new ScriptError(exhausted ? 'memory' : 'runtime', this.id, exhausted ? `exceeded ${mib(this.limits.memoryBytes)}` : `engine fault: ${(err as Error).message}`);
+    }
+    const outcome = this.decode(tagged);
+    if (opts.logs) outcome.logs = this.readLogs();
+    return outcome;
+  }
+
+  private decode(tagged: string): CallOutcome {
+    const rest = tagged.slice(1);
+    switch (tagged[0]) {
+      case 'O':
+        return { value: JSON.parse(rest) as unknown };
+      case 'U':
+        return { value: undefined };
+      case 'M':
+        this.broken = true;
+        throw new ScriptError('memory', this.id, rest === 'stack overflow' ? 'stack overflow (recursion too deep)' : rest === 'string too long' ? 'string too long' : `exceeded ${mib(this.limits.memoryBytes)}`);
+      case 'L':
+        throw new ScriptError('memory', this.id, `result is ${rest} characters of JSON, limit ${this.limits.maxOutputBytes}`);
+      case 'N':
+        throw new ScriptError('runtime', this.id, `result is not JSON: ${rest}`);
+      default: {
+        if (rest === 'threw null' && this.memoryExhausted()) {
+          this.broken = true;
+          throw new ScriptError('memory', this.id, `exceeded ${mib(this.limits.memoryBytes)}`);
+        }
+        throw new ScriptError('runtime', this.id, rest.length > 300 ? `${rest.slice(0, 297)}...` : rest);
+      }
+    }
+  }
+
+  private readLogs(): string[] {
+    try {
+      const res = this.ctx.callFunction(this.takeLogs, this.ctx.undefined);
+      if (res.error) {
+        res.error.dispose();
+        return [];
+      }
+      const json = this.ctx.getString(res.value);
+      res.value.dispose();
+      return JSON.parse(json) as string[];
+    } catch {
+      return [];
+    }
+  }
+
+  /**
+   * Drops the instance. Nothing is freed inside QuickJS: the script's whole heap is its own WebAssembly memory,
+   * which goes with the instance, and a runtime that still holds objects (a script's globals) aborts on free.
+   */
+  dispose(): void {
+    this.disposed = true;
+    this.fn = null;
+  }
+
+}
+
+const mib = (n: number): string => `${(n / 1048576).toFixed(n < 1048576 ? 2 : 1)} MiB`;

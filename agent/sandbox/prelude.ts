@@ -1,0 +1,91 @@
+/**
+ * Trusted code evaluated in every script's VM before the user's code. It installs what ThingsBoard scripts
+ * expect to find (`decodeToString`, `decodeToJson`, a `console` that only records lines) and returns the
+ * invoker the host calls: it parses the arguments, calls the user function, and turns every outcome into one
+ * tagged string, so a call costs a single string in and a single string out. Every built-in it needs is
+ * captured before user code runs, so a script that replaces `JSON` or `Function.prototype.apply` only breaks
+ * itself. Tags: O ok (JSON follows), U undefined, E error, M memory error, N not JSON, L too large (length).
+ */
+export const PRELUDE_SOURCE = String.raw`(function () {
+  'use strict';
+  var g = globalThis;
+  var parse = JSON.parse, stringify = JSON.stringify, reflectApply = Reflect.apply;
+  var objectToString = Object.prototype.toString, fromCharCode = String.fromCharCode;
+  var PromiseCtor = Promise, ErrorCtor = Error, InternalErrorCtor = InternalError, isFiniteNumber = Number.isFinite;
+  var logs = [], MAX_LOGS = 100, MAX_LINE = 500;
+
+  function text(v) {
+    try {
+      if (typeof v === 'string') return v;
+      var s = stringify(v);
+      return s === undefined ? String(v) : s;
+    } catch (e) {
+      return '[unprintable ' + objectToString.call(v) + ']';
+    }
+  }
+  function logger(level) {
+    return function () {
+      if (logs.length >= MAX_LOGS) return;
+      var line = level;
+      for (var i = 0; i < arguments.length; i++) line += ' ' + text(arguments[i]);
+      logs[logs.length] = line.length > MAX_LINE ? line.slice(0, MAX_LINE) + '...' : line;
+    };
+  }
+  g.console = { log: logger('log'), info: logger('info'), warn: logger('warn'), error: logger('error'), debug: logger('debug') };
+
+  function decodeToString(payload) {
+    var s = '';
+    for (var i = 0; i < payload.length; i += 4096) s += reflectApply(fromCharCode, null, payload.slice(i, i + 4096));
+    return s;
+  }
+  g.decodeToString = decodeToString;
+  g.decodeToJson = function (payload) { return parse(decodeToString(payload)); };
+
+  function tagError(e) {
+    if (e === null || e === undefined) return 'E' + 'threw ' + String(e);
+    if (typeof e === 'object' || typeof e === 'function') {
+      var name, message;
+      try {
+        name = String(e.name);
+        message = String(e.message);
+      } catch (x) {
+        return 'E' + 'threw ' + objectToString.call(e);
+      }
+      if (e instanceof InternalErrorCtor && (message === 'out of memory' || message === 'stack overflow' || message === 'string too long')) return 'M' + message;
+      if (e instanceof ErrorCtor) return 'E' + name + ': ' + message;
+      return 'E' + 'threw a non-Error value: ' + text(e);
+    }
+    return 'E' + 'threw a non-Error value: ' + text(e);
+  }
+
+  function invoke(fn, argsJson, maxOut) {
+    logs = [];
+    var r;
+    try {
+      r = reflectApply(fn, undefined, parse(argsJson));
+    } catch (e) {
+      return tagError(e);
+    }
+    var t = typeof r;
+    if (r === undefined) return 'U';
+    if (t === 'function' || t === 'symbol' || t === 'bigint') return 'N' + 'returned a ' + t;
+    if (t === 'number' && !isFiniteNumber(r)) return 'N' + 'returned ' + String(r);
+    if (r instanceof PromiseCtor) return 'N' + 'returned a Promise (async scripts are not supported)';
+    var out;
+    try {
+      out = stringify(r);
+    } catch (e) {
+      var d = tagError(e);
+      return d.charAt(0) === 'M' ? d : 'N' + d.slice(1);
+    }
+    if (out === undefined) return 'N' + 'returned a value JSON cannot represent';
+    if (out.length > maxOut) return 'L' + out.length;
+    return 'O' + out;
+  }
+  function takeLogs() {
+    var l = logs;
+    logs = [];
+    return stringify(l);
+  }
+  return [invoke, takeLogs];
+})()`;
