@@ -30,6 +30,8 @@ import { StorageBudget } from './store/storage-budget';
 import type { SyncDocument } from './api/status';
 import { createDrivers } from './drivers';
 import { VERSION } from './version';
+import { ScriptHost, loadConfiguredScripts, scriptLimits } from './sandbox';
+import { ConfigError } from './config';
 import type { Logger } from './logger';
 
 export interface AgentOptions {
@@ -63,6 +65,7 @@ export class Agent {
   downlink: DownlinkHandler | null = null;
   commander!: DeviceCommander;
   private publisher: OutboxPublisher | null = null;
+  scripts!: ScriptHost;
   private api: HttpApi | null = null;
   private drivers: Driver[] = [];
   private readonly parts: PartStatus[] = [];
@@ -92,6 +95,15 @@ export class Agent {
     const log = this.opts.logger;
     this.startedAt = this.clock();
 
+    // User scripts compile first: a config whose scripts do not compile is refused like any invalid config.
+    this.scripts = new ScriptHost({
+      limits: scriptLimits(cfg),
+      clock: this.clock,
+      onDisabled: (id, error, until) => log.warn('script disabled after 3 failures in a row', { script: id, kind: error.kind, error: error.detail, until: new Date(until).toISOString() }),
+    });
+    const scriptIssues = await loadConfiguredScripts(this.scripts, cfg);
+    if (scriptIssues.length > 0) throw new ConfigError(scriptIssues);
+
     // Essential: storage, consent, engagement. A failure here stops the start.
     const db = openDatabase(databasePath(cfg.gateway.dataDir));
     this.db = db;
@@ -113,6 +125,7 @@ export class Agent {
       (deviceId) => this.pipeline.nextSeq(deviceId),
     );
     this.engagement.attach(this.committer);
+    this.engagement.attachScripts(this.scripts);
     const campaignStore = new CampaignStore(db);
     for (const c of campaignStore.load()) this.engagement.upsertCampaign(c); // definitions received from upstream
     this.engagement.load(this.clock());
@@ -385,6 +398,12 @@ export class Agent {
         ledgerEntries: this.ledger.length,
       },
       parts: this.parts.map((p) => ({ ...p })),
+      scripts: this.scripts.status(),
+      scriptOutcomes: {
+        conditionRejected: this.engagement.conditionRejected,
+        conditionFailed: this.engagement.conditionFailed,
+        scoreFailed: this.engagement.scoreFailed,
+      },
     };
   }
 
@@ -413,6 +432,7 @@ export class Agent {
       this.db.close();
       this.db = null;
     }
+    this.scripts?.stop();
     for (const p of this.parts) if (p.state === 'running') p.state = 'stopped';
   }
 }

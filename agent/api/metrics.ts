@@ -56,6 +56,9 @@ export function renderMetrics(s: StatusDocument): string {
     'Items dropped before storage for lack of consent, per device type.',
     s.ingest.droppedNoConsentByType ? Object.entries(s.ingest.droppedNoConsentByType).map(([type, n]) => [{ type }, n]) : [],
   );
+  metric('edge_agent_script_calls_total', 'counter', 'Calls of each user script.', s.scripts.map((x) => [{ script: x.id }, x.calls]));
+  metric('edge_agent_script_failures_total', 'counter', 'Failed calls of each user script (any class).', s.scripts.map((x) => [{ script: x.id }, x.failures]));
+  metric('edge_agent_script_disabled', 'gauge', '1 while a script is disabled after 3 failures in a row.', s.scripts.map((x) => [{ script: x.id }, x.state === 'disabled' ? 1 : 0]));
   metric('edge_agent_upstream_connected', 'gauge', '1 when the MQTT uplink is connected.', [[{}, s.upstream.connected ? 1 : 0]]);
   metric('edge_agent_upstream_published_total', 'counter', 'Rows acknowledged by the broker.', [[{}, s.upstream.published]]);
   metric('edge_agent_upstream_messages_total', 'counter', 'MQTT messages published from the outbox.', [[{}, s.upstream.messages]]);

@@ -1,3 +1,5 @@
+import type { ScriptStatus } from '../sandbox';
+
 /** One (profile, campaign) line of `status.engagement`. */
 export interface EngagementRow {
   profile: string;
@@ -65,6 +67,10 @@ export interface StatusDocument {
     ledgerEntries: number;
   };
   parts: Array<{ name: string; state: 'running' | 'failed' | 'stopped'; error: string | null }>;
+  /** user scripts (DESIGN §8): state (ok, disabled for 60 s after 3 failures in a row…), calls, last error */
+  scripts: ScriptStatus[];
+  /** qualifying events a condition script refused or could not decide, V scorings that failed */
+  scriptOutcomes: { conditionRejected: number; conditionFailed: number; scoreFailed: number };
 }
 
 /** `edge-agent sync --json` / `GET /api/sync`. */

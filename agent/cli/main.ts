@@ -8,6 +8,7 @@ import { runCommand } from './commands/run-command';
 import { demoCommand } from './commands/demo-command';
 import { VERSION } from '../version';
 import { syncCommand } from './commands/sync-command';
+import { scriptTestCommand } from './commands/script-command';
 import { devicesCommandCommand, devicesListCommand, devicesScanCommand } from './commands/devices-command';
 import {
   consentChangeCommand,
@@ -69,12 +70,40 @@ function buildProgram(io: CliOutput, setCode: (c: number) => void): Command {
   const config = program.command('config').description('work with the config file');
   config
     .command('validate')
-    .description('validate a config file against the schema; one line per problem, path first')
+    .description('validate a config file against the schema and compile its scripts; one line per problem, path first')
     .option('-c, --config <file>', 'config file')
     .option('--json', 'machine-readable output')
-    .action((o: { config?: string; json?: boolean }) => setCode(configValidateCommand(o, io)));
+    .action(async (o: { config?: string; json?: boolean }) => setCode(await configValidateCommand(o, io)));
   config.action(() => {
     config.outputHelp();
+    setCode(2);
+  });
+
+  const script = program.command('script').description('user scripts (decoders, V scoring, qualify conditions)');
+  script
+    .command('test')
+    .description('run a script exactly as the agent would (same engine, limits and checks) and show its result')
+    .requiredOption('-f, --file <file>', 'the script (a function body or a whole function)')
+    .option('-i, --input <json>', 'decoder: payload bytes [1,2], a string or JSON sent as text; rule/condition: msg; score: features')
+    .option('-k, --kind <kind>', 'decoder | rule | condition | score (guessed from the script when left out)')
+    .option('-m, --metadata <json>', 'metadata object for decoders and rules', undefined)
+    .option('--msg-type <type>', 'msgType for rules and conditions', 'EVENT')
+    .option('-c, --config <file>', 'take the limits (scripts:) from this config')
+    .option('--timeout <duration>', 'time limit per call, e.g. 50ms')
+    .option('--memory-mb <mb>', 'memory limit')
+    .option('--json', 'machine-readable output')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  edge-agent script test --file decoder.js --input '{"t": 21.5}'
+  edge-agent script test --file decoder.js --input '[102, 8, 97]' --metadata '{"deviceName": "th-1"}'
+  edge-agent script test --kind condition --file big-dispense.js --input '{"event": "dispense", "v": 12}'
+  edge-agent script test --kind score --file value.js --input '{"f": 4, "r": 1.5}' --json`,
+    )
+    .action(async (o: Parameters<typeof scriptTestCommand>[0]) => setCode(await scriptTestCommand(o, io)));
+  script.action(() => {
+    script.outputHelp();
     setCode(2);
   });
 

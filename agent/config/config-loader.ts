@@ -5,7 +5,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { applyEnvOverrides } from './env-overrides';
 import { ConfigError, type ConfigIssue } from './errors';
 import { CONFIG_SCHEMA, HINTS } from './schema';
-import type { AgentConfig, CampaignConfig, CampaignValueConfig, UpstreamConfig } from './types';
+import type { AgentConfig, CampaignConfig, CampaignValueConfig, ScriptSourceConfig, UpstreamConfig } from './types';
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
 const validate = ajv.compile(CONFIG_SCHEMA);
@@ -133,6 +133,26 @@ function resolveSecret(v: unknown, at: string, baseDir: string, env: NodeJS.Proc
   return undefined;
 }
 
+/** `{ script: "…" }` or `{ scriptFile: path }` → the source; null when the object is neither. */
+function scriptSource(o: Record<string, unknown>, at: string, baseDir: string, issues: ConfigIssue[]): ScriptSourceConfig | null {
+  const extra = Object.keys(o).filter((k) => k !== 'script' && k !== 'scriptFile');
+  if (typeof o.script === 'string' && o.script.trim() !== '') {
+    if (extra.length || 'scriptFile' in o) issues.push({ path: at, message: 'give either script or scriptFile, nothing else' });
+    return { source: o.script };
+  }
+  if (typeof o.scriptFile === 'string') {
+    if (extra.length) issues.push({ path: `${at}.${extra[0]}`, message: 'unknown key (allowed: script or scriptFile)' });
+    const file = path.resolve(baseDir, o.scriptFile);
+    try {
+      return { source: fs.readFileSync(file, 'utf8'), file };
+    } catch (err) {
+      issues.push({ path: `${at}.scriptFile`, message: `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})` });
+      return { source: '', file };
+    }
+  }
+  return null;
+}
+
 function campaignValue(v: unknown, at: string, baseDir: string, issues: ConfigIssue[]): CampaignValueConfig {
   if (typeof v === 'number') {
     if (!Number.isFinite(v) || v < 0 || v > 100) issues.push({ path: at, message: `must be 0–100, got ${v}` });
@@ -148,16 +168,8 @@ function campaignValue(v: unknown, at: string, baseDir: string, issues: ConfigIs
       }
       return o.default === undefined ? { kind: 'upstream' } : { kind: 'upstream', default: o.default as number };
     }
-    if (typeof o.script === 'string' && o.script.trim() !== '') return { kind: 'script', source: o.script };
-    if (typeof o.scriptFile === 'string') {
-      const file = path.resolve(baseDir, o.scriptFile);
-      try {
-        return { kind: 'script', source: fs.readFileSync(file, 'utf8'), file };
-      } catch {
-        issues.push({ path: `${at}.scriptFile`, message: `cannot read ${file}` });
-        return { kind: 'script', source: '', file };
-      }
-    }
+    const script = scriptSource(o, at, baseDir, issues);
+    if (script) return { kind: 'script', ...script };
   }
   issues.push({ path: at, message: `must be a number 0–100, { fromUpstream: true }, { script: "…" } or { scriptFile: path }, got ${show(v)}` });
   return { kind: 'constant', v: 0 };
@@ -182,9 +194,19 @@ function normaliseCampaign(
     if (ms === null) issues.push({ path: `${at}.cooldown`, message: `invalid duration ${show(c.cooldown)} — use e.g. 7d, 12h, 30m` });
     else cooldownMs = ms;
   }
+  let condition: ScriptSourceConfig | null = null;
+  const cond = (c.qualify as Record<string, unknown>).condition;
+  if (cond !== undefined) {
+    condition = cond && typeof cond === 'object' && !Array.isArray(cond) ? scriptSource(cond as Record<string, unknown>, `${at}.qualify.condition`, baseDir, issues) : null;
+    if (!condition) issues.push({ path: `${at}.qualify.condition`, message: `must be { script: "…" } or { scriptFile: path }, got ${show(cond)}` });
+  }
   return {
     id: c.id,
-    qualify: c.qualify.devices ? { event: c.qualify.event, devices: c.qualify.devices } : { event: c.qualify.event },
+    qualify: {
+      event: c.qualify.event,
+      ...(c.qualify.devices ? { devices: c.qualify.devices } : {}),
+      ...(condition ? { condition } : {}),
+    },
     value: campaignValue(c.value, `${at}.value`, baseDir, issues),
     threshold: c.threshold,
     cooldownMs,
@@ -211,6 +233,9 @@ export function parseCampaignDefinition(raw: unknown, knownDevices: readonly str
   const v = c.value as Record<string, unknown> | undefined;
   if (v && typeof v === 'object' && ('script' in v || 'scriptFile' in v)) {
     issues.push({ path: 'campaign.value', message: 'scripts cannot be set from upstream; use a number or { fromUpstream: true }' });
+  }
+  if ((c.qualify as Record<string, unknown>).condition !== undefined) {
+    issues.push({ path: 'campaign.qualify.condition', message: 'scripts cannot be set from upstream; define conditions in the gateway config' });
   }
   const out = normaliseCampaign(c, 'campaign', new Map(knownDevices.map((d) => [d, true])), process.cwd(), issues);
   if (issues.length > 0) throw new ConfigError(issues);
@@ -267,6 +292,7 @@ export function parseConfig(text: string, opts: { sourceName: string; baseDir: s
     engagement: AgentConfig['engagement'];
     storage: AgentConfig['storage'];
     consent: { policyVersion: number; requirePolicy: Record<string, number>; deviceButtonMayGrant: string[]; grants: Array<Record<string, string>> };
+    scripts: { timeout: unknown; memoryMb: number; maxOutputKb: number };
     log: AgentConfig['log'];
   };
   const deviceIdx = new Map<string, number>();
@@ -327,6 +353,10 @@ export function parseConfig(text: string, opts: { sourceName: string; baseDir: s
       ...(typeof u.key === 'string' ? { key: path.resolve(opts.baseDir, u.key) } : {}),
     };
   }
+  const scriptTimeoutMs = parseDuration(src.scripts.timeout) ?? NaN;
+  if (!(scriptTimeoutMs >= 1 && scriptTimeoutMs <= 10_000)) {
+    issues.push({ path: 'scripts.timeout', message: `must be a duration from 1ms to 10s, got ${show(src.scripts.timeout)}` });
+  }
   if (issues.length > 0) throw new ConfigError(issues);
 
   const config: AgentConfig = {
@@ -353,6 +383,7 @@ export function parseConfig(text: string, opts: { sourceName: string; baseDir: s
       deviceButtonMayGrant: src.consent.deviceButtonMayGrant,
       grants: grants.filter((g): g is NonNullable<typeof g> => g !== null),
     },
+    scripts: { timeoutMs: scriptTimeoutMs, memoryMb: src.scripts.memoryMb, maxOutputKb: src.scripts.maxOutputKb },
     log: src.log,
   };
   return { config, warnings, source: opts.sourceName };

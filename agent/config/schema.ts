@@ -106,6 +106,8 @@ export const CONFIG_SCHEMA = {
             properties: {
               event: { type: 'string', minLength: 1 },
               devices: { type: 'array', items: { type: 'string' }, minItems: 1 },
+              /** a rule script `function (msg, metadata, msgType)` returning true/false (DESIGN §8) */
+              condition: {},
             },
           },
           value: {},
@@ -170,6 +172,16 @@ export const CONFIG_SCHEMA = {
             },
           },
         },
+      },
+    },
+    scripts: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        timeout: { default: '50ms' },
+        memoryMb: { type: 'number', minimum: 1, maximum: 256, default: 8 },
+        maxOutputKb: { type: 'number', minimum: 1, maximum: 4096, default: 64 },
       },
     },
     log: {

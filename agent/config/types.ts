@@ -24,14 +24,20 @@ export interface SimDeviceConfig extends DeviceBase {
 }
 export type DeviceConfig = SerialDeviceConfig | BleDeviceConfig | SimDeviceConfig;
 
+/** User JavaScript from the config: inline (`script:`) or from a file (`scriptFile:`, kept for error messages). */
+export interface ScriptSourceConfig {
+  source: string;
+  file?: string;
+}
+
 export type CampaignValueConfig =
   | { kind: 'constant'; v: number }
   | { kind: 'upstream'; default?: number }
-  | { kind: 'script'; source: string; file?: string };
+  | ({ kind: 'script' } & ScriptSourceConfig);
 
 export interface CampaignConfig {
   id: string;
-  qualify: { event: string; devices?: string[] };
+  qualify: { event: string; devices?: string[]; condition?: ScriptSourceConfig };
   value: CampaignValueConfig;
   threshold: number;
   cooldownMs: number;
@@ -86,5 +92,7 @@ export interface AgentConfig {
     deviceButtonMayGrant: string[];
     grants: ConsentGrantConfig[];
   };
+  /** limits for every user script (DESIGN §8); the loader always fills it, defaults otherwise */
+  scripts?: { timeoutMs: number; memoryMb: number; maxOutputKb: number };
   log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' };
 }

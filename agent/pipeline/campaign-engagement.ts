@@ -9,7 +9,8 @@ import type { OutboxRow, OutboxStore } from '../store/outbox-store';
 import type { GatewayFrame } from '../../firmware-bridge/protocol';
 import type { DeviceSession } from './device-session';
 import type { EngagementRow } from '../api/status';
-import type { EngagementStage, StageResult } from './ingest-pipeline';
+import type { EngagementStage, EventDetail, StageResult } from './ingest-pipeline';
+import { campaignScriptId, checkCondition, checkScore, type ScriptHost } from '../sandbox';
 
 export interface SignalPayload {
   id: string;
@@ -29,8 +30,28 @@ const ruleOf = (c: CampaignConfig): CampaignRule => ({
   threshold: c.threshold,
   cooldownMs: c.cooldownMs,
   channels: c.channels,
+  // A scripted V is computed by the sandbox at each qualifying event and held per profile like an upstream V.
   value: c.value.kind === 'constant' ? c.value : c.value.kind === 'upstream' ? c.value : { kind: 'upstream' },
 });
+
+/** The V scoring function's input (`features` in docs/scripts.md). */
+export interface ScoreFeatures {
+  profile: string;
+  campaign: string;
+  device: string;
+  deviceType: string | null;
+  event: string;
+  value: number | null;
+  channel: number | null;
+  /** qualifying events in the window before this one, and days since the last of them */
+  f: number;
+  r: number | null;
+  /** the V in force before this event (null if none yet) */
+  v: number | null;
+  at: string;
+  hour: number;
+  weekday: number;
+}
 
 /**
  * Engagement stage of the pipeline: maps an accepted device event to the campaigns it qualifies for, enforces
@@ -46,6 +67,11 @@ export class CampaignEngagement implements EngagementStage {
   private readonly lastSignalAt = new Map<string, number>();
   private readonly dirty = new Map<string, Evaluation>();
   private readonly signalIntervalMs: number;
+  private scripts: Pick<ScriptHost, 'run'> | null = null;
+  /** qualifying events a condition script refused, or could not decide (a failing script counts nothing) */
+  conditionRejected = 0;
+  conditionFailed = 0;
+  scoreFailed = 0;
 
   constructor(
     private readonly cfg: AgentConfig,
@@ -91,6 +117,11 @@ export class CampaignEngagement implements EngagementStage {
     return this.cfg.campaigns.find((c) => c.id === id);
   }
 
+  /** Scripts (qualify conditions, V scoring) run in this host; without one, scripted campaigns never qualify. */
+  attachScripts(host: Pick<ScriptHost, 'run'>): void {
+    this.scripts = host;
+  }
+
   /** Writes go through the same group committer as frames so the delta log is applied in order. */
   attach(committer: GroupCommitter): void {
     this.committer = committer;
@@ -101,7 +132,7 @@ export class CampaignEngagement implements EngagementStage {
     this.tick(now);
   }
 
-  onEvent(device: DeviceSession, event: string, category: string, at: number): StageResult {
+  onEvent(device: DeviceSession, event: string, category: string, at: number, detail: EventDetail = {}): StageResult {
     const campaigns = this.byEvent.get(event);
     const profile = device.profile;
     if (!campaigns || profile === null) return { persist: null, afterCommit: null };
@@ -109,6 +140,8 @@ export class CampaignEngagement implements EngagementStage {
     for (const c of campaigns) {
       if (c.qualify.devices && !c.qualify.devices.includes(device.id)) continue;
       if (!this.consent.campaignAllows(profile, c.id)) continue; // engagement enforcement point
+      if (c.qualify.condition && !this.conditionHolds(c, device, profile, event, category, at, detail)) continue;
+      if (c.value.kind === 'script') this.score(c, device, profile, event, at, detail);
       evaluations.push(this.engine.recordEvent(profile, c.id, at, this.gate, { device: device.id, category }));
     }
     if (evaluations.length === 0) return { persist: null, afterCommit: null };
@@ -121,6 +154,48 @@ export class CampaignEngagement implements EngagementStage {
       },
       afterCommit: () => this.announce(evaluations, signals, device.id),
     };
+  }
+
+  /**
+   * A campaign's qualify condition, ThingsBoard rule-script style: `msg` is the event, `metadata` says where it
+   * came from, `msgType` is "EVENT". Fails closed: an error or a disabled script counts nothing.
+   */
+  private conditionHolds(c: CampaignConfig, device: DeviceSession, profile: string, event: string, category: string, at: number, d: EventDetail): boolean {
+    if (!this.scripts) return false;
+    const msg = { event, ...(d.ch !== undefined ? { ch: d.ch } : {}), ...(d.v !== undefined ? { v: d.v } : {}), ...(d.t !== undefined ? { t: d.t } : {}) };
+    const metadata = { deviceId: device.id, deviceType: device.model ?? '', profile, category, campaign: c.id, ts: at };
+    const run = this.scripts.run(campaignScriptId(c.id, 'condition'), [msg, metadata, 'EVENT'], checkCondition);
+    if (!run.ok) {
+      this.conditionFailed++;
+      return false;
+    }
+    if (!run.value) this.conditionRejected++;
+    return run.value;
+  }
+
+  /** Scripted V: computed from the event and the key's state before it; a failure keeps the last V. */
+  private score(c: CampaignConfig, device: DeviceSession, profile: string, event: string, at: number, d: EventDetail): void {
+    if (!this.scripts) return;
+    const m = this.engine.current(profile, c.id, at);
+    const when = new Date(at);
+    const features: ScoreFeatures = {
+      profile,
+      campaign: c.id,
+      device: device.id,
+      deviceType: device.model,
+      event,
+      value: d.v ?? null,
+      channel: d.ch ?? null,
+      f: m.f,
+      r: m.r,
+      v: m.v,
+      at: when.toISOString(),
+      hour: when.getUTCHours(),
+      weekday: when.getUTCDay(),
+    };
+    const run = this.scripts.run(campaignScriptId(c.id, 'value'), [features], checkScore);
+    if (run.ok) this.engine.setValue(profile, c.id, run.value);
+    else this.scoreFailed++;
   }
 
   /** Which evaluations become outbox signals now: every trigger, and index updates at most once per interval. */

@@ -15,8 +15,15 @@ export interface StageResult {
   afterCommit: (() => void) | null;
 }
 
+/** What an event frame carried besides its name (DESIGN §3 0x03 body). */
+export interface EventDetail {
+  ch?: number;
+  v?: number;
+  t?: number;
+}
+
 export interface EngagementStage {
-  onEvent(device: DeviceSession, event: string, category: string, at: number): StageResult;
+  onEvent(device: DeviceSession, event: string, category: string, at: number, detail?: EventDetail): StageResult;
 }
 
 /** Device-side consent actions (0x04 frames) are handed to the consent service, which owns the ledger. */
@@ -190,7 +197,7 @@ export class IngestPipeline implements FrameSink {
       const category = s.eventCategory(b.ch);
       if (category !== undefined && consent.deviceAllows(s.id, category)) {
         accepted = 1;
-        const stage = this.deps.engagement.onEvent(s, b.e, category, now);
+        const stage = this.deps.engagement.onEvent(s, b.e, category, now, { ch: b.ch, v: b.v, t: b.t });
         const persist = stage.persist;
         work = () => {
           store.event(s.id, b.e, category, b.ch, b.v, b.t, now);

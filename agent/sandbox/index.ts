@@ -3,3 +3,4 @@ export { IsolatedScript, DEFAULT_LIMITS, type ScriptLimits } from './isolated-sc
 export { ScriptError, type ScriptErrorKind } from './script-error';
 export { ScriptBreaker } from './script-breaker';
 export { SCRIPT_KINDS, KIND_SHAPES, checkDecoded, checkScore, checkCondition, type ScriptKind, type DecodedMessage, type Checked } from './script-kind';
+export { configuredScripts, loadConfiguredScripts, scriptLimits, campaignScriptId, type ConfiguredScript } from './configured-scripts';

@@ -1,18 +1,30 @@
 import { ConfigError, loadConfig } from '../../config';
+import { ScriptHost, configuredScripts, loadConfiguredScripts, scriptLimits } from '../../sandbox';
 import { CliError } from '../cli-error';
 import { resolveConfigPath } from '../config-path';
 import type { CliOutput } from '../output';
 
 /** `edge-agent config validate`: every problem on its own line, path first; exit 2 when invalid. */
-export function configValidateCommand(opts: { config?: string; json?: boolean }, io: CliOutput): number {
+export async function configValidateCommand(opts: { config?: string; json?: boolean }, io: CliOutput): Promise<number> {
   const file = resolveConfigPath(opts.config);
   try {
     const { config, warnings } = loadConfig(file);
+    // Scripts are compiled exactly as the agent would, so compile errors show here with their line numbers.
+    const host = new ScriptHost({ limits: scriptLimits(config) });
+    try {
+      const issues = await loadConfiguredScripts(host, config);
+      if (issues.length > 0) throw new ConfigError(issues);
+    } finally {
+      host.stop();
+    }
+    const scripts = configuredScripts(config).length;
     if (opts.json) {
-      io.out(JSON.stringify({ ok: true, file, warnings, devices: config.devices.length, campaigns: config.campaigns.length }));
+      io.out(JSON.stringify({ ok: true, file, warnings, devices: config.devices.length, campaigns: config.campaigns.length, scripts }));
     } else {
       for (const w of warnings) io.err(`warning: ${w}`);
-      io.out(`${file}: valid (${config.devices.length} devices, ${config.campaigns.length} campaigns, gateway ${config.gateway.id})`);
+      io.out(
+        `${file}: valid (${config.devices.length} devices, ${config.campaigns.length} campaigns${scripts ? `, ${scripts} script${scripts === 1 ? '' : 's'} compiled` : ''}, gateway ${config.gateway.id})`,
+      );
     }
     return 0;
   } catch (err) {
@@ -28,17 +40,20 @@ export function configValidateCommand(opts: { config?: string; json?: boolean },
   }
 }
 
+/** An invalid config as a one-line usage error (exit 2): the first problem, and how many more there are. */
+export function configErrorAsCli(err: ConfigError): CliError {
+  const first = err.issues[0];
+  const more = err.issues.length > 1 ? ` (+${err.issues.length - 1} more: run \`edge-agent config validate\`)` : '';
+  return new CliError(first ? `${first.path}: ${first.message}${more}` : err.message, 2);
+}
+
 /** Loads a config for commands that need one; invalid config is a one-line usage error (exit 2). */
 export function loadConfigOrExit(flag: string | undefined): ReturnType<typeof loadConfig> & { file: string } {
   const file = resolveConfigPath(flag);
   try {
     return { ...loadConfig(file), file };
   } catch (err) {
-    if (err instanceof ConfigError) {
-      const first = err.issues[0];
-      const more = err.issues.length > 1 ? ` (+${err.issues.length - 1} more: run \`edge-agent config validate\`)` : '';
-      throw new CliError(first ? `${first.path}: ${first.message}${more}` : err.message, 2);
-    }
+    if (err instanceof ConfigError) throw configErrorAsCli(err);
     throw err;
   }
 }

@@ -1,7 +1,8 @@
 import { Agent } from '../../controller';
 import { createLogger, type LogLevel } from '../../logger';
 import type { CliOutput } from '../output';
-import { loadConfigOrExit } from './config-command';
+import { configErrorAsCli, loadConfigOrExit } from './config-command';
+import { ConfigError } from '../../config';
 
 /** Resolves when SIGINT/SIGTERM arrives (or `stopAfterMs` passes); a second signal exits at once. */
 export function waitForShutdown(stopAfterMs?: number): Promise<string> {
@@ -36,7 +37,7 @@ export async function runCommand(opts: { config?: string }, io: CliOutput): Prom
     await agent.start();
   } catch (err) {
     await agent.stop().catch(() => undefined);
-    throw err;
+    throw err instanceof ConfigError ? configErrorAsCli(err) : err;
   }
   logger.info('ready', { config: file, api: agent.apiAddress });
   const why = await waitForShutdown();

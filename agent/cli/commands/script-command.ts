@@ -1,0 +1,115 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ConfigError, loadConfig, parseDuration } from '../../config';
+import { ScriptHost, SCRIPT_KINDS, checkCondition, checkDecoded, checkScore, scriptLimits, type Checked, type ScriptKind, type ScriptLimits } from '../../sandbox';
+import { CliError } from '../cli-error';
+import type { CliOutput } from '../output';
+import { configErrorAsCli } from './config-command';
+
+export interface ScriptTestOptions {
+  file: string;
+  input?: string;
+  kind?: string;
+  metadata?: string;
+  msgType?: string;
+  config?: string;
+  timeout?: string;
+  memoryMb?: string;
+  json?: boolean;
+}
+
+/** The kind a script most likely is, from the names it uses (an explicit --kind wins). */
+export function guessKind(source: string): ScriptKind {
+  if (/\bfunction\s+Decoder\b|\bpayload\b/.test(source)) return 'decoder';
+  if (/\bfeatures\b/.test(source)) return 'score';
+  return 'rule';
+}
+
+function parseJson(text: string, flag: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new CliError(`${flag} is not valid JSON (${(err as Error).message}); quote it for the shell, e.g. ${flag} '{"v": 5}'`, 2);
+  }
+}
+
+/** A decoder's payload is bytes: an array of numbers as given, a string or any other JSON as its UTF-8 text. */
+function payloadBytes(input: unknown): number[] {
+  if (Array.isArray(input) && input.every((b) => Number.isInteger(b) && (b as number) >= 0 && (b as number) <= 255)) return input as number[];
+  const text = typeof input === 'string' ? input : JSON.stringify(input);
+  return [...Buffer.from(text, 'utf8')];
+}
+
+const CHECKS: Record<ScriptKind, (v: unknown) => Checked<unknown>> = {
+  decoder: checkDecoded,
+  condition: checkCondition,
+  score: checkScore,
+  rule: (v) => ({ ok: true, value: v }),
+};
+
+/**
+ * `edge-agent script test`: runs one script exactly as the agent would — same engine, same limits (from the
+ * config when one is given), same argument shapes and result checks — and shows the result, the script's
+ * console lines and the time it took.
+ */
+export async function scriptTestCommand(o: ScriptTestOptions, io: CliOutput): Promise<number> {
+  const file = path.resolve(o.file);
+  let source: string;
+  try {
+    source = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 2);
+  }
+  if (o.kind !== undefined && !SCRIPT_KINDS.includes(o.kind as ScriptKind)) {
+    throw new CliError(`--kind must be one of ${SCRIPT_KINDS.join(', ')}, got "${o.kind}"`, 2);
+  }
+  const kind = (o.kind as ScriptKind | undefined) ?? guessKind(source);
+  const limits: Partial<ScriptLimits> = {};
+  if (o.config) {
+    try {
+      Object.assign(limits, scriptLimits(loadConfig(path.resolve(o.config)).config));
+    } catch (err) {
+      if (err instanceof ConfigError) throw configErrorAsCli(err);
+      throw err;
+    }
+  }
+  if (o.timeout !== undefined) {
+    const ms = parseDuration(o.timeout);
+    if (ms === null || ms < 1) throw new CliError(`--timeout must be a duration like 50ms or 2s, got "${o.timeout}"`, 2);
+    limits.timeoutMs = ms;
+  }
+  if (o.memoryMb !== undefined) {
+    const mb = Number(o.memoryMb);
+    if (!(mb >= 1 && mb <= 256)) throw new CliError(`--memory-mb must be 1–256, got "${o.memoryMb}"`, 2);
+    limits.memoryBytes = mb * 1048576;
+  }
+  const input = o.input === undefined ? (kind === 'decoder' ? [] : {}) : parseJson(o.input, '--input');
+  const metadata = o.metadata === undefined ? {} : parseJson(o.metadata, '--metadata');
+  const args: unknown[] =
+    kind === 'decoder' ? [payloadBytes(input), metadata] : kind === 'score' ? [input] : [input, metadata, o.msgType ?? 'EVENT'];
+
+  const host = new ScriptHost({ limits });
+  try {
+    const compileError = await host.add({ id: path.basename(file), kind, source, file });
+    if (compileError) {
+      const at = compileError.line !== undefined ? `${file}:${compileError.line}${compileError.column !== undefined ? `:${compileError.column}` : ''}` : file;
+      if (o.json) io.out(JSON.stringify({ ok: false, kind, error: { ...compileError.toJSON(), file } }));
+      else io.err(`compile error at ${at}: ${compileError.detail}`);
+      return 1;
+    }
+    const started = process.hrtime.bigint();
+    const run = host.run(path.basename(file), args, CHECKS[kind], { logs: true });
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    const logs = run.logs ?? [];
+    if (o.json) {
+      io.out(JSON.stringify(run.ok ? { ok: true, kind, result: run.value, logs, durationMs: ms } : { ok: false, kind, error: run.error.toJSON(), logs, durationMs: ms }));
+    } else {
+      for (const l of logs) io.err(`console.${l}`);
+      if (run.ok) io.out(`${kind} ok in ${ms.toFixed(2)} ms:\n${JSON.stringify(run.value, null, 2)}`);
+      else io.err(`${run.error.kind} error after ${ms.toFixed(2)} ms: ${run.error.detail}`);
+    }
+    return run.ok ? 0 : 1;
+  } finally {
+    host.stop();
+  }
+}
