@@ -31,7 +31,7 @@ const PAGE = 65536;
 /** Source code runs at compile time only in a function-expression script; give a slow parse some room. */
 const COMPILE_TIMEOUT_MS = 1000;
 /** Retained heap is measured every this many calls (one measurement costs ~30 µs; a call ~5 µs). */
-const MEMORY_CHECK_EVERY = 64;
+const MEMORY_CHECK_EVERY = 256;
 
 let compiledWasm: WebAssembly.Module | null = null;
 /** The QuickJS WebAssembly code, compiled once per process and instantiated once per script. */
@@ -110,10 +110,9 @@ export class IsolatedScript {
     private readonly memory: WebAssembly.Memory,
     private readonly rt: QuickJSRuntime,
     private readonly ctx: QuickJSContext,
+    /** the user function bound into the prelude's invoker: takes the arguments as one JSON string */
     private fn: QuickJSHandle | null,
-    private readonly invoker: QuickJSHandle,
     private readonly takeLogs: QuickJSHandle,
-    private readonly maxOut: QuickJSHandle,
   ) {}
 
   /** Compiles a script once; throws a ScriptError (`compile`, or `timeout`/`memory` from a runaway expression). */
@@ -137,13 +136,17 @@ export class IsolatedScript {
     rt.setMaxStackSize(limits.stackBytes);
     const ctx = rt.newContext();
     const pair = ctx.unwrapResult(ctx.evalCode(PRELUDE_SOURCE, 'prelude.js'));
-    const invoker = ctx.getProp(pair, 0);
+    const makeInvoker = ctx.getProp(pair, 0);
     const takeLogs = ctx.getProp(pair, 1);
     pair.dispose();
-    const script = new IsolatedScript(id, kind, limits, memory, rt, ctx, null, invoker, takeLogs, ctx.newNumber(limits.maxOutputBytes));
+    const script = new IsolatedScript(id, kind, limits, memory, rt, ctx, null, takeLogs);
     rt.setInterruptHandler(() => script.shouldInterrupt());
     try {
-      script.fn = script.compileFunction(source, filename);
+      const userFn = script.compileFunction(source, filename);
+      const maxOut = ctx.newNumber(limits.maxOutputBytes);
+      script.fn = ctx.unwrapResult(ctx.callFunction(makeInvoker, ctx.undefined, userFn, maxOut));
+      maxOut.dispose();
+      userFn.dispose();
     } catch (err) {
       script.dispose();
       if (err instanceof HeapExhausted) throw new ScriptError('memory', id, 'the script ran out of memory while loading');
@@ -246,7 +249,7 @@ export class IsolatedScript {
     let tagged: string;
     try {
       const argsHandle = this.ctx.newString(argsJson);
-      const res = this.ctx.callFunction(this.invoker, this.ctx.undefined, this.fn, argsHandle, this.maxOut);
+      const res = this.ctx.callFunction(this.fn, this.ctx.undefined, argsHandle);
       argsHandle.dispose();
       if (res.error) {
         const e = this.errorOf(res.error);

@@ -1,7 +1,7 @@
 /**
  * Trusted code evaluated in every script's VM before the user's code. It installs what ThingsBoard scripts
  * expect to find (`decodeToString`, `decodeToJson`, a `console` that only records lines) and returns the
- * invoker the host calls: it parses the arguments, calls the user function, and turns every outcome into one
+ * invoker factory: it parses the arguments, calls the user function, and turns every outcome into one
  * tagged string, so a call costs a single string in and a single string out. Every built-in it needs is
  * captured before user code runs, so a script that replaces `JSON` or `Function.prototype.apply` only breaks
  * itself. Tags: O ok (JSON follows), U undefined, E error, M memory error, N not JSON, L too large (length).
@@ -58,34 +58,37 @@ export const PRELUDE_SOURCE = String.raw`(function () {
     return 'E' + 'threw a non-Error value: ' + text(e);
   }
 
-  function invoke(fn, argsJson, maxOut) {
-    logs = [];
-    var r;
-    try {
-      r = reflectApply(fn, undefined, parse(argsJson));
-    } catch (e) {
-      return tagError(e);
-    }
-    var t = typeof r;
-    if (r === undefined) return 'U';
-    if (t === 'function' || t === 'symbol' || t === 'bigint') return 'N' + 'returned a ' + t;
-    if (t === 'number' && !isFiniteNumber(r)) return 'N' + 'returned ' + String(r);
-    if (r instanceof PromiseCtor) return 'N' + 'returned a Promise (async scripts are not supported)';
-    var out;
-    try {
-      out = stringify(r);
-    } catch (e) {
-      var d = tagError(e);
-      return d.charAt(0) === 'M' ? d : 'N' + d.slice(1);
-    }
-    if (out === undefined) return 'N' + 'returned a value JSON cannot represent';
-    if (out.length > maxOut) return 'L' + out.length;
-    return 'O' + out;
+  // Bound once per script, so a call passes one string handle in and gets one string back.
+  function invoker(fn, maxOut) {
+    return function (argsJson) {
+      var r;
+      try {
+        r = reflectApply(fn, undefined, parse(argsJson));
+      } catch (e) {
+        return tagError(e);
+      }
+      if (r === undefined) return 'U';
+      var t = typeof r;
+      if (t === 'function' || t === 'symbol' || t === 'bigint') return 'N' + 'returned a ' + t;
+      if (t === 'number' && !isFiniteNumber(r)) return 'N' + 'returned ' + String(r);
+      if (t === 'object' && r instanceof PromiseCtor) return 'N' + 'returned a Promise (async scripts are not supported)';
+      var out;
+      try {
+        out = stringify(r);
+      } catch (e) {
+        var d = tagError(e);
+        return d.charAt(0) === 'M' ? d : 'N' + d.slice(1);
+      }
+      if (out === undefined) return 'N' + 'returned a value JSON cannot represent';
+      if (out.length > maxOut) return 'L' + out.length;
+      return 'O' + out;
+    };
   }
+  // Console lines since the last read (at most MAX_LOGS are kept).
   function takeLogs() {
     var l = logs;
     logs = [];
     return stringify(l);
   }
-  return [invoke, takeLogs];
+  return [invoker, takeLogs];
 })()`;

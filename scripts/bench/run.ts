@@ -1,6 +1,7 @@
 import { decisionLatency, ingestThroughput } from './ingest-bench';
 import { serialLinkBench } from './serial-bench';
 import { syncDrainBench } from './sync-bench';
+import { sandboxBench } from './sandbox-bench';
 import { printTable, type BenchResult } from './stats';
 
 /**
@@ -20,6 +21,11 @@ async function main(): Promise<void> {
   emit(await decisionLatency(1000, quick ? 1 : 10));
   emit(await decisionLatency(10_000, quick ? 1 : 5));
   emit(await serialLinkBench(quick ? 2 : 10));
+  emit(await sandboxBench(quick));
+  if (process.argv.includes('--only-sandbox')) {
+    process.stderr.write('\n' + printTable(results) + '\n');
+    return;
+  }
   emit(await syncDrainBench(quick ? 20_000 : 1_000_000, 'generic'));
   emit(await syncDrainBench(quick ? 20_000 : 1_000_000, 'thingsboard'));
   const mem = process.memoryUsage();

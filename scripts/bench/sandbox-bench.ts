@@ -1,0 +1,83 @@
+import * as vm from 'node:vm';
+import { IsolatedScript, ScriptHost, checkCondition, checkDecoded } from '../../agent/sandbox';
+import { percentile, type BenchResult } from './stats';
+
+const DECODER = 'return { telemetry: { t: (payload[0] | (payload[1] << 8)) / 100, batt: payload[2] } }';
+const PAYLOAD = [0x66, 0x08, 97];
+
+/** Median per-call time (µs) over `batches` batches of `n` calls, so one GC pause does not move the figure. */
+function medianPerCall(batches: number, n: number, call: () => void): { p50: number; p99: number } {
+  for (let i = 0; i < n; i++) call(); // warm-up
+  const per = new Float64Array(batches);
+  for (let b = 0; b < batches; b++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) call();
+    per[b] = Number(process.hrtime.bigint() - t0) / n / 1000;
+  }
+  per.sort();
+  return { p50: percentile(per, 50), p99: percentile(per, 99) };
+}
+
+/**
+ * Sandbox figures (issue #8): per-call overhead of a small decoder through the agent's path (ScriptHost.run with
+ * the result check) and raw, memory per loaded script, compile time; node:vm as a peer for speed only (it is
+ * not a security boundary, per Node's own documentation).
+ */
+export async function sandboxBench(quick: boolean): Promise<BenchResult[]> {
+  const batches = quick ? 5 : 50;
+  const n = quick ? 500 : 5000;
+  const out: BenchResult[] = [];
+  const host = new ScriptHost();
+  await host.add({ id: 'decoder', kind: 'decoder', source: DECODER });
+  await host.add({ id: 'condition', kind: 'condition', source: 'return msg.v >= 10 && metadata.deviceType === "kitchen-scale"' });
+  const meta = { deviceName: 'th-1' };
+  const viaHost = medianPerCall(batches, n, () => {
+    const r = host.run('decoder', [PAYLOAD, meta], checkDecoded);
+    if (!r.ok) throw r.error;
+  });
+  out.push({ name: 'sandbox.decoder_call_median', value: viaHost.p50, unit: 'µs', target: '<= 10 µs' });
+  out.push({ name: 'sandbox.decoder_call_p99_of_batches', value: viaHost.p99, unit: 'µs' });
+  const cond = medianPerCall(batches, n, () => {
+    const r = host.run('condition', [{ event: 'dispense', v: 12 }, { deviceType: 'kitchen-scale' }, 'EVENT'], checkCondition);
+    if (!r.ok) throw r.error;
+  });
+  out.push({ name: 'sandbox.condition_call_median', value: cond.p50, unit: 'µs' });
+  const raw = await IsolatedScript.compile('raw', 'decoder', DECODER);
+  const rawCall = medianPerCall(batches, n, () => raw.call([PAYLOAD, meta]));
+  out.push({ name: 'sandbox.decoder_call_raw_median', value: rawCall.p50, unit: 'µs' });
+
+  // Memory: load many scripts, measure the process growth per script and QuickJS's own heap count.
+  const count = quick ? 10 : 100;
+  global.gc?.();
+  const rss0 = process.memoryUsage().rss;
+  const t0 = process.hrtime.bigint();
+  const many = new ScriptHost();
+  for (let i = 0; i < count; i++) await many.add({ id: `s${i}`, kind: 'decoder', source: `${DECODER} // ${i}` });
+  const compileMs = Number(process.hrtime.bigint() - t0) / 1e6 / count;
+  for (let i = 0; i < count; i++) many.run(`s${i}`, [PAYLOAD, meta], checkDecoded);
+  const rssPer = (process.memoryUsage().rss - rss0) / count / 1024;
+  out.push({ name: 'sandbox.compile_per_script', value: compileMs, unit: 'ms' });
+  out.push({ name: 'sandbox.rss_per_loaded_script', value: Math.round(rssPer), unit: 'KiB' });
+  out.push({ name: 'sandbox.quickjs_heap_per_script', value: Math.round((many.heapBytes('s0') ?? 0) / 1024), unit: 'KiB' });
+  many.stop();
+
+  // Peer: node:vm, same decoder and JSON in/out; with a timeout (what a limit would need) and without.
+  const ctx = vm.createContext({});
+  const fn = new vm.Script(`(function (payload, metadata) { ${DECODER} })`).runInContext(ctx) as (p: number[], m: unknown) => unknown;
+  const invoke = new vm.Script('(function (fn, a) { var x = JSON.parse(a); return JSON.stringify(fn(x[0], x[1])); })').runInContext(ctx) as (
+    f: unknown,
+    a: string,
+  ) => string;
+  const plain = medianPerCall(batches, n, () => JSON.parse(invoke(fn, JSON.stringify([PAYLOAD, meta]))));
+  out.push({ name: 'peer.node_vm_call_no_limits_median', value: plain.p50, unit: 'µs', peer: 'node:vm' });
+  const timed = new vm.Script('__fn(__args)');
+  const timedCtx = vm.createContext({ __fn: (a: string) => invoke(fn, a), __args: '' });
+  const withTimeout = medianPerCall(batches, Math.min(n, 2000), () => {
+    timedCtx.__args = JSON.stringify([PAYLOAD, meta]);
+    timed.runInContext(timedCtx, { timeout: 50 });
+  });
+  out.push({ name: 'peer.node_vm_call_with_timeout_median', value: withTimeout.p50, unit: 'µs', peer: 'node:vm' });
+  raw.dispose();
+  host.stop();
+  return out;
+}
