@@ -19,6 +19,13 @@ import {
 } from './commands/consent-command';
 
 function buildProgram(io: CliOutput, setCode: (c: number) => void): Command {
+  /** A command group run without a subcommand prints its help and exits 2 (usage). */
+  const usageWhenBare = (group: Command): void => {
+    group.action(() => {
+      group.outputHelp();
+      setCode(2);
+    });
+  };
   const program = new Command();
   program
     .name('edge-agent')
@@ -74,10 +81,7 @@ function buildProgram(io: CliOutput, setCode: (c: number) => void): Command {
     .option('-c, --config <file>', 'config file')
     .option('--json', 'machine-readable output')
     .action(async (o: { config?: string; json?: boolean }) => setCode(await configValidateCommand(o, io)));
-  config.action(() => {
-    config.outputHelp();
-    setCode(2);
-  });
+  usageWhenBare(config);
 
   const script = program.command('script').description('user scripts (decoders, V scoring, qualify conditions)');
   script
@@ -102,10 +106,7 @@ Examples:
   edge-agent script test --kind score --file value.js --input '{"f": 4, "r": 1.5}' --json`,
     )
     .action(async (o: Parameters<typeof scriptTestCommand>[0]) => setCode(await scriptTestCommand(o, io)));
-  script.action(() => {
-    script.outputHelp();
-    setCode(2);
-  });
+  usageWhenBare(script);
 
   const devices = program.command('devices').description('paired devices and what is plugged in');
   devices
@@ -142,10 +143,7 @@ Examples:
     .option('--json', 'machine-readable output')
     .addHelpText('after', '\nExample:\n  edge-agent devices notify scale-1 --text "Coffee running low" --led amber')
     .action(async (id: string, o: Parameters<typeof devicesCommandCommand>[2]) => setCode(await devicesCommandCommand(id, 'notify', o, io)));
-  devices.action(() => {
-    devices.outputHelp();
-    setCode(2);
-  });
+  usageWhenBare(devices);
 
   program
     .command('sync')
@@ -194,10 +192,7 @@ Examples:
     .option('--json', 'receipts as JSON (Kantara / ISO/IEC TS 27560 fields)')
     .option('-o, --out <file>', 'write to a file instead of stdout')
     .action((o: { config?: string; json?: boolean; out?: string }) => setCode(consentExportCommand(o, io)));
-  consent.action(() => {
-    consent.outputHelp();
-    setCode(2);
-  });
+  usageWhenBare(consent);
 
   program.addOption(new Option('--no-color', 'disable colours').hideHelp());
   return program;
