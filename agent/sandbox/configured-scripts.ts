@@ -33,7 +33,7 @@ export async function loadConfiguredScripts(host: ScriptHost, config: AgentConfi
   for (const s of configuredScripts(config)) {
     const err = await host.add(s);
     if (!err) continue;
-    const where = err.line !== undefined ? `${s.file ?? 'line'}${s.file ? ':' : ' '}${err.line}${err.column !== undefined ? `:${err.column}` : ''}` : (s.file ?? '');
+    const where = err.where(s.file);
     issues.push({ path: s.path, message: `${err.kind} error${where ? ` at ${where}` : ''}: ${err.detail}` });
   }
   return issues;

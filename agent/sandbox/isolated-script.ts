@@ -10,7 +10,7 @@ import {
 import releaseSync from '@jitl/quickjs-wasmfile-release-sync';
 import { ScriptError } from './script-error';
 import { BODY_LINE_OFFSET, bodyWrapper, type ScriptKind } from './script-kind';
-import { PRELUDE_SOURCE } from './prelude';
+import { MEMORY_ERROR_MESSAGES, PRELUDE_SOURCE } from './prelude';
 
 export interface ScriptLimits {
   /** wall time per call */
@@ -101,7 +101,8 @@ export class IsolatedScript {
   private calls = 0;
   /** the instance is unusable (heap exhausted or engine fault) and must be rebuilt */
   broken = false;
-  private disposed = false;
+  /** the fixed WebAssembly memory's size: the hard ceiling */
+  private readonly ceilingBytes: number;
 
   private constructor(
     readonly id: string,
@@ -113,11 +114,13 @@ export class IsolatedScript {
     /** the user function bound into the prelude's invoker: takes the arguments as one JSON string */
     private fn: QuickJSHandle | null,
     private readonly takeLogs: QuickJSHandle,
-  ) {}
+  ) {
+    this.ceilingBytes = ceilingPages(limits) * PAGE;
+  }
 
   /** Compiles a script once; throws a ScriptError (`compile`, or `timeout`/`memory` from a runaway expression). */
   static async compile(id: string, kind: ScriptKind, source: string, limits: ScriptLimits = DEFAULT_LIMITS, filename = `${id}.js`): Promise<IsolatedScript> {
-    const memory = new WebAssembly.Memory({ initial: BASE_PAGES, maximum: BASE_PAGES + Math.ceil(limits.memoryBytes / PAGE) });
+    const memory = new WebAssembly.Memory({ initial: BASE_PAGES, maximum: ceilingPages(limits) });
     const qjs = await newQuickJSWASMModuleFromVariant(
       newVariant(variant, {
         wasmMemory: memory,
@@ -187,7 +190,8 @@ export class IsolatedScript {
 
   /** A whole function (`function Decoder(…) {…}`, `function (msg, …) {…}`, an arrow) or a function body. */
   private compileFunction(source: string, filename: string): QuickJSHandle {
-    this.deadline = Date.now() + Math.max(COMPILE_TIMEOUT_MS, this.limits.timeoutMs);
+    const loadTimeoutMs = Math.max(COMPILE_TIMEOUT_MS, this.limits.timeoutMs);
+    this.arm(loadTimeoutMs);
     const asExpression = this.ctx.evalCode(`(${source}\n)`, filename);
     if (!asExpression.error) {
       if (this.ctx.typeof(asExpression.value) === 'function') return asExpression.value;
@@ -195,9 +199,7 @@ export class IsolatedScript {
     } else {
       asExpression.error.dispose();
     }
-    this.timedOut = false;
-    this.overMemory = false;
-    this.deadline = Date.now() + Math.max(COMPILE_TIMEOUT_MS, this.limits.timeoutMs);
+    this.arm(loadTimeoutMs);
     const asBody = this.ctx.evalCode(bodyWrapper(this.kind, source), filename);
     if (!asBody.error) return asBody.value;
     const e = this.errorOf(asBody.error);
@@ -217,7 +219,7 @@ export class IsolatedScript {
         const at = typeof o.stack === 'string' ? /:(\d+):(\d+)/.exec(o.stack) : null;
         const line = typeof o.lineNumber === 'number' ? o.lineNumber : at ? Number(at[1]) : undefined;
         const column = at ? Number(at[2]) : undefined;
-        return { message, line, column, memory: o.message === 'out of memory' || o.message === 'stack overflow' };
+        return { message, line, column, memory: typeof o.message === 'string' && MEMORY_ERROR_MESSAGES.includes(o.message) };
       }
       return { message: `threw ${String(d)}`, memory: d === null && this.memoryExhausted() };
     } catch {
@@ -228,12 +230,25 @@ export class IsolatedScript {
   }
 
   private memoryExhausted(): boolean {
-    return this.memory.buffer.byteLength >= (BASE_PAGES + Math.ceil(this.limits.memoryBytes / PAGE)) * PAGE;
+    return this.memory.buffer.byteLength >= this.ceilingBytes;
+  }
+
+  /** Starts the limits for one run (a call, or loading the script). */
+  private arm(timeoutMs: number): void {
+    this.timedOut = false;
+    this.overMemory = false;
+    this.deadline = Date.now() + timeoutMs;
+  }
+
+  /** The memory-class error of a run that exhausted the heap; the instance is rebuilt before the next call. */
+  private exhausted(): ScriptError {
+    this.broken = true;
+    return new ScriptError('memory', this.id, `exceeded ${mib(this.limits.memoryBytes)}`);
   }
 
   /** Runs the script once with JSON-able arguments; throws a classified ScriptError. */
   call(args: readonly unknown[], opts: { logs?: boolean } = {}): CallOutcome {
-    if (this.disposed || this.fn === null) throw new ScriptError('runtime', this.id, 'script is not loaded');
+    if (this.fn === null) throw new ScriptError('runtime', this.id, 'script is not loaded');
     if (this.broken) throw new ScriptError('memory', this.id, 'script is being reloaded after exhausting its memory');
     if (++this.calls % MEMORY_CHECK_EVERY === 0) {
       const held = this.heapBytes();
@@ -243,9 +258,7 @@ export class IsolatedScript {
       }
     }
     const argsJson = JSON.stringify(args);
-    this.timedOut = false;
-    this.overMemory = false;
-    this.deadline = Date.now() + this.limits.timeoutMs;
+    this.arm(this.limits.timeoutMs);
     let tagged: string;
     try {
       const argsHandle = this.ctx.newString(argsJson);
@@ -253,10 +266,7 @@ export class IsolatedScript {
       argsHandle.dispose();
       if (res.error) {
         const e = this.errorOf(res.error);
-        if (this.overMemory || e.memory) {
-          this.broken = true;
-          throw new ScriptError('memory', this.id, `exceeded ${mib(this.limits.memoryBytes)}`);
-        }
+        if (this.overMemory || e.memory) throw this.exhausted();
         if (this.timedOut) throw new ScriptError('timeout', this.id, `took longer than ${this.limits.timeoutMs} ms`);
         throw new ScriptError('runtime', this.id, e.message);
       }
@@ -265,9 +275,9 @@ export class IsolatedScript {
     } catch (err) {
       if (err instanceof ScriptError) throw err;
       // A host-side failure here means the instance itself is gone (WebAssembly trap, heap too full to answer).
+      if (err instanceof HeapExhausted || this.memoryExhausted()) throw this.exhausted();
       this.broken = true;
-      const exhausted = err instanceof HeapExhausted || this.memoryExhausted();
-      throw new ScriptError(exhausted ? 'memory' : 'runtime', this.id, exhausted ? `exceeded ${mib(this.limits.memoryBytes)}` : `engine fault: ${(err as Error).message}`);
+      throw new ScriptError('runtime', this.id, `engine fault: ${(err as Error).message}`);
     }
     const outcome = this.decode(tagged);
     if (opts.logs) outcome.logs = this.readLogs();
@@ -282,17 +292,15 @@ export class IsolatedScript {
       case 'U':
         return { value: undefined };
       case 'M':
+        if (rest === 'out of memory') throw this.exhausted();
         this.broken = true;
-        throw new ScriptError('memory', this.id, rest === 'stack overflow' ? 'stack overflow (recursion too deep)' : rest === 'string too long' ? 'string too long' : `exceeded ${mib(this.limits.memoryBytes)}`);
+        throw new ScriptError('memory', this.id, rest === 'stack overflow' ? 'stack overflow (recursion too deep)' : rest);
       case 'L':
         throw new ScriptError('memory', this.id, `result is ${rest} characters of JSON, limit ${this.limits.maxOutputBytes}`);
       case 'N':
         throw new ScriptError('runtime', this.id, `result is not JSON: ${rest}`);
       default: {
-        if (rest === 'threw null' && this.memoryExhausted()) {
-          this.broken = true;
-          throw new ScriptError('memory', this.id, `exceeded ${mib(this.limits.memoryBytes)}`);
-        }
+        if (rest === 'threw null' && this.memoryExhausted()) throw this.exhausted();
         throw new ScriptError('runtime', this.id, rest.length > 300 ? `${rest.slice(0, 297)}...` : rest);
       }
     }
@@ -318,10 +326,11 @@ export class IsolatedScript {
    * which goes with the instance, and a runtime that still holds objects (a script's globals) aborts on free.
    */
   dispose(): void {
-    this.disposed = true;
     this.fn = null;
   }
-
 }
+
+/** Pages of a script's fixed memory: what QuickJS needs before any script allocates, plus the limit. */
+const ceilingPages = (limits: ScriptLimits): number => BASE_PAGES + Math.ceil(limits.memoryBytes / PAGE);
 
 const mib = (n: number): string => `${(n / 1048576).toFixed(n < 1048576 ? 2 : 1)} MiB`;

@@ -6,6 +6,9 @@
  * captured before user code runs, so a script that replaces `JSON` or `Function.prototype.apply` only breaks
  * itself. Tags: O ok (JSON follows), U undefined, E error, M memory error, N not JSON, L too large (length).
  */
+/** QuickJS InternalError messages that mean the script ran out of memory or stack (class `memory`). */
+export const MEMORY_ERROR_MESSAGES: readonly string[] = ['out of memory', 'stack overflow', 'string too long'];
+
 export const PRELUDE_SOURCE = String.raw`(function () {
   'use strict';
   var g = globalThis;
@@ -13,6 +16,7 @@ export const PRELUDE_SOURCE = String.raw`(function () {
   var objectToString = Object.prototype.toString, fromCharCode = String.fromCharCode;
   var PromiseCtor = Promise, ErrorCtor = Error, InternalErrorCtor = InternalError, isFiniteNumber = Number.isFinite;
   var logs = [], MAX_LOGS = 100, MAX_LINE = 500;
+  var memoryMessages = ${JSON.stringify(MEMORY_ERROR_MESSAGES)};
 
   function text(v) {
     try {
@@ -51,7 +55,7 @@ export const PRELUDE_SOURCE = String.raw`(function () {
       } catch (x) {
         return 'E' + 'threw ' + objectToString.call(e);
       }
-      if (e instanceof InternalErrorCtor && (message === 'out of memory' || message === 'stack overflow' || message === 'string too long')) return 'M' + message;
+      if (e instanceof InternalErrorCtor && memoryMessages.indexOf(message) >= 0) return 'M' + message;
       if (e instanceof ErrorCtor) return 'E' + name + ': ' + message;
       return 'E' + 'threw a non-Error value: ' + text(e);
     }

@@ -10,8 +10,17 @@ export class ScriptError extends Error {
     readonly line?: number,
     readonly column?: number,
   ) {
-    super(`script ${scriptId}: ${kind} error${line !== undefined ? ` at line ${line}${column !== undefined ? `:${column}` : ''}` : ''}: ${detail}`);
+    super('');
+    const at = this.where();
+    this.message = `script ${scriptId}: ${kind} error${at ? ` at ${at}` : ''}: ${detail}`;
     this.name = 'ScriptError';
+  }
+
+  /** Where the error is: `file:3:11`, `line 3:11` without a file, the file alone without a line, or ''. */
+  where(file?: string): string {
+    if (this.line === undefined) return file ?? '';
+    const pos = `${this.line}${this.column !== undefined ? `:${this.column}` : ''}`;
+    return file ? `${file}:${pos}` : `line ${pos}`;
   }
 
   toJSON(): { kind: ScriptErrorKind; script: string; message: string; line?: number; column?: number } {

@@ -92,9 +92,8 @@ export async function scriptTestCommand(o: ScriptTestOptions, io: CliOutput): Pr
   try {
     const compileError = await host.add({ id: path.basename(file), kind, source, file });
     if (compileError) {
-      const at = compileError.line !== undefined ? `${file}:${compileError.line}${compileError.column !== undefined ? `:${compileError.column}` : ''}` : file;
       if (o.json) io.out(JSON.stringify({ ok: false, kind, error: { ...compileError.toJSON(), file } }));
-      else io.err(`compile error at ${at}: ${compileError.detail}`);
+      else io.err(`compile error at ${compileError.where(file)}: ${compileError.detail}`);
       return 1;
     }
     const started = process.hrtime.bigint();
