@@ -37,6 +37,8 @@ export class SimDevice {
   private readonly pending = new Map<number, { frame: DataFrame; sentAt: number }>();
   readonly notifications: Array<Record<string, unknown>> = [];
   identifyCount = 0;
+  /** unacked frames pushed out of the full retransmit buffer: lost on the device side, never retransmitted */
+  evicted = 0;
 
   constructor(
     readonly spec: SimDeviceSpec,
@@ -94,7 +96,10 @@ export class SimDevice {
     out.push(frame);
     if (frame.type === 'heartbeat') return; // heartbeats are not acked
     this.pending.set(frame.seq, { frame, sentAt: now });
-    if (this.pending.size > MAX_UNACKED) this.pending.delete(this.pending.keys().next().value as number);
+    if (this.pending.size > MAX_UNACKED) {
+      this.pending.delete(this.pending.keys().next().value as number);
+      this.evicted++;
+    }
   }
 
   /** Frames due since the previous call: readings, events, heartbeats and retransmissions. */
