@@ -8,6 +8,7 @@ import { runCommand } from './commands/run-command';
 import { demoCommand } from './commands/demo-command';
 import { VERSION } from '../version';
 import { syncCommand } from './commands/sync-command';
+import { doctorCommand } from './commands/doctor-command';
 import { scriptTestCommand } from './commands/script-command';
 import { devicesCommandCommand, devicesListCommand, devicesScanCommand } from './commands/devices-command';
 import {
@@ -154,6 +155,17 @@ Examples:
     .option('--json', 'machine-readable output')
     .addHelpText('after', '\nExamples:\n  edge-agent sync\n  edge-agent sync --now --timeout 60')
     .action(async (o: Parameters<typeof syncCommand>[0]) => setCode(await syncCommand(o, io)));
+
+  program
+    .command('doctor')
+    .description('check everything a working gateway needs, one line each with the fix; exit 1 on any FAIL')
+    .option('-c, --config <file>', 'config file (default: $EDGE_AGENT_CONFIG, ./config.yaml, /etc/edge-agent/config.yaml)')
+    .option('--json', 'machine-readable report (for remote support)')
+    .addHelpText(
+      'after',
+      '\nChecks: Node version, config (scripts compiled), data directory and free space, SQLite integrity, consent\nledger chain, storage budget, serial ports and permissions, Bluetooth adapter, upstream broker with the\nconfigured credentials and TLS, clock sanity, the systemd unit, the running agent.\n\nExamples:\n  edge-agent doctor\n  edge-agent doctor --config /etc/edge-agent/config.yaml --json',
+    )
+    .action(async (o: { config?: string; json?: boolean }) => setCode(await doctorCommand(o, io)));
 
   const consent = program
     .command('consent')

@@ -62,7 +62,7 @@ const TLS_CODES = new Set([
 export function describeMqttError(err: Error & { code?: string | number }, url: string): string {
   const code = err.code;
   if (code === 4 || code === 134) return 'the broker refused the credentials (bad username or password): check upstream.username/password or accessToken';
-  if (code === 5 || code === 135) return 'the broker says this client is not authorized: check upstream credentials and the broker ACL';
+  if (code === 5 || code === 135) return 'the broker refused this client (not authorized: a wrong username/password, or an ACL without it — Mosquitto answers a bad password this way): check upstream.username/password or accessToken, then the broker ACL';
   if (code === 2 || code === 133) return 'the broker rejected the client id: set upstream.clientId';
   if (typeof code === 'string' && TLS_CODES.has(code)) {
     return `TLS: cannot verify the broker's certificate (${code}): set upstream.ca to the CA that signed it, and use the broker's host name in the URL`;

@@ -154,7 +154,7 @@ function config(dataDir: string, port: string): AgentConfig {
     // Replug: same path comes back; the driver reopens by itself; the device retransmits what was not acked.
     // The device samples nothing new until the driver's backoff has reopened the port, so its buffer cannot
     // overflow while the gateway is still away (what it has is retransmitted either way).
-    const command = (c: string) => sim.device.onGatewayFrame({ type: 'command', seq: 0, body: { c } });
+    const command = (c: 'pause' | 'resume') => sim.device.onGatewayFrame({ type: 'command', seq: 0, body: { c } });
     command('pause');
     await pty.start();
     await sim.open(false);
