@@ -1,10 +1,12 @@
 import * as path from 'node:path';
 import type { AgentConfig } from './config';
 import type { Driver } from '../drivers/types';
+import type { ChannelInfo } from '../firmware-bridge/protocol';
 import { EventBus } from './event-bus';
 import type { Part, PartStatus } from './part';
 import { openDatabase, databasePath, type Db } from './store/database';
 import { GroupCommitter } from './store/group-commit';
+import { WalCheckpointer } from './store/wal-checkpointer';
 import { IngestStore } from './store/ingest-store';
 import { OutboxStore } from './store/outbox-store';
 import { CounterStore } from './store/counter-store';
@@ -17,7 +19,9 @@ import { HttpApi } from './api/http-api';
 import { ensureApiToken } from './api/api-token';
 import { consentRoutes } from './api/consent-routes';
 import { deviceRoutes } from './api/device-routes';
+import { HouseholdPanel, PanelLanListener, deviceFacts, ensurePairingCode } from './api/panel';
 import { DeviceCommander } from './devices/device-commander';
+import { OutcomeService, OutcomeStore } from './outcomes';
 import { optOutByDeviceType } from './consent/opt-out';
 import { signalsOfDevice } from './consent/offline-consent';
 import type { StatusDocument } from './api/status';
@@ -26,9 +30,10 @@ import { GenericProfile } from './sync/generic-profile';
 import { ThingsboardProfile } from './sync/thingsboard-profile';
 import { DownlinkHandler } from './sync/downlink-handler';
 import { CampaignStore } from './store/campaign-store';
-import { StorageBudget } from './store/storage-budget';
+import { StorageBudget, isDiskFull } from './store/storage-budget';
 import type { SyncDocument } from './api/status';
 import { createDrivers } from './drivers';
+import { logActivity } from './logging/activity-log';
 import { VERSION } from './version';
 import { ScriptHost, loadConfiguredScripts, scriptLimits } from './sandbox';
 import { ConfigError } from './config';
@@ -41,7 +46,15 @@ export interface AgentOptions {
   clock?: () => number;
   /** Disable the HTTP API (benchmarks). */
   api?: boolean;
+  /**
+   * Asked by POST /api/reload (a pairing changed the config). The runner that owns this agent validates the file
+   * and, when it is valid, replaces this agent with one built from it; without a runner, reload is refused.
+   */
+  reload?: () => { ok: true } | { ok: false; error: string };
 }
+
+/** Frames per second from which WAL checkpoints move to a worker thread (they stall the loop under load). */
+const CHECKPOINT_WORKER_FROM_FRAMES_PER_S = 100;
 
 const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
 
@@ -54,6 +67,7 @@ export class Agent {
   readonly bus = new EventBus();
   private db: Db | null = null;
   private committer!: GroupCommitter;
+  private checkpointer: WalCheckpointer | null = null;
   outbox!: OutboxStore;
   ingestStore!: IngestStore;
   ledger!: ConsentLedger;
@@ -64,14 +78,20 @@ export class Agent {
   private budget!: StorageBudget;
   downlink: DownlinkHandler | null = null;
   commander!: DeviceCommander;
+  outcomes!: OutcomeService;
   private publisher: OutboxPublisher | null = null;
   scripts!: ScriptHost;
   private api: HttpApi | null = null;
+  private panel: HouseholdPanel | null = null;
+  private panelLan: PanelLanListener | null = null;
   private drivers: Driver[] = [];
   private readonly parts: PartStatus[] = [];
+  /** links closing because the agent stops are not link losses: the activity log stops listening first */
+  private stopActivityLog: () => void = () => undefined;
   private timers: NodeJS.Timeout[] = [];
   private startedAt = 0;
   private triggers = 0;
+  private diskFullPending = false;
   private readonly clock: () => number;
 
   constructor(
@@ -88,6 +108,27 @@ export class Agent {
 
   get apiAddress(): string | null {
     return this.api?.address() ?? null;
+  }
+
+  /** The LAN-mode panel listener's address (api.panel.lanListen), if it runs. */
+  get panelLanAddress(): string | null {
+    return this.panelLan?.address() ?? null;
+  }
+
+  /** Live events for open panels, the LAN listener if configured, and where to find the panel and its code. */
+  private async startPanel(panel: HouseholdPanel): Promise<void> {
+    const cfg = this.config;
+    ensurePairingCode(cfg.gateway.dataDir); // made now, so `edge-agent panel` can show it
+    panel.start();
+    const lanListen = cfg.api.panel?.lanListen;
+    if (lanListen) {
+      const lan = new PanelLanListener(lanListen, panel);
+      this.panelLan = lan;
+      await this.startPart({ name: 'panel-lan', start: () => lan.start(), stop: async () => undefined });
+    }
+    const urls = [this.apiAddress, this.panelLanAddress].filter((a): a is string => a !== null).map((a) => `http://${a}/panel/`);
+    // The pairing code is a credential: never in the log (journald is readable by more people than the household).
+    this.opts.logger.info('household privacy panel: `edge-agent panel` shows its pairing code', { urls, lan: lanListen !== undefined });
   }
 
   async start(): Promise<void> {
@@ -107,8 +148,24 @@ export class Agent {
     // Essential: storage, consent, engagement. A failure here stops the start.
     const db = openDatabase(databasePath(cfg.gateway.dataDir));
     this.db = db;
-    this.committer = new GroupCommitter(db, { maxDelayMs: cfg.storage.groupCommitMs, maxRows: cfg.storage.groupCommitRows });
+    // WAL checkpoints (megabytes and two fsyncs) in a worker thread, not inside a commit on the event loop (#11).
+    // Started once ingest is busy (see below): at home load SQLite's own checkpoint is cheap, and the worker
+    // thread costs ~10 MiB of RSS a quiet gateway should not pay.
+    this.checkpointer = new WalCheckpointer(db, 100, (message) => log.warn(message));
+    // fsyncOffLoop: acks still wait for the WAL fsync, but decoding and decisions no longer stall behind it (#11).
+    // The uplink only ever reads durable rows: a signal is never published for an event a power cut could still
+    // take back (its device would retransmit it, and a second signal with a new id would follow).
     this.outbox = new OutboxStore(db);
+    const outbox = this.outbox;
+    this.committer = new GroupCommitter(db, {
+      maxDelayMs: cfg.storage.groupCommitMs,
+      maxRows: cfg.storage.groupCommitRows,
+      fsyncOffLoop: true,
+      mark: () => outbox.lastId(),
+      onDurable: () => this.bus.emit('outbox', { rows: 0 }),
+    });
+    const committer = this.committer;
+    outbox.onlyDurableUpTo(() => committer.durableMark());
     this.ingestStore = new IngestStore(db);
     this.counters = new CounterStore(db);
     this.ledger = new ConsentLedger(db);
@@ -126,6 +183,20 @@ export class Agent {
     );
     this.engagement.attach(this.committer);
     this.engagement.attachScripts(this.scripts);
+    this.outcomes = new OutcomeService({
+      config: cfg,
+      store: new OutcomeStore(db),
+      committer: this.committer,
+      outbox: this.outbox,
+      consent: this.ledger.rules,
+      bus: this.bus,
+      commander: { send: (device, command, args, o) => this.commander.send(device, command, args, o) },
+      devices: () => [...this.pipeline.sessions.values()].map((s) => ({ id: s.id, type: s.model ?? this.configuredType(s.id), profile: s.profile })),
+      indexRows: (now) => this.engagement.rows(now),
+      clock: this.clock,
+    });
+    this.engagement.attachTriggerOutcomes((t) => this.outcomes.onTrigger(t));
+    this.outcomes.start();
     const campaignStore = new CampaignStore(db);
     for (const c of campaignStore.load()) this.engagement.upsertCampaign(c); // definitions received from upstream
     this.engagement.load(this.clock());
@@ -141,7 +212,8 @@ export class Agent {
       this.bus,
       {
         beforeChange: () => this.committer.flush(),
-        purgeEngagement: (f) => this.engagement.purge(f),
+        // outcome history (purchases, presence, triggers) is erased with the same scope as engagement state
+        purgeEngagement: (f) => (this.outcomes.purge(f), this.engagement.purge(f)),
         eraseRaw: (device, category) => this.ingestStore.eraseDevice(device, category),
         purgeSignalsOfDevice: (device) => signalsOfDevice(cfg, device).reduce((n, scope) => n + this.outbox.purge(scope), 0),
         deviceConsentChanged: (device) => this.pushConsentState(device),
@@ -157,14 +229,26 @@ export class Agent {
       committer: this.committer,
       store: this.ingestStore,
       consent: this.ledger.rules,
-      engagement: this.engagement,
+      engagement: {
+        // engagement first, then outcomes (purchases, presence): both written in the event's transaction
+        onEvent: (s, event, category, at, detail) => {
+          const e = this.engagement.onEvent(s, event, category, at, detail);
+          const o = this.outcomes.onEvent(s, event, category, at);
+          if (o.persist === null) return e;
+          const ep = e.persist;
+          const op = o.persist;
+          return { persist: () => (ep?.(), op()), afterCommit: e.afterCommit };
+        },
+      },
       deviceConsent: {
         onDeviceConsent: (s, subject, granted, at) => this.consent.fromDevice(s.id, subject, granted, s.categories(), at),
         consentState: (s) => this.consent.stateFor(s.id, s.categories()),
       },
       bus: this.bus,
       clock: this.clock,
-      storageFull: () => this.budget.full,
+      storageFull: () => this.budget.refuseNow(),
+      ...(cfg.ingest ? { maxFramesPerSecondPerDevice: cfg.ingest.maxFramesPerSecondPerDevice } : {}),
+      onStoreError: (err) => this.onStoreError(err),
     });
     const savedCounters = this.counters.load();
     this.pipeline.counters.restore(savedCounters);
@@ -177,26 +261,44 @@ export class Agent {
     for (const d of cfg.devices) this.pipeline.register(d.id, d.transport, d.profile ?? null);
     for (const rec of this.ingestStore.devices()) {
       const s = this.pipeline.sessions.get(rec.id);
-      if (s) {
-        s.lastSeen = rec.lastSeen;
-        s.fw = rec.fw;
-        s.model = rec.model;
-      }
+      if (s) s.restore({ fw: rec.fw, model: rec.model, lastSeen: rec.lastSeen, channels: parseChannels(rec.channels) });
     }
+    // The duplicate window as it was at the crash or stop: retransmissions of committed frames stay duplicates.
+    for (const s of this.pipeline.sessions.values()) s.restoreSeqs(this.ingestStore.seqs(s.id));
     const seeded = this.consent.seed(grantsFromConfig(cfg));
     if (seeded > 0) log.info('consent grants from config recorded in the ledger', { grants: seeded });
     this.bus.on('trigger', () => this.triggers++);
+    this.stopActivityLog = logActivity(this.bus, log);
 
     // Optional parts: each may fail on its own.
     if (this.opts.api !== false) {
       const token = ensureApiToken(cfg.gateway.dataDir);
+      const consentApi = consentRoutes({ config: cfg, ledger: this.ledger, consent: this.consent, clock: this.clock });
+      // The household panel changes consent through the same route as the CLI (docs/panel.md).
+      const panel =
+        cfg.api.panel?.enabled === false
+          ? null
+          : new HouseholdPanel({
+              config: cfg,
+              ledger: this.ledger,
+              consentChange: consentApi.consentChange,
+              devices: () => deviceFacts(this.pipeline.sessions.values()),
+              bus: this.bus,
+              clock: this.clock,
+            });
+      this.panel = panel;
       this.api = new HttpApi(
-        { listen: cfg.api.listen, token },
+        { listen: cfg.api.listen, token, ...(panel ? { panel } : {}) },
         {
           status: () => this.status(),
-          ...consentRoutes({ config: cfg, ledger: this.ledger, consent: this.consent, clock: this.clock }),
+          ...consentApi,
           ...deviceRoutes({ config: cfg, commander: this.commander }),
           sync: () => this.syncStatus(),
+          reload: () => {
+            if (!this.opts.reload) return { status: 409, body: { error: 'this agent was not started by `edge-agent run`: restart it instead' } };
+            const r = this.opts.reload();
+            return r.ok ? { status: 200, body: { reloading: true, startedAt: new Date(this.startedAt).toISOString() } } : { status: 400, body: { error: r.error } };
+          },
           syncFlush: async (body) => {
             const t = (body as { timeoutMs?: unknown } | null)?.timeoutMs;
             const timeoutMs = typeof t === 'number' && t > 0 && t <= 600_000 ? t : 30_000;
@@ -208,6 +310,7 @@ export class Agent {
         },
       );
       await this.startPart({ name: 'api', start: () => this.api!.start(), stop: async () => undefined });
+      if (panel) await this.startPanel(panel);
     }
     if (cfg.upstream) {
       const up = cfg.upstream;
@@ -221,6 +324,7 @@ export class Agent {
         consent: this.consent,
         engagement: this.engagement,
         saveCampaign: (c) => campaignStore.save(c),
+        outcomes: this.outcomes,
         clock: this.clock,
       });
       this.publisher = new OutboxPublisher(
@@ -228,7 +332,8 @@ export class Agent {
         cfg.gateway.id,
         profile,
         this.outbox,
-        (row) => (row.kind === 'consent' ? (JSON.parse(row.payload) as unknown) : this.engagement.publishable(row)),
+        // consent receipts and outcome aggregates carry no household data beyond what they are for
+        (row) => (row.kind === 'consent' || row.kind === 'outcomes' ? (JSON.parse(row.payload) as unknown) : this.engagement.publishable(row)),
         this.bus,
         this.downlink,
         () => {
@@ -245,15 +350,28 @@ export class Agent {
       const pub = this.publisher;
       await this.startPart({ name: 'sync', start: () => pub.start(), stop: async () => undefined });
     }
-    this.drivers = this.opts.drivers ?? createDrivers(cfg, log);
+    this.drivers = this.opts.drivers ?? createDrivers(cfg, log, { scripts: () => this.scripts });
     for (const d of this.drivers) {
       await this.startPart({ name: `driver:${d.name}`, start: () => d.start(this.pipeline), stop: async () => undefined });
     }
 
     // Periodic work: engagement decay/re-arm, counters persistence, raw-data retention.
     this.timers.push(setInterval(() => this.engagement.tick(this.clock()), 1000));
+    const outcomes = cfg.outcomes;
+    this.timers.push(setInterval(() => this.outcomes.tick(this.clock()), Math.min(60, outcomes?.sampleIntervalS ?? 60) * 1000));
+    // aggregates are for upstream only: without one they would just sit in the outbox
+    if (cfg.upstream) this.timers.push(setInterval(() => this.outcomes.enqueueSignals(this.clock()), (outcomes?.signalIntervalS ?? 3600) * 1000));
     this.timers.push(setInterval(() => this.saveCounters(), 5000));
     this.timers.push(setInterval(() => this.enforceBudget(), 1000));
+    let acceptedBefore = this.pipeline.counters.accepted;
+    const busyCheck = setInterval(() => {
+      const rate = this.pipeline.counters.accepted - acceptedBefore;
+      acceptedBefore = this.pipeline.counters.accepted;
+      if (rate < CHECKPOINT_WORKER_FROM_FRAMES_PER_S) return;
+      clearInterval(busyCheck); // once: a worker that cannot start falls back to SQLite's own checkpoint for good
+      this.checkpointer?.start();
+    }, 1000);
+    this.timers.push(busyCheck);
     this.timers.push(
       setInterval(() => this.ingestStore.sweep(this.clock() - cfg.storage.rawRetentionDays * 86_400_000), 3_600_000),
     );
@@ -293,6 +411,21 @@ export class Agent {
   /** Applies a consent change (CLI, panel, upstream) and returns what it erased. */
   changeConsent(req: ConsentRequest): ReturnType<ConsentService['change']> {
     return this.consent.change(req, this.clock());
+  }
+
+  /**
+   * A frame could not be written (it was not acked, the device keeps it). On a full disk the drop policy is
+   * applied against what the disk holds, at once rather than at the next periodic check.
+   */
+  private onStoreError(err: Error): void {
+    if (!isDiskFull(err) || this.diskFullPending) return;
+    this.diskFullPending = true;
+    this.budget.onDiskFull();
+    this.opts.logger.error('the disk is full: new frames are refused (not acked) until the drop policy makes room', { error: err.message });
+    setImmediate(() => {
+      this.diskFullPending = false;
+      this.enforceBudget();
+    });
   }
 
   private enforceBudget(): void {
@@ -363,6 +496,9 @@ export class Agent {
         framesBad: s.framesBad,
         fw: s.fw,
         link: s.linkDetail,
+        rssi: s.rssi,
+        uptimeS: s.uptimeS,
+        rateLimited: s.rateLimited,
       })),
       ingest: this.pipeline.counters.snapshot(),
       engagement: this.engagement.rows(now),
@@ -375,7 +511,13 @@ export class Agent {
         droppedByReason: Object.fromEntries(this.budget.dropped),
         droppedNoConsentAtSync: this.publisher?.droppedNoConsent ?? 0,
       },
-      storage: { usedBytes: this.budget.usedBytes(), maxBytes: this.budget.maxBytes, full: this.budget.full },
+      storage: {
+        usedBytes: this.budget.usedBytes(),
+        maxBytes: this.budget.maxBytes,
+        full: this.budget.full,
+        diskFull: this.budget.diskLimit !== null,
+        limitBytes: this.budget.limitBytes,
+      },
       upstream: {
         connected: pub?.connected ?? false,
         published: pub?.published ?? 0,
@@ -398,7 +540,9 @@ export class Agent {
         ledgerEntries: this.ledger.length,
       },
       parts: this.parts.map((p) => ({ ...p })),
+      drivers: this.drivers.map((d) => ({ name: d.name, ...(d.stats ? { stats: d.stats() } : {}) })),
       scripts: this.scripts.status(),
+      outcomes: this.outcomes.document(now),
       scriptOutcomes: {
         conditionRejected: this.engagement.conditionRejected,
         conditionFailed: this.engagement.conditionFailed,
@@ -413,8 +557,10 @@ export class Agent {
   }
 
   async stop(): Promise<void> {
+    this.stopActivityLog();
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    this.outcomes?.stop();
     this.commander?.stop();
     for (const d of [...this.drivers].reverse()) {
       try {
@@ -425,15 +571,29 @@ export class Agent {
     }
     this.committer?.close(); // commit (and ack) what was accepted
     await this.publisher?.stop().catch(() => undefined);
+    this.panel?.stop();
+    await this.panelLan?.stop();
     await this.api?.stop();
     if (this.db) {
       this.saveCounters();
       this.engagement.flush();
+      await this.checkpointer?.stop();
+      this.checkpointer = null;
       this.db.close();
       this.db = null;
     }
     this.scripts?.stop();
     for (const p of this.parts) if (p.state === 'running') p.state = 'stopped';
+  }
+}
+
+/** The registry's `channels` column (the last hello's list, JSON); anything unreadable counts as no channels. */
+function parseChannels(json: string): ChannelInfo[] {
+  try {
+    const v = JSON.parse(json) as unknown;
+    return Array.isArray(v) ? (v as ChannelInfo[]) : [];
+  } catch {
+    return [];
   }
 }
 

@@ -1,30 +1,81 @@
 import type { AgentConfig } from './config';
-import type { Driver, FrameSink } from '../drivers/types';
+import type { Driver } from '../drivers/types';
 import { SimDriver } from '../drivers/sim/sim-driver';
 import { SerialDriver } from '../drivers/serial/serial-driver';
 import type { Logger } from './logger';
+import type { BleDriverOptions } from '../drivers/ble/ble-driver';
+import type { BleDeviceSpec } from '../drivers/ble/ble-device-spec';
+import type { DecoderSpec, ScriptedDecode } from '../drivers/ble/characteristic-decoder';
+import type { BleDeviceConfig } from './config/types';
+import type { ScriptHost } from './sandbox/script-host';
+import { checkDecoded } from './sandbox/script-kind';
+import { bleDecoderScriptId } from './sandbox/configured-scripts';
 
 /**
- * Reports configured devices whose transport has no driver in this build, so `status` says why they are down
- * instead of silently showing them as disconnected.
+ * Runs BLE sensor `decoder:` scripts in the agent's ScriptHost and hands the driver plain numbers: the driver
+ * never sees the agent (DESIGN §2). Booleans count as 0/1; strings have no channel to go to and are ignored.
  */
-class UnavailableTransport implements Driver {
-  constructor(
-    readonly name: string,
-    private readonly ids: string[],
-    private readonly reason: string,
-  ) {}
-  async start(sink: FrameSink): Promise<void> {
-    for (const id of this.ids) sink.onLink(id, false, this.reason);
-  }
-  async stop(): Promise<void> {}
-  send(): boolean {
-    return false;
-  }
+export function scriptedDecoder(host: () => ScriptHost | null): ScriptedDecode {
+  return (scriptId, payload, metadata) => {
+    const h = host();
+    if (!h) return { ok: false, error: 'decoder scripts are not loaded yet' };
+    const r = h.run(scriptId, [Array.from(payload), metadata], checkDecoded);
+    if (!r.ok) return { ok: false, error: `decoder ${r.error.kind} error: ${r.error.detail}${r.disabled ? ' (disabled after 3 failures in a row)' : ''}` };
+    const values: Record<string, number> = {};
+    const events: string[] = [];
+    for (const m of r.value) {
+      for (const t of m.telemetry) {
+        for (const [k, v] of Object.entries(t.values)) {
+          if (typeof v === 'number') values[k] = v;
+          else if (typeof v === 'boolean') values[k] = v ? 1 : 0;
+        }
+      }
+      events.push(...m.events);
+    }
+    return { ok: true, value: { values, events } };
+  };
+}
+
+/** A configured BLE device as the driver takes it; sensor channels are numbered from 1 in config order. */
+export function bleDeviceSpec(d: BleDeviceConfig): BleDeviceSpec {
+  if (!d.characteristics) return { id: d.id, address: d.address };
+  let n = 0;
+  return {
+    id: d.id,
+    address: d.address,
+    sensor: {
+      model: d.deviceType ?? 'ble-sensor',
+      characteristics: d.characteristics.map((c, j) => {
+        const first = c.channels[0]?.key ?? 'value';
+        const decoder: DecoderSpec =
+          c.decoder.kind === 'script'
+            ? { kind: 'script', scriptId: bleDecoderScriptId(d.id, j) }
+            : c.decoder.kind === 'numeric'
+              ? { kind: 'numeric', format: c.decoder.format, scale: c.decoder.scale, offset: c.decoder.offset, key: first }
+              : { kind: 'standard', uuid: c.uuid, key: first };
+        return {
+          uuid: c.uuid,
+          ...(c.service ? { service: c.service } : {}),
+          mode: c.mode,
+          pollMs: c.pollMs,
+          decoder,
+          channels: c.channels.map((ch) => ({ n: ++n, key: ch.key, kind: ch.kind, category: c.category })),
+        };
+      }),
+    },
+  };
+}
+
+export interface CreateDriversOptions {
+  speed?: number;
+  /** the agent's script host, for BLE decoder scripts (resolved at decode time: it is built in Agent.start) */
+  scripts?: () => ScriptHost | null;
+  /** BLE supervision and reconnect settings (tests, benchmarks) */
+  ble?: Omit<BleDriverOptions, 'scripted'>;
 }
 
 /** Builds one driver per transport from the config's device list. */
-export function createDrivers(cfg: AgentConfig, log: Logger, opts: { speed?: number } = {}): Driver[] {
+export function createDrivers(cfg: AgentConfig, log: Logger, opts: CreateDriversOptions = {}): Driver[] {
   const drivers: Driver[] = [];
   const sims = cfg.devices.filter((d) => d.transport === 'sim');
   if (sims.length > 0) {
@@ -43,12 +94,19 @@ export function createDrivers(cfg: AgentConfig, log: Logger, opts: { speed?: num
   }
   const serial = cfg.devices.flatMap((d) => (d.transport === 'serial' ? [{ id: d.id, port: d.port, baud: d.baud }] : []));
   if (serial.length > 0) drivers.push(new SerialDriver(serial));
-  for (const transport of ['ble'] as const) {
-    const ids = cfg.devices.filter((d) => d.transport === transport).map((d) => d.id);
-    if (ids.length === 0) continue;
-    const reason = `no ${transport} driver in edge-agent ${'v0.1'} yet`;
-    log.warn(`devices on transport ${transport} cannot be reached by this build`, { devices: ids });
-    drivers.push(new UnavailableTransport(transport, ids, reason));
+  const ble = cfg.devices.flatMap((d) => (d.transport === 'ble' ? [bleDeviceSpec(d)] : []));
+  if (ble.length > 0) {
+    const scripts = opts.scripts;
+    const needsScripts = ble.some((d) => d.sensor?.characteristics.some((c) => c.decoder.kind === 'script'));
+    if (needsScripts && !scripts) {
+      // Without the agent's script host, scripted sensors would decode nothing: say so instead of failing silently.
+      log.warn('BLE decoder scripts cannot run: no script host given to createDrivers');
+    }
+    // Loaded only when BLE devices are configured: node-ble and dbus-next cost ~10 MiB of RSS a serial-only
+    // gateway should not pay.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { BleDriver } = require('../drivers/ble/ble-driver') as typeof import('../drivers/ble/ble-driver');
+    drivers.push(new BleDriver(ble, { ...opts.ble, ...(scripts ? { scripted: scriptedDecoder(scripts) } : {}) }));
   }
   return drivers;
 }

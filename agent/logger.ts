@@ -18,17 +18,22 @@ export function createLogger(opts: {
   level: LogLevel;
   format: 'json' | 'pretty';
   write?: (line: string) => void;
+  /** also receives every line as JSON whatever `format` is (the agent's log file, read by `edge-agent logs`) */
+  jsonSink?: (line: string) => void;
 }): Logger {
   const write = opts.write ?? ((l: string) => process.stderr.write(l + '\n'));
   const min = RANK[opts.level];
   const emit = (level: Exclude<LogLevel, 'silent' | 'trace'>, msg: string, fields?: LogFields): void => {
     if (RANK[level] < min) return;
+    const time = new Date().toISOString();
+    const json = opts.format === 'json' || opts.jsonSink ? JSON.stringify({ time, level, msg, ...fields }) : '';
     if (opts.format === 'json') {
-      write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }));
+      write(json);
     } else {
       const extra = fields && Object.keys(fields).length > 0 ? ' ' + JSON.stringify(fields) : '';
-      write(`${new Date().toISOString().slice(11, 19)} ${level.padEnd(5)} ${msg}${extra}`);
+      write(`${time.slice(11, 19)} ${level.padEnd(5)} ${msg}${extra}`);
     }
+    opts.jsonSink?.(json);
   };
   return {
     debug: (m, f) => emit('debug', m, f),

@@ -19,4 +19,6 @@ export interface Driver {
   stop(): Promise<void>;
   /** Sends a gateway frame to a device; false when the device is not reachable now. */
   send(deviceId: string, frame: GatewayFrame): boolean;
+  /** Transport-level figures for `status` (adapter state, devices ignored in discovery, reconnects…). */
+  stats?(): object;
 }

@@ -1,5 +1,5 @@
+import { HttpListener } from './http-listener';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { StatusDocument } from './status';
 import { renderMetrics } from './metrics';
 import { tokenMatches } from './api-token';
@@ -20,69 +20,70 @@ export interface ApiRoutes {
   /** GET /api/sync: link and outbox; POST /api/sync/flush { timeoutMs? }: drain now */
   sync(): unknown;
   syncFlush(body: unknown): Promise<ApiResponse>;
+  /** POST /api/reload: re-read the config file (devices paired or unpaired); refused while the file is invalid */
+  reload(): ApiResponse;
 }
 
 const MAX_BODY = 64 * 1024;
 
+/** The household panel (agent/api/panel): it owns /panel/… and does its own authentication (session + CSRF). */
+export interface PanelHandler {
+  handles(pathname: string): boolean;
+  handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void>;
+}
+
 export interface HttpApiOptions {
   listen: string;
   token: string;
+  panel?: PanelHandler;
 }
 
-export function parseListen(listen: string): { host: string; port: number } {
-  const i = listen.lastIndexOf(':');
-  if (i < 0) throw new Error(`api.listen "${listen}" must be host:port, e.g. 127.0.0.1:8787`);
-  const host = listen.slice(0, i).replace(/^\[|\]$/g, '');
-  const port = Number(listen.slice(i + 1));
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`api.listen "${listen}": bad port`);
-  return { host, port };
-}
+export { parseListen } from './http-listener';
 
 /**
  * The local HTTP API (DESIGN §9): loopback by default; reads are open to local processes,
  * mutations require the bearer token from <dataDir>/api-token.
  */
 export class HttpApi {
-  private server: http.Server | null = null;
+  private readonly listener: HttpListener;
 
   constructor(
     private readonly opts: HttpApiOptions,
     private readonly routes: ApiRoutes,
-  ) {}
+  ) {
+    this.listener = new HttpListener('api.listen', opts.listen, ' — is another edge-agent running? Stop it or set api.listen');
+  }
 
   async start(): Promise<void> {
-    const { host, port } = parseListen(this.opts.listen);
     const server = http.createServer((req, res) => this.handle(req, res));
     server.keepAliveTimeout = 1000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(
-          new Error(
-            err.code === 'EADDRINUSE'
-              ? `api.listen ${this.opts.listen} is in use — is another edge-agent running? Stop it or set api.listen`
-              : `api.listen ${this.opts.listen}: ${err.message}`,
-          ),
-        ),
-      );
-      server.listen(port, host, () => resolve());
-    });
-    this.server = server;
+    await this.listener.start(server);
   }
 
   address(): string | null {
-    const a = this.server?.address() as AddressInfo | null | undefined;
-    return a ? `${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}` : null;
+    return this.listener.address();
   }
 
   async stop(): Promise<void> {
-    const s = this.server;
-    this.server = null;
-    if (!s) return;
-    s.closeAllConnections();
-    await new Promise<void>((resolve) => s.close(() => resolve()));
+    await this.listener.stop();
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    // A request target like `//` or `http://[` makes `new URL` throw; outside a try that took the agent down.
+    const parsed = requestUrl(req);
+    if (parsed === null) {
+      res.writeHead(400, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+      return void res.end(JSON.stringify({ error: `malformed request target ${JSON.stringify((req.url ?? '').slice(0, 100))}` }) + '\n');
+    }
+    const panel = this.opts.panel;
+    if (panel) {
+      const p = parsed.pathname;
+      if (panel.handles(p)) return void panel.handle(req, res);
+      if (p === '/' && req.method === 'GET') {
+        res.writeHead(302, { location: '/panel/' });
+        return void res.end();
+      }
+    }
     if (req.method === 'POST' || req.method === 'PUT') {
       let size = 0;
       const chunks: Buffer[] = [];
@@ -90,14 +91,13 @@ export class HttpApi {
         size += c.length;
         if (size <= MAX_BODY) chunks.push(c);
       });
-      req.on('end', () => void this.route(req, res, size > MAX_BODY ? null : Buffer.concat(chunks).toString('utf8')));
+      req.on('end', () => void this.route(req, res, parsed, size > MAX_BODY ? null : Buffer.concat(chunks).toString('utf8')));
       return;
     }
-    void this.route(req, res, '');
+    void this.route(req, res, parsed, '');
   }
 
-  private async route(req: http.IncomingMessage, res: http.ServerResponse, rawBody: string | null): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+  private async route(req: http.IncomingMessage, res: http.ServerResponse, url: URL, rawBody: string | null): Promise<void> {
     const send = (code: number, body: unknown, type = 'application/json'): void => {
       const text = type === 'application/json' ? JSON.stringify(body, null, 2) + '\n' : String(body);
       res.writeHead(code, { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'no-store' });
@@ -135,11 +135,21 @@ export class HttpApi {
         const r = await this.routes.syncFlush(b.body);
         return send(r.status, r.body);
       }
+      if (req.method === 'POST' && url.pathname === '/api/reload') {
+        const r = this.routes.reload();
+        return send(r.status, r.body);
+      }
       const command = /^\/api\/devices\/([^/]+)\/command$/.exec(url.pathname);
       if (req.method === 'POST' && command) {
         const b = parseBody();
         if (!b.ok) return;
-        const r = await this.routes.deviceCommand(decodeURIComponent(command[1]!), b.body);
+        let device: string;
+        try {
+          device = decodeURIComponent(command[1]!);
+        } catch {
+          return send(400, { error: 'device id in the path is not valid percent-encoding' });
+        }
+        const r = await this.routes.deviceCommand(device, b.body);
         return send(r.status, r.body);
       }
       if (req.method === 'GET' && url.pathname === '/metrics') {
@@ -150,5 +160,14 @@ export class HttpApi {
     } catch (err) {
       return send(500, { error: err instanceof Error ? err.message : String(err) });
     }
+  }
+}
+
+/** The request target as a URL, or null when it cannot be parsed (answered with 400, never thrown). */
+function requestUrl(req: http.IncomingMessage): URL | null {
+  try {
+    return new URL(req.url ?? '/', 'http://localhost');
+  } catch {
+    return null;
   }
 }

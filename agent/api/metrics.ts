@@ -2,6 +2,38 @@ import type { StatusDocument } from './status';
 
 const esc = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
+type MetricFn = (name: string, type: 'gauge' | 'counter', help: string, rows: Array<[Record<string, string>, number]>) => void;
+
+/** Campaign outcomes (docs/outcomes.md); a metric that is undefined (no data yet) is left out rather than shown as 0. */
+function outcomeMetrics(o: NonNullable<StatusDocument['outcomes']>, metric: MetricFn): void {
+  const rows = (f: (c: (typeof o.campaigns)[number]) => Array<[Record<string, string>, number | null]>): Array<[Record<string, string>, number]> =>
+    o.campaigns.flatMap(f).filter((r): r is [Record<string, string>, number] => r[1] !== null);
+  metric('edge_agent_outcome_triggers', 'gauge', 'Triggers fired in the retained history, per campaign.', rows((c) => [[{ campaign: c.campaign }, c.triggers]]));
+  metric('edge_agent_outcome_converted', 'gauge', 'Triggers converted by a purchase within the attribution window.', rows((c) => [[{ campaign: c.campaign }, c.converted]]));
+  metric('edge_agent_outcome_conversion_rate', 'gauge', 'Trigger-to-conversion rate: converted triggers / triggers.', rows((c) => [[{ campaign: c.campaign }, c.conversionRate]]));
+  metric('edge_agent_outcome_purchases', 'gauge', 'Purchases (conversion events and upstream-reported), attributed or not.', rows((c) => [[{ campaign: c.campaign }, c.purchases]]));
+  metric('edge_agent_outcome_reorder_interval_days', 'gauge', 'Median days between repeat purchases before/after the first trigger.', rows((c) => [
+    [{ campaign: c.campaign, period: 'before' }, c.reorderCycle.medianBeforeDays],
+    [{ campaign: c.campaign, period: 'after' }, c.reorderCycle.medianAfterDays],
+  ]));
+  metric('edge_agent_outcome_reorder_cycle_ratio', 'gauge', 'Reorder cycle after / before the first trigger (below 1: compressed).', rows((c) => [[{ campaign: c.campaign }, c.reorderCycle.ratio]]));
+  metric('edge_agent_outcome_dwell_median_minutes', 'gauge', 'Median presence dwell after a trigger vs baseline.', rows((c) => [
+    [{ campaign: c.campaign, group: 'triggered' }, c.dwell.triggered.medianMinutes],
+    [{ campaign: c.campaign, group: 'baseline' }, c.dwell.baseline.medianMinutes],
+  ]));
+  metric('edge_agent_outcome_dwell_sessions', 'gauge', 'Presence sessions counted, after a trigger vs baseline.', rows((c) => [
+    [{ campaign: c.campaign, group: 'triggered' }, c.dwell.triggered.sessions],
+    [{ campaign: c.campaign, group: 'baseline' }, c.dwell.baseline.sessions],
+  ]));
+  metric('edge_agent_outcome_dwell_truncated', 'gauge', 'Presence sessions closed by the cap or the next start.', rows((c) => [[{ campaign: c.campaign }, c.dwell.truncated]]));
+  metric('edge_agent_outcome_campaign_opt_out_rate', 'gauge', 'Share of devices of a type whose household withdrew consent to the campaign.', rows((c) =>
+    c.optOutByDeviceType.map((r): [Record<string, string>, number] => [{ campaign: c.campaign, type: r.type }, r.rate]),
+  ));
+  metric('edge_agent_trigger_delivery', 'gauge', 'Triggers by delivery state of channel device (none: not delivered through the device).', rows((c) =>
+    Object.entries(c.delivery).map(([state, n]): [Record<string, string>, number] => [{ campaign: c.campaign, state }, n]),
+  ));
+}
+
 /** Prometheus text exposition of the status document. */
 export function renderMetrics(s: StatusDocument): string {
   const out: string[] = [];
@@ -59,6 +91,7 @@ export function renderMetrics(s: StatusDocument): string {
   metric('edge_agent_script_calls_total', 'counter', 'Calls of each user script.', s.scripts.map((x) => [{ script: x.id }, x.calls]));
   metric('edge_agent_script_failures_total', 'counter', 'Failed calls of each user script (any class).', s.scripts.map((x) => [{ script: x.id }, x.failures]));
   metric('edge_agent_script_disabled', 'gauge', '1 while a script is disabled after 3 failures in a row.', s.scripts.map((x) => [{ script: x.id }, x.state === 'disabled' ? 1 : 0]));
+  if (s.outcomes) outcomeMetrics(s.outcomes, metric);
   metric('edge_agent_upstream_connected', 'gauge', '1 when the MQTT uplink is connected.', [[{}, s.upstream.connected ? 1 : 0]]);
   metric('edge_agent_upstream_published_total', 'counter', 'Rows acknowledged by the broker.', [[{}, s.upstream.published]]);
   metric('edge_agent_upstream_messages_total', 'counter', 'MQTT messages published from the outbox.', [[{}, s.upstream.messages]]);

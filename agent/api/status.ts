@@ -1,4 +1,5 @@
 import type { ScriptStatus } from '../sandbox';
+import type { OutcomesDocument } from '../outcomes/outcomes-document';
 
 /** One (profile, campaign) line of `status.engagement`. */
 export interface EngagementRow {
@@ -26,6 +27,11 @@ export interface StatusDocument {
     framesBad: number;
     fw: string | null;
     link: string | null;
+    /** link quality the device reported in its last heartbeat (dBm), and its uptime then */
+    rssi?: number | null;
+    uptimeS?: number | null;
+    /** data frames refused (not acked) over `ingest.maxFramesPerSecondPerDevice` */
+    rateLimited?: number;
   }>;
   ingest: {
     accepted: number;
@@ -33,6 +39,7 @@ export interface StatusDocument {
     duplicates: number;
     framesBad: number;
     refusedStorageFull?: number;
+    rateLimited?: number;
     droppedNoConsentByType?: Record<string, number>;
   };
   engagement: EngagementRow[];
@@ -47,7 +54,14 @@ export interface StatusDocument {
     /** queued rows whose consent was withdrawn before they could be sent */
     droppedNoConsentAtSync: number;
   };
-  storage: { usedBytes: number; maxBytes: number; full: boolean };
+  storage: {
+    usedBytes: number;
+    maxBytes: number;
+    full: boolean;
+    /** a write failed with SQLITE_FULL: the disk, not maxBytes, is the limit (`limitBytes`) until space returns */
+    diskFull?: boolean;
+    limitBytes?: number;
+  };
   upstream: {
     connected: boolean;
     published: number;
@@ -67,10 +81,14 @@ export interface StatusDocument {
     ledgerEntries: number;
   };
   parts: Array<{ name: string; state: 'running' | 'failed' | 'stopped'; error: string | null }>;
+  /** per transport driver: its own figures (BLE: adapter state, devices seen but not paired and ignored, link losses) */
+  drivers?: Array<{ name: string; stats?: object }>;
   /** user scripts (DESIGN §8): state (ok, disabled for 60 s after 3 failures in a row…), calls, last error */
   scripts: ScriptStatus[];
   /** qualifying events a condition script refused or could not decide, V scorings that failed */
   scriptOutcomes: { conditionRejected: number; conditionFailed: number; scoreFailed: number };
+  /** campaign outcomes (docs/outcomes.md): conversion, reorder cycle, dwell, opt-out, delivery through the device */
+  outcomes?: OutcomesDocument;
 }
 
 /** `edge-agent sync --json` / `GET /api/sync`. */

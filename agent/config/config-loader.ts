@@ -5,7 +5,10 @@ import { LineCounter, parseDocument } from 'yaml';
 import { applyEnvOverrides } from './env-overrides';
 import { ConfigError, type ConfigIssue } from './errors';
 import { CONFIG_SCHEMA, HINTS } from './schema';
-import type { AgentConfig, CampaignConfig, CampaignValueConfig, ScriptSourceConfig, UpstreamConfig } from './types';
+import type { AgentConfig, BleCharacteristicConfig, CampaignConfig, CampaignValueConfig, OutcomesConfig, ScriptSourceConfig, UpstreamConfig } from './types';
+import type { Category } from '../../firmware-bridge/protocol';
+import { normaliseUuid } from '../../drivers/ble/gatt-uuids';
+import { NUMERIC_FORMATS, standardKind, type NumericFormat } from '../../drivers/ble/characteristic-decoder';
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
 const validate = ajv.compile(CONFIG_SCHEMA);
@@ -175,6 +178,88 @@ function campaignValue(v: unknown, at: string, baseDir: string, issues: ConfigIs
   return { kind: 'constant', v: 0 };
 }
 
+/**
+ * A BLE device's third-party characteristic mapping (docs/ble.md): cross-field rules the schema cannot say
+ * well — one decoder per characteristic, the poll period for reads, the keys a script yields. Null for
+ * devices without `characteristics:` (our firmware, other transports).
+ */
+function bleSensor(
+  d: Record<string, unknown> & { transport: string },
+  at: string,
+  baseDir: string,
+  issues: ConfigIssue[],
+): { deviceType: string; characteristics: BleCharacteristicConfig[] } | null {
+  const list = d.characteristics as Array<Record<string, unknown>> | undefined;
+  if (d.transport !== 'ble') {
+    if (list !== undefined) issues.push({ path: `${at}.characteristics`, message: 'only BLE devices (transport: ble) have characteristics' });
+    if (d.deviceType !== undefined) issues.push({ path: `${at}.deviceType`, message: 'only BLE sensors (transport: ble with characteristics:) have a deviceType' });
+    return null;
+  }
+  if (list === undefined) {
+    if (d.deviceType !== undefined) issues.push({ path: `${at}.deviceType`, message: 'a deviceType needs characteristics: (it names a third-party sensor)' });
+    return null;
+  }
+  const seen = new Map<string, number>();
+  const keys = new Set<string>();
+  const characteristics = list.map((c, j): BleCharacteristicConfig => {
+    const here = `${at}.characteristics[${j}]`;
+    const uuid = normaliseUuid(c.uuid as string) as string;
+    const prev = seen.get(uuid);
+    if (prev !== undefined) issues.push({ path: `${here}.uuid`, message: `characteristic ${show(c.uuid)} is mapped twice (also characteristics[${prev}])` });
+    else seen.set(uuid, j);
+    const mode = c.mode as 'notify' | 'read';
+    let pollMs = 0;
+    if (mode === 'read') {
+      const ms = c.poll === undefined ? 60_000 : parseDuration(c.poll);
+      if (ms === null || ms < 100) issues.push({ path: `${here}.poll`, message: `invalid poll period ${show(c.poll)} — use e.g. 30s or 5m (at least 100ms)` });
+      else pollMs = ms;
+    } else if (c.poll !== undefined) {
+      issues.push({ path: `${here}.poll`, message: 'a poll period needs mode: read (notify characteristics push their values)' });
+    }
+    let decoder: BleCharacteristicConfig['decoder'];
+    const std = standardKind(uuid);
+    if (c.decoder !== undefined) {
+      const raw = c.decoder;
+      const script = raw && typeof raw === 'object' && !Array.isArray(raw) ? scriptSource(raw as Record<string, unknown>, `${here}.decoder`, baseDir, issues) : null;
+      if (!script) issues.push({ path: `${here}.decoder`, message: `must be { script: "…" } or { scriptFile: path }, got ${show(raw)}` });
+      for (const k of ['format', 'scale', 'offset', 'key', 'kind'] as const) {
+        if (c[k] !== undefined) issues.push({ path: `${here}.${k}`, message: `not used with a decoder script (the script returns named values: list them in keys:)` });
+      }
+      if (c.keys === undefined) issues.push({ path: `${here}.keys`, message: 'required with a decoder script: the telemetry keys it returns, e.g. [temperature, humidity]' });
+      decoder = script ? { kind: 'script', ...script } : { kind: 'script', source: '' };
+    } else if (c.format !== undefined) {
+      decoder = { kind: 'numeric', format: c.format as NumericFormat, scale: (c.scale as number | undefined) ?? 1, offset: (c.offset as number | undefined) ?? 0 };
+    } else if (std) {
+      for (const k of ['scale', 'offset'] as const) {
+        if (c[k] !== undefined) issues.push({ path: `${here}.${k}`, message: `characteristic ${show(c.uuid)} has a fixed resolution; give a format: to scale it yourself` });
+      }
+      decoder = { kind: 'standard' };
+    } else {
+      issues.push({ path: `${here}.format`, message: `required for characteristic ${show(c.uuid)}: one of ${NUMERIC_FORMATS.join(', ')}, or give a decoder: { script: … }` });
+      decoder = { kind: 'standard' };
+    }
+    if (decoder.kind !== 'script' && c.keys !== undefined) issues.push({ path: `${here}.keys`, message: 'keys are for decoder scripts; a built-in format yields one value (name it with key:)' });
+    const channels =
+      decoder.kind === 'script'
+        ? ((c.keys as string[] | undefined) ?? []).map((k) => ({ key: k, kind: k }))
+        : [{ key: (c.key as string | undefined) ?? (c.kind as string | undefined) ?? std ?? 'value', kind: (c.kind as string | undefined) ?? (c.key as string | undefined) ?? std ?? 'value' }];
+    for (const ch of channels) {
+      if (keys.has(ch.key)) issues.push({ path: `${here}.${decoder.kind === 'script' ? 'keys' : 'key'}`, message: `value "${ch.key}" already comes from another characteristic of this device` });
+      keys.add(ch.key);
+    }
+    return {
+      uuid,
+      ...(typeof c.service === 'string' ? { service: normaliseUuid(c.service) as string } : {}),
+      mode,
+      pollMs,
+      decoder,
+      channels,
+      category: c.category as Category,
+    };
+  });
+  return { deviceType: (d.deviceType as string | undefined) ?? 'ble-sensor', characteristics };
+}
+
 type CampaignSource = Record<string, unknown> & { id: string; qualify: { event: string; devices?: string[] }; threshold: number; channels: string[] };
 
 /** Cross-field checks and normal form of one schema-valid campaign (config file and upstream downlink alike). */
@@ -211,6 +296,66 @@ function normaliseCampaign(
     threshold: c.threshold,
     cooldownMs,
     channels: c.channels as CampaignConfig['channels'],
+    ...campaignOutcomes(c, at, devices, issues),
+  };
+}
+
+/** `conversion`, `dwell`, `notify` of a schema-valid campaign in normal form; left out when not given (defaults: agent/outcomes). */
+function campaignOutcomes(
+  c: CampaignSource,
+  at: string,
+  devices: ReadonlyMap<string, unknown>,
+  issues: ConfigIssue[],
+): Pick<CampaignConfig, 'conversion' | 'dwell' | 'notify'> {
+  const duration = (v: unknown, p: string, positive: boolean): number => {
+    const ms = parseDuration(v);
+    if (ms === null || (positive && ms <= 0)) {
+      issues.push({ path: p, message: `invalid duration ${show(v)} — use e.g. 7d, 12h, 30m${positive ? ' (more than 0)' : ''}` });
+      return 0;
+    }
+    return ms;
+  };
+  const conv = c.conversion as { events?: string[]; attributionWindow?: unknown } | undefined;
+  const dwell = c.dwell as { within?: unknown; cap?: unknown; devices?: string[] } | undefined;
+  (dwell?.devices ?? []).forEach((d, j) => {
+    if (!devices.has(d)) issues.push({ path: `${at}.dwell.devices[${j}]`, message: `unknown device "${d}" — list it under devices:` });
+  });
+  const notify = c.notify as CampaignConfig['notify'] | undefined;
+  return {
+    ...(conv
+      ? { conversion: { events: conv.events ?? ['reorder'], attributionWindowMs: duration(conv.attributionWindow ?? '7d', `${at}.conversion.attributionWindow`, true) } }
+      : {}),
+    ...(dwell
+      ? {
+          dwell: {
+            withinMs: duration(dwell.within ?? '30m', `${at}.dwell.within`, true),
+            capMs: duration(dwell.cap ?? '4h', `${at}.dwell.cap`, true),
+            ...(dwell.devices ? { devices: dwell.devices } : {}),
+          },
+        }
+      : {}),
+    ...(notify ? { notify } : {}),
+  };
+}
+
+/** Top-level `outcomes:` in normal form (docs/outcomes.md). */
+function outcomesSection(o: Record<string, unknown>, issues: ConfigIssue[]): OutcomesConfig {
+  const seconds = (v: unknown, p: string, min: number, max: number, range: string): number => {
+    const ms = parseDuration(v);
+    if (ms === null || ms < min || ms > max) {
+      issues.push({ path: p, message: `must be a duration from ${range}, got ${show(v)}` });
+      return 0;
+    }
+    return ms;
+  };
+  const delivery = (o.delivery ?? {}) as { ackTimeout?: unknown; attempts?: number };
+  return {
+    signalIntervalS: seconds(o.signalInterval ?? '1h', 'outcomes.signalInterval', 1000, 7 * 86_400_000, '1s to 7d') / 1000,
+    sampleIntervalS: seconds(o.sampleInterval ?? '5m', 'outcomes.sampleInterval', 1000, 86_400_000, '1s to 1d') / 1000,
+    maxSamplesPerKey: (o.maxSamplesPerKey as number | undefined) ?? 2000,
+    retentionDays: (o.retentionDays as number | undefined) ?? 400,
+    deliveryAckTimeoutMs: seconds(delivery.ackTimeout ?? '1.5s', 'outcomes.delivery.ackTimeout', 10, 60_000, '10ms to 60s'),
+    deliveryAttempts: delivery.attempts ?? 3,
   };
 }
 
@@ -261,7 +406,13 @@ export function parseConfig(text: string, opts: { sourceName: string; baseDir: s
       }),
     );
   }
-  const raw: unknown = ydoc.toJS() ?? {};
+  let raw: unknown;
+  try {
+    // toJS resolves aliases: an unresolved `*x` or an alias bomb throws here (yaml caps aliases at 100).
+    raw = ydoc.toJS() ?? {};
+  } catch (err) {
+    throw new ConfigError([{ path: opts.sourceName, message: `cannot read the YAML: ${err instanceof Error ? err.message : String(err)}` }]);
+  }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ConfigError([{ path: opts.sourceName, message: 'the config must be a YAML mapping (gateway:, devices:, …)' }]);
   }
@@ -285,14 +436,16 @@ export function parseConfig(text: string, opts: { sourceName: string; baseDir: s
   // Schema-valid from here on: cross-field checks and normalisation.
   const src = doc as {
     gateway: { id: string; dataDir: string };
-    api: { listen: string };
+    api: { listen: string; panel: { enabled: boolean; lanListen?: string; allowedHosts: string[]; sessionHours: number } };
     upstream?: Record<string, unknown> & { url: string; profile: 'generic' | 'thingsboard'; baseTopic: string };
     devices: Array<Record<string, unknown> & { id: string; transport: string }>;
     campaigns: Array<Record<string, unknown> & { id: string; qualify: { event: string; devices?: string[] }; threshold: number; channels: string[] }>;
     engagement: AgentConfig['engagement'];
     storage: AgentConfig['storage'];
+    ingest: NonNullable<AgentConfig['ingest']>;
     consent: { policyVersion: number; requirePolicy: Record<string, number>; deviceButtonMayGrant: string[]; grants: Array<Record<string, string>> };
     scripts: { timeout: unknown; memoryMb: number; maxOutputKb: number };
+    outcomes?: Record<string, unknown>;
     log: AgentConfig['log'];
   };
   const deviceIdx = new Map<string, number>();
@@ -300,6 +453,11 @@ export function parseConfig(text: string, opts: { sourceName: string; baseDir: s
     const prev = deviceIdx.get(d.id);
     if (prev !== undefined) issues.push({ path: `devices[${i}].id`, message: `duplicate id "${d.id}" (also devices[${prev}])` });
     else deviceIdx.set(d.id, i);
+  });
+  const bleSensors = new Map<number, { deviceType: string; characteristics: BleCharacteristicConfig[] }>();
+  src.devices.forEach((d, i) => {
+    const sensor = bleSensor(d, `devices[${i}]`, opts.baseDir, issues);
+    if (sensor) bleSensors.set(i, sensor);
   });
   const campaignIdx = new Map<string, number>();
   const campaigns = src.campaigns.map((c, i) => {
@@ -357,15 +515,27 @@ export function parseConfig(text: string, opts: { sourceName: string; baseDir: s
   if (!(scriptTimeoutMs >= 1 && scriptTimeoutMs <= 10_000)) {
     issues.push({ path: 'scripts.timeout', message: `must be a duration from 1ms to 10s, got ${show(src.scripts.timeout)}` });
   }
+  const outcomes = outcomesSection(src.outcomes ?? {}, issues);
   if (issues.length > 0) throw new ConfigError(issues);
 
   const config: AgentConfig = {
     gateway: { id: src.gateway.id, dataDir: path.resolve(opts.baseDir, src.gateway.dataDir) },
-    api: { listen: src.api.listen },
+    api: {
+      listen: src.api.listen,
+      panel: {
+        enabled: src.api.panel.enabled,
+        ...(src.api.panel.lanListen !== undefined ? { lanListen: src.api.panel.lanListen } : {}),
+        allowedHosts: src.api.panel.allowedHosts,
+        sessionHours: src.api.panel.sessionHours,
+      },
+    },
     ...(upstream ? { upstream } : {}),
     devices: src.devices.map((d) => {
       if (d.transport === 'serial') return { id: d.id, transport: 'serial', port: d.port as string, baud: (d.baud as number | undefined) ?? 115200, ...(d.profile ? { profile: d.profile as string } : {}) };
-      if (d.transport === 'ble') return { id: d.id, transport: 'ble', address: (d.address as string).toUpperCase(), ...(d.profile ? { profile: d.profile as string } : {}) };
+      if (d.transport === 'ble') {
+        const sensor = bleSensors.get(src.devices.indexOf(d));
+        return { id: d.id, transport: 'ble', address: (d.address as string).toUpperCase(), ...(d.profile ? { profile: d.profile as string } : {}), ...(sensor ?? {}) };
+      }
       return {
         id: d.id,
         transport: 'sim',
@@ -377,6 +547,7 @@ export function parseConfig(text: string, opts: { sourceName: string; baseDir: s
     campaigns,
     engagement: src.engagement,
     storage: src.storage,
+    ingest: src.ingest,
     consent: {
       policyVersion: src.consent.policyVersion,
       requirePolicy: src.consent.requirePolicy,
@@ -384,6 +555,7 @@ export function parseConfig(text: string, opts: { sourceName: string; baseDir: s
       grants: grants.filter((g): g is NonNullable<typeof g> => g !== null),
     },
     scripts: { timeoutMs: scriptTimeoutMs, memoryMb: src.scripts.memoryMb, maxOutputKb: src.scripts.maxOutputKb },
+    outcomes,
     log: src.log,
   };
   return { config, warnings, source: opts.sourceName };

@@ -6,6 +6,9 @@
 const ID = '^[A-Za-z0-9._-]{1,64}$';
 const CATEGORY = { enum: ['environment', 'presence', 'usage', 'location', 'health', 'biometric', '*'] };
 const CHANNEL = { enum: ['push', 'sms', 'email', 'device'] };
+/** 16-bit (`2a6e`, `0x2A6E`), 32-bit or full 128-bit GATT UUIDs */
+const UUID = '^(0[xX])?([0-9A-Fa-f]{4}|[0-9A-Fa-f]{8}|[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})$';
+const KEY = '^[A-Za-z_][A-Za-z0-9_]{0,63}$';
 const secret = {};
 
 export const CONFIG_SCHEMA = {
@@ -26,7 +29,23 @@ export const CONFIG_SCHEMA = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      properties: { listen: { type: 'string', pattern: '^(\\[[0-9a-fA-F:]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$', default: '127.0.0.1:8787' } },
+      properties: {
+        listen: { type: 'string', pattern: '^(\\[[0-9a-fA-F:]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$', default: '127.0.0.1:8787' },
+        /** the household privacy panel (docs/panel.md) */
+        panel: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            enabled: { type: 'boolean', default: true },
+            /** a second listener for phones on the home network (LAN mode); absent = loopback only via api.listen */
+            lanListen: { type: 'string', pattern: '^(\\[[0-9a-fA-F:]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$' },
+            /** host names (besides IP literals, localhost and this machine's name) the panel answers to */
+            allowedHosts: { type: 'array', default: [], items: { type: 'string', pattern: '^[A-Za-z0-9.-]{1,253}$' } },
+            sessionHours: { type: 'number', exclusiveMinimum: 0, maximum: 720, default: 12 },
+          },
+        },
+      },
     },
     upstream: {
       type: 'object',
@@ -82,6 +101,32 @@ export const CONFIG_SCHEMA = {
           address: { type: 'string', pattern: '^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$' },
           model: { enum: ['kitchen-scale', 'fridge-door', 'presence', 'wearable'] },
           ratePerMin: { type: 'number', exclusiveMinimum: 0 },
+          /** BLE third-party sensors (docs/ble.md): shown as the device type */
+          deviceType: { type: 'string', pattern: ID },
+          characteristics: {
+            type: 'array',
+            minItems: 1,
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['uuid', 'category'],
+              properties: {
+                uuid: { type: 'string', pattern: UUID },
+                service: { type: 'string', pattern: UUID },
+                mode: { enum: ['notify', 'read'], default: 'notify' },
+                poll: {},
+                format: { enum: ['int8', 'uint8', 'int16le', 'uint16le', 'int32le', 'uint32le', 'float32le'] },
+                scale: { type: 'number' },
+                offset: { type: 'number' },
+                key: { type: 'string', pattern: KEY },
+                keys: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', pattern: KEY } },
+                kind: { type: 'string', pattern: KEY },
+                category: { enum: ['environment', 'presence', 'usage', 'location', 'health', 'biometric'] },
+                /** a sandboxed `Decoder(payload, metadata)`: { script } or { scriptFile }, checked by the loader */
+                decoder: {},
+              },
+            },
+          },
         },
         allOf: [
           { if: { properties: { transport: { const: 'serial' } }, required: ['transport'] }, then: { required: ['port'] } },
@@ -114,6 +159,35 @@ export const CONFIG_SCHEMA = {
           threshold: { type: 'number', exclusiveMinimum: 0 },
           cooldown: {},
           channels: { type: 'array', items: CHANNEL, minItems: 1, uniqueItems: true },
+          /** campaign outcomes (docs/outcomes.md): which device events are purchases, how long a trigger waits for one */
+          conversion: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              events: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, uniqueItems: true },
+              attributionWindow: {},
+            },
+          },
+          dwell: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              within: {},
+              cap: {},
+              devices: { type: 'array', items: { type: 'string' }, minItems: 1 },
+            },
+          },
+          /** what channel `device` shows: `{campaign}` and `{index}` in text are filled in */
+          notify: {
+            type: 'object',
+            additionalProperties: false,
+            minProperties: 1,
+            properties: {
+              text: { type: 'string', minLength: 1, maxLength: 64 },
+              led: { type: 'string', pattern: '^[a-z]{1,12}$' },
+              buzz: { type: 'boolean' },
+            },
+          },
         },
       },
     },
@@ -137,6 +211,15 @@ export const CONFIG_SCHEMA = {
         rawRetentionDays: { type: 'number', exclusiveMinimum: 0, default: 30 },
         groupCommitMs: { type: 'number', minimum: 0, maximum: 1000, default: 5 },
         groupCommitRows: { type: 'integer', minimum: 1, maximum: 100000, default: 500 },
+      },
+    },
+    ingest: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        /** 500× a home device's rate; a babbling device at 921,600 baud (~4,000 frames/s) is held to this */
+        maxFramesPerSecondPerDevice: { type: 'number', minimum: 1, maximum: 1000000, default: 500 },
       },
     },
     consent: {
@@ -174,6 +257,26 @@ export const CONFIG_SCHEMA = {
         },
       },
     },
+    outcomes: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        signalInterval: { default: '1h' },
+        sampleInterval: { default: '5m' },
+        maxSamplesPerKey: { type: 'integer', minimum: 10, maximum: 1000000, default: 2000 },
+        retentionDays: { type: 'number', exclusiveMinimum: 0, default: 400 },
+        delivery: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            ackTimeout: { default: '1.5s' },
+            attempts: { type: 'integer', minimum: 1, maximum: 10, default: 3 },
+          },
+        },
+      },
+    },
     scripts: {
       type: 'object',
       additionalProperties: false,
@@ -188,7 +291,12 @@ export const CONFIG_SCHEMA = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      properties: { level: { enum: ['trace', 'debug', 'info', 'warn', 'error'], default: 'info' } },
+      properties: {
+        level: { enum: ['trace', 'debug', 'info', 'warn', 'error'], default: 'info' },
+        // JSON-lines file read by `edge-agent logs`; default <dataDir>/agent.log unless journald takes the output
+        file: { anyOf: [{ type: 'string', minLength: 1 }, { const: false }] },
+        maxFileBytes: { type: 'integer', minimum: 65536, default: 5242880 },
+      },
     },
   },
 } as const;
@@ -197,10 +305,15 @@ export const CONFIG_SCHEMA = {
 export const HINTS: Record<string, string> = {
   port: 'e.g. /dev/serial/by-id/usb-Silicon_Labs_CP2102…',
   address: 'a BLE MAC such as 24:6F:28:AA:BB:CC',
+  uuid: 'a GATT UUID: 2a6e, 0x2A6E or 5965b801-23f6-453f-83c5-616337f253da',
+  service: 'a GATT UUID: 181a or a 128-bit UUID',
+  key: 'a telemetry key: letters, digits and "_", not starting with a digit',
+  kind: 'a channel kind: letters, digits and "_", e.g. temperature',
   model: 'one of kitchen-scale, fridge-door, presence, wearable',
   id: 'letters, digits, ".", "_" or "-", at most 64',
   profile: 'letters, digits, ".", "_" or "-", at most 64',
   url: 'e.g. mqtt://127.0.0.1:1883 or mqtts://broker.example:8883',
   listen: 'host:port, e.g. 127.0.0.1:8787',
+  lanListen: 'host:port for phones on the home network, e.g. 0.0.0.0:8788',
   baseTopic: 'an MQTT topic without wildcards, e.g. edge',
 };

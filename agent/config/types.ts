@@ -1,5 +1,6 @@
 import type { Category } from '../../firmware-bridge/protocol';
 import type { Channel } from '../engagement/types';
+import type { NumericFormat } from '../../drivers/ble/characteristic-decoder';
 
 export type SimModel = 'kitchen-scale' | 'fridge-door' | 'presence' | 'wearable';
 export const SIM_MODELS: readonly SimModel[] = ['kitchen-scale', 'fridge-door', 'presence', 'wearable'];
@@ -13,9 +14,32 @@ export interface SerialDeviceConfig extends DeviceBase {
   port: string;
   baud: number;
 }
+/** How a third-party characteristic's bytes become numbers (docs/ble.md). */
+export type BleDecoderConfig =
+  | { kind: 'numeric'; format: NumericFormat; scale: number; offset: number }
+  /** the Environmental Sensing / Battery characteristics, decoded by their SIG definition */
+  | { kind: 'standard' }
+  | ({ kind: 'script' } & ScriptSourceConfig);
+
+/** One mapped characteristic of a third-party BLE sensor (the ThingsBoard BLE connector's model). */
+export interface BleCharacteristicConfig {
+  /** full lower-case 128-bit UUID */
+  uuid: string;
+  service?: string;
+  mode: 'notify' | 'read';
+  /** read mode: poll period */
+  pollMs: number;
+  decoder: BleDecoderConfig;
+  /** the values it yields, each a channel of the synthesised hello */
+  channels: Array<{ key: string; kind: string }>;
+  category: Category;
+}
 export interface BleDeviceConfig extends DeviceBase {
   transport: 'ble';
   address: string;
+  /** present for third-party sensors; our firmware describes itself in its hello */
+  deviceType?: string;
+  characteristics?: BleCharacteristicConfig[];
 }
 export interface SimDeviceConfig extends DeviceBase {
   transport: 'sim';
@@ -42,6 +66,50 @@ export interface CampaignConfig {
   threshold: number;
   cooldownMs: number;
   channels: Channel[];
+  /** what counts as a conversion (docs/outcomes.md); the loader fills the defaults, hand-built configs may omit it */
+  conversion?: ConversionConfig;
+  /** dwell time at a triggered location (docs/outcomes.md) */
+  dwell?: DwellConfig;
+  /** what channel `device` shows on the device that qualified: display text, LED colour, buzzer */
+  notify?: NotifyTemplateConfig;
+}
+
+export interface ConversionConfig {
+  /** device events that are a purchase, e.g. reorder, dispense */
+  events: string[];
+  /** a conversion counts for a trigger only this long after it */
+  attributionWindowMs: number;
+}
+
+export interface DwellConfig {
+  /** a presence session starting this long after a trigger is "triggered"; others are the baseline */
+  withinMs: number;
+  /** an unmatched presence_start closes here (or at the next start), counted as truncated */
+  capMs: number;
+  /** presence devices that count (default: every device of the profile) */
+  devices?: string[];
+}
+
+/** `{campaign}` and `{index}` in `text` are filled in at delivery. */
+export interface NotifyTemplateConfig {
+  text?: string;
+  led?: string;
+  buzz?: boolean;
+}
+
+/** Campaign outcome bookkeeping (docs/outcomes.md). */
+export interface OutcomesConfig {
+  /** how often an aggregate `outcomes` signal per campaign is queued for upstream */
+  signalIntervalS: number;
+  /** an index sample per (profile, campaign) at most this often (triggers always sampled) */
+  sampleIntervalS: number;
+  /** index samples kept per (profile, campaign), oldest dropped first */
+  maxSamplesPerKey: number;
+  /** triggers, purchases and presence older than this are deleted */
+  retentionDays: number;
+  /** channel `device`: wait this long for the ack before each retry, and how many sends in all */
+  deliveryAckTimeoutMs: number;
+  deliveryAttempts: number;
 }
 
 export type ConsentGrantConfig =
@@ -70,9 +138,20 @@ export interface UpstreamConfig {
   reconnect: { minMs: number; maxMs: number };
 }
 
+/** The household privacy panel (docs/panel.md). */
+export interface PanelConfig {
+  enabled: boolean;
+  /** LAN mode: a second listener serving only the panel, e.g. "0.0.0.0:8788" */
+  lanListen?: string;
+  /** host names the panel answers to besides IP literals, localhost and this machine's name (DNS-rebinding guard) */
+  allowedHosts: string[];
+  sessionHours: number;
+}
+
 export interface AgentConfig {
   gateway: { id: string; dataDir: string };
-  api: { listen: string };
+  /** `panel` is filled by the loader; absent (hand-built configs) means enabled, loopback only, 12 h sessions */
+  api: { listen: string; panel?: PanelConfig };
   upstream?: UpstreamConfig;
   devices: DeviceConfig[];
   campaigns: CampaignConfig[];
@@ -84,6 +163,8 @@ export interface AgentConfig {
     signalIntervalS: number;
   };
   storage: { maxBytes: number; rawRetentionDays: number; groupCommitMs: number; groupCommitRows: number };
+  /** per-device flood protection (absent in programmatic configs: no limit) */
+  ingest?: { maxFramesPerSecondPerDevice: number };
   consent: {
     policyVersion: number;
     /** grants for these categories count only if given under at least this policy version (re-consent) */
@@ -92,7 +173,10 @@ export interface AgentConfig {
     deviceButtonMayGrant: string[];
     grants: ConsentGrantConfig[];
   };
+  /** campaign outcome bookkeeping; the loader always fills it, defaults otherwise */
+  outcomes?: OutcomesConfig;
   /** limits for every user script (DESIGN §8); the loader always fills it, defaults otherwise */
   scripts?: { timeoutMs: number; memoryMb: number; maxOutputKb: number };
-  log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' };
+  /** `file`: the JSON-lines log `edge-agent logs` reads (false: none); unset means <dataDir>/agent.log unless under journald */
+  log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error'; file?: string | false; maxFileBytes?: number };
 }

@@ -25,6 +25,17 @@ export interface SignalPayload {
   ts: number;
 }
 
+/** A trigger that fired, with the device whose event qualified (where channel `device` delivers). */
+export interface TriggerFired {
+  signalId: string;
+  profile: string;
+  campaign: string;
+  device: string;
+  channels: Channel[];
+  index: number;
+  at: number;
+}
+
 const ruleOf = (c: CampaignConfig): CampaignRule => ({
   id: c.id,
   threshold: c.threshold,
@@ -68,6 +79,8 @@ export class CampaignEngagement implements EngagementStage {
   private readonly dirty = new Map<string, Evaluation>();
   private readonly signalIntervalMs: number;
   private scripts: Pick<ScriptHost, 'run'> | null = null;
+  /** trigger outcomes (agent/outcomes): records each trigger and delivers channel `device` as an acked notify */
+  private triggerOutcomes: ((t: TriggerFired) => void) | null = null;
   /** qualifying events a condition script refused, or could not decide (a failing script counts nothing) */
   conditionRejected = 0;
   conditionFailed = 0;
@@ -115,6 +128,11 @@ export class CampaignEngagement implements EngagementStage {
 
   campaign(id: string): CampaignConfig | undefined {
     return this.cfg.campaigns.find((c) => c.id === id);
+  }
+
+  /** With outcomes attached, channel `device` is delivered by them (acked, retried, tracked) instead of a bare frame. */
+  attachTriggerOutcomes(fn: (t: TriggerFired) => void): void {
+    this.triggerOutcomes = fn;
   }
 
   /** Scripts (qualify conditions, V scoring) run in this host; without one, scripted campaigns never qualify. */
@@ -260,7 +278,10 @@ export class CampaignEngagement implements EngagementStage {
           at: e.at,
           signalId: byTrigger.get(`${e.profile}\u0000${e.campaign}`) ?? '',
         });
-        if (e.trigger.channels.includes('device')) {
+        if (this.triggerOutcomes) {
+          const signalId = byTrigger.get(`${e.profile}\u0000${e.campaign}`) ?? '';
+          this.triggerOutcomes({ signalId, profile: e.profile, campaign: e.campaign, device: deviceId, channels: e.trigger.channels, index: e.index, at: e.at });
+        } else if (e.trigger.channels.includes('device')) {
           // Delivery through the device itself works offline (DESIGN §1.4).
           this.sendToDevice(deviceId, {
             type: 'command',

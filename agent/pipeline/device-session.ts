@@ -21,6 +21,8 @@ export class DeviceSession {
   framesBad = 0;
   rssi: number | null = null;
   uptimeS: number | null = null;
+  /** data frames refused (not acked) because the device went over `ingest.maxFramesPerSecondPerDevice` */
+  rateLimited = 0;
 
   private readonly seqState = new Map<number, SeqState>();
   private readonly order: number[] = [];
@@ -40,6 +42,18 @@ export class DeviceSession {
     this.order.length = 0;
   }
 
+  /**
+   * What the registry remembered from the device's last hello, after an agent restart. A device does not say
+   * hello again when only the gateway restarted (the port stays powered), so without this its channels would
+   * be unknown and every frame dropped as "no consent" — and acked, i.e. lost. The seq window is not restored.
+   */
+  restore(rec: { fw: string | null; model: string | null; channels: readonly ChannelInfo[]; lastSeen: number | null }): void {
+    this.fw = rec.fw;
+    this.model = rec.model;
+    this.lastSeen = rec.lastSeen;
+    if (this.channels.size === 0) this.channels = new Map(rec.channels.map((c) => [c.n, c]));
+  }
+
   seq(seq: number): SeqState {
     return this.seqState.get(seq) ?? 'new';
   }
@@ -55,6 +69,17 @@ export class DeviceSession {
   markDurable(seq: number): void {
     if (this.seqState.get(seq) === 'pending') this.seqState.set(seq, 'durable');
   }
+
+  /** Seqs committed before an agent restart (oldest first), so their retransmissions are known duplicates. */
+  restoreSeqs(seqs: readonly number[]): void {
+    for (const seq of seqs) {
+      this.markPending(seq);
+      this.markDurable(seq);
+    }
+  }
+
+  /** Frames committed since hello; every DEDUPE_WINDOW of them the stored window is trimmed to match. */
+  committedSinceTrim = 0;
 
   /** A frame whose write failed is forgotten so the device's retransmission is processed again. */
   forget(seq: number): void {

@@ -6,6 +6,8 @@ export class IngestCounters {
   framesBad = 0;
   /** data frames refused (not acked) while the storage budget was full of undroppable data */
   refusedStorageFull = 0;
+  /** data frames refused (not acked) because their device went over its rate limit */
+  rateLimited = 0;
   /** droppedNoConsent split by device model, so opt-out rates by device type can be computed without raw data. */
   readonly droppedByModel = new Map<string, number>();
 
@@ -22,6 +24,7 @@ export class IngestCounters {
       ['ingest.duplicates', this.duplicates],
       ['ingest.framesBad', this.framesBad],
       ['ingest.refusedStorageFull', this.refusedStorageFull],
+      ['ingest.rateLimited', this.rateLimited],
     ]);
     for (const [k, v] of this.droppedByModel) m.set(`ingest.droppedNoConsent.model.${k}`, v);
     return m;
@@ -33,6 +36,7 @@ export class IngestCounters {
     this.duplicates = m.get('ingest.duplicates') ?? 0;
     this.framesBad = m.get('ingest.framesBad') ?? 0;
     this.refusedStorageFull = m.get('ingest.refusedStorageFull') ?? 0;
+    this.rateLimited = m.get('ingest.rateLimited') ?? 0;
     for (const [k, v] of m) {
       if (k.startsWith('ingest.droppedNoConsent.model.')) this.droppedByModel.set(k.slice(30), v);
     }
@@ -44,6 +48,7 @@ export class IngestCounters {
     duplicates: number;
     framesBad: number;
     refusedStorageFull: number;
+    rateLimited: number;
     droppedNoConsentByType: Record<string, number>;
   } {
     return {
@@ -52,6 +57,7 @@ export class IngestCounters {
       duplicates: this.duplicates,
       framesBad: this.framesBad,
       refusedStorageFull: this.refusedStorageFull,
+      rateLimited: this.rateLimited,
       droppedNoConsentByType: Object.fromEntries(this.droppedByModel),
     };
   }

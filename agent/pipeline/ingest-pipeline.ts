@@ -4,8 +4,9 @@ import type { ConsentRules } from '../consent/consent-rules';
 import type { EventBus } from '../event-bus';
 import type { GroupCommitter } from '../store/group-commit';
 import type { IngestStore } from '../store/ingest-store';
-import { DeviceSession } from './device-session';
+import { DEDUPE_WINDOW, DeviceSession } from './device-session';
 import { IngestCounters } from './ingest-counters';
+import { TokenBucket } from './token-bucket';
 
 /** Reaction of the engagement stage to one accepted event: DB work (run in the frame's transaction) and follow-ups. */
 export interface StageResult {
@@ -42,6 +43,10 @@ export interface PipelineDeps {
   clock?: () => number;
   /** true when the storage budget holds only undroppable data: data frames are then refused (not acked) */
   storageFull?: () => boolean;
+  /** `ingest.maxFramesPerSecondPerDevice`: data frames over it are refused (not acked); absent = no limit */
+  maxFramesPerSecondPerDevice?: number;
+  /** a frame's write failed (it was not acked): lets the owner react, e.g. to a full disk */
+  onStoreError?: (err: Error) => void;
 }
 
 /**
@@ -54,6 +59,7 @@ export class IngestPipeline implements FrameSink {
   readonly sessions = new Map<string, DeviceSession>();
   private readonly clock: () => number;
   private gatewaySeq = new Map<string, number>();
+  private readonly buckets = new Map<string, TokenBucket>();
 
   constructor(private readonly deps: PipelineDeps) {
     this.clock = deps.clock ?? Date.now;
@@ -115,6 +121,18 @@ export class IngestPipeline implements FrameSink {
     }
   }
 
+  /** One token per data frame from the device's bucket (a second's worth of burst). */
+  private withinRate(s: DeviceSession, now: number): boolean {
+    const rate = this.deps.maxFramesPerSecondPerDevice;
+    if (rate === undefined) return true;
+    let b = this.buckets.get(s.id);
+    if (!b) {
+      b = new TokenBucket(rate, Math.max(1, rate));
+      this.buckets.set(s.id, b);
+    }
+    return b.take(now);
+  }
+
   private ack(s: DeviceSession, seq: number, reply: (frame: GatewayFrame) => void): void {
     reply({ type: 'ack', seq: this.nextSeq(s.id), body: { a: seq } });
   }
@@ -137,9 +155,13 @@ export class IngestPipeline implements FrameSink {
       at: now,
     };
     this.deps.committer.submit(
-      () => this.deps.store.device(rec),
+      () => {
+        this.deps.store.device(rec);
+        this.deps.store.clearSeqs(s.id); // a new window starts at hello, on disk as in memory
+      },
       () => undefined,
     );
+    s.committedSinceTrim = 0;
     // Privacy at the source: tell the device right away which categories it may sample.
     reply({ type: 'consent-state', seq: this.nextSeq(s.id), body: { cats: this.deps.deviceConsent.consentState(s) } });
     this.deps.bus.emit('device', { id: s.id, connected: true });
@@ -151,6 +173,13 @@ export class IngestPipeline implements FrameSink {
     now: number,
     reply: (frame: GatewayFrame) => void,
   ): void {
+    if (!this.withinRate(s, now)) {
+      // A flooding device must not starve the others of group commits. Not acked, so a well-behaved device
+      // retransmits the frame later and nothing accepted is lost.
+      s.rateLimited++;
+      this.counters.rateLimited++;
+      return;
+    }
     const state = s.seq(frame.seq);
     if (state !== 'new') {
       this.counters.duplicates++;
@@ -217,10 +246,20 @@ export class IngestPipeline implements FrameSink {
     s.markPending(frame.seq);
     const seq = frame.seq;
     const kind = frame.type;
+    const write = work;
+    // The seq is committed with the frame: after a crash the restarted agent still knows it (see restoreSeqs).
+    const trim = ++s.committedSinceTrim >= DEDUPE_WINDOW;
+    if (trim) s.committedSinceTrim = 0;
+    work = () => {
+      write();
+      store.seenSeq(s.id, seq, now);
+      if (trim) store.trimSeqs(s.id, DEDUPE_WINDOW);
+    };
     this.deps.committer.submit(work, (err) => {
       if (err) {
         // Not durable: no ack, so the device retransmits and nothing accepted is lost.
         s.forget(seq);
+        this.deps.onStoreError?.(err);
         return;
       }
       s.markDurable(seq);

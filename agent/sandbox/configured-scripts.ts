@@ -8,8 +8,10 @@ export interface ConfiguredScript extends ScriptDefinition {
 }
 
 export const campaignScriptId = (campaign: string, role: 'value' | 'condition'): string => `campaign/${campaign}/${role}`;
+/** A BLE sensor's `decoder:` script, one per mapped characteristic (docs/ble.md). */
+export const bleDecoderScriptId = (device: string, characteristic: number): string => `ble/${device}/characteristics[${characteristic}]`;
 
-/** Every script the config defines: campaign V scoring functions and qualify conditions. */
+/** Every script the config defines: campaign V scoring functions, qualify conditions, BLE sensor decoders. */
 export function configuredScripts(config: AgentConfig): ConfiguredScript[] {
   const out: ConfiguredScript[] = [];
   const add = (id: string, kind: ScriptDefinition['kind'], s: ScriptSourceConfig, at: string): void => {
@@ -18,6 +20,12 @@ export function configuredScripts(config: AgentConfig): ConfiguredScript[] {
   config.campaigns.forEach((c, i) => {
     if (c.value.kind === 'script') add(campaignScriptId(c.id, 'value'), 'score', c.value, `campaigns[${i}].value`);
     if (c.qualify.condition) add(campaignScriptId(c.id, 'condition'), 'condition', c.qualify.condition, `campaigns[${i}].qualify.condition`);
+  });
+  config.devices.forEach((d, i) => {
+    if (d.transport !== 'ble') return;
+    d.characteristics?.forEach((c, j) => {
+      if (c.decoder.kind === 'script') add(bleDecoderScriptId(d.id, j), 'decoder', c.decoder, `devices[${i}].characteristics[${j}].decoder`);
+    });
   });
   return out;
 }

@@ -30,3 +30,19 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
 export function databasePath(dataDir: string): string {
   return path.join(dataDir, 'edge-agent.db');
 }
+
+/**
+ * After root wrote to the database (an installed gateway's `devices pair|unpair` run with sudo), gives every
+ * database file back to the data directory's owner: a root-owned `-wal` or `-shm` would stop the service user
+ * from opening its own database.
+ */
+export function handDatabaseBack(dataDir: string): void {
+  if (process.getuid?.() !== 0 || !fs.existsSync(dataDir)) return;
+  const owner = fs.statSync(dataDir);
+  for (const f of fs.readdirSync(dataDir)) {
+    if (!f.startsWith('edge-agent.db')) continue;
+    const file = path.join(dataDir, f);
+    const st = fs.statSync(file);
+    if (st.uid !== owner.uid || st.gid !== owner.gid) fs.chownSync(file, owner.uid, owner.gid);
+  }
+}

@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './database';
 
 export interface GroupCommitOptions {
@@ -5,6 +7,22 @@ export interface GroupCommitOptions {
   maxDelayMs: number;
   /** Commit as soon as this many writes are queued. */
   maxRows: number;
+  /**
+   * Make timer- and size-triggered batches durable off the event loop: commit with synchronous=NORMAL (SQLite
+   * writes the WAL but does not fsync it) and fsync the WAL file on libuv's thread pool, calling `done` (the acks)
+   * only once that fsync returned. What is acked is as durable as with synchronous=FULL, but decoding and decisions
+   * no longer stall behind the disk, and one fsync covers every batch committed while the previous one ran.
+   * Explicit `flush()` stays synchronous and fully durable on return. Only for a WAL database in a file.
+   */
+  fsyncOffLoop?: boolean;
+  /**
+   * With `fsyncOffLoop`: a position taken around each batch (the outbox's newest row id), so that readers can
+   * tell rows that are durable from rows committed but still waiting for the fsync (see `durableMark`). An
+   * uplink must never publish a signal whose event a power cut could still take back.
+   */
+  mark?: () => number;
+  /** Called when waiting batches became durable (the uplink rechecks what it may publish). */
+  onDurable?: () => void;
 }
 
 type Work = () => void;
@@ -27,11 +45,28 @@ export class GroupCommitter {
   private dones: Done[] = [];
   private timer: NodeJS.Timeout | null = null;
   readonly stats: GroupCommitStats = { commits: 0, rows: 0, failures: 0 };
+  /** The WAL file fsynced off the loop, or null when `fsyncOffLoop` is off or the database has no WAL file. */
+  private readonly walFile: string | null;
+  private readonly syncNormal: Statement | null = null;
+  private readonly syncFull: Statement | null = null;
+  /** Committed batches whose dones wait for the background fsync, oldest first. */
+  private waiting: Array<{ batch: number; dones: Done[]; mark: number }> = [];
+  /** `mark` as of the newest batch known durable (while batches wait for their fsync) */
+  private settledMark = 0;
+  private batches = 0;
+  private fsyncRunning = false;
 
   constructor(
     private readonly db: Db,
     private readonly opts: GroupCommitOptions,
-  ) {}
+  ) {
+    const wal = opts.fsyncOffLoop === true && !db.memory && String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
+    this.walFile = wal ? `${db.name}-wal` : null;
+    if (wal) {
+      this.syncNormal = db.prepare('PRAGMA synchronous = NORMAL');
+      this.syncFull = db.prepare('PRAGMA synchronous = FULL');
+    }
+  }
 
   get pending(): number {
     return this.works.length;
@@ -41,9 +76,9 @@ export class GroupCommitter {
     this.works.push(work);
     this.dones.push(done);
     if (this.works.length >= this.opts.maxRows) {
-      this.flush();
+      this.commit(this.walFile !== null);
     } else if (this.timer === null) {
-      this.timer = setTimeout(() => this.flush(), this.opts.maxDelayMs);
+      this.timer = setTimeout(() => this.commit(this.walFile !== null), this.opts.maxDelayMs);
     }
   }
 
@@ -52,30 +87,54 @@ export class GroupCommitter {
     return new Promise((resolve, reject) => this.submit(work, (err) => (err ? reject(err) : resolve())));
   }
 
+  /** Commits what is queued now, durably (synchronous=FULL) before it returns; every done has been called. */
   flush(): void {
+    this.commit(false);
+  }
+
+  private commit(offLoop: boolean): void {
     if (this.timer !== null) {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.works.length === 0) return;
+    if (this.works.length === 0) {
+      if (!offLoop && this.waiting.length > 0) this.syncWalNow();
+      return;
+    }
+    // Inside a caller's transaction the pragma would not apply to this commit: stay synchronous.
+    const background = offLoop && !this.db.inTransaction;
     const works = this.works;
     const dones = this.dones;
     this.works = [];
     this.dones = [];
     let batchError: Error | null = null;
+    const markBefore = background ? (this.opts.mark?.() ?? 0) : 0;
+    if (background) this.syncNormal?.run();
     try {
       this.db.transaction(() => {
         for (const w of works) w();
       })();
     } catch (err) {
       batchError = err instanceof Error ? err : new Error(String(err));
+    } finally {
+      if (background) this.syncFull?.run();
     }
     if (batchError === null) {
       this.stats.commits++;
       this.stats.rows += works.length;
+      if (background) {
+        // Everything before this batch is durable when nothing else waits (FULL commits sync the whole WAL).
+        if (this.waiting.length === 0) this.settledMark = markBefore;
+        this.waiting.push({ batch: ++this.batches, dones, mark: this.opts.mark?.() ?? 0 });
+        this.fsyncWal();
+        return;
+      }
+      // A FULL commit's fsync also covered the WAL frames of batches still waiting for the background fsync.
+      this.settle(Infinity, null);
       for (const d of dones) d(null);
       return;
     }
+    if (this.waiting.length > 0) this.syncWalNow(); // earlier batches first, whatever the replay does
     // Slow path: isolate the failing write(s). A disk-full error fails them all, which is the truth.
     for (let i = 0; i < works.length; i++) {
       try {
@@ -90,6 +149,63 @@ export class GroupCommitter {
     }
   }
 
+  /**
+   * One fsync of the WAL at a time on the thread pool. It covers every batch committed before it started; batches
+   * committed meanwhile wait for the next one, so under load each fsync makes more batches durable at once.
+   */
+  private fsyncWal(): void {
+    if (this.fsyncRunning || this.walFile === null) return;
+    this.fsyncRunning = true;
+    const upTo = this.batches;
+    const finished = (err: NodeJS.ErrnoException | null): void => {
+      this.fsyncRunning = false;
+      this.settle(upTo, err ? new Error(`WAL fsync failed: ${err.message}`) : null);
+      if (this.waiting.length > 0) this.fsyncWal();
+    };
+    fs.open(this.walFile, 'r', (openErr, fd) => {
+      if (openErr) return finished(openErr);
+      fs.fsync(fd, (syncErr) => fs.close(fd, () => finished(syncErr)));
+    });
+  }
+
+  /** fsync of the WAL on the loop (explicit flush, failure path): settles every waiting batch if it succeeds. */
+  private syncWalNow(): void {
+    if (this.walFile === null) return;
+    try {
+      const fd = fs.openSync(this.walFile, 'r');
+      try {
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch {
+      return; // left to the background fsync, which reports its own error
+    }
+    this.settle(Infinity, null);
+  }
+
+  /** Calls the dones of waiting batches up to `upTo`, in commit order (an error: not durable, so not acked). */
+  private settle(upTo: number, err: Error | null): void {
+    let settled = false;
+    while (this.waiting.length > 0 && this.waiting[0].batch <= upTo) {
+      const w = this.waiting.shift()!;
+      if (err) this.stats.failures += w.dones.length;
+      else this.settledMark = w.mark;
+      settled = true;
+      for (const d of w.dones) d(err);
+    }
+    if (settled && !err) this.opts.onDurable?.();
+  }
+
+  /**
+   * The `mark` up to which committed rows are durable: Infinity when no batch waits for its fsync (every other
+   * commit is synchronous=FULL), else the mark of the newest batch whose fsync returned.
+   */
+  durableMark(): number {
+    return this.waiting.length === 0 ? Infinity : this.settledMark;
+  }
+
+  /** Commits and settles everything (synchronously durable) — before the database closes. */
   close(): void {
     this.flush();
   }

@@ -12,6 +12,15 @@ export interface DeviceRecord {
   lastSeen: number | null;
 }
 
+/** What the registry knows about a device's last flash (migration 3). */
+export interface FlashRecord {
+  fw: string | null;
+  profile: string | null;
+  flashedAt: number | null;
+  flashedFw: string | null;
+  mac: string | null;
+}
+
 /**
  * Prepared statements for what ingest writes: raw readings/events that passed consent, and the device registry.
  * Each method only writes; callers run them inside a GroupCommitter batch.
@@ -21,6 +30,8 @@ export class IngestStore {
   private readonly insEvent: Statement;
   private readonly upsertDevice: Statement;
   private readonly touchDevice: Statement;
+  /** prepared on first use, so read-only opens of a database before migration 5 still work */
+  private insSeq: Statement | undefined;
 
   constructor(private readonly db: Db) {
     this.insReading = db.prepare('INSERT INTO readings (device, ch, category, v, device_t, t) VALUES (?, ?, ?, ?, ?, ?)');
@@ -67,6 +78,38 @@ export class IngestStore {
     this.touchDevice.run(at, device);
   }
 
+  /**
+   * After `edge-agent flash`: the hello of the freshly booted firmware plus what was flashed and when.
+   * A device keeps its profile unless one is given (pairing during the flash). Prepared here, not in the
+   * constructor, so read-only opens of an older schema (devices list) still work.
+   */
+  recordFlash(rec: {
+    id: string;
+    model: string;
+    fw: string;
+    channels: unknown;
+    profile: string | null;
+    mac: string | null;
+    at: number;
+  }): void {
+    this.db
+      .prepare(
+        `INSERT INTO devices (id, transport, profile, model, fw, channels, first_seen, last_seen, flashed_at, flashed_fw, mac)
+         VALUES (@id, 'serial', @profile, @model, @fw, @channels, @at, @at, @at, @fw, @mac)
+         ON CONFLICT (id) DO UPDATE SET profile = COALESCE(excluded.profile, devices.profile), model = excluded.model,
+           fw = excluded.fw, channels = excluded.channels, last_seen = excluded.last_seen,
+           flashed_at = excluded.flashed_at, flashed_fw = excluded.flashed_fw, mac = COALESCE(excluded.mac, devices.mac)`,
+      )
+      .run({ ...rec, channels: JSON.stringify(rec.channels) });
+  }
+
+  flashRecord(id: string): FlashRecord | null {
+    const row = this.db
+      .prepare('SELECT fw, profile, flashed_at AS flashedAt, flashed_fw AS flashedFw, mac FROM devices WHERE id = ?')
+      .get(id) as FlashRecord | undefined;
+    return row ?? null;
+  }
+
   devices(): DeviceRecord[] {
     return (
       this.db
@@ -75,6 +118,28 @@ export class IngestStore {
         )
         .all() as DeviceRecord[]
     );
+  }
+
+  /** A data frame's seq, committed with the frame: the duplicate window across restarts (migration 5). */
+  seenSeq(device: string, seq: number, at: number): void {
+    (this.insSeq ??= this.db.prepare('INSERT OR REPLACE INTO device_seqs (device, seq, at) VALUES (?, ?, ?)')).run(device, seq, at);
+  }
+
+  /** Keeps the newest `keep` seqs of a device (the in-memory window's size). */
+  trimSeqs(device: string, keep: number): void {
+    this.db
+      .prepare('DELETE FROM device_seqs WHERE device = ? AND at < (SELECT at FROM device_seqs WHERE device = ? ORDER BY at DESC LIMIT 1 OFFSET ?)')
+      .run(device, device, keep - 1);
+  }
+
+  /** A hello starts a new window: the device's earlier seqs mean nothing any more. */
+  clearSeqs(device: string): void {
+    this.db.prepare('DELETE FROM device_seqs WHERE device = ?').run(device);
+  }
+
+  /** The committed seqs of a device since its last hello, oldest first. */
+  seqs(device: string): number[] {
+    return (this.db.prepare('SELECT seq FROM device_seqs WHERE device = ? ORDER BY at').all(device) as Array<{ seq: number }>).map((r) => r.seq);
   }
 
   /** Drops raw data older than `cutoff` (raw kept only as long as the engagement window needs, DESIGN §7). */

@@ -119,6 +119,76 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE consent_ledger ADD COLUMN purged_raw INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 3,
+    name: 'flash records in the device registry',
+    sql: `
+      -- What "edge-agent flash" last put on the device and when (the hello after the flash names the device),
+      -- and the chip's factory MAC, which survives any firmware.
+      ALTER TABLE devices ADD COLUMN flashed_at INTEGER;
+      ALTER TABLE devices ADD COLUMN flashed_fw TEXT;
+      ALTER TABLE devices ADD COLUMN mac TEXT;
+    `,
+  },
+  {
+    version: 4,
+    name: 'campaign outcomes: triggers with delivery state, purchases, presence, index samples',
+    sql: `
+      -- Every fired trigger (id = its signal id) and how channel "device" delivered it (docs/outcomes.md).
+      CREATE TABLE outcome_triggers (
+        id TEXT PRIMARY KEY,
+        profile TEXT NOT NULL,
+        campaign TEXT NOT NULL,
+        device TEXT,
+        at INTEGER NOT NULL,
+        channels TEXT NOT NULL,
+        delivery TEXT NOT NULL,
+        delivery_error TEXT,
+        delivered_at INTEGER
+      );
+      CREATE INDEX outcome_triggers_key ON outcome_triggers (profile, campaign, at);
+      -- Purchases (conversion events and upstream-reported ones) and presence starts/ends, per campaign the
+      -- household consented to when they happened; erased with that consent.
+      CREATE TABLE outcome_events (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        profile TEXT NOT NULL,
+        campaign TEXT NOT NULL,
+        device TEXT,
+        category TEXT,
+        at INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        trigger_id TEXT
+      );
+      CREATE INDEX outcome_events_key ON outcome_events (profile, campaign, at);
+      CREATE INDEX outcome_events_source ON outcome_events (device, category);
+      CREATE UNIQUE INDEX outcome_events_upstream ON outcome_events (trigger_id, at) WHERE source = 'upstream';
+      -- The index over time per (profile, campaign), bounded per key, for support charts.
+      CREATE TABLE index_samples (
+        profile TEXT NOT NULL,
+        campaign TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        idx REAL NOT NULL,
+        trigger INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX index_samples_key ON index_samples (profile, campaign, at);
+    `,
+  },
+  {
+    version: 5,
+    name: 'the duplicate window survives restarts',
+    sql: `
+      -- Seqs of data frames committed since each device's last hello (bounded per device), written in the same
+      -- transaction as the frame: after a crash, a retransmission of a frame committed just before it (whose ack
+      -- was lost) is recognised as a duplicate instead of being stored and counted twice.
+      CREATE TABLE device_seqs (
+        device TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (device, seq)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export class MigrationError extends Error {}

@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Db } from './database';
 
 /**
@@ -21,6 +23,21 @@ export type DropReason = (typeof DROP_ORDER)[number]['reason'];
 /** Dropping stops once usage is back under this share of the budget, so it does not run on every check. */
 const LOW_WATER = 0.9;
 const CHUNK = 500;
+/** Free space on the data directory's filesystem above which a disk-full limit is lifted again. */
+const DISK_ROOM_BYTES = 4 * 1024 * 1024;
+/**
+ * `<dataDir>/space-reserve`: zeros the agent keeps on disk and deletes when the disk fills. Without it a full
+ * disk deadlocks: deleting rows needs WAL space, and checkpointing the WAL needs room for the database to grow
+ * (up to wal_autocheckpoint = 1000 pages = 4 MiB). 8 MiB, or a quarter of a small filesystem.
+ */
+export const RESERVE_FILE = 'space-reserve';
+const RESERVE_MAX_BYTES = 8 * 1024 * 1024;
+
+/** SQLite could not grow the database or its WAL: the filesystem is full (SQLITE_FULL, or ENOSPC underneath). */
+export function isDiskFull(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_FULL' || code === 'ENOSPC' || /database or disk is full|ENOSPC/.test(String(err));
+}
 
 /**
  * Keeps the database under `storage.maxBytes` (DESIGN §6–7). Usage is the pages in use (page_count minus the
@@ -31,6 +48,13 @@ const CHUNK = 500;
 export class StorageBudget {
   readonly dropped = new Map<DropReason, number>();
   full = false;
+  /**
+   * Set when a write failed because the disk is full: the bytes in use then become the limit (below maxBytes),
+   * so the same drop policy frees pages inside the database for new data. Lifted when the filesystem has room.
+   */
+  diskLimit: number | null = null;
+  /** a write just failed on the full disk: drop to the low-water mark even though usage equals the limit */
+  private dropNow = false;
   private readonly stmts: Array<{ reason: DropReason; run: (n: number) => number }>;
 
   constructor(
@@ -50,14 +74,82 @@ export class StorageBudget {
     return (pages - free) * pageSize;
   }
 
+  /** The limit in force: storage.maxBytes, or less while the disk is full. */
+  get limitBytes(): number {
+    return Math.min(this.maxBytes, this.diskLimit ?? Infinity);
+  }
+
+  /**
+   * Asked for every data frame. Normally the verdict of the last check; while the disk is full, usage is
+   * compared with the limit at once (three pragmas), because one second of a burst would overrun the room the
+   * policy made, and a database that cannot grow cannot even delete.
+   */
+  refuseNow(): boolean {
+    if (this.full) return true;
+    return this.diskLimit !== null && this.usedBytes() >= this.diskLimit;
+  }
+
+  /** A write failed with SQLITE_FULL: what is in use now is all the disk holds. */
+  onDiskFull(): void {
+    this.diskLimit = Math.min(this.diskLimit ?? Infinity, this.usedBytes());
+    this.dropNow = true;
+    if (this.db.name !== ':memory:') fs.rmSync(this.reservePath, { force: true }); // room to checkpoint and delete
+  }
+
+  private filesystem(): { free: number; size: number } | null {
+    if (this.db.name === ':memory:' || this.db.name === '') return null;
+    try {
+      const st = fs.statfsSync(path.dirname(this.db.name));
+      return { free: st.bavail * st.bsize, size: st.blocks * st.bsize };
+    } catch {
+      return null;
+    }
+  }
+
+  private get reservePath(): string {
+    return path.join(path.dirname(this.db.name), RESERVE_FILE);
+  }
+
+  /** Writes the reserve file when it is missing and the disk has room for it and more. */
+  private keepReserve(fsInfo: { free: number; size: number }): void {
+    const size = Math.min(RESERVE_MAX_BYTES, Math.floor(fsInfo.size / 4));
+    if (fs.existsSync(this.reservePath) || fsInfo.free < size + DISK_ROOM_BYTES) return;
+    try {
+      fs.writeFileSync(this.reservePath, Buffer.alloc(size)); // real zeros, not a sparse file: the blocks are held
+    } catch {
+      fs.rmSync(this.reservePath, { force: true }); // no room after all: try again at the next check
+    }
+  }
+
   /** Drops in policy order until under the low-water mark; returns what it dropped now. */
   enforce(): Partial<Record<DropReason, number>> {
     const now: Partial<Record<DropReason, number>> = {};
-    if (this.usedBytes() <= this.maxBytes) {
+    const fsInfo = this.filesystem();
+    if (this.diskLimit !== null) {
+      const reserve = fsInfo ? Math.min(RESERVE_MAX_BYTES, Math.floor(fsInfo.size / 4)) : 0;
+      if (fsInfo !== null && fsInfo.free > reserve + DISK_ROOM_BYTES) {
+        this.diskLimit = null; // space returned (enough for the reserve and more)
+        this.dropNow = false;
+      }
+      else {
+        // Deleting needs WAL space too: checkpoint so the WAL file is reused from its start. RESTART, not
+        // TRUNCATE: the WAL keeps the blocks it has, which a full disk could not give back to it.
+        try {
+          this.db.pragma('wal_checkpoint(RESTART)');
+        } catch {
+          // a checkpoint that cannot run now is retried at the next check
+        }
+      }
+    }
+    if (this.diskLimit === null && fsInfo !== null) this.keepReserve(fsInfo);
+    const limit = this.limitBytes;
+    const dropNow = this.dropNow;
+    this.dropNow = false;
+    if (this.usedBytes() <= limit && !dropNow) {
       this.full = false;
       return now;
     }
-    const target = this.maxBytes * LOW_WATER;
+    const target = limit * LOW_WATER;
     for (const s of this.stmts) {
       while (this.usedBytes() > target) {
         const n = this.db.transaction(() => s.run(CHUNK))();
@@ -67,7 +159,7 @@ export class StorageBudget {
       }
       if (this.usedBytes() <= target) break;
     }
-    this.full = this.usedBytes() > this.maxBytes;
+    this.full = this.usedBytes() > limit;
     return now;
   }
 

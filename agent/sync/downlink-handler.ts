@@ -12,6 +12,8 @@ export interface DownlinkTargets {
     campaign(id: string): CampaignConfig | undefined;
   };
   saveCampaign(c: CampaignConfig): void;
+  /** upstream-reported purchases for a trigger id (docs/outcomes.md); absent: conversions are refused */
+  outcomes?: { reportConversion(trigger: string, at: number, profile?: string): unknown };
   clock: () => number;
 }
 
@@ -68,7 +70,24 @@ export class DownlinkHandler {
         return this.campaign(req.body);
       case 'value':
         return this.value(req.body);
+      case 'conversion':
+        return this.conversion(req.body);
     }
+  }
+
+  /** `{ "trigger": "<signal id>", "at"?: epoch ms | ISO }`: a purchase upstream saw, answering one trigger. */
+  private conversion(b: unknown): DownlinkAnswer {
+    if (!isObject(b)) return fail('body must be a JSON object');
+    if (!this.t.outcomes) return fail('this gateway does not record outcomes');
+    const trigger = str(b.trigger);
+    if (!trigger) return fail('"trigger" must be the id of a trigger signal');
+    const now = this.t.clock();
+    const at = decisionTime(b.at, now);
+    if (at === null) return fail('"at" must be epoch milliseconds or an ISO-8601 time');
+    if (at > now + 5 * 60_000) return fail('"at" is more than 5 minutes in the future');
+    const unknown = Object.keys(b).filter((k) => k !== 'trigger' && k !== 'at' && k !== 'profile');
+    if (unknown.length > 0) return fail(`unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} (expected trigger, at)`);
+    return { ok: true, data: this.t.outcomes.reportConversion(trigger, at, str(b.profile)) };
   }
 
   private consent(b: unknown): DownlinkAnswer {

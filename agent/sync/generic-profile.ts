@@ -1,8 +1,8 @@
 import { packItems, runsOfKind, type DownlinkAnswer, type DownlinkKind, type DownlinkRequest, type OutboxItem, type Publication, type SyncProfile } from './sync-profile';
 
-const TOPIC_OF: Record<string, string> = { signal: 'signals', consent: 'consent', telemetry: 'telemetry' };
-const LIST_KEY: Record<string, string> = { signal: 'signals', consent: 'receipts', telemetry: 'telemetry' };
-const DOWNLINK: readonly DownlinkKind[] = ['consent', 'campaign', 'value'];
+const TOPIC_OF: Record<string, string> = { signal: 'signals', consent: 'consent', telemetry: 'telemetry', outcomes: 'outcomes' };
+const LIST_KEY: Record<string, string> = { signal: 'signals', consent: 'receipts', telemetry: 'telemetry', outcomes: 'outcomes' };
+const DOWNLINK: readonly DownlinkKind[] = ['consent', 'campaign', 'value', 'conversion'];
 
 interface GenericReply {
   what: string;

@@ -14,7 +14,7 @@ export interface OutboxItem {
   body: unknown;
 }
 
-export type DownlinkKind = 'consent' | 'campaign' | 'value';
+export type DownlinkKind = 'consent' | 'campaign' | 'value' | 'conversion';
 
 /** A downlink request decoded by a profile; `reply` is the profile's own context for answering it. */
 export interface DownlinkRequest {

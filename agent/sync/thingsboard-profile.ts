@@ -10,8 +10,8 @@ type TbReply =
   | { via: 'attributes'; device: string }
   | { via: 'none' };
 
-const GATEWAY_METHODS: Record<string, DownlinkKind> = { setConsent: 'consent', setCampaign: 'campaign', setValue: 'value' };
-const DEVICE_METHODS: Record<string, DownlinkKind> = { setConsent: 'consent', setValue: 'value' };
+const GATEWAY_METHODS: Record<string, DownlinkKind> = { setConsent: 'consent', setCampaign: 'campaign', setValue: 'value', reportConversion: 'conversion' };
+const DEVICE_METHODS: Record<string, DownlinkKind> = { setConsent: 'consent', setValue: 'value', reportConversion: 'conversion' };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 

@@ -44,8 +44,88 @@ function normalise(v: unknown, depth: number): CborValue {
   }
 }
 
+/** Deepest nesting a body may have (hello's `ch` list of maps is depth 2; the rest is headroom). */
+const MAX_BODY_DEPTH = 8;
+
+/**
+ * Walks the raw CBOR item by item before cbor-x sees it, and rejects what PROTOCOL.md §4 excludes from bodies:
+ * tags (cbor-x would turn `c2 01` into the integer 0), byte strings, indefinite lengths, simple values other
+ * than false/true/null, reserved encodings, lengths that run past the end, nesting deeper than
+ * MAX_BODY_DEPTH and bytes after the item. Declared lengths are checked against the bytes present, so a
+ * hostile `bb ff…` never makes anything allocate. Returns nothing: a valid body just passes.
+ */
+export function checkBodyForm(bytes: Uint8Array): void {
+  let pos = 0;
+  const fail = (msg: string): never => {
+    throw new ProtocolError('cbor', `${msg} at byte ${pos}`);
+  };
+  const argument = (ai: number): number => {
+    if (ai < 24) return ai;
+    const width = ai === 24 ? 1 : ai === 25 ? 2 : ai === 26 ? 4 : ai === 27 ? 8 : 0;
+    if (width === 0) return fail(ai === 31 ? 'indefinite-length item not allowed in a body' : `reserved CBOR additional info ${ai}`);
+    if (pos + width > bytes.length) return fail('truncated CBOR item');
+    let n = 0;
+    for (let i = 0; i < width; i++) n = n * 256 + bytes[pos + i];
+    pos += width;
+    return n; // 8-byte values above 2^53 lose precision here; they are only compared with the bytes left
+  };
+  const item = (depth: number): void => {
+    if (depth > MAX_BODY_DEPTH) fail('CBOR body nested too deeply');
+    if (pos >= bytes.length) fail('truncated CBOR item');
+    const initial = bytes[pos++];
+    const major = initial >> 5;
+    const ai = initial & 0x1f;
+    switch (major) {
+      case 0:
+      case 1:
+        argument(ai);
+        return;
+      case 2:
+        fail('byte string not allowed in a body');
+        return;
+      case 3: {
+        const len = argument(ai);
+        if (len > bytes.length - pos) fail('text string runs past the end of the body');
+        pos += len;
+        return;
+      }
+      case 4: {
+        const n = argument(ai);
+        if (n > bytes.length - pos) fail('array longer than the body'); // every element takes at least one byte
+        for (let i = 0; i < n; i++) item(depth + 1);
+        return;
+      }
+      case 5: {
+        const n = argument(ai);
+        if (n * 2 > bytes.length - pos) fail('map longer than the body');
+        for (let i = 0; i < n; i++) {
+          if (pos < bytes.length && bytes[pos] >> 5 !== 3) fail('CBOR map keys must be text');
+          item(depth + 1);
+          item(depth + 1);
+        }
+        return;
+      }
+      case 6:
+        fail(`CBOR tag not allowed in a body`);
+        return;
+      default:
+        // major 7: false, true, null and the three float widths only
+        if (ai === 20 || ai === 21 || ai === 22) return;
+        if (ai === 25 || ai === 26 || ai === 27) {
+          argument(ai);
+          return;
+        }
+        fail(ai === 31 ? 'unexpected CBOR break' : `CBOR simple value ${ai} not allowed in a body`);
+    }
+  };
+  item(0);
+  if (pos !== bytes.length) fail('bytes after the body map');
+}
+
 /** Decodes a frame body: exactly one CBOR map with text keys, nothing after it. */
 export function decodeBody(bytes: Uint8Array): CborMap {
+  if (bytes.length === 0 || bytes[0] >> 5 !== 5) throw new ProtocolError('cbor', 'body is not a CBOR map');
+  checkBodyForm(bytes);
   let raw: unknown;
   try {
     raw = decoder.decode(bytes);

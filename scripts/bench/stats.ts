@@ -14,8 +14,9 @@ export interface BenchResult {
 }
 
 export function printTable(results: BenchResult[]): string {
-  const rows = results.map((r) => [r.name, r.value.toLocaleString('en-US', { maximumFractionDigits: 3 }), r.unit, r.target ?? '']);
-  const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), ['figure', 'value', 'unit', 'target'][i].length));
+  const head = ['figure', 'value', 'unit', 'target', 'peer'];
+  const rows = results.map((r) => [r.name, r.value.toLocaleString('en-US', { maximumFractionDigits: 3 }), r.unit, r.target ?? '', r.peer ?? '']);
+  const w = head.map((h, i) => Math.max(...rows.map((r) => r[i].length), h.length));
   const line = (c: string[]): string => c.map((x, i) => (i === 1 ? x.padStart(w[i]) : x.padEnd(w[i]))).join('  ').trimEnd();
-  return [line(['figure', 'value', 'unit', 'target']), ...rows.map(line)].join('\n');
+  return [line(head), ...rows.map(line)].join('\n');
 }

@@ -105,6 +105,32 @@ describe('ingest pipeline (real SQLite file, real codec)', () => {
     expect(count('readings')).toBe(2);
   });
 
+  it('the duplicate window survives a restart: a committed frame retransmitted after the agent restarts is not stored again', async () => {
+    await start([{ device: 'scale-1', category: 'usage' }]);
+    let l = new Link(agent, 'scale-1');
+    l.send(HELLO_SCALE, reading(7), dispense(8));
+    await settle();
+    expect(count('readings') + count('events')).toBe(2);
+    // The agent goes away before the device saw those acks (a crash between commit and ack, or a restart);
+    // the device, which did not reboot, retransmits both and goes on with seq 9. No hello: it never restarted.
+    await agent.stop();
+    await start([{ device: 'scale-1', category: 'usage' }]);
+    l = new Link(agent, 'scale-1');
+    l.send(reading(7), dispense(8), reading(9));
+    await settle();
+    expect(count('readings') + count('events')).toBe(3);
+    expect(agent.status().ingest.duplicates).toBe(2);
+    expect(l.acks()).toEqual([7, 8, 9]); // the duplicates are re-acked, so the device stops retransmitting
+    // A hello (the device rebooted) starts a new window, on disk too: seq 7 is new again, even after a restart.
+    l.send(HELLO_SCALE);
+    await settle();
+    await agent.stop();
+    await start([{ device: 'scale-1', category: 'usage' }]);
+    new Link(agent, 'scale-1').send(reading(7));
+    await settle();
+    expect(count('readings') + count('events')).toBe(4);
+  });
+
   it('garbage, truncated and oversized input is counted per device and the stream resynchronises', async () => {
     await start([{ device: 'scale-1', category: 'usage' }]);
     const l = new Link(agent, 'scale-1');

@@ -131,6 +131,39 @@ describe('OutboxStore', () => {
     createdAt: 1000,
   });
 
+  it('with the WAL fsynced off the loop, peek never returns a row before its batch is durable', async () => {
+    const db = openDatabase(path.join(t.dir, 'd.db'));
+    const outbox = new OutboxStore(db);
+    let durableCalls = 0;
+    const gc = new GroupCommitter(db, { maxDelayMs: 5, maxRows: 1, fsyncOffLoop: true, mark: () => outbox.lastId(), onDurable: () => durableCalls++ });
+    outbox.onlyDurableUpTo(() => gc.durableMark());
+    let seenAtAck: number | null = null;
+    const acked = new Promise<void>((resolve, reject) =>
+      gc.submit(
+        () => outbox.enqueue(row('s1', 'home-a', 'coffee')),
+        (err) => {
+          if (err) return reject(err);
+          seenAtAck = outbox.peek(10).length;
+          resolve();
+        },
+      ),
+    );
+    // maxRows 1: committed at once, on this tick; its fsync runs on the thread pool and has not returned yet.
+    expect((db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n).toBe(1);
+    expect(gc.durableMark()).toBe(0);
+    expect(outbox.peek(10)).toEqual([]);
+    await acked;
+    expect(seenAtAck).toBe(1);
+    expect(durableCalls).toBe(1);
+    expect(gc.durableMark()).toBe(Infinity);
+    expect(outbox.peek(10).map((r) => r.signalId)).toEqual(['s1']);
+    // A row written outside the committer (a synchronous=FULL transaction, e.g. a consent receipt) is durable at once.
+    outbox.enqueue(row('s2', 'home-a', 'coffee'));
+    expect(outbox.peek(10).map((r) => r.signalId)).toEqual(['s1', 's2']);
+    gc.close();
+    db.close();
+  });
+
   it('keeps publish order, removes by id, reports depth, and purges by scope', () => {
     const db = openDatabase(path.join(t.dir, 'o.db'));
     const ob = new OutboxStore(db);

@@ -4,7 +4,7 @@ import type { AgentConfig } from '../../config/types';
 import type { LedgerEntry, PurgeCounts } from '../../consent/consent-ledger';
 import { receiptLine, receiptOf } from '../../consent/consent-receipt';
 import type { ConsentScope } from '../../consent/consent-rules';
-import { ConsentTargetError, consentTarget } from '../../consent/consent-target';
+import { ConsentTargetError, consentTarget, type ConsentTarget } from '../../consent/consent-target';
 import { changeConsentOffline, withLedger } from '../../consent/offline-consent';
 import { databasePath } from '../../store/database';
 import { ApiUnreachable, apiRequest, readApiToken } from '../api-client';
@@ -45,6 +45,34 @@ function describeTarget(scope: ConsentScope, subject: string, target: string): s
   return `profile ${subject} contacted by ${target}`;
 }
 
+export interface AppliedConsentChange {
+  entry: LedgerEntry | null;
+  purged: PurgeCounts;
+  /** the running agent applied it (effective at once), or the database did (the agent replays it at start) */
+  via: 'agent' | 'database';
+}
+
+/** One consent change through the running agent's API, or straight on the database when nothing answers. */
+export async function applyConsentChange(config: AgentConfig, t: ConsentTarget, granted: boolean, erase: boolean): Promise<AppliedConsentChange> {
+  try {
+    const res = await apiRequest(`http://${config.api.listen}`, 'POST', 'api/consent', {
+      token: readApiToken(config.gateway.dataDir),
+      body: {
+        ...(t.scope === 'device' ? { device: t.subject, category: t.target } : { profile: t.subject, [t.scope]: t.target }),
+        granted,
+        erase,
+      },
+    });
+    if (res.status !== 200) throw new CliError(`the agent refused the change: ${(res.body as { error?: string } | null)?.error ?? `HTTP ${res.status}`}`, res.status === 400 ? 2 : 1);
+    const { entry, purged } = res.body as { entry: LedgerEntry; purged: PurgeCounts };
+    return { entry, purged, via: 'agent' };
+  } catch (err) {
+    if (!(err instanceof ApiUnreachable)) throw err;
+    const { entry, purged } = changeConsentOffline(config, { ...t, granted, source: 'cli', erase });
+    return { entry, purged, via: 'database' };
+  }
+}
+
 /** `consent grant|revoke`: through the running agent (effective at once), or straight on the database when it is stopped. */
 export async function consentChangeCommand(granted: boolean, o: ConsentChangeOptions, io: CliOutput): Promise<number> {
   const { config } = loadConfigOrExit(o.config);
@@ -56,27 +84,7 @@ export async function consentChangeCommand(granted: boolean, o: ConsentChangeOpt
     throw err;
   }
   if (o.erase && (granted || t.scope !== 'device')) throw new CliError('--erase goes with `consent revoke --device D --category C`', 2);
-  let entry: LedgerEntry | null;
-  let purged: PurgeCounts;
-  let via: 'agent' | 'database';
-  try {
-    const res = await apiRequest(`http://${config.api.listen}`, 'POST', 'api/consent', {
-      token: readApiToken(config.gateway.dataDir),
-      body: {
-        ...(t.scope === 'device' ? { device: t.subject, category: t.target } : { profile: t.subject, [t.scope]: t.target }),
-        granted,
-        erase: o.erase === true,
-      },
-    });
-    if (res.status !== 200) throw new CliError(`the agent refused the change: ${(res.body as { error?: string } | null)?.error ?? `HTTP ${res.status}`}`, res.status === 400 ? 2 : 1);
-    ({ entry, purged } = res.body as { entry: LedgerEntry; purged: PurgeCounts });
-    via = 'agent';
-  } catch (err) {
-    if (!(err instanceof ApiUnreachable)) throw err;
-    const r = changeConsentOffline(config, { ...t, granted, source: 'cli', erase: o.erase === true });
-    ({ entry, purged } = r);
-    via = 'database';
-  }
+  const { entry, purged, via } = await applyConsentChange(config, t, granted, o.erase === true);
   if (o.json) {
     io.out(JSON.stringify({ ok: true, via, entry, purged }));
     return 0;

@@ -4,6 +4,7 @@ import { openDatabase, databasePath } from '../../store/database';
 import { IngestStore } from '../../store/ingest-store';
 import { listSerialPorts, probeSerialPort, type ProbeResult, type SerialPortInfo } from '../../../drivers/serial/port-scanner';
 import type { CommandResult } from '../../devices/device-commander';
+import { BleScanError, scanBle } from '../../../drivers/ble/ble-scanner';
 import { ApiUnreachable, apiRequest, readApiToken } from '../api-client';
 import { CliError } from '../cli-error';
 import { table, type CliOutput } from '../output';
@@ -79,9 +80,11 @@ export async function devicesListCommand(o: { config?: string; json?: boolean },
 
 /** `devices scan`: serial ports with USB identity and by-id paths; with --probe, which ones speak our protocol. */
 export async function devicesScanCommand(
-  o: { port?: string[]; probe?: boolean; baud: string; timeout: string; json?: boolean },
+  o: { port?: string[]; probe?: boolean; baud: string; timeout: string; json?: boolean; ble?: boolean; duration?: string; adapter?: string },
   io: CliOutput,
 ): Promise<number> {
+  if (o.ble) return bleScanCommand({ duration: o.duration ?? '5', ...(o.adapter ? { adapter: o.adapter } : {}), ...(o.json ? { json: true } : {}) }, io);
+  if (o.duration !== undefined || o.adapter !== undefined) throw new CliError('--duration and --adapter are for BLE scans: add --ble', 2);
   const baud = Number(o.baud);
   const timeoutMs = Number(o.timeout) * 1000;
   if (!Number.isInteger(baud) || baud <= 0) throw new CliError(`--baud must be a positive integer, got "${o.baud}"`, 2);
@@ -125,6 +128,40 @@ export async function devicesScanCommand(
       }),
     ),
   );
+  return 0;
+}
+
+/** `devices scan --ble`: nearby BLE devices through BlueZ (the agent need not run), ours marked. */
+async function bleScanCommand(o: { duration: string; adapter?: string; json?: boolean }, io: CliOutput): Promise<number> {
+  const seconds = Number(o.duration);
+  if (!(seconds > 0 && seconds <= 300)) throw new CliError(`--duration must be seconds from 0 to 300, got "${o.duration}"`, 2);
+  if (!o.json) io.err(`scanning for BLE devices for ${seconds} s …`);
+  let result;
+  try {
+    result = await scanBle({ durationMs: seconds * 1000, ...(o.adapter ? { adapter: o.adapter } : {}) });
+  } catch (err) {
+    if (err instanceof BleScanError) throw new CliError(err.message, 1);
+    throw err;
+  }
+  if (o.json) {
+    io.out(JSON.stringify(result, null, 2));
+    return 0;
+  }
+  if (result.devices.length === 0) {
+    io.out(`no BLE devices seen on ${result.adapter} — is the device powered and advertising? try a longer --duration`);
+    return 0;
+  }
+  io.out(
+    table(
+      ['ADDRESS', 'NAME', 'RSSI', 'EDGE-AGENT', 'CONNECTED'],
+      result.devices.map((d) => [d.address, d.name ?? '-', d.rssi === null ? '-' : `${d.rssi} dBm`, d.edgeAgent ? 'yes' : 'no', d.connected ? 'yes' : 'no']),
+    ),
+  );
+  const ours = result.devices.filter((d) => d.edgeAgent);
+  if (ours.length > 0) {
+    io.out(`\n${ours.length} device${ours.length > 1 ? 's' : ''} with the edge-agent service; add to devices: in the config, e.g.`);
+    for (const d of ours) io.out(`  - { id: ${(d.name ?? d.address).replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64)}, transport: ble, address: "${d.address}" }`);
+  }
   return 0;
 }
 

@@ -1,0 +1,317 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import type { SerialPort } from 'serialport';
+import type { ESPLoader, IEspLoaderTerminal, Transport } from 'esptool-js';
+import { importEsm } from '../../agent/esm-import';
+import { planProblems, refusalMessage, type FlashPlan } from './flash-plan';
+import { FlashProgressMeter, type FlashProgress } from './flash-progress';
+import { resetThroughRtcWatchdog, supportsRtcWatchdogReset } from './rtc-watchdog-reset';
+import { WebSerialPortAdapter } from './web-serial-port-adapter';
+
+type EsptoolModule = typeof import('esptool-js');
+
+/** The ROM bootloader always talks at 115200 after reset; `--baud` only applies once the stub runs. */
+export const ROM_BAUD = 115200;
+
+export type FlashStage =
+  'connecting' | 'detected' | 'stub' | 'erasing' | 'writing' | 'verified' | 'resetting' | 'done';
+
+export type FlashEvent =
+  | { event: 'stage'; stage: FlashStage; message: string }
+  | ({ event: 'progress' } & FlashProgress)
+  /** esptool-js's own log lines, for --debug */
+  | { event: 'log'; message: string };
+
+export interface FlashRequest {
+  port: string;
+  /** baud for the data transfer once the stub runs (115200 keeps the ROM speed) */
+  baud: number;
+  plan: FlashPlan;
+  erase: boolean;
+  force: boolean;
+  usb?: { vendorId?: number; productId?: number };
+}
+
+export interface FlashOutcome {
+  chip: string;
+  chipDescription: string;
+  mac: string;
+  flashSize: string | null;
+  parts: Array<{ file: string; address: number; bytes: number; md5: string }>;
+  durationMs: number;
+  bytesPerSecond: number;
+  /** how the device was restarted into the new firmware */
+  reset: 'rts' | 'rtc-watchdog' | 'manual';
+  /** the port, still open, for listening to the booted app; the caller closes it */
+  port: SerialPort;
+}
+
+export type FlashErrorKind = 'connect' | 'refused' | 'lost' | 'verify' | 'device';
+
+/** A flash that did not happen or did not finish; the message is the one line the technician reads. */
+export class FlashError extends Error {
+  constructor(
+    readonly kind: FlashErrorKind,
+    message: string,
+    readonly written: boolean,
+  ) {
+    super(message);
+  }
+}
+
+const hex = (n: number): string => `0x${n.toString(16)}`;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** flasher_args.json says "esp32s3", esptool-js says "ESP32-S3". */
+const sameChip = (a: string, b: string): boolean =>
+  a.toLowerCase().replace(/[^a-z0-9]/g, '') === b.toLowerCase().replace(/[^a-z0-9]/g, '');
+const FLASH_SIZE_BYTES = (s: string): number => parseInt(s, 10) * (s.endsWith('MB') ? 1024 * 1024 : 1024);
+
+/**
+ * Flashes a FlashPlan through esptool-js, unmodified, over a WebSerialPortAdapter: connect and detect the chip,
+ * check the images against it (nothing is written before that), upload the stub, optionally raise the baud,
+ * write compressed with MD5 verification, and restart the device into the new firmware.
+ */
+export class EspFlasher {
+  private stage: FlashStage = 'connecting';
+
+  constructor(private readonly onEvent: (e: FlashEvent) => void = () => {}) {}
+
+  private enter(stage: FlashStage, message: string): void {
+    this.stage = stage;
+    this.onEvent({ event: 'stage', stage, message });
+  }
+
+  async flash(req: FlashRequest): Promise<FlashOutcome> {
+    const esptool = await importEsm<EsptoolModule>('esptool-js');
+    const adapter = new WebSerialPortAdapter(req.port, req.usb);
+    const log = (message: string): void => {
+      const m = message.trim();
+      if (m) this.onEvent({ event: 'log', message: m });
+    };
+    // esptool-js's Transport prints its trace lines with console.log even with tracing off; route them to the
+    // log instead so --json output stays machine-readable.
+    class QuietTransport extends esptool.Transport {
+      override trace(message: string): void {
+        if (this.tracing) log(message);
+      }
+    }
+    const transport: Transport = new QuietTransport(
+      adapter as unknown as ConstructorParameters<EsptoolModule['Transport']>[0],
+      false,
+    );
+    const terminal: IEspLoaderTerminal = { clean: () => {}, writeLine: log, write: log };
+    const loader: ESPLoader = new esptool.ESPLoader({
+      transport,
+      baudrate: req.baud,
+      romBaudrate: ROM_BAUD,
+      terminal,
+    });
+    let written = false;
+    try {
+      this.enter('connecting', `connecting to the ROM bootloader on ${req.port}`);
+      await loader.detectChip('default_reset');
+      const chip = loader.chip.CHIP_NAME;
+      const chipDescription = await loader.chip.getChipDescription(loader);
+      const mac = await loader.chip.readMac(loader);
+      this.enter(
+        'detected',
+        `${chipDescription}, MAC ${mac}${adapter.modemLines === false ? ' (port has no DTR/RTS: no auto-reset)' : ''}`,
+      );
+
+      // Nothing has been written yet: this is the last point where refusing costs nothing.
+      if (req.plan.chip && sameChip(req.plan.chip, chip) === false && !req.force) {
+        throw new FlashError(
+          'refused',
+          `refusing to flash: the build is for ${req.plan.chip} (flasher_args.json), but the device is ${chip} — use the build for ${chip}, or pass --force`,
+          false,
+        );
+      }
+      const problems = planProblems(req.plan, loader.chip.IMAGE_CHIP_ID ?? undefined);
+      if (problems.length > 0 && !req.force) throw new FlashError('refused', refusalMessage(problems), false);
+
+      this.enter('stub', 'uploading the flasher stub');
+      await loader.runStub();
+      if (req.baud !== ROM_BAUD) await loader.changeBaud();
+      const flashSize = (await loader.detectFlashSize()) ?? null;
+      if (flashSize) {
+        const limit = FLASH_SIZE_BYTES(flashSize);
+        const over = req.plan.parts.find((p) => p.address + p.data.length > limit);
+        if (over) {
+          throw new FlashError(
+            'refused',
+            `refusing to flash: ${over.file} at ${hex(over.address)} does not fit the device's ${flashSize} flash`,
+            false,
+          );
+        }
+      }
+
+      if (req.erase) {
+        this.enter('erasing', 'erasing the whole flash');
+        written = true; // from here on the old firmware is gone
+      }
+      const meter = new FlashProgressMeter(req.plan.parts.map((p) => p.data.length));
+      const started = Date.now();
+      const md5s: string[] = [];
+      let writingPart = -1;
+      await loader.writeFlash({
+        fileArray: req.plan.parts.map((p) => ({ data: p.data, address: p.address })),
+        flashMode: 'keep',
+        flashFreq: 'keep',
+        flashSize: 'keep',
+        eraseAll: req.erase,
+        compress: true,
+        reportProgress: (index, sent, total) => {
+          if (index !== writingPart) {
+            writingPart = index;
+            const part = req.plan.parts[index];
+            this.enter('writing', `writing ${part.file} (${part.data.length} bytes) at ${hex(part.address)}`);
+          }
+          written = true;
+          this.onEvent({ event: 'progress', ...meter.update(index, sent, total) });
+        },
+        calculateMD5Hash: (image) => {
+          const md5 = createHash('md5').update(image).digest('hex');
+          md5s.push(md5);
+          return md5;
+        },
+      });
+      const durationMs = Date.now() - started;
+      this.enter(
+        'verified',
+        `MD5 verified for ${req.plan.parts.length} part${req.plan.parts.length === 1 ? '' : 's'}`,
+      );
+
+      const reset = await this.restart(loader, transport, adapter, chip);
+      const port = adapter.detach();
+      this.enter('done', 'flashed');
+      return {
+        chip,
+        chipDescription,
+        mac,
+        flashSize,
+        parts: req.plan.parts.map((p, i) => ({
+          file: p.file,
+          address: p.address,
+          bytes: p.data.length,
+          md5: md5s[i],
+        })),
+        durationMs,
+        bytesPerSecond: durationMs > 0 ? Math.round((meter.total * 1000) / durationMs) : 0,
+        reset,
+        port,
+      };
+    } catch (err) {
+      await adapter.close().catch(() => {});
+      throw this.explain(err, req, adapter, written);
+    }
+  }
+
+  /**
+   * Boots the new firmware. esptool-js's own hard reset only releases RTS (it assumes RTS is still asserted),
+   * so the EN pulse is done here: RTS high holds EN low, then release. Without modem lines an ESP32 is reset
+   * from inside through its RTC watchdog; other chips need the technician's finger on EN.
+   */
+  private async restart(
+    loader: ESPLoader,
+    transport: Transport,
+    adapter: WebSerialPortAdapter,
+    chip: string,
+  ): Promise<FlashOutcome['reset']> {
+    this.enter('resetting', 'restarting the device into the new firmware');
+    if (adapter.modemLines !== false) {
+      await transport.setSignals(false, true);
+      await sleep(100);
+      await transport.setSignals(false, false);
+      if (adapter.modemLines === true) return 'rts';
+    }
+    if (supportsRtcWatchdogReset(chip)) {
+      await resetThroughRtcWatchdog(loader);
+      return 'rtc-watchdog';
+    }
+    return 'manual';
+  }
+
+  private explain(
+    err: unknown,
+    req: FlashRequest,
+    adapter: WebSerialPortAdapter,
+    written: boolean,
+  ): FlashError {
+    if (err instanceof FlashError) return err;
+    const msg = err instanceof Error ? err.message : String(err);
+    const again = 'reconnect it and run the same command again';
+    const halfWritten = written
+      ? ' (the flash is half-written: the device stays in the bootloader until a flash succeeds)'
+      : '';
+    const gone = !fs.existsSync(req.port);
+    if (adapter.opened && (adapter.lostReason !== null || gone)) {
+      const why = gone ? 'the port disappeared: unplugged?' : `port error: ${adapter.lostReason}`;
+      return new FlashError(
+        'lost',
+        `the device went away while ${this.doing()} on ${req.port} (${why}) — ${again}${halfWritten}`,
+        written,
+      );
+    }
+    if (/MD5 of file does not match/i.test(msg)) {
+      return new FlashError(
+        'verify',
+        `verification failed: the flash content read back (MD5) differs from the image — flash again; if it repeats, try a lower --baud or another cable (the flash chip may be worn)`,
+        true,
+      );
+    }
+    if (this.stage === 'connecting') {
+      if (/Permission denied|EACCES/i.test(msg)) {
+        return new FlashError(
+          'connect',
+          `cannot open ${req.port}: permission denied — add your user to the "dialout" group (sudo usermod -aG dialout $USER, then log in again)`,
+          false,
+        );
+      }
+      if (/Cannot lock port|Resource temporarily unavailable/i.test(msg)) {
+        return new FlashError(
+          'connect',
+          `${req.port} is in use by another program (the agent's serial driver, a serial monitor) — stop it (sudo systemctl stop edge-agent) and run the same command again`,
+          false,
+        );
+      }
+      if (gone) {
+        return new FlashError(
+          'connect',
+          `${req.port} does not exist — is the board plugged in? (edge-agent devices scan lists the ports)`,
+          false,
+        );
+      }
+      if (/ENOENT|No such file|cannot open|Error: Error/i.test(msg) && !/Failed to connect/.test(msg)) {
+        return new FlashError(
+          'connect',
+          `cannot open ${req.port}: ${msg} — check the port (edge-agent devices scan)`,
+          false,
+        );
+      }
+      return new FlashError(
+        'connect',
+        `no ESP bootloader answers on ${req.port} (${msg}) — put the board in download mode (hold BOOT, tap EN/RESET, release BOOT) and check the port and cable`,
+        false,
+      );
+    }
+    return new FlashError(
+      'device',
+      `flashing failed while ${this.doing()}: ${msg} — ${again}${halfWritten}`,
+      written,
+    );
+  }
+
+  private doing(): string {
+    const words: Record<FlashStage, string> = {
+      connecting: 'connecting',
+      detected: 'checking the images',
+      stub: 'starting the flasher stub',
+      erasing: 'erasing',
+      writing: 'writing',
+      verified: 'verifying',
+      resetting: 'restarting the device',
+      done: 'finishing',
+    };
+    return words[this.stage];
+  }
+}

@@ -1,0 +1,172 @@
+import { ReadableStream, WritableStream, type ReadableStreamDefaultController } from 'node:stream/web';
+import { SerialPort } from 'serialport';
+
+/** The part of the Web Serial `SerialPort` that esptool-js's `Transport` uses. */
+export interface WebSerialPortLike {
+  readonly readable: ReadableStream<Uint8Array> | null;
+  readonly writable: WritableStream<Uint8Array> | null;
+  open(options: { baudRate?: number }): Promise<void>;
+  close(): Promise<void>;
+  setSignals(signals: {
+    dataTerminalReady?: boolean;
+    requestToSend?: boolean;
+    break?: boolean;
+  }): Promise<void>;
+  getInfo(): { usbVendorId?: number; usbProductId?: number };
+  /** esptool-js's BaudRateConfigurablePort extension: change speed without closing the port */
+  setBaudRate(baudRate: number): Promise<void>;
+}
+
+/** What a port without modem lines (a PTY, a bare UART) answers to TIOCMSET. */
+const NO_MODEM_LINES = /Inappropriate ioctl|ENOTTY|EINVAL|not supported/i;
+/** Write errors that mean the tty itself is gone. */
+const LINE_GONE = /EIO|i\/o error|EBADF|bad file descriptor|ENXIO|ENODEV|disconnected/i;
+
+/**
+ * Gives esptool-js a Web-Serial-shaped port over node `serialport`, so the browser flasher runs unmodified on
+ * the gateway. Streams are made fresh on every open (esptool-js closes and reopens during chip detection).
+ * DTR/RTS go out together because serialport's `set()` resets any line it is not given.
+ */
+export class WebSerialPortAdapter implements WebSerialPortLike {
+  private port: SerialPort | null = null;
+  private readableStream: ReadableStream<Uint8Array> | null = null;
+  private writableStream: WritableStream<Uint8Array> | null = null;
+  private lines = { dtr: false, rts: false, brk: false };
+  private onData: ((chunk: Buffer) => void) | null = null;
+  /** false once a port refused modem-line control: the board cannot be reset by DTR/RTS */
+  modemLines: boolean | null = null;
+  /** whether the port was ever opened: a port that never opened was not "unplugged" */
+  opened = false;
+  /** why the port went away while open (unplug), for the error the user sees */
+  lostReason: string | null = null;
+
+  constructor(
+    readonly path: string,
+    private readonly usb: { vendorId?: number; productId?: number } = {},
+  ) {}
+
+  get readable(): ReadableStream<Uint8Array> | null {
+    return this.readableStream;
+  }
+
+  get writable(): WritableStream<Uint8Array> | null {
+    return this.writableStream;
+  }
+
+  get isOpen(): boolean {
+    return this.port?.isOpen === true;
+  }
+
+  getInfo(): { usbVendorId?: number; usbProductId?: number } {
+    return { usbVendorId: this.usb.vendorId, usbProductId: this.usb.productId };
+  }
+
+  async open(options: { baudRate?: number }): Promise<void> {
+    if (this.port?.isOpen) throw new Error(`${this.path} is already open`);
+    const port = new SerialPort({ path: this.path, baudRate: options.baudRate ?? 115200, autoOpen: false });
+    await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+    this.port = port;
+    this.opened = true;
+    this.lostReason = null;
+    let controller: ReadableStreamDefaultController<Uint8Array> | null = null;
+    this.readableStream = new ReadableStream<Uint8Array>({
+      start: (c) => {
+        controller = c;
+      },
+      cancel: () => {
+        controller = null;
+      },
+    });
+    this.onData = (chunk: Buffer) => controller?.enqueue(new Uint8Array(chunk));
+    port.on('data', this.onData);
+    /** The device went away: remember why and end the read side, so esptool-js stops waiting for it. */
+    const lose = (reason: string): void => {
+      if (this.port === port) this.lostReason ??= reason;
+      try {
+        controller?.error(new Error(this.lostReason ?? reason));
+      } catch {
+        // already closed or cancelled
+      }
+      controller = null;
+    };
+    // A close we did not ask for is the device going away (serialport passes a disconnect error).
+    port.on('close', (err: Error | null) => lose(err ? err.message : `${this.path} was closed`));
+    port.on('error', (err: Error) => {
+      this.lostReason ??= err.message;
+    });
+    this.writableStream = new WritableStream<Uint8Array>({
+      write: (chunk) =>
+        new Promise<void>((resolve, reject) => {
+          if (!port.isOpen) {
+            reject(new Error(this.lostReason ?? `${this.path} is not open`));
+            return;
+          }
+          const failed = (err: Error): void => {
+            // A hung-up tty (unplugged USB-UART, PTY whose other end died) fails writes before reads notice.
+            if (LINE_GONE.test(err.message)) lose(err.message);
+            reject(err);
+          };
+          port.write(Buffer.from(chunk), (err) => {
+            if (err) failed(err);
+            // drain: esptool-js times its reads from here, so the bytes must really be on the line
+            else port.drain((e) => (e ? failed(e) : resolve()));
+          });
+        }),
+    });
+  }
+
+  async setSignals(signals: {
+    dataTerminalReady?: boolean;
+    requestToSend?: boolean;
+    break?: boolean;
+  }): Promise<void> {
+    if (signals.dataTerminalReady !== undefined) this.lines.dtr = signals.dataTerminalReady;
+    if (signals.requestToSend !== undefined) this.lines.rts = signals.requestToSend;
+    if (signals.break !== undefined) this.lines.brk = signals.break;
+    const port = this.port;
+    if (!port?.isOpen || this.modemLines === false) return;
+    await new Promise<void>((resolve, reject) =>
+      port.set({ dtr: this.lines.dtr, rts: this.lines.rts, brk: this.lines.brk }, (err) => {
+        if (!err) {
+          this.modemLines = true;
+          resolve();
+        } else if (NO_MODEM_LINES.test(err.message)) {
+          // PTYs and bare UARTs: no auto-reset circuit to drive; the board must already be in download mode.
+          this.modemLines = false;
+          resolve();
+        } else reject(err);
+      }),
+    );
+  }
+
+  async setBaudRate(baudRate: number): Promise<void> {
+    const port = this.port;
+    if (!port?.isOpen) throw new Error(`${this.path} is not open`);
+    await new Promise<void>((resolve, reject) =>
+      port.update({ baudRate }, (err) => (err ? reject(err) : resolve())),
+    );
+  }
+
+  /**
+   * Ends the Web Serial view and hands over the still-open port, so the caller can listen to the app that
+   * boots after flashing without a close/reopen gap in which its first bytes would be lost.
+   */
+  detach(): SerialPort {
+    const port = this.port;
+    if (!port?.isOpen) throw new Error(this.lostReason ?? `${this.path} is not open`);
+    if (this.onData) port.removeListener('data', this.onData);
+    this.onData = null;
+    this.port = null;
+    this.readableStream = null;
+    this.writableStream = null;
+    return port;
+  }
+
+  async close(): Promise<void> {
+    const port = this.port;
+    this.port = null;
+    this.readableStream = null;
+    this.writableStream = null;
+    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+  }
+}

@@ -1,0 +1,59 @@
+import { Agent } from '../../agent/controller';
+import type { AgentConfig, DeviceConfig } from '../../agent/config';
+import { createDrivers } from '../../agent/drivers';
+import { silentLogger } from '../../agent/logger';
+import { BleDriver } from '../../drivers/ble';
+import { BluezSimulator, PrivateDbus } from '../support/bluez-sim';
+import { tempDir } from '../support/temp-dir';
+
+/** A private system bus with the BlueZ simulator on it; node-ble finds it through DBUS_SYSTEM_BUS_ADDRESS only. */
+export async function startBus(): Promise<{ dbus: PrivateDbus; sim: BluezSimulator; stop: () => Promise<void> }> {
+  const dbus = new PrivateDbus();
+  const address = await dbus.start();
+  const before = process.env.DBUS_SYSTEM_BUS_ADDRESS;
+  process.env.DBUS_SYSTEM_BUS_ADDRESS = address;
+  const sim = new BluezSimulator(address);
+  await sim.start();
+  return {
+    dbus,
+    sim,
+    stop: async () => {
+      await sim.stop();
+      await dbus.stop();
+      if (before === undefined) delete process.env.DBUS_SYSTEM_BUS_ADDRESS;
+      else process.env.DBUS_SYSTEM_BUS_ADDRESS = before;
+    },
+  };
+}
+
+export function bleConfig(dataDir: string, devices: DeviceConfig[], grants: AgentConfig['consent']['grants']): AgentConfig {
+  return {
+    gateway: { id: 'gw-ble', dataDir },
+    api: { listen: '127.0.0.1:0' },
+    devices,
+    campaigns: [],
+    engagement: { windowDays: 30, recencyFloorDays: 1, recencyScale: 100, signalIntervalS: 60 },
+    storage: { maxBytes: 1 << 28, rawRetentionDays: 30, groupCommitMs: 5, groupCommitRows: 500 },
+    consent: { policyVersion: 1, requirePolicy: {}, deviceButtonMayGrant: [], grants },
+    log: { level: 'error' },
+  };
+}
+
+/** A real Agent (real SQLite file) whose BLE driver the test can inspect; fast supervision and reconnects. */
+export async function startAgent(cfg: AgentConfig): Promise<{ agent: Agent; ble: BleDriver; cleanup: () => Promise<void> }> {
+  let agent: Agent | null = null;
+  const drivers = createDrivers(cfg, silentLogger, {
+    scripts: () => agent?.scripts ?? null,
+    ble: { supervisionMs: 100, timeoutMs: 5000, reconnect: { minMs: 50, maxMs: 400 } },
+  });
+  const ble = drivers.find((d): d is BleDriver => d instanceof BleDriver);
+  if (!ble) throw new Error('config has no BLE devices');
+  agent = new Agent(cfg, { logger: silentLogger, api: false, drivers });
+  await agent.start();
+  const a = agent;
+  return { agent: a, ble, cleanup: async () => a.stop() };
+}
+
+export const newTempDir = tempDir;
+
+export const count = (agent: Agent, sql: string, ...args: unknown[]): number => (agent.database.prepare(sql).get(...args) as { n: number }).n;

@@ -1,0 +1,103 @@
+import { SerialPort } from 'serialport';
+import { WebSerialPortAdapter } from '../../firmware-bridge/flasher/web-serial-port-adapter';
+import { PtyPair, hasSocat } from '../support/pty-pair';
+import { tempDir } from '../support/temp-dir';
+
+const openPort = async (path: string): Promise<SerialPort> => {
+  const p = new SerialPort({ path, baudRate: 115200, autoOpen: false });
+  await new Promise<void>((resolve, reject) => p.open((e) => (e ? reject(e) : resolve())));
+  return p;
+};
+const received = (p: SerialPort, n: number): Promise<Buffer> =>
+  new Promise((resolve) => {
+    let buf = Buffer.alloc(0);
+    const on = (d: Buffer): void => {
+      buf = Buffer.concat([buf, d]);
+      if (buf.length >= n) {
+        p.removeListener('data', on);
+        resolve(buf);
+      }
+    };
+    p.on('data', on);
+  });
+
+(hasSocat ? describe : describe.skip)('WebSerialPortAdapter on a PTY pair', () => {
+  let t: ReturnType<typeof tempDir>;
+  let pty: PtyPair;
+  let device: SerialPort;
+  beforeEach(async () => {
+    t = tempDir();
+    pty = new PtyPair(t.dir);
+    await pty.start();
+    device = await openPort(pty.device);
+  });
+  afterEach(async () => {
+    if (device.isOpen) await new Promise<void>((r) => device.close(() => r()));
+    await pty.stop();
+    t.cleanup();
+  });
+
+  it('carries bytes both ways through WHATWG streams, like Web Serial', async () => {
+    const port = new WebSerialPortAdapter(pty.gateway, { vendorId: 0x10c4, productId: 0xea60 });
+    expect(port.readable).toBeNull();
+    await port.open({ baudRate: 115200 });
+    expect(port.getInfo()).toEqual({ usbVendorId: 0x10c4, usbProductId: 0xea60 });
+    const writer = port.writable!.getWriter();
+    const got = received(device, 5);
+    await writer.write(new Uint8Array([0xc0, 1, 2, 3, 0xc0]));
+    writer.releaseLock();
+    expect([...(await got)]).toEqual([0xc0, 1, 2, 3, 0xc0]);
+    const reader = port.readable!.getReader();
+    device.write(Buffer.from('OHAI'));
+    let text = '';
+    while (text.length < 4) text += Buffer.from((await reader.read()).value!).toString();
+    expect(text).toBe('OHAI');
+    reader.releaseLock();
+    await port.setBaudRate(921600);
+    await port.close();
+    expect(port.isOpen).toBe(false);
+    // esptool-js reopens during detection: fresh streams each time
+    await port.open({ baudRate: 115200 });
+    expect(port.readable!.locked).toBe(false);
+    await port.close();
+  });
+
+  it('tolerates a port without modem lines: setSignals resolves and says so', async () => {
+    const port = new WebSerialPortAdapter(pty.gateway);
+    await port.open({ baudRate: 115200 });
+    expect(port.modemLines).toBeNull();
+    await expect(port.setSignals({ dataTerminalReady: false, requestToSend: true })).resolves.toBeUndefined();
+    expect(port.modemLines).toBe(false);
+    await expect(port.setSignals({ requestToSend: false })).resolves.toBeUndefined();
+    expect(port.getInfo()).toEqual({ usbVendorId: undefined, usbProductId: undefined });
+    await port.close();
+  });
+
+  it('hands over the open port with detach, without losing bytes sent after it', async () => {
+    const port = new WebSerialPortAdapter(pty.gateway);
+    await port.open({ baudRate: 115200 });
+    const raw = port.detach();
+    expect(port.readable).toBeNull();
+    const got = received(raw, 3);
+    device.write(Buffer.from([7, 8, 9]));
+    expect([...(await got)]).toEqual([7, 8, 9]);
+    await new Promise<void>((r) => raw.close(() => r()));
+  });
+
+  it('an unplug errors the readable stream and leaves the reason for the error message', async () => {
+    const port = new WebSerialPortAdapter(pty.gateway);
+    await port.open({ baudRate: 115200 });
+    const reader = port.readable!.getReader();
+    const read = reader.read().then(
+      () => 'resolved',
+      (e: Error) => `rejected: ${e.message}`,
+    );
+    await pty.stop();
+    // serialport does not always see a PTY hang up on the read side; the next write does (EIO) and ends it.
+    const writer = port.writable!.getWriter();
+    await expect(writer.write(new Uint8Array([1]))).rejects.toThrow();
+    expect(await read).toMatch(/^rejected: /);
+    expect(port.lostReason).toMatch(/i\/o error|bad file descriptor/i);
+    await port.close();
+  });
+});

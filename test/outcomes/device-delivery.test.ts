@@ -1,0 +1,120 @@
+import { Agent } from '../../agent/controller';
+import type { AgentConfig } from '../../agent/config';
+import { createDrivers } from '../../agent/drivers';
+import { silentLogger } from '../../agent/logger';
+import { DEFAULT_OUTCOMES } from '../../agent/outcomes';
+import type { DeviceFrame, GatewayFrame } from '../../firmware-bridge/protocol';
+import { SerialSimDevice } from '../../drivers/sim';
+import { PtyPair, hasSocat } from '../support/pty-pair';
+import { tempDir } from '../support/temp-dir';
+import { waitUntil } from '../support/wait-until';
+
+function config(dataDir: string, port: string): AgentConfig {
+  return {
+    gateway: { id: 'gw-notify', dataDir },
+    api: { listen: '127.0.0.1:0' },
+    devices: [{ id: 'scale-1', transport: 'serial', port, baud: 115200, profile: 'home-a' }],
+    campaigns: [
+      {
+        id: 'coffee',
+        qualify: { event: 'dispense' },
+        value: { kind: 'constant', v: 50 },
+        threshold: 30,
+        cooldownMs: 0,
+        channels: ['push', 'device'],
+        notify: { text: 'Low on {campaign}? ({index})', led: 'amber', buzz: true },
+      },
+    ],
+    engagement: { windowDays: 30, recencyFloorDays: 1, recencyScale: 100, signalIntervalS: 60 },
+    storage: { maxBytes: 1 << 28, rawRetentionDays: 30, groupCommitMs: 5, groupCommitRows: 500 },
+    consent: {
+      policyVersion: 1,
+      requirePolicy: {},
+      deviceButtonMayGrant: [],
+      grants: [
+        { device: 'scale-1', category: 'usage' },
+        { profile: 'home-a', campaign: 'coffee' },
+        { profile: 'home-a', channel: 'push' },
+        { profile: 'home-a', channel: 'device' },
+      ],
+    },
+    outcomes: { ...DEFAULT_OUTCOMES, deliveryAckTimeoutMs: 200, deliveryAttempts: 3 },
+    log: { level: 'error' },
+  };
+}
+
+const dispense = (seq: number): DeviceFrame => ({ type: 'event', seq, body: { e: 'dispense', ch: 2 } });
+const notifies = (sim: SerialSimDevice): GatewayFrame[] =>
+  sim.received.filter((f) => f.type === 'command' && f.body.c === 'notify');
+
+(hasSocat ? describe : describe.skip)('channel device over a real PTY (socat): notify, acked or not', () => {
+  let t: ReturnType<typeof tempDir>;
+  let pty: PtyPair;
+  let agent: Agent;
+  let sim: SerialSimDevice;
+  const delivery = () => agent.status().outcomes!.campaigns[0].delivery;
+  const trigger = () => agent.status().outcomes!.recentTriggers[0];
+
+  beforeEach(async () => {
+    t = tempDir();
+    pty = new PtyPair(t.dir);
+    await pty.start();
+    const cfg = config(t.dir, pty.gateway);
+    agent = new Agent(cfg, { logger: silentLogger, api: false, drivers: createDrivers(cfg, silentLogger) });
+    await agent.start();
+    sim = new SerialSimDevice(
+      pty.device,
+      { id: 'scale-1', model: 'kitchen-scale', fw: '2.1.0', kind: 'kitchen-scale' },
+      { autoSample: false },
+    );
+  });
+  afterEach(async () => {
+    await sim.close();
+    await agent.stop();
+    await pty.stop();
+    t.cleanup();
+  });
+
+  it('the device that qualified gets the campaign notify; delivered only once it acks', async () => {
+    await sim.open();
+    await waitUntil('hello', () => agent.status().devices[0].fw === '2.1.0');
+    sim.sendFrames([dispense(1)]);
+    await waitUntil('trigger recorded', () => agent.status().outcomes!.recentTriggers.length === 1);
+    await agent.outcomes.settled();
+    await waitUntil('delivered', () => delivery().delivered === 1);
+    // index = (100 / 1) × 1 × 0.5 = 50
+    expect(sim.device.notifications).toEqual([
+      { c: 'notify', text: 'Low on coffee? (50.0)', led: 'amber', buzz: true },
+    ]);
+    expect(notifies(sim)).toHaveLength(1);
+    expect(delivery()).toEqual({ delivered: 1, pending: 0, failed: 0, none: 0 });
+    expect(trigger()).toMatchObject({ device: 'scale-1', delivery: 'delivered', error: null });
+    // the other channels went upstream in the trigger signal with the allowed channel list
+    const sig = agent.database.prepare("SELECT payload FROM outbox WHERE kind = 'signal'").all() as Array<{
+      payload: string;
+    }>;
+    expect(
+      sig
+        .map((r) => JSON.parse(r.payload) as { trigger: boolean; channels: string[] })
+        .find((s) => s.trigger),
+    ).toMatchObject({ channels: ['push', 'device'] });
+  });
+
+  it('a silent device: retried with the same seq, then reported failed, never delivered', async () => {
+    await sim.open();
+    await waitUntil('hello', () => agent.status().devices[0].fw === '2.1.0');
+    // the firmware takes the command but never acks (a hung display task)
+    const obey = sim.device.onGatewayFrame.bind(sim.device);
+    sim.device.onGatewayFrame = (f) => (f.type === 'command' ? [] : obey(f));
+    sim.sendFrames([dispense(1)]);
+    await waitUntil('trigger recorded', () => agent.status().outcomes!.recentTriggers.length === 1);
+    expect(trigger().delivery).toBe('pending');
+    await agent.outcomes.settled();
+    await waitUntil('failed', () => delivery().failed === 1);
+    const sent = notifies(sim);
+    expect(sent).toHaveLength(3);
+    expect(new Set(sent.map((f) => f.seq)).size).toBe(1);
+    expect(delivery()).toEqual({ delivered: 0, pending: 0, failed: 1, none: 0 });
+    expect(trigger()).toMatchObject({ delivery: 'failed', error: 'no ack from scale-1 after 3 tries' });
+  });
+});

@@ -1,0 +1,260 @@
+import { spawnSync } from 'node:child_process';
+import { Agent } from '../../agent/controller';
+import { upstreamWithDefaults, type AgentConfig, type UpstreamConfig } from '../../agent/config';
+import { silentLogger } from '../../agent/logger';
+import { DEFAULT_OUTCOMES, type OutcomesSignal } from '../../agent/outcomes';
+import { DeviceLink, HELLO_SCALE, dispense } from '../support/device-link';
+import { freePort } from '../support/free-port';
+import { Mosquitto, hasMosquitto } from '../support/mosquitto';
+import { MqttChecker, hasMosquittoClients as hasClients } from '../support/mqtt-checker';
+import { tempDir } from '../support/temp-dir';
+
+function household(dataDir: string, upstream: Partial<UpstreamConfig> & { url: string }): AgentConfig {
+  return {
+    gateway: { id: 'gw-out', dataDir },
+    api: { listen: '127.0.0.1:0' },
+    upstream: upstreamWithDefaults({ reconnect: { minMs: 50, maxMs: 300 }, ...upstream }),
+    devices: [
+      { id: 'scale-a', transport: 'sim', model: 'kitchen-scale', profile: 'home-a' },
+      { id: 'scale-b', transport: 'sim', model: 'kitchen-scale', profile: 'home-b' },
+    ],
+    campaigns: [
+      {
+        id: 'coffee',
+        qualify: { event: 'dispense' },
+        value: { kind: 'constant', v: 50 },
+        threshold: 30,
+        cooldownMs: 0,
+        channels: ['push'],
+      },
+    ],
+    engagement: { windowDays: 30, recencyFloorDays: 1, recencyScale: 100, signalIntervalS: 0 },
+    storage: { maxBytes: 1 << 30, rawRetentionDays: 30, groupCommitMs: 2, groupCommitRows: 500 },
+    consent: {
+      policyVersion: 1,
+      requirePolicy: {},
+      deviceButtonMayGrant: [],
+      grants: [
+        { device: 'scale-a', category: 'usage' },
+        { device: 'scale-b', category: 'usage' },
+        { profile: 'home-a', campaign: 'coffee' },
+        { profile: 'home-b', campaign: 'coffee' },
+        { profile: 'home-a', channel: 'push' },
+        { profile: 'home-b', channel: 'push' },
+      ],
+    },
+    outcomes: { ...DEFAULT_OUTCOMES, signalIntervalS: 1 },
+    log: { level: 'error' },
+  };
+}
+
+(hasMosquitto && hasClients ? describe : describe.skip)(
+  'upstream conversions and outcome aggregates against a real Mosquitto',
+  () => {
+    let t: ReturnType<typeof tempDir>;
+    let broker: Mosquitto;
+    let checker: MqttChecker;
+    let agent: Agent | null = null;
+    beforeEach(async () => {
+      t = tempDir();
+      broker = new Mosquitto(await freePort());
+      await broker.start();
+    });
+    afterEach(async () => {
+      await agent?.stop();
+      agent = null;
+      await checker.stop();
+      await broker.dispose();
+      t.cleanup();
+    });
+    const pub = (topic: string, body: unknown): void => {
+      const r = spawnSync('mosquitto_pub', [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(broker.port),
+        '-q',
+        '1',
+        '-t',
+        topic,
+        '-m',
+        typeof body === 'string' ? body : JSON.stringify(body),
+      ]);
+      expect(r.status).toBe(0);
+    };
+    const coffee = () => agent!.status().outcomes!.campaigns[0];
+    /** both households trigger; returns home-a's trigger signal id as upstream saw it */
+    const triggerBoth = async (triggerIds: () => Record<string, string>): Promise<string> => {
+      const a = new DeviceLink(agent!, 'scale-a');
+      const b = new DeviceLink(agent!, 'scale-b');
+      a.send(HELLO_SCALE('scale-a'), dispense(1));
+      b.send(HELLO_SCALE('scale-b'), dispense(1));
+      await checker.waitFor('both trigger signals upstream', () => Object.keys(triggerIds()).length === 2);
+      return triggerIds()['home-a'];
+    };
+
+    it('generic: set/conversion converts the named trigger once; bad requests get an error and change nothing; aggregates on …/outcomes', async () => {
+      checker = new MqttChecker(broker.port, ['edge/#']);
+      await checker.start();
+      agent = new Agent(household(t.dir, { url: broker.url }), {
+        logger: silentLogger,
+        drivers: [],
+        api: false,
+      });
+      await agent.start();
+      const ids = (): Record<string, string> =>
+        Object.fromEntries(
+          checker
+            .json<{ signals: Array<{ id: string; profile: string; trigger: boolean }> }>(
+              'edge/gw-out/signals',
+            )
+            .flatMap((m) => m.signals)
+            .filter((s) => s.trigger)
+            .map((s) => [s.profile, s.id]),
+        );
+      const id = await triggerBoth(ids);
+      const responses = (): Array<{
+        status: string;
+        data: Record<string, unknown>;
+        error?: string;
+        transaction?: unknown;
+      }> => checker.json('edge/gw-out/response/conversion');
+      const at = Date.now();
+
+      pub('edge/gw-out/set/conversion', { trigger: id, at, transaction: 'p1' });
+      await checker.waitFor('conversion answer', () => responses().length === 1);
+      expect(responses()[0]).toEqual({
+        status: 'ok',
+        data: { trigger: id, campaign: 'coffee', attributed: true, duplicate: false },
+        transaction: 'p1',
+      });
+      expect(coffee()).toMatchObject({ triggers: 2, converted: 1, conversionRate: 0.5, purchases: 1 });
+
+      // the broker redelivers (QoS 1) or upstream repeats itself: recognised, not counted twice
+      pub('edge/gw-out/set/conversion', { trigger: id, at, transaction: 'p2' });
+      // bad requests: each answered with an error, none changes anything
+      pub('edge/gw-out/set/conversion', 'not json');
+      pub('edge/gw-out/set/conversion', { at, transaction: 'p3' });
+      pub('edge/gw-out/set/conversion', { trigger: 'no-such-trigger', transaction: 'p4' });
+      pub('edge/gw-out/set/conversion', { trigger: id, at: 'tuesday', transaction: 'p5' });
+      pub('edge/gw-out/set/conversion', { trigger: id, at: Date.now() + 3_600_000, transaction: 'p6' });
+      pub('edge/gw-out/set/conversion', { trigger: id, price: 4.2, transaction: 'p7' });
+      await checker.waitFor('all answers', () => responses().length === 8);
+      const r = responses();
+      expect(r[1]).toMatchObject({
+        status: 'ok',
+        data: { duplicate: true, attributed: false },
+        transaction: 'p2',
+      });
+      expect(r[2]).toMatchObject({ status: 'error', error: 'payload is not JSON' });
+      expect(r[3]).toMatchObject({
+        status: 'error',
+        error: '"trigger" must be the id of a trigger signal',
+        transaction: 'p3',
+      });
+      expect(r[4]).toMatchObject({
+        status: 'error',
+        error: expect.stringMatching(/unknown trigger "no-such-trigger"/),
+        transaction: 'p4',
+      });
+      expect(r[5]).toMatchObject({
+        status: 'error',
+        error: expect.stringMatching(/"at" must be epoch milliseconds/),
+        transaction: 'p5',
+      });
+      expect(r[6]).toMatchObject({
+        status: 'error',
+        error: expect.stringMatching(/future/),
+        transaction: 'p6',
+      });
+      expect(r[7]).toMatchObject({
+        status: 'error',
+        error: expect.stringMatching(/unknown field "price"/),
+        transaction: 'p7',
+      });
+      expect(coffee()).toMatchObject({ triggers: 2, converted: 1, purchases: 1 });
+
+      // the periodic aggregate: one per campaign, no household ids
+      await checker.waitFor('outcomes aggregate with the conversion', () =>
+        checker
+          .json<{ outcomes: OutcomesSignal[] }>('edge/gw-out/outcomes')
+          .some((m) => m.outcomes.some((o) => o.converted === 1)),
+      );
+      const last = checker.on('edge/gw-out/outcomes').at(-1)!;
+      expect(last.payload).not.toMatch(/home-a|home-b|scale-a/);
+      const doc = JSON.parse(last.payload) as { gateway: string; outcomes: OutcomesSignal[] };
+      expect(doc.gateway).toBe('gw-out');
+      expect(doc.outcomes[0]).toMatchObject({
+        campaign: 'coffee',
+        households: 2,
+        triggers: 2,
+        converted: 1,
+        conversionRate: 0.5,
+        purchases: 1,
+      });
+    }, 60_000);
+
+    it("thingsboard: reportConversion by gateway RPC and by profile-device RPC; outcomes as the gateway's telemetry", async () => {
+      checker = new MqttChecker(broker.port, ['v1/#']);
+      await checker.start();
+      agent = new Agent(household(t.dir, { url: broker.url, profile: 'thingsboard', accessToken: 'TOKEN' }), {
+        logger: silentLogger,
+        drivers: [],
+        api: false,
+      });
+      await agent.start();
+      const ids = (): Record<string, string> => {
+        const out: Record<string, string> = {};
+        for (const m of checker.json<Record<string, Array<{ values: { id: string; trigger: boolean } }>>>(
+          'v1/gateway/telemetry',
+        )) {
+          for (const [profile, entries] of Object.entries(m))
+            for (const e of entries) if (e.values.trigger) out[profile] = e.values.id;
+        }
+        return out;
+      };
+      const idA = await triggerBoth(ids);
+      const idB = ids()['home-b'];
+      pub('v1/devices/me/rpc/request/5', {
+        method: 'reportConversion',
+        params: { trigger: idA, at: Date.now() },
+      });
+      await checker.waitFor(
+        'gateway rpc reply',
+        () => checker.on('v1/devices/me/rpc/response/5').length === 1,
+      );
+      expect(checker.json('v1/devices/me/rpc/response/5')[0]).toEqual({
+        success: true,
+        data: { trigger: idA, campaign: 'coffee', attributed: true, duplicate: false },
+      });
+
+      // device RPC on the profile device: the trigger must be one of that profile's
+      pub('v1/gateway/rpc', {
+        device: 'home-a',
+        data: { id: 11, method: 'reportConversion', params: { trigger: idB } },
+      });
+      pub('v1/gateway/rpc', {
+        device: 'home-b',
+        data: { id: 12, method: 'reportConversion', params: { trigger: idB } },
+      });
+      const replies = () =>
+        checker
+          .json<{ device: string; id: number; data: { success: boolean; error?: string } }>('v1/gateway/rpc')
+          .filter((m) => m.id === 11 || m.id === 12);
+      await checker.waitFor('device rpc replies', () => replies().length === 2);
+      expect(replies().find((m) => m.id === 11)).toMatchObject({
+        device: 'home-a',
+        data: { success: false, error: expect.stringMatching(/is not one of profile "home-a"/) },
+      });
+      expect(replies().find((m) => m.id === 12)).toMatchObject({ device: 'home-b', data: { success: true } });
+      expect(coffee()).toMatchObject({ triggers: 2, converted: 2, conversionRate: 1, purchases: 2 });
+
+      await checker.waitFor('outcomes telemetry', () =>
+        checker
+          .json<unknown>('v1/devices/me/telemetry')
+          .flat()
+          .some((e) => (e as { values?: { outcomes?: OutcomesSignal } }).values?.outcomes?.converted === 2),
+      );
+    }, 60_000);
+  },
+);

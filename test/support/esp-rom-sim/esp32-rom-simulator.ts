@@ -1,0 +1,394 @@
+import { createHash } from 'node:crypto';
+import * as zlib from 'node:zlib';
+import { SerialPort } from 'serialport';
+import { encodeSerialFrame, type ChannelInfo } from '../../../firmware-bridge/protocol';
+import { SlipDecoder, slipEncode } from './slip';
+
+/** Bootloader command opcodes (esptool serial protocol). */
+export const OP = {
+  FLASH_BEGIN: 0x02,
+  FLASH_DATA: 0x03,
+  FLASH_END: 0x04,
+  MEM_BEGIN: 0x05,
+  MEM_END: 0x06,
+  MEM_DATA: 0x07,
+  SYNC: 0x08,
+  WRITE_REG: 0x09,
+  READ_REG: 0x0a,
+  SPI_SET_PARAMS: 0x0b,
+  SPI_ATTACH: 0x0d,
+  CHANGE_BAUDRATE: 0x0f,
+  FLASH_DEFL_BEGIN: 0x10,
+  FLASH_DEFL_DATA: 0x11,
+  FLASH_DEFL_END: 0x12,
+  SPI_FLASH_MD5: 0x13,
+  ERASE_FLASH: 0xd0,
+  ERASE_REGION: 0xd1,
+} as const;
+
+const FLASH_WRITE_OPS: ReadonlySet<number> = new Set([
+  OP.FLASH_BEGIN,
+  OP.FLASH_DATA,
+  OP.FLASH_DEFL_BEGIN,
+  OP.FLASH_DEFL_DATA,
+  OP.ERASE_FLASH,
+  OP.ERASE_REGION,
+]);
+
+/** ESP32 registers esptool-js reads to identify the chip (targets/esp32.js) and to drive the SPI flash. */
+const REG = {
+  CHIP_DETECT_MAGIC: 0x40001000,
+  ESP32_MAGIC_VALUE: 0x00f01d83,
+  EFUSE_BASE: 0x3ff5a000,
+  APB_CTRL_DATE: 0x3ff66000 + 0x7c,
+  UART_CLKDIV: 0x3ff40014,
+  SPI_BASE: 0x3ff42000,
+  RTC_WDT_CONFIG0: 0x3ff4808c,
+  RTC_WDT_CONFIG1: 0x3ff48090,
+  RTC_WDT_WPROTECT: 0x3ff480a4,
+  RTC_WDT_WKEY: 0x50d83aa1,
+};
+const SPI_CMD = REG.SPI_BASE;
+const SPI_USR2 = REG.SPI_BASE + 0x24;
+const SPI_W0 = REG.SPI_BASE + 0x80;
+const SPI_CMD_USR = 1 << 18;
+/** ROM status codes */
+const ERR_INVALID_MESSAGE = 0x05;
+const ERR_BAD_CHECKSUM = 0x07;
+const ERR_BAD_SEQUENCE = 0x08;
+const ERR_DEFLATE = 0x0b;
+const APP_OFFSET = 0x10000;
+
+export interface Esp32RomSimOptions {
+  /** flash size in bytes (4 MiB) */
+  flashSize?: number;
+  mac?: readonly number[];
+  /** what the app says in its hello once it boots: `fw` is read from the app descriptor in flash */
+  app?: { id: string; model: string; ch: ChannelInfo[] };
+  /** a flash address whose byte is stored flipped: the MD5 read back no longer matches */
+  corruptByteAt?: number;
+  /** called after each flash data block is written (tests unplug the device from here) */
+  onFlashBlock?: (seq: number) => void;
+}
+
+type Mode = 'rom' | 'stub' | 'app';
+
+interface WriteSession {
+  offset: number;
+  blockSize: number;
+  nextSeq: number;
+  compressed: boolean;
+  chunks: Buffer[];
+  written: number;
+}
+
+/**
+ * An ESP32 in its serial ROM bootloader, on the device end of a PTY, answering esptool-js the way the chip and
+ * esptool's flasher stub do: SLIP packets, SYNC, register reads for chip detection, RAM download of the stub
+ * and its "OHAI", then the stub's compressed flash writes into an in-memory flash, MD5 and baud changes.
+ * A PTY has no DTR/RTS, so it starts in download mode (like a board whose BOOT button is held) and boots the
+ * app when the RTC watchdog it was told to arm fires: ROM boot log, then our protocol's hello.
+ */
+export class Esp32RomSimulator {
+  readonly flash: Uint8Array;
+  mode: Mode = 'rom';
+  /** every opcode received, in order */
+  readonly ops: number[] = [];
+  boots = 0;
+  private port: SerialPort | null = null;
+  private slip = new SlipDecoder();
+  private readonly regs = new Map<number, number>();
+  private session: WriteSession | null = null;
+  /** the armed RTC watchdog and the app's delayed hello: a replug (power cycle) cancels both */
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly opts: Required<Pick<Esp32RomSimOptions, 'flashSize' | 'mac' | 'app'>> & Esp32RomSimOptions;
+
+  constructor(opts: Esp32RomSimOptions = {}) {
+    this.opts = {
+      flashSize: 4 * 1024 * 1024,
+      mac: [0x24, 0x6f, 0x28, 0xaa, 0xbb, 0xcc],
+      app: { id: 'scale-7', model: 'kitchen-scale', ch: [{ n: 1, k: 'weight', c: 'usage' }] },
+      ...opts,
+    };
+    this.flash = new Uint8Array(this.opts.flashSize).fill(0xff);
+    this.resetRegisters();
+  }
+
+  /** Plugs the simulated board into `path` (the device end of a PTY pair), in download mode. */
+  async attach(path: string): Promise<void> {
+    this.cancelTimers();
+    this.mode = 'rom';
+    this.session = null;
+    this.slip = new SlipDecoder();
+    this.resetRegisters();
+    const port = new SerialPort({ path, baudRate: 115200, autoOpen: false });
+    await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+    port.on('data', (chunk: Buffer) => this.onData(chunk));
+    port.on('error', () => {});
+    port.on('close', () => {
+      if (this.port === port) this.port = null;
+    });
+    this.port = port;
+  }
+
+  async detach(): Promise<void> {
+    this.cancelTimers();
+    const port = this.port;
+    this.port = null;
+    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+  }
+
+  private cancelTimers(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  /** Whether anything was ever written or erased: a refused flash must leave this false. */
+  get flashTouched(): boolean {
+    return this.ops.some((op) => FLASH_WRITE_OPS.has(op));
+  }
+
+  private resetRegisters(): void {
+    const m = this.opts.mac;
+    this.regs.clear();
+    this.regs.set(REG.CHIP_DETECT_MAGIC, REG.ESP32_MAGIC_VALUE);
+    this.regs.set(REG.EFUSE_BASE + 4 * 1, ((m[2] << 24) | (m[3] << 16) | (m[4] << 8) | m[5]) >>> 0);
+    this.regs.set(REG.EFUSE_BASE + 4 * 2, (m[0] << 8) | m[1]);
+    // word 3: package ESP32-D0WD (bits 9..11 = 1), revision bit 0; word 5 and APB date: revision 3 (ECO3)
+    this.regs.set(REG.EFUSE_BASE + 4 * 3, (1 << 9) | (1 << 15));
+    this.regs.set(REG.EFUSE_BASE + 4 * 5, 1 << 20);
+    this.regs.set(REG.APB_CTRL_DATE, 0x80000000);
+    // UART divider of a 40 MHz crystal at 115200 baud
+    this.regs.set(REG.UART_CLKDIV, Math.round(40e6 / 115200));
+  }
+
+  private write(bytes: Uint8Array): void {
+    if (this.port?.isOpen) this.port.write(Buffer.from(bytes));
+  }
+
+  /** Response: direction 1, op, data length, value, data, then status (4 bytes from the ROM, 2 from the stub). */
+  private respond(op: number, value = 0, data: Uint8Array = new Uint8Array(0), error = 0, respOp = op): void {
+    const status = this.mode === 'rom' ? [error ? 1 : 0, error, 0, 0] : [error ? 1 : 0, error];
+    const body = Buffer.concat([Buffer.from(data), Buffer.from(status)]);
+    const pkt = Buffer.alloc(8 + body.length);
+    pkt[0] = 0x01;
+    pkt[1] = respOp;
+    pkt.writeUInt16LE(body.length, 2);
+    pkt.writeUInt32LE(value >>> 0, 4);
+    body.copy(pkt, 8);
+    this.write(slipEncode(pkt));
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.mode === 'app') return; // the app does not speak SLIP
+    for (const pkt of this.slip.push(chunk)) {
+      if (pkt.length < 8 || pkt[0] !== 0x00) continue;
+      const view = Buffer.from(pkt);
+      const op = view[1];
+      const size = view.readUInt16LE(2);
+      const chk = view.readUInt32LE(4);
+      const data = view.subarray(8, 8 + size);
+      this.ops.push(op);
+      this.command(op, data, chk);
+    }
+  }
+
+  private checksum(data: Uint8Array): number {
+    let c = 0xef;
+    for (const b of data) c ^= b;
+    return c;
+  }
+
+  private command(op: number, data: Buffer, chk: number): void {
+    const u32 = (i: number): number => data.readUInt32LE(i * 4);
+    switch (op) {
+      case OP.SYNC:
+        // The ROM answers a SYNC eight times with a non-zero value; the stub once with 0.
+        if (this.mode === 'rom') for (let i = 0; i < 8; i++) this.respond(op, 0x20120707);
+        else this.respond(op, 0);
+        return;
+      case OP.READ_REG:
+        this.respond(op, this.regs.get(u32(0)) ?? 0);
+        return;
+      case OP.WRITE_REG:
+        for (let i = 0; i + 16 <= data.length; i += 16)
+          this.writeReg(data.readUInt32LE(i), data.readUInt32LE(i + 4), data.readUInt32LE(i + 8));
+        this.respond(op);
+        return;
+      case OP.MEM_BEGIN:
+      case OP.SPI_SET_PARAMS:
+      case OP.SPI_ATTACH:
+      case OP.CHANGE_BAUDRATE:
+        this.respond(op);
+        return;
+      case OP.MEM_DATA:
+        this.respond(op, 0, undefined, this.checksum(data.subarray(16)) === chk ? 0 : ERR_BAD_CHECKSUM);
+        return;
+      case OP.MEM_END:
+        this.respond(op);
+        if (this.mode === 'rom') {
+          // The uploaded stub starts and greets with "OHAI" in a SLIP packet of its own.
+          this.mode = 'stub';
+          this.write(slipEncode(Buffer.from('OHAI')));
+        }
+        return;
+      default:
+        if (this.mode === 'stub') {
+          this.stubCommand(op, data, chk);
+          return;
+        }
+        // The ROM answers what it does not know with "invalid message" under another opcode.
+        this.respond(op, 0, undefined, ERR_INVALID_MESSAGE, 0x00);
+    }
+  }
+
+  private stubCommand(op: number, data: Buffer, chk: number): void {
+    const u32 = (i: number): number => data.readUInt32LE(i * 4);
+    switch (op) {
+      case OP.FLASH_BEGIN:
+      case OP.FLASH_DEFL_BEGIN: {
+        const [size, , blockSize, offset] = [u32(0), u32(1), u32(2), u32(3)];
+        this.erase(offset, size);
+        this.session = {
+          offset,
+          blockSize,
+          nextSeq: 0,
+          compressed: op === OP.FLASH_DEFL_BEGIN,
+          chunks: [],
+          written: 0,
+        };
+        this.respond(op);
+        return;
+      }
+      case OP.FLASH_DATA:
+      case OP.FLASH_DEFL_DATA: {
+        const s = this.session;
+        const [len, seq] = [u32(0), u32(1)];
+        const block = data.subarray(16, 16 + len);
+        if (!s || seq !== s.nextSeq) return this.respond(op, 0, undefined, ERR_BAD_SEQUENCE);
+        if (this.checksum(block) !== chk) return this.respond(op, 0, undefined, ERR_BAD_CHECKSUM);
+        s.nextSeq++;
+        if (s.compressed) {
+          s.chunks.push(Buffer.from(block));
+          let out: Buffer;
+          try {
+            out = zlib.inflateSync(Buffer.concat(s.chunks), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+          } catch {
+            return this.respond(op, 0, undefined, ERR_DEFLATE);
+          }
+          this.store(s.offset + s.written, out.subarray(s.written));
+          s.written = out.length;
+        } else {
+          this.store(s.offset + seq * s.blockSize, block);
+        }
+        this.respond(op);
+        this.opts.onFlashBlock?.(seq);
+        return;
+      }
+      case OP.FLASH_END:
+      case OP.FLASH_DEFL_END:
+        this.session = null;
+        this.respond(op);
+        if (data.length >= 4 && u32(0) === 0) this.boot('rst:0x1 (POWERON_RESET)');
+        return;
+      case OP.SPI_FLASH_MD5: {
+        const [addr, size] = [u32(0), u32(1)];
+        this.respond(
+          op,
+          0,
+          createHash('md5')
+            .update(this.flash.subarray(addr, addr + size))
+            .digest(),
+        );
+        return;
+      }
+      case OP.ERASE_FLASH:
+        this.flash.fill(0xff);
+        this.respond(op);
+        return;
+      case OP.ERASE_REGION:
+        this.erase(u32(0), u32(1));
+        this.respond(op);
+        return;
+      default:
+        this.respond(op, 0, undefined, ERR_INVALID_MESSAGE, 0x00);
+    }
+  }
+
+  private erase(offset: number, size: number): void {
+    const start = offset - (offset % 0x1000);
+    const end = Math.min(this.flash.length, Math.ceil((offset + size) / 0x1000) * 0x1000);
+    this.flash.fill(0xff, start, end);
+  }
+
+  /** NOR flash: writing can only clear bits; the optional fault flips one stored byte. */
+  private store(address: number, bytes: Uint8Array): void {
+    for (let i = 0; i < bytes.length && address + i < this.flash.length; i++) {
+      let b = bytes[i];
+      if (address + i === this.opts.corruptByteAt) b ^= 0x01;
+      this.flash[address + i] &= b;
+    }
+  }
+
+  private writeReg(addr: number, value: number, mask: number): void {
+    const old = this.regs.get(addr) ?? 0;
+    const next = ((old & ~mask) | (value & mask)) >>> 0;
+    this.regs.set(addr, next);
+    if (addr === SPI_CMD && next & SPI_CMD_USR) {
+      // The SPI user command completes at once; RDID (0x9F) answers a 4 MB Winbond part.
+      if (((this.regs.get(SPI_USR2) ?? 0) & 0xff) === 0x9f) this.regs.set(SPI_W0, 0x1640ef);
+      this.regs.set(SPI_CMD, next & ~SPI_CMD_USR);
+    }
+    if (
+      addr === REG.RTC_WDT_CONFIG0 &&
+      next >>> 31 === 1 &&
+      this.regs.get(REG.RTC_WDT_WPROTECT) === REG.RTC_WDT_WKEY
+    ) {
+      const stage0Action = (next >>> 28) & 0x7;
+      if (stage0Action === 3 || stage0Action === 4) {
+        const cycles = this.regs.get(REG.RTC_WDT_CONFIG1) ?? 0;
+        this.later(Math.max(1, cycles / 150), () => this.boot('rst:0x10 (RTCWDT_RTC_RESET)'));
+      }
+    }
+  }
+
+  /** Boots from flash: the ROM's boot log at 115200, then, if an app is there, its protocol hello. */
+  private boot(reason: string): void {
+    this.mode = 'app';
+    this.boots++;
+    this.session = null;
+    this.write(Buffer.from(`ets Jun  8 2016 00:22:57\r\n\r\n${reason},boot:0x13 (SPI_FAST_FLASH_BOOT)\r\n`));
+    const fw = this.appVersion();
+    if (fw === null) {
+      this.write(
+        Buffer.from(`E (42) esp_image: image at 0x${APP_OFFSET.toString(16)} has invalid magic byte\r\n`),
+      );
+      return;
+    }
+    const hello = encodeSerialFrame({
+      type: 'hello',
+      seq: 0,
+      body: { id: this.opts.app.id, fw, model: this.opts.app.model, ch: this.opts.app.ch },
+    });
+    // Our firmware starts its first frame with a delimiter so the boot log before it is not glued to it.
+    this.later(20, () => this.write(Buffer.concat([Buffer.from([0x00]), Buffer.from(hello)])));
+  }
+
+  /** The version string of the app descriptor of the image at the factory app offset, or null when no app. */
+  appVersion(): string | null {
+    const f = this.flash;
+    if (f[APP_OFFSET] !== 0xe9) return null;
+    const desc = APP_OFFSET + 24 + 8;
+    if (Buffer.from(f.subarray(desc, desc + 4)).readUInt32LE(0) !== 0xabcd5432) return null;
+    const v = f.subarray(desc + 16, desc + 48);
+    return Buffer.from(v.subarray(0, v.indexOf(0) < 0 ? 32 : v.indexOf(0))).toString('utf8');
+  }
+}

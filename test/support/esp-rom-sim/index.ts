@@ -1,0 +1,3 @@
+export * from './esp32-rom-simulator';
+export * from './esp-idf-images';
+export * from './slip';
