@@ -178,8 +178,6 @@ export class Agent {
       this.outbox,
       this.ledger.rules,
       this.bus,
-      (deviceId, frame) => this.send(deviceId, frame),
-      (deviceId) => this.pipeline.nextSeq(deviceId),
     );
     this.engagement.attach(this.committer);
     this.engagement.attachScripts(this.scripts);

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import mqtt from 'mqtt';
 import { createBluetooth } from 'node-ble';
+import { bluezErrorName, onBusError } from '../../drivers/ble/bluez-access';
 import type { StatusDocument } from '../api/status';
 import { describeMqttError, mqttConnectOptions, redactedUrl, UpstreamConfigError } from '../sync/mqtt-connect-options';
 import { result, type Check, type CheckResult } from './check';
@@ -61,8 +62,7 @@ export const BLUETOOTH_CHECK: Check = {
     if (ble === 0) return result(this, 'skip', ctx.config ? 'no BLE devices configured' : 'no valid config');
     const { bluetooth, destroy } = createBluetooth();
     // dbus-next reports a missing system bus as an 'error' event; without a listener it would crash the process.
-    const bus = (bluetooth as unknown as { dbus: NodeJS.EventEmitter }).dbus;
-    const busError = new Promise<never>((_resolve, reject) => bus.on('error', (err: Error) => reject(err)));
+    const busError = new Promise<never>((_resolve, reject) => onBusError(bluetooth, reject));
     busError.catch(() => undefined);
     try {
       const adapters = await Promise.race([bluetooth.adapters(), busError]);
@@ -72,7 +72,7 @@ export const BLUETOOTH_CHECK: Check = {
       if (!powered) return result(this, 'fail', `adapter ${adapters[0]} is powered off`, '`bluetoothctl power on` (and `sudo rfkill unblock bluetooth` if it is blocked)');
       return result(this, 'pass', `adapter ${adapters[0]} powered (${ble} BLE device${ble === 1 ? '' : 's'} configured)`);
     } catch (err) {
-      const msg = err instanceof Error ? err.message : String(err);
+      const msg = bluezErrorName(err);
       if (/ENOENT|ECONNREFUSED/.test(msg)) return result(this, 'fail', `no D-Bus system bus (${msg})`, 'start D-Bus and BlueZ: `sudo systemctl start dbus bluetooth`');
       if (/ServiceUnknown|was not provided/.test(msg)) return result(this, 'fail', 'BlueZ (org.bluez) is not running', '`sudo apt install bluez && sudo systemctl enable --now bluetooth`');
       if (/AccessDenied|not allowed/i.test(msg)) return result(this, 'fail', `D-Bus refused access to BlueZ (${msg})`, `add the service user to the bluetooth group: \`sudo usermod -aG bluetooth ${SERVICE_USER}\``);

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConsentLedger } from '../consent/consent-ledger';
 import { databasePath, openDatabase, type Db } from '../store/database';
+import { databaseBytesInUse } from '../store/storage-budget';
 import { result, type Check, type CheckResult, type DoctorContext } from './check';
 
 /** Below this the agent still runs but the next burst can fill the disk; below the hard floor writes fail. */
@@ -98,8 +99,7 @@ export const STORAGE_BUDGET_CHECK: Check = {
   run(ctx) {
     return withDatabase(ctx, this, (db) => {
       const max = ctx.config!.storage.maxBytes;
-      const pageSize = db.pragma('page_size', { simple: true }) as number;
-      const used = ((db.pragma('page_count', { simple: true }) as number) - (db.pragma('freelist_count', { simple: true }) as number)) * pageSize;
+      const used = databaseBytesInUse(db);
       const dropped = db.prepare("SELECT coalesce(sum(value), 0) AS n FROM counters WHERE name LIKE 'dropped.%'").get() as { n: number };
       const pct = Math.round((used / max) * 100);
       const detail = `${mib(used)} of storage.maxBytes ${mib(max)} (${pct} %)${dropped.n > 0 ? `, ${dropped.n} rows dropped by policy so far` : ''}`;

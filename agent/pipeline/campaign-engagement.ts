@@ -6,7 +6,6 @@ import type { EventBus } from '../event-bus';
 import type { GroupCommitter } from '../store/group-commit';
 import type { EngagementStore } from '../store/engagement-store';
 import type { OutboxRow, OutboxStore } from '../store/outbox-store';
-import type { GatewayFrame } from '../../firmware-bridge/protocol';
 import type { DeviceSession } from './device-session';
 import type { EngagementRow } from '../api/status';
 import type { EngagementStage, EventDetail, StageResult } from './ingest-pipeline';
@@ -92,8 +91,6 @@ export class CampaignEngagement implements EngagementStage {
     private readonly outbox: OutboxStore,
     private readonly consent: ConsentRules,
     private readonly bus: EventBus,
-    private readonly sendToDevice: (deviceId: string, frame: GatewayFrame) => boolean,
-    private readonly nextSeq: (deviceId: string) => number = () => 0,
   ) {
     this.engine = new EngagementEngine(cfg.engagement, cfg.campaigns.map(ruleOf));
     this.signalIntervalMs = cfg.engagement.signalIntervalS * 1000;
@@ -130,7 +127,7 @@ export class CampaignEngagement implements EngagementStage {
     return this.cfg.campaigns.find((c) => c.id === id);
   }
 
-  /** With outcomes attached, channel `device` is delivered by them (acked, retried, tracked) instead of a bare frame. */
+  /** Trigger outcomes record every trigger and deliver channel `device` (acked, retried, tracked). */
   attachTriggerOutcomes(fn: (t: TriggerFired) => void): void {
     this.triggerOutcomes = fn;
   }
@@ -270,25 +267,9 @@ export class CampaignEngagement implements EngagementStage {
     evaluations.forEach((e) => {
       this.bus.emit('evaluation', e);
       if (e.trigger) {
-        this.bus.emit('trigger', {
-          profile: e.profile,
-          campaign: e.campaign,
-          channels: e.trigger.channels,
-          index: e.index,
-          at: e.at,
-          signalId: byTrigger.get(`${e.profile}\u0000${e.campaign}`) ?? '',
-        });
-        if (this.triggerOutcomes) {
-          const signalId = byTrigger.get(`${e.profile}\u0000${e.campaign}`) ?? '';
-          this.triggerOutcomes({ signalId, profile: e.profile, campaign: e.campaign, device: deviceId, channels: e.trigger.channels, index: e.index, at: e.at });
-        } else if (e.trigger.channels.includes('device')) {
-          // Delivery through the device itself works offline (DESIGN §1.4).
-          this.sendToDevice(deviceId, {
-            type: 'command',
-            seq: this.nextSeq(deviceId),
-            body: { c: 'notify', campaign: e.campaign, signal: byTrigger.get(`${e.profile}\u0000${e.campaign}`) ?? '' },
-          });
-        }
+        const signalId = byTrigger.get(`${e.profile}\u0000${e.campaign}`) ?? '';
+        this.bus.emit('trigger', { profile: e.profile, campaign: e.campaign, channels: e.trigger.channels, index: e.index, at: e.at, signalId });
+        this.triggerOutcomes?.({ signalId, profile: e.profile, campaign: e.campaign, device: deviceId, channels: e.trigger.channels, index: e.index, at: e.at });
       }
     });
     if (signals.length > 0) this.bus.emit('outbox', { rows: signals.length });

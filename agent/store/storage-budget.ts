@@ -39,6 +39,14 @@ export function isDiskFull(err: unknown): boolean {
   return code === 'SQLITE_FULL' || code === 'ENOSPC' || /database or disk is full|ENOSPC/.test(String(err));
 }
 
+/** Bytes in the pages the database uses (page_count minus the freelist): what `storage.maxBytes` bounds. */
+export function databaseBytesInUse(db: Db): number {
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  const pages = db.pragma('page_count', { simple: true }) as number;
+  const free = db.pragma('freelist_count', { simple: true }) as number;
+  return (pages - free) * pageSize;
+}
+
 /**
  * Keeps the database under `storage.maxBytes` (DESIGN §6–7). Usage is the pages in use (page_count minus the
  * free list): deleted rows free pages that SQLite reuses, so the file stops growing without a VACUUM. When only
@@ -68,10 +76,7 @@ export class StorageBudget {
   }
 
   usedBytes(): number {
-    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
-    const pages = this.db.pragma('page_count', { simple: true }) as number;
-    const free = this.db.pragma('freelist_count', { simple: true }) as number;
-    return (pages - free) * pageSize;
+    return databaseBytesInUse(this.db);
   }
 
   /** The limit in force: storage.maxBytes, or less while the disk is full. */
