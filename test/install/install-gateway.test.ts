@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { REPO } from '../support/run-cli';
 import {
@@ -361,14 +362,18 @@ describeAsRoot('install-gateway --root (a throwaway system root)', () => {
 describe('install-gateway needs root to change anything', () => {
   const nobody = spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).stdout.trim();
   (asRoot && nobody ? it : it.skip)('as another user it refuses with what to do (dry run allowed)', () => {
-    const res = spawnSync(
-      'setpriv',
-      [`--reuid=${nobody}`, `--regid=${nobody}`, '--clear-groups', INSTALLER, '--uninstall'],
-      {
-        encoding: 'utf8',
-        cwd: '/',
-      },
-    );
+    // A copy the other user can reach: the checkout may sit below a directory only root may enter (a CI clone
+    // in `mktemp -d`), where executing the script itself would fail with 126 before it could say anything.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edge-installer-'));
+    fs.chmodSync(dir, 0o755);
+    const installer = path.join(dir, 'install-gateway');
+    fs.copyFileSync(INSTALLER, installer);
+    fs.chmodSync(installer, 0o755);
+    const res = spawnSync('setpriv', [`--reuid=${nobody}`, `--regid=${nobody}`, '--clear-groups', installer, '--uninstall'], {
+      encoding: 'utf8',
+      cwd: '/',
+    });
+    fs.rmSync(dir, { recursive: true, force: true });
     expect(res.status).toBe(1);
     expect(res.stderr.trim()).toMatch(
       /^install-gateway: must run as root — use sudo .*install-gateway --uninstall \(or --dry-run to see what it would do\)$/,
