@@ -6,6 +6,7 @@ import { encodeSerialFrame, type DeviceFrame } from '../../firmware-bridge/proto
 import { DeviceLink, HELLO_SCALE as helloScale, dispense, reading, settle } from '../support/device-link';
 import { SimDriver } from '../../drivers/sim';
 import { tempDir } from '../support/temp-dir';
+import { waitUntil } from '../support/wait-until';
 
 const T0 = Date.UTC(2026, 10, 1);
 
@@ -171,6 +172,8 @@ describe('ingest pipeline (real SQLite file, real codec)', () => {
     const last = JSON.parse(signals[2].payload) as { trigger: boolean; channels: string[]; index: number };
     expect(last).toMatchObject({ trigger: true, channels: ['device'], index: 150 });
     expect(l.sent.some((f) => f.type === 'command' && f.body.c === 'notify')).toBe(false); // Link is not a driver
+    // The trigger is announced once its batch is durable (the WAL fsync returns off the loop, after the commit).
+    await waitUntil('trigger announced', () => agent.status().triggers.total > 0);
     expect(agent.status().triggers.total).toBe(1);
   });
 
