@@ -1,0 +1,241 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { inspectEspImage, type EspImageInspection } from '../../firmware-bridge/flasher/esp-image-inspector';
+import { directoryBytes, readJsonFile, syncDirectory, writeFileDurably } from './durable-file';
+import { PackageChecksum, samePackage, type FirmwarePackage } from './firmware-package';
+
+/** What is on disk for the package being downloaded. */
+export interface DownloadProgress {
+  pkg: FirmwarePackage;
+  chunkBytes: number;
+  /** chunks 0..chunks-1 are durable */
+  chunks: number;
+  bytes: number;
+}
+
+/** A package whose checksum and image checks passed: the only kind the rollout flashes. */
+export interface VerifiedPackage {
+  pkg: FirmwarePackage;
+  file: string;
+  image: Buffer;
+  inspection: EspImageInspection;
+}
+
+export type DownloadFailureCode = 'budget' | 'checksum' | 'image' | 'chunk';
+
+/** A download that cannot go on; `message` is the `fw_error` line. */
+export class DownloadFailure extends Error {
+  constructor(
+    readonly code: DownloadFailureCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Checks a downloaded package as the flasher checks an image before touching a device (magic, segments, checksum
+ * byte, appended SHA-256), and that its app descriptor names the package's title and version: the version is what
+ * the device must report in its hello after the flash.
+ */
+export function packageImageProblems(pkg: FirmwarePackage, image: Uint8Array): string[] {
+  const inspection = inspectEspImage(image);
+  const problems = inspection.problems.map((p) => p.message);
+  if (problems.length > 0) return problems;
+  const desc = inspection.appDescriptor;
+  if (!desc) return ['the package is an ESP image without an app descriptor (not an application)'];
+  if (desc.projectName !== pkg.title)
+    problems.push(`the image is the app "${desc.projectName}", the package says "${pkg.title}"`);
+  if (desc.version !== pkg.version)
+    problems.push(`the image is version ${desc.version}, the package says ${pkg.version}`);
+  return problems;
+}
+
+/**
+ * The durable download of one firmware package in `<dataDir>/firmware` (docs/firmware-updates.md §4). Chunks
+ * are appended in order and fsynced before the progress file moves past them, so after any crash the file is cut
+ * back to the recorded length and the download goes on from the first chunk not recorded. Everything it stores
+ * (download, verified package, rollback images) fits `maxBytes`; a package that cannot fit is refused before a
+ * byte is written.
+ */
+export class PackageDownloadStore {
+  private readonly downloadDir: string;
+  private readonly dataFile: string;
+  private readonly progressFile: string;
+  private readonly announcementFile: string;
+  readonly packageFile: string;
+  private readonly packageMetaFile: string;
+  readonly rollbackDir: string;
+  private fd: number | null = null;
+  private progress: DownloadProgress | null = null;
+
+  constructor(
+    readonly dir: string,
+    readonly maxBytes: number,
+  ) {
+    this.downloadDir = path.join(dir, 'download');
+    this.dataFile = path.join(this.downloadDir, 'data.part');
+    this.progressFile = path.join(this.downloadDir, 'progress.json');
+    this.announcementFile = path.join(this.downloadDir, 'package.json');
+    this.packageFile = path.join(dir, 'package.bin');
+    this.packageMetaFile = path.join(dir, 'package.json');
+    this.rollbackDir = path.join(dir, 'rollback');
+    fs.mkdirSync(this.rollbackDir, { recursive: true, mode: 0o700 });
+  }
+
+  /** The download in progress as it survived on disk (after a restart: cut back to the durable length). */
+  current(): DownloadProgress | null {
+    if (this.progress) return this.progress;
+    const meta = readJsonFile<{ pkg: FirmwarePackage; chunkBytes: number }>(this.announcementFile);
+    if (!meta) return null;
+    const p = readJsonFile<{ chunks: number; bytes: number }>(this.progressFile) ?? { chunks: 0, bytes: 0 };
+    // A chunk written but not recorded (the power went between the two) is fetched again, never trusted.
+    const onDisk = fs.existsSync(this.dataFile) ? fs.statSync(this.dataFile).size : 0;
+    if (onDisk < p.bytes) {
+      // the data file lost what progress says is durable: start over rather than trust a hole
+      p.chunks = 0;
+      p.bytes = 0;
+      writeFileDurably(this.progressFile, JSON.stringify(p));
+    }
+    if (onDisk !== p.bytes) fs.truncateSync(this.dataFile, p.bytes);
+    this.progress = { pkg: meta.pkg, chunkBytes: meta.chunkBytes, chunks: p.chunks, bytes: p.bytes };
+    return this.progress;
+  }
+
+  /** The package that passed its checks, if any. */
+  verified(): VerifiedPackage | null {
+    const pkg = readJsonFile<FirmwarePackage>(this.packageMetaFile);
+    if (!pkg || !fs.existsSync(this.packageFile)) return null;
+    const image = fs.readFileSync(this.packageFile);
+    return { pkg, file: this.packageFile, image, inspection: inspectEspImage(image) };
+  }
+
+  /** Bytes this store holds now. */
+  usedBytes(): number {
+    return directoryBytes(this.dir);
+  }
+
+  /** Bytes a new package may use: the budget minus what must be kept (the rollback images). */
+  availableBytes(): number {
+    return this.maxBytes - directoryBytes(this.rollbackDir);
+  }
+
+  /**
+   * Starts (or, for the same package, keeps going with) a download. A different package replaces the previous
+   * download and verified package. Refused with code `budget` when the package cannot fit: nothing is written.
+   */
+  begin(pkg: FirmwarePackage, chunkBytes: number): DownloadProgress {
+    const cur = this.current();
+    if (cur && samePackage(cur.pkg, pkg) && cur.chunkBytes === chunkBytes) return cur;
+    const available = this.availableBytes();
+    if (pkg.size > available) {
+      throw new DownloadFailure(
+        'budget',
+        `package of ${pkg.size} bytes exceeds the firmware storage budget (${Math.max(0, available)} bytes free of ${this.maxBytes}; raise firmware.maxBytes)`,
+      );
+    }
+    const free = diskFreeBytes(this.dir);
+    if (free !== null && pkg.size > free)
+      throw new DownloadFailure(
+        'budget',
+        `package of ${pkg.size} bytes does not fit the disk (${free} bytes free)`,
+      );
+    this.discard();
+    fs.mkdirSync(this.downloadDir, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(this.dataFile, '');
+    writeFileDurably(this.progressFile, JSON.stringify({ chunks: 0, bytes: 0 }));
+    // The announcement is written last: a download directory without it is an aborted begin and is ignored.
+    writeFileDurably(this.announcementFile, JSON.stringify({ pkg, chunkBytes }));
+    this.progress = { pkg, chunkBytes, chunks: 0, bytes: 0 };
+    return this.progress;
+  }
+
+  /** Whether every byte of the package is on disk. */
+  complete(): boolean {
+    const p = this.current();
+    return p !== null && p.bytes === p.pkg.size;
+  }
+
+  /**
+   * Appends chunk `n` (must be the next one) durably. Every chunk but the last is exactly `chunkBytes`; a longer
+   * total than announced is a broken download.
+   */
+  append(n: number, bytes: Uint8Array): DownloadProgress {
+    const p = this.current();
+    if (!p) throw new Error('no download in progress');
+    if (n !== p.chunks) throw new Error(`chunk ${n} is not the next one (${p.chunks})`);
+    const remaining = p.pkg.size - p.bytes;
+    const expected = Math.min(p.chunkBytes, remaining);
+    if (bytes.length !== expected) {
+      throw new DownloadFailure(
+        'chunk',
+        `chunk ${n} has ${bytes.length} bytes, expected ${expected} (the package is not ${p.pkg.size} bytes, or the server cut it at another size)`,
+      );
+    }
+    this.fd ??= fs.openSync(this.dataFile, 'r+');
+    fs.writeSync(this.fd, bytes, 0, bytes.length, p.bytes);
+    fs.fsyncSync(this.fd);
+    p.chunks++;
+    p.bytes += bytes.length;
+    writeFileDurably(this.progressFile, JSON.stringify({ chunks: p.chunks, bytes: p.bytes }));
+    return p;
+  }
+
+  /**
+   * Checksum, then the image checks; on success the download becomes the verified package (rename, durable). On
+   * failure the bytes are deleted (a wrong package is never kept) and the failure says why.
+   */
+  finish(): VerifiedPackage {
+    const p = this.current();
+    if (!p || p.bytes !== p.pkg.size) throw new Error('the download is not complete');
+    this.closeFd();
+    const image = fs.readFileSync(this.dataFile);
+    const digest = new PackageChecksum(p.pkg.checksumAlgorithm).update(image).digest();
+    if (digest !== p.pkg.checksum) {
+      this.discard();
+      throw new DownloadFailure(
+        'checksum',
+        `checksum mismatch: ${p.pkg.checksumAlgorithm} of the download is ${digest}, the package says ${p.pkg.checksum}`,
+      );
+    }
+    const problems = packageImageProblems(p.pkg, image);
+    if (problems.length > 0) {
+      this.discard();
+      throw new DownloadFailure('image', `the package is not a flashable image: ${problems.join('; ')}`);
+    }
+    fs.rmSync(this.packageFile, { force: true });
+    writeFileDurably(this.packageMetaFile, JSON.stringify(p.pkg));
+    fs.renameSync(this.dataFile, this.packageFile);
+    syncDirectory(this.dir);
+    fs.rmSync(this.downloadDir, { recursive: true, force: true });
+    this.progress = null;
+    return { pkg: p.pkg, file: this.packageFile, image, inspection: inspectEspImage(image) };
+  }
+
+  /** Forgets the download and the verified package (rollback images stay). */
+  discard(): void {
+    this.closeFd();
+    this.progress = null;
+    fs.rmSync(this.downloadDir, { recursive: true, force: true });
+    fs.rmSync(this.packageFile, { force: true });
+    fs.rmSync(this.packageMetaFile, { force: true });
+  }
+
+  close(): void {
+    this.closeFd();
+  }
+
+  private closeFd(): void {
+    if (this.fd !== null) fs.closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+function diskFreeBytes(dir: string): number | null {
+  try {
+    const s = fs.statfsSync(dir);
+    return s.bavail * s.bsize;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,183 @@
+import type { MqttClient } from 'mqtt';
+import type { FirmwarePackage } from './firmware-package';
+import type { OtaTopics } from './ota-topics';
+import { DownloadFailure, type PackageDownloadStore, type VerifiedPackage } from './package-download-store';
+
+export interface PackageDownloaderOptions {
+  chunkBytes: number;
+  /** chunk requests in flight at once: one round trip per chunk would leave the link idle most of the time */
+  window?: number;
+  /** a chunk not answered within this is requested again */
+  chunkTimeoutMs?: number;
+  /** after this many timeouts in a row the request id is renewed (the server may have lost the session state) */
+  timeoutsBeforeNewRequest?: number;
+  onProgress?: (bytes: number, total: number) => void;
+}
+
+/** Request ids are per MQTT session on the server; a process-wide counter keeps them unique per connection. */
+let lastRequestId = 0;
+
+/**
+ * Fetches one package over an MQTT connection into the durable store (docs/firmware-updates.md §4): `window`
+ * chunk requests in flight, answers written in order, lost answers requested again, and after every reconnect
+ * (`attach` with the new client) the download goes on from the first chunk not on disk under a fresh request id.
+ * `done` resolves with the verified package or rejects with a DownloadFailure (checksum, image, a chunk of the
+ * wrong size, the server's error); outages never fail it, they only delay it.
+ */
+export class PackageDownloader {
+  readonly done: Promise<VerifiedPackage>;
+  private resolve!: (v: VerifiedPackage) => void;
+  private reject!: (e: Error) => void;
+  private client: MqttClient | null = null;
+  private requestId = 0;
+  /** chunk → when it was requested, for chunks asked and not yet on disk */
+  private readonly inFlight = new Map<number, number>();
+  /** answers that arrived ahead of the next chunk to write */
+  private readonly early = new Map<number, Buffer>();
+  private timer: NodeJS.Timeout | null = null;
+  private timeoutsInARow = 0;
+  private finished = false;
+  private readonly window: number;
+  private readonly chunkTimeoutMs: number;
+  private readonly timeoutsBeforeNewRequest: number;
+  /** chunk requests published, answers received, answers re-requested after a timeout */
+  readonly counts = { requested: 0, received: 0, rerequested: 0 };
+  private readonly onMessage = (topic: string, payload: Buffer): void => this.message(topic, payload);
+
+  constructor(
+    private readonly store: PackageDownloadStore,
+    private readonly topics: OtaTopics,
+    readonly pkg: FirmwarePackage,
+    private readonly opts: PackageDownloaderOptions,
+  ) {
+    this.window = opts.window ?? 4;
+    this.chunkTimeoutMs = opts.chunkTimeoutMs ?? 10_000;
+    this.timeoutsBeforeNewRequest = opts.timeoutsBeforeNewRequest ?? 3;
+    this.done = new Promise((res, rej) => {
+      this.resolve = res;
+      this.reject = rej;
+    });
+    this.done.catch(() => {}); // the owner awaits it; an unobserved failure is not an unhandled rejection
+    // Refused at once (budget) before anything is requested.
+    const progress = store.begin(pkg, opts.chunkBytes);
+    if (progress.bytes === pkg.size) setImmediate(() => this.completeIfDone());
+  }
+
+  /** Uses `client` (connected) from now on: subscribes and requests from the first missing chunk. */
+  attach(client: MqttClient): void {
+    if (this.finished) return;
+    this.detach();
+    this.client = client;
+    client.on('message', this.onMessage);
+    client.subscribe([this.topics.responseFilter, this.topics.errorTopic], { qos: 1 }, (err) => {
+      if (err || this.client !== client) return;
+      this.restart();
+    });
+    this.timer = setInterval(() => this.checkTimeouts(), Math.max(50, Math.floor(this.chunkTimeoutMs / 4)));
+  }
+
+  /** The connection is gone: forget what is in flight (the next attach asks again). */
+  detach(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.client?.removeListener('message', this.onMessage);
+    this.client = null;
+    this.inFlight.clear();
+    this.early.clear();
+  }
+
+  /** Stops for good (cancelled upstream); the bytes on disk are the store's to discard. */
+  cancel(reason: string): void {
+    this.fail(new DownloadFailure('chunk', reason));
+  }
+
+  private restart(): void {
+    this.requestId = ++lastRequestId;
+    this.inFlight.clear();
+    this.early.clear();
+    this.timeoutsInARow = 0;
+    this.fill();
+  }
+
+  private fill(): void {
+    const p = this.store.current();
+    if (!p || !this.client || this.finished) return;
+    const chunks = Math.ceil(p.pkg.size / p.chunkBytes);
+    for (let n = p.chunks; n < chunks && this.inFlight.size < this.window; n++) {
+      if (this.inFlight.has(n) || this.early.has(n)) continue;
+      this.request(n);
+    }
+  }
+
+  private request(n: number): void {
+    this.inFlight.set(n, Date.now());
+    this.counts.requested++;
+    this.client?.publish(this.topics.request(this.requestId, n), String(this.opts.chunkBytes), { qos: 1 });
+  }
+
+  private checkTimeouts(): void {
+    const now = Date.now();
+    let timedOut = false;
+    for (const [n, at] of this.inFlight) {
+      if (now - at < this.chunkTimeoutMs) continue;
+      timedOut = true;
+      this.counts.rerequested++;
+      this.request(n);
+    }
+    if (!timedOut) return;
+    if (++this.timeoutsInARow >= this.timeoutsBeforeNewRequest) this.restart();
+  }
+
+  private message(topic: string, payload: Buffer): void {
+    if (this.finished) return;
+    if (topic === this.topics.errorTopic) {
+      const error = payload.toString('utf8');
+      const hint = /PAYLOAD_TOO_LARGE/.test(error)
+        ? ` (chunk size ${this.opts.chunkBytes} is over the server's limit: lower firmware.chunkBytes)`
+        : '';
+      this.fail(new DownloadFailure('chunk', `the server refused the download: ${error}${hint}`));
+      return;
+    }
+    const r = this.topics.parseResponse(topic);
+    if (!r || r.requestId !== this.requestId) return; // an answer to an abandoned request id
+    const p = this.store.current();
+    if (!p || r.chunk < p.chunks || this.early.has(r.chunk)) return; // duplicate
+    this.counts.received++;
+    this.timeoutsInARow = 0;
+    this.inFlight.delete(r.chunk);
+    this.early.set(r.chunk, payload);
+    try {
+      let next = this.early.get(p.chunks);
+      while (next !== undefined) {
+        this.early.delete(p.chunks);
+        this.store.append(p.chunks, next);
+        this.opts.onProgress?.(p.bytes, p.pkg.size);
+        next = this.early.get(p.chunks);
+      }
+    } catch (err) {
+      this.store.discard();
+      this.fail(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    if (!this.completeIfDone()) this.fill();
+  }
+
+  private completeIfDone(): boolean {
+    if (this.finished || !this.store.complete()) return false;
+    this.finished = true;
+    this.detach();
+    try {
+      this.resolve(this.store.finish());
+    } catch (err) {
+      this.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    return true;
+  }
+
+  private fail(err: Error): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.detach();
+    this.reject(err);
+  }
+}

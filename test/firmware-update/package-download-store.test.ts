@@ -1,0 +1,248 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import {
+  PackageAnnouncementError,
+  PackageChecksum,
+  packageFromGenericRequest,
+  packageFromThingsboardAttributes,
+  type FirmwarePackage,
+} from '../../agent/firmware-update/firmware-package';
+import { DownloadFailure, PackageDownloadStore } from '../../agent/firmware-update/package-download-store';
+import { buildEspImage } from '../support/esp-rom-sim';
+import { tempDir } from '../support/temp-dir';
+
+const image = buildEspImage({
+  size: 200 * 1024,
+  appDescriptor: { projectName: 'kitchen-scale', version: '2.5.0', idfVersion: 'v5.3.1' },
+});
+const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+const pkgOf = (bytes: Buffer, over: Partial<FirmwarePackage> = {}): FirmwarePackage => ({
+  title: 'kitchen-scale',
+  version: '2.5.0',
+  size: bytes.length,
+  checksum: sha256(bytes),
+  checksumAlgorithm: 'SHA256',
+  tag: null,
+  devices: null,
+  ...over,
+});
+const CHUNK = 16 * 1024;
+const chunkOf = (bytes: Buffer, n: number): Buffer => bytes.subarray(n * CHUNK, (n + 1) * CHUNK);
+
+describe('package announcements', () => {
+  it.each([
+    ['SHA256', (b: Buffer) => createHash('sha256').update(b).digest('hex')],
+    ['SHA384', (b: Buffer) => createHash('sha384').update(b).digest('hex')],
+    ['SHA512', (b: Buffer) => createHash('sha512').update(b).digest('hex')],
+    ['MD5', (b: Buffer) => createHash('md5').update(b).digest('hex')],
+    ['CRC32', (b: Buffer) => (zlib.crc32(b) >>> 0).toString(16).padStart(8, '0')],
+  ] as const)('%s is computed incrementally over chunks as a whole-file digest', (alg, whole) => {
+    const c = new PackageChecksum(alg);
+    for (let i = 0; i < image.length; i += 7777) c.update(image.subarray(i, i + 7777));
+    expect(c.digest()).toBe(whole(image));
+  });
+
+  it('reads ThingsBoard shared attributes as DefaultOtaPackageStateService writes them', () => {
+    expect(
+      packageFromThingsboardAttributes({
+        fw_title: 'kitchen-scale',
+        fw_version: '2.5.0',
+        fw_size: 1024,
+        fw_checksum_algorithm: 'CRC32',
+        fw_checksum: 'abc12',
+        fw_tag: 'kitchen-scale 2.5.0',
+      }),
+    ).toEqual({
+      title: 'kitchen-scale',
+      version: '2.5.0',
+      size: 1024,
+      checksum: '000abc12',
+      checksumAlgorithm: 'CRC32',
+      tag: 'kitchen-scale 2.5.0',
+      devices: null,
+    });
+    expect(packageFromThingsboardAttributes({ v_coffee: 40 })).toBeNull();
+    expect(packageFromThingsboardAttributes({}, ['fw_title', 'fw_version'])).toEqual({ cancel: true });
+  });
+
+  it.each([
+    [
+      { fw_title: 'a', fw_version: '1', fw_size: 10, fw_checksum_algorithm: 'MURMUR3_32', fw_checksum: 'ab' },
+      /fw_checksum_algorithm MURMUR3_32 is not supported/,
+    ],
+    [{ fw_title: 'a', fw_version: '1', fw_url: 'https://x/fw.bin' }, /URL packages are not supported/],
+    [
+      { fw_title: 'a', fw_version: '1', fw_size: -1, fw_checksum_algorithm: 'MD5', fw_checksum: 'ab' },
+      /fw_size must be a byte count/,
+    ],
+    [
+      { fw_title: '', fw_version: '1', fw_size: 1, fw_checksum_algorithm: 'MD5', fw_checksum: 'ab' },
+      /fw_title must be a non-empty string/,
+    ],
+    [
+      { fw_title: 'a', fw_version: '1', fw_size: 1, fw_checksum_algorithm: 'SHA256', fw_checksum: 'ab' },
+      /fw_checksum must be 64 hex digits/,
+    ],
+  ])('refuses a ThingsBoard announcement it cannot serve: %j', (attrs, msg) => {
+    expect(() => packageFromThingsboardAttributes(attrs)).toThrow(PackageAnnouncementError);
+    expect(() => packageFromThingsboardAttributes(attrs)).toThrow(msg);
+  });
+
+  it('reads the generic set/firmware body with a device list, and a cancel', () => {
+    const p = packageFromGenericRequest({
+      title: 'kitchen-scale',
+      version: '2.5.0',
+      size: 5,
+      checksum: 'A'.repeat(32),
+      checksumAlgorithm: 'md5',
+      devices: ['scale-1'],
+    });
+    expect(p).toMatchObject({ checksumAlgorithm: 'MD5', checksum: 'a'.repeat(32), devices: ['scale-1'] });
+    expect(packageFromGenericRequest({ cancel: true })).toEqual({ cancel: true });
+    expect(() =>
+      packageFromGenericRequest({
+        title: 'x',
+        version: '1',
+        size: 5,
+        checksum: 'a'.repeat(32),
+        checksumAlgorithm: 'MD5',
+        devices: [],
+      }),
+    ).toThrow(/devices must be a non-empty list/);
+    expect(() => packageFromGenericRequest('nope')).toThrow(/JSON object/);
+  });
+});
+
+describe('PackageDownloadStore on real files', () => {
+  let t: ReturnType<typeof tempDir>;
+  let dir: string;
+  beforeEach(() => {
+    t = tempDir('edge-fw-store-');
+    dir = path.join(t.dir, 'firmware');
+  });
+  afterEach(() => t.cleanup());
+
+  it('downloads in chunks, survives a restart mid-download with a torn last write, verifies and keeps the package', () => {
+    const pkg = pkgOf(image);
+    let store = new PackageDownloadStore(dir, 8 * 1024 * 1024);
+    store.begin(pkg, CHUNK);
+    for (let n = 0; n < 5; n++) store.append(n, chunkOf(image, n));
+    // The power goes while chunk 5 is being written: its bytes reach the file, the progress never moves.
+    fs.appendFileSync(path.join(dir, 'download', 'data.part'), chunkOf(image, 5).subarray(0, 3000));
+    store.close();
+
+    store = new PackageDownloadStore(dir, 8 * 1024 * 1024);
+    const resumed = store.current();
+    expect(resumed).toMatchObject({ chunks: 5, bytes: 5 * CHUNK, chunkBytes: CHUNK });
+    expect(fs.statSync(path.join(dir, 'download', 'data.part')).size).toBe(5 * CHUNK);
+    // Re-announcing the same package keeps the progress.
+    expect(store.begin(pkg, CHUNK).chunks).toBe(5);
+    const total = Math.ceil(image.length / CHUNK);
+    for (let n = 5; n < total; n++) store.append(n, chunkOf(image, n));
+    expect(store.complete()).toBe(true);
+    const v = store.finish();
+    expect(Buffer.compare(v.image, image)).toBe(0);
+    expect(v.inspection.appDescriptor?.version).toBe('2.5.0');
+    expect(fs.existsSync(path.join(dir, 'download'))).toBe(false);
+
+    // After a restart the verified package is still there.
+    const again = new PackageDownloadStore(dir, 8 * 1024 * 1024).verified();
+    expect(again?.pkg).toEqual(pkg);
+    expect(Buffer.compare(again!.image, image)).toBe(0);
+  });
+
+  it('refuses out-of-order chunks and a chunk of the wrong size', () => {
+    const store = new PackageDownloadStore(dir, 8 * 1024 * 1024);
+    store.begin(pkgOf(image), CHUNK);
+    expect(() => store.append(1, chunkOf(image, 1))).toThrow(/not the next one/);
+    expect(() => store.append(0, chunkOf(image, 0).subarray(1))).toThrow(DownloadFailure);
+    expect(store.current()?.bytes).toBe(0);
+    store.close();
+  });
+
+  it('a wrong checksum is FAILED and leaves nothing behind', () => {
+    const store = new PackageDownloadStore(dir, 8 * 1024 * 1024);
+    store.begin(pkgOf(image, { checksum: sha256(Buffer.from('other')) }), CHUNK);
+    for (let n = 0; n * CHUNK < image.length; n++) store.append(n, chunkOf(image, n));
+    expect(() => store.finish()).toThrow(
+      /checksum mismatch: SHA256 of the download is [0-9a-f]{64}, the package says/,
+    );
+    expect(store.verified()).toBeNull();
+    expect(store.current()).toBeNull();
+    expect(store.usedBytes()).toBe(0);
+  });
+
+  it.each([
+    [
+      'a corrupted image (right checksum of wrong bytes)',
+      (b: Buffer) => {
+        const c = Buffer.from(b);
+        c[5000] ^= 0xff;
+        return c;
+      },
+      {},
+      /appended SHA-256 does not match|checksum byte/,
+    ],
+    [
+      'another app',
+      (b: Buffer) => b,
+      { title: 'fridge-door' },
+      /the image is the app "kitchen-scale", the package says "fridge-door"/,
+    ],
+    [
+      'another version',
+      (b: Buffer) => b,
+      { version: '2.6.0' },
+      /the image is version 2.5.0, the package says 2.6.0/,
+    ],
+    ['not an ESP image', () => Buffer.alloc(40_000, 0x41), {}, /not the ESP image magic/],
+  ])('refuses %s before any device is touched', (_what, mutate, over, msg) => {
+    const bytes = mutate(image);
+    const store = new PackageDownloadStore(dir, 8 * 1024 * 1024);
+    store.begin(pkgOf(bytes, over), CHUNK);
+    for (let n = 0; n * CHUNK < bytes.length; n++) store.append(n, chunkOf(bytes, n));
+    let err: unknown;
+    try {
+      store.finish();
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(DownloadFailure);
+    expect((err as DownloadFailure).code).toBe('image');
+    expect((err as Error).message).toMatch(msg);
+    expect(store.verified()).toBeNull();
+  });
+
+  it('refuses a package over the storage budget before writing a byte, counting the kept rollback images', () => {
+    const store = new PackageDownloadStore(dir, 300 * 1024);
+    fs.writeFileSync(path.join(store.rollbackDir, 'scale-1.bin'), Buffer.alloc(150 * 1024));
+    let err: unknown;
+    try {
+      store.begin(pkgOf(image), CHUNK);
+    } catch (e) {
+      err = e;
+    }
+    expect((err as DownloadFailure).code).toBe('budget');
+    expect((err as Error).message).toBe(
+      `package of ${image.length} bytes exceeds the firmware storage budget (${150 * 1024} bytes free of ${300 * 1024}; raise firmware.maxBytes)`,
+    );
+    expect(store.current()).toBeNull();
+    expect(fs.existsSync(path.join(dir, 'download'))).toBe(false);
+    expect(store.usedBytes()).toBe(150 * 1024);
+  });
+
+  it('a new package replaces an unfinished download of another one', () => {
+    const store = new PackageDownloadStore(dir, 8 * 1024 * 1024);
+    store.begin(pkgOf(image), CHUNK);
+    store.append(0, chunkOf(image, 0));
+    const other = buildEspImage({
+      size: 50 * 1024,
+      appDescriptor: { projectName: 'kitchen-scale', version: '2.6.0', idfVersion: 'v5.3.1' },
+    });
+    expect(store.begin(pkgOf(other, { version: '2.6.0' }), CHUNK)).toMatchObject({ chunks: 0, bytes: 0 });
+    expect(store.usedBytes()).toBeLessThan(1024);
+    store.close();
+  });
+});

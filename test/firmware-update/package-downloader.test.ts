@@ -1,0 +1,209 @@
+import { createHash } from 'node:crypto';
+import * as path from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import type { FirmwarePackage } from '../../agent/firmware-update/firmware-package';
+import { genericOtaTopics, thingsboardOtaTopics } from '../../agent/firmware-update/ota-topics';
+import { PackageDownloader } from '../../agent/firmware-update/package-downloader';
+import { DownloadFailure, PackageDownloadStore } from '../../agent/firmware-update/package-download-store';
+import { buildEspImage } from '../support/esp-rom-sim';
+import { freePort } from '../support/free-port';
+import { Mosquitto, hasMosquitto } from '../support/mosquitto';
+import { OtaServerDouble } from '../support/ota-server-double';
+import { tempDir } from '../support/temp-dir';
+import { waitUntil } from '../support/wait-until';
+
+const image = buildEspImage({
+  size: 1024 * 1024 - 4096,
+  appDescriptor: { projectName: 'kitchen-scale', version: '2.5.0', idfVersion: 'v5.3.1' },
+});
+const pkgOf = (bytes: Buffer, over: Partial<FirmwarePackage> = {}): FirmwarePackage => ({
+  title: 'kitchen-scale',
+  version: '2.5.0',
+  size: bytes.length,
+  checksum: createHash('sha256').update(bytes).digest('hex'),
+  checksumAlgorithm: 'SHA256',
+  tag: null,
+  devices: null,
+  ...over,
+});
+const CHUNK = 16 * 1024;
+
+(hasMosquitto ? describe : describe.skip)(
+  'PackageDownloader against an OTA-speaking double on a real Mosquitto',
+  () => {
+    let t: ReturnType<typeof tempDir>;
+    let broker: Mosquitto;
+    let server: OtaServerDouble;
+    const clients: MqttClient[] = [];
+
+    beforeEach(async () => {
+      t = tempDir('edge-fw-dl-');
+      broker = new Mosquitto(await freePort());
+      await broker.start();
+    });
+    afterEach(async () => {
+      await server?.stop();
+      for (const c of clients.splice(0)) await c.endAsync(true);
+      await broker.dispose();
+      t.cleanup();
+    });
+
+    /** A gateway connection that re-attaches the downloader after every reconnect, as the agent's sync does. */
+    async function gateway(d: PackageDownloader): Promise<MqttClient> {
+      const c = mqtt.connect(broker.url, {
+        clientId: `gw-${Math.random().toString(36).slice(2, 8)}`,
+        reconnectPeriod: 100,
+        connectTimeout: 2000,
+      });
+      c.on('error', () => {});
+      c.on('connect', () => d.attach(c));
+      c.on('close', () => d.detach());
+      clients.push(c);
+      await new Promise<void>((resolve) => c.once('connect', () => resolve()));
+      return c;
+    }
+
+    async function serve(prefix: string, bytes: Buffer): Promise<void> {
+      server = new OtaServerDouble(broker.url, prefix);
+      server.package = bytes;
+      await server.start();
+    }
+
+    it('downloads a 1 MB package through ThingsBoard topics with chunk requests pipelined, and verifies it', async () => {
+      await serve('v2/fw', image);
+      const store = new PackageDownloadStore(path.join(t.dir, 'fw'), 8 * 1024 * 1024);
+      const progress: number[] = [];
+      const d = new PackageDownloader(store, thingsboardOtaTopics, pkgOf(image), {
+        chunkBytes: CHUNK,
+        onProgress: (b) => progress.push(b),
+      });
+      await gateway(d);
+      const v = await d.done;
+      expect(Buffer.compare(v.image, image)).toBe(0);
+      const chunks = Math.ceil(image.length / CHUNK);
+      expect(progress).toHaveLength(chunks);
+      expect(progress.at(-1)).toBe(image.length);
+      // every request carried the chunk size, and each chunk was asked for once (no loss here)
+      expect(server.requests.every((r) => r.size === CHUNK)).toBe(true);
+      expect(new Set(server.requests.map((r) => r.chunk)).size).toBe(chunks);
+      expect(d.counts.requested).toBe(chunks);
+    }, 30_000);
+
+    it('requests lost chunks again and still writes them in order (generic topics)', async () => {
+      const topics = genericOtaTopics('edge', 'gw-1');
+      await serve('edge/gw-1/firmware', image);
+      server.dropOnce.add(0).add(3).add(17);
+      const store = new PackageDownloadStore(path.join(t.dir, 'fw'), 8 * 1024 * 1024);
+      const d = new PackageDownloader(store, topics, pkgOf(image), {
+        chunkBytes: CHUNK,
+        chunkTimeoutMs: 300,
+      });
+      await gateway(d);
+      const v = await d.done;
+      expect(Buffer.compare(v.image, image)).toBe(0);
+      expect(d.counts.rerequested).toBeGreaterThanOrEqual(3);
+      expect(server.requests.filter((r) => r.chunk === 17).length).toBeGreaterThanOrEqual(2);
+    }, 30_000);
+
+    it('a wrong checksum fails the download with the reason and keeps nothing', async () => {
+      await serve('v2/fw', image);
+      const store = new PackageDownloadStore(path.join(t.dir, 'fw'), 8 * 1024 * 1024);
+      const d = new PackageDownloader(
+        store,
+        thingsboardOtaTopics,
+        pkgOf(image, { checksum: 'f'.repeat(64) }),
+        { chunkBytes: CHUNK },
+      );
+      await gateway(d);
+      await expect(d.done).rejects.toThrow(
+        /checksum mismatch: SHA256 of the download is [0-9a-f]{64}, the package says f{64}/,
+      );
+      expect(store.usedBytes()).toBe(0);
+    }, 30_000);
+
+    it('a package shorter on the server than announced fails at the short chunk', async () => {
+      await serve('v2/fw', image.subarray(0, 100_000));
+      const store = new PackageDownloadStore(path.join(t.dir, 'fw'), 8 * 1024 * 1024);
+      const d = new PackageDownloader(store, thingsboardOtaTopics, pkgOf(image), { chunkBytes: CHUNK });
+      await gateway(d);
+      await expect(d.done).rejects.toThrow(/chunk 6 has 1696 bytes, expected 16384/);
+      expect(store.current()).toBeNull();
+    }, 30_000);
+
+    it("a chunk size over the server's limit is refused as ThingsBoard does, with the fix in the error", async () => {
+      await serve('v2/fw', image);
+      const store = new PackageDownloadStore(path.join(t.dir, 'fw'), 8 * 1024 * 1024);
+      const d = new PackageDownloader(store, thingsboardOtaTopics, pkgOf(image), { chunkBytes: 128 * 1024 });
+      await gateway(d);
+      await expect(d.done).rejects.toThrow(
+        /the server refused the download: PAYLOAD_TOO_LARGE \(chunk size 131072 is over the server's limit: lower firmware.chunkBytes\)/,
+      );
+    }, 30_000);
+
+    it('survives the broker going down mid-download: resumes from the first missing chunk under a new request id', async () => {
+      await serve('v2/fw', image);
+      let cut = false;
+      server.onRequest = (chunk) => {
+        if (chunk === 20 && !cut) {
+          cut = true;
+          void broker.stop().then(() => setTimeout(() => void broker.start(), 300));
+        }
+      };
+      const store = new PackageDownloadStore(path.join(t.dir, 'fw'), 8 * 1024 * 1024);
+      const d = new PackageDownloader(store, thingsboardOtaTopics, pkgOf(image), {
+        chunkBytes: CHUNK,
+        chunkTimeoutMs: 1000,
+      });
+      await gateway(d);
+      const v = await d.done;
+      expect(cut).toBe(true);
+      expect(Buffer.compare(v.image, image)).toBe(0);
+      const ids = [...new Set(server.requests.map((r) => r.requestId))];
+      expect(ids.length).toBeGreaterThanOrEqual(2);
+      // after the cut, the new request id starts past chunk 0: what was on disk was not fetched again
+      const firstOfSecond = server.requests.find((r) => r.requestId === ids[1])!;
+      expect(firstOfSecond.chunk).toBeGreaterThan(10);
+      expect(server.requests.filter((r) => r.chunk === 0)).toHaveLength(1);
+    }, 40_000);
+
+    it('survives an agent restart mid-download: a new process picks up the durable progress', async () => {
+      await serve('v2/fw', image);
+      const dir = path.join(t.dir, 'fw');
+      const first = new PackageDownloader(
+        new PackageDownloadStore(dir, 8 * 1024 * 1024),
+        thingsboardOtaTopics,
+        pkgOf(image),
+        { chunkBytes: CHUNK },
+      );
+      const c = await gateway(first);
+      await waitUntil(
+        '30 chunks on disk',
+        () => (new PackageDownloadStore(dir, 8 * 1024 * 1024).current()?.chunks ?? 0) >= 30,
+        20_000,
+      );
+      first.detach();
+      await c.endAsync(true); // the agent is gone
+      const resumedAt = new PackageDownloadStore(dir, 8 * 1024 * 1024).current()!.chunks;
+      const before = server.requests.length;
+      const second = new PackageDownloader(
+        new PackageDownloadStore(dir, 8 * 1024 * 1024),
+        thingsboardOtaTopics,
+        pkgOf(image),
+        { chunkBytes: CHUNK },
+      );
+      await gateway(second);
+      const v = await second.done;
+      expect(Buffer.compare(v.image, image)).toBe(0);
+      expect(Math.min(...server.requests.slice(before).map((r) => r.chunk))).toBe(resumedAt);
+    }, 40_000);
+
+    it('refuses a package over the budget before requesting anything', async () => {
+      await serve('v2/fw', image);
+      const store = new PackageDownloadStore(path.join(t.dir, 'fw'), 512 * 1024);
+      expect(
+        () => new PackageDownloader(store, thingsboardOtaTopics, pkgOf(image), { chunkBytes: CHUNK }),
+      ).toThrow(DownloadFailure);
+      expect(server.requests).toHaveLength(0);
+    });
+  },
+);
