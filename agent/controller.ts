@@ -29,6 +29,7 @@ import { OutboxPublisher } from './sync/outbox-publisher';
 import { GenericProfile } from './sync/generic-profile';
 import { ThingsboardProfile } from './sync/thingsboard-profile';
 import { DownlinkHandler } from './sync/downlink-handler';
+import { faults } from './service/last-resort';
 import { CampaignStore } from './store/campaign-store';
 import { StorageBudget, isDiskFull } from './store/storage-budget';
 import type { SyncDocument } from './api/status';
@@ -546,6 +547,7 @@ export class Agent {
         conditionFailed: this.engagement.conditionFailed,
         scoreFailed: this.engagement.scoreFailed,
       },
+      faults: { ...faults, lastAt: iso(faults.lastAt) },
     };
   }
 

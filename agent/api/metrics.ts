@@ -101,5 +101,11 @@ export function renderMetrics(s: StatusDocument): string {
     [{ outcome: 'accepted' }, s.upstream.downlink.accepted],
     [{ outcome: 'rejected' }, s.upstream.downlink.rejected],
   ]);
+  if (s.faults) {
+    metric('edge_agent_uncaught_errors_total', 'counter', 'Errors that reached the last-resort handler (each is a bug).', [
+      [{ kind: 'exception' }, s.faults.uncaughtExceptions],
+      [{ kind: 'rejection' }, s.faults.unhandledRejections],
+    ]);
+  }
   return out.join('\n') + '\n';
 }

@@ -89,6 +89,8 @@ export interface StatusDocument {
   scriptOutcomes: { conditionRejected: number; conditionFailed: number; scoreFailed: number };
   /** campaign outcomes (docs/outcomes.md): conversion, reorder cycle, dwell, opt-out, delivery through the device */
   outcomes?: OutcomesDocument;
+  /** errors that reached the last-resort handler (agent/service/last-resort.ts): each one is a bug to report */
+  faults?: { uncaughtExceptions: number; unhandledRejections: number; last: string | null; lastAt: string | null };
 }
 
 /** `edge-agent sync --json` / `GET /api/sync`. */

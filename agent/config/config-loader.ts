@@ -136,6 +136,9 @@ function resolveSecret(v: unknown, at: string, baseDir: string, env: NodeJS.Proc
   return undefined;
 }
 
+/** The base directory of a definition that must never name a file (from upstream): scriptFile is refused unread. */
+const NO_FILES = '\u0000no-files';
+
 /** `{ script: "…" }` or `{ scriptFile: path }` → the source; null when the object is neither. */
 function scriptSource(o: Record<string, unknown>, at: string, baseDir: string, issues: ConfigIssue[]): ScriptSourceConfig | null {
   const extra = Object.keys(o).filter((k) => k !== 'script' && k !== 'scriptFile');
@@ -145,6 +148,10 @@ function scriptSource(o: Record<string, unknown>, at: string, baseDir: string, i
   }
   if (typeof o.scriptFile === 'string') {
     if (extra.length) issues.push({ path: `${at}.${extra[0]}`, message: 'unknown key (allowed: script or scriptFile)' });
+    if (baseDir === NO_FILES) {
+      issues.push({ path: `${at}.scriptFile`, message: 'files cannot be named here' });
+      return { source: '' };
+    }
     const file = path.resolve(baseDir, o.scriptFile);
     try {
       return { source: fs.readFileSync(file, 'utf8'), file };
@@ -374,15 +381,21 @@ export function parseCampaignDefinition(raw: unknown, knownDevices: readonly str
     }
     throw new ConfigError(issues.length > 0 ? issues : [{ path: 'campaign', message: 'must be an object' }]);
   }
-  const c = doc.campaigns[0] as CampaignSource;
+  const c = { ...(doc.campaigns[0] as CampaignSource) };
+  // No downlink names a file or carries code (issue #21): script objects are refused and removed before
+  // normalising, so nothing below can open a path upstream chose; the answer is the same whatever the path.
   const v = c.value as Record<string, unknown> | undefined;
-  if (v && typeof v === 'object' && ('script' in v || 'scriptFile' in v)) {
+  if (v && typeof v === 'object' && (Object.hasOwn(v, 'script') || Object.hasOwn(v, 'scriptFile'))) {
     issues.push({ path: 'campaign.value', message: 'scripts cannot be set from upstream; use a number or { fromUpstream: true }' });
+    c.value = 0;
   }
   if ((c.qualify as Record<string, unknown>).condition !== undefined) {
     issues.push({ path: 'campaign.qualify.condition', message: 'scripts cannot be set from upstream; define conditions in the gateway config' });
+    const qualify = { ...(c.qualify as Record<string, unknown>) };
+    delete qualify.condition;
+    c.qualify = qualify as CampaignSource['qualify'];
   }
-  const out = normaliseCampaign(c, 'campaign', new Map(knownDevices.map((d) => [d, true])), process.cwd(), issues);
+  const out = normaliseCampaign(c, 'campaign', new Map(knownDevices.map((d) => [d, true])), NO_FILES, issues);
   if (issues.length > 0) throw new ConfigError(issues);
   return out;
 }

@@ -1,7 +1,8 @@
 import { ConfigError, parseCampaignDefinition, type AgentConfig, type CampaignConfig } from '../config';
 import type { ConsentRequest, ConsentResult } from '../consent/consent-service';
 import { ConsentTargetError, consentTarget } from '../consent/consent-target';
-import type { DownlinkAnswer, DownlinkRequest } from './sync-profile';
+import { boundedText } from './downlink-payload';
+import type { DownlinkAnswer, DownlinkRequest, Publication, SyncProfile } from './sync-profile';
 
 export interface DownlinkTargets {
   config: AgentConfig;
@@ -45,6 +46,35 @@ export class DownlinkHandler {
 
   constructor(private readonly t: DownlinkTargets) {}
 
+  /**
+   * One MQTT message in, the replies to publish out; never throws. The profile decodes and checks the whole
+   * payload first (agent/sync/downlink-payload.ts), each request is applied or refused whole, and a reply that
+   * cannot be encoded is replaced by a plain error reply (or dropped), never allowed to escape.
+   */
+  serve(profile: SyncProfile, topic: string, payload: Buffer): Array<Omit<Publication, 'rowIds'>> {
+    let reqs: DownlinkRequest[] | null;
+    try {
+      reqs = profile.parseDownlink(topic, payload);
+    } catch (err) {
+      this.refused('invalid', err instanceof Error ? err.message : String(err));
+      return [];
+    }
+    const out: Array<Omit<Publication, 'rowIds'>> = [];
+    for (const req of reqs ?? []) {
+      const a = this.handle(req);
+      for (const answer of [a, fail('the reply could not be encoded')]) {
+        try {
+          const p = profile.answer(req, answer);
+          if (p) out.push(p);
+          break;
+        } catch {
+          // fall through to the plain error reply; if even that fails, the request goes unanswered
+        }
+      }
+    }
+    return out;
+  }
+
   handle(req: DownlinkRequest): DownlinkAnswer {
     let a: DownlinkAnswer;
     try {
@@ -54,10 +84,15 @@ export class DownlinkHandler {
     }
     if (a.ok) this.accepted++;
     else {
-      this.rejected++;
-      this.lastError = `${req.kind}: ${a.error ?? 'failed'}`;
+      a = { ...a, error: boundedText(a.error ?? 'failed') };
+      this.refused(req.kind, a.error!);
     }
     return a;
+  }
+
+  private refused(kind: string, error: string): void {
+    this.rejected++;
+    this.lastError = boundedText(`${kind}: ${error}`);
   }
 
   private apply(req: DownlinkRequest): DownlinkAnswer {

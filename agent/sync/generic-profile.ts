@@ -1,3 +1,4 @@
+import { boundedText, echoable, parseDownlinkPayload } from './downlink-payload';
 import { packItems, runsOfKind, type DownlinkAnswer, type DownlinkKind, type DownlinkRequest, type OutboxItem, type Publication, type SyncProfile } from './sync-profile';
 
 const TOPIC_OF: Record<string, string> = { signal: 'signals', consent: 'consent', telemetry: 'telemetry', outcomes: 'outcomes' };
@@ -6,7 +7,8 @@ const DOWNLINK: readonly DownlinkKind[] = ['consent', 'campaign', 'value', 'conv
 
 interface GenericReply {
   what: string;
-  transaction: unknown;
+  /** echoed only when short and plain (see echoable) */
+  transaction: string | number | undefined;
 }
 
 /**
@@ -58,30 +60,25 @@ export class GenericProfile implements SyncProfile {
     const prefix = `${this.root}/set/`;
     if (!topic.startsWith(prefix)) return null;
     const what = topic.slice(prefix.length);
-    let body: unknown;
-    try {
-      body = JSON.parse(payload.toString('utf8'));
-    } catch {
-      return [{ kind: 'invalid', body: null, error: 'payload is not JSON', reply: { what, transaction: null } satisfies GenericReply }];
-    }
-    const transaction = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>).transaction ?? null : null;
-    const reply: GenericReply = { what, transaction };
+    const parsed = parseDownlinkPayload(payload);
+    if (!parsed.ok) return [{ kind: 'invalid', body: null, error: parsed.error, reply: { what, transaction: undefined } satisfies GenericReply }];
+    const body = parsed.value;
+    const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
+    const reply: GenericReply = { what, transaction: isObject ? echoable((body as Record<string, unknown>).transaction) : undefined };
     if (!(DOWNLINK as readonly string[]).includes(what)) {
-      return [{ kind: 'invalid', body, error: `unknown request set/${what} (one of: ${DOWNLINK.map((d) => `set/${d}`).join(', ')})`, reply }];
+      return [{ kind: 'invalid', body, error: boundedText(`unknown request set/${what} (one of: ${DOWNLINK.map((d) => `set/${d}`).join(', ')})`), reply }];
     }
-    if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
-      const rest = { ...(body as Record<string, unknown>) };
-      delete rest.transaction;
-      body = rest;
-    }
-    return [{ kind: what as DownlinkKind, body, reply }];
+    if (!isObject) return [{ kind: what as DownlinkKind, body, reply }];
+    const rest = { ...(body as Record<string, unknown>) };
+    delete rest.transaction;
+    return [{ kind: what as DownlinkKind, body: rest, reply }];
   }
 
   answer(req: DownlinkRequest, a: DownlinkAnswer): Omit<Publication, 'rowIds'> {
     const r = req.reply as GenericReply;
     const body: Record<string, unknown> = { status: a.ok ? 'ok' : 'error', data: a.data ?? {} };
     if (!a.ok) body.error = a.error ?? 'failed';
-    if (r.transaction !== null && r.transaction !== undefined) body.transaction = r.transaction;
+    if (r.transaction !== undefined) body.transaction = r.transaction;
     return { topic: `${this.root}/response/${r.what}`, payload: JSON.stringify(body) };
   }
 }

@@ -165,12 +165,10 @@ export class OutboxPublisher {
   }
 
   private onDownlink(client: MqttClient, topic: string, payload: Buffer): void {
-    const reqs = this.profile.parseDownlink(topic, payload);
-    if (!reqs) return;
-    for (const req of reqs) {
-      const answer = this.downlink.handle(req);
-      const p = this.profile.answer(req, answer);
-      if (p) client.publish(p.topic, p.payload, { qos: 1 });
+    for (const p of this.downlink.serve(this.profile, topic, payload)) {
+      client.publish(p.topic, p.payload, { qos: 1 }, (err) => {
+        if (err && this.client === client) this.status.error = `downlink reply not sent: ${err.message}`;
+      });
     }
   }
 

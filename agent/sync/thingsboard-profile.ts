@@ -1,4 +1,5 @@
 import type { SignalPayload } from '../pipeline/campaign-engagement';
+import { boundedText, echoable, parseDownlinkPayload } from './downlink-payload';
 import { packItems, runsOfKind, type DownlinkAnswer, type DownlinkKind, type DownlinkRequest, type OutboxItem, type Publication, type SyncProfile } from './sync-profile';
 
 /** Shared attribute that carries a profile's V for a campaign: `v_<campaign>` on the profile's device. */
@@ -10,8 +11,12 @@ type TbReply =
   | { via: 'attributes'; device: string }
   | { via: 'none' };
 
-const GATEWAY_METHODS: Record<string, DownlinkKind> = { setConsent: 'consent', setCampaign: 'campaign', setValue: 'value', reportConversion: 'conversion' };
-const DEVICE_METHODS: Record<string, DownlinkKind> = { setConsent: 'consent', setValue: 'value', reportConversion: 'conversion' };
+// Maps, not object literals: a method named `toString` or `__proto__` must not find a prototype's function.
+const GATEWAY_METHODS: ReadonlyMap<string, DownlinkKind> = new Map([['setConsent', 'consent'], ['setCampaign', 'campaign'], ['setValue', 'value'], ['reportConversion', 'conversion']]);
+const DEVICE_METHODS: ReadonlyMap<string, DownlinkKind> = new Map([['setConsent', 'consent'], ['setValue', 'value'], ['reportConversion', 'conversion']]);
+const methodOf = (table: ReadonlyMap<string, DownlinkKind>, m: unknown): DownlinkKind | undefined => (typeof m === 'string' ? table.get(m) : undefined);
+const unknownMethod = (table: ReadonlyMap<string, DownlinkKind>, m: unknown): string =>
+  boundedText(`unknown method ${typeof m === 'string' ? JSON.stringify(m) : typeof m} (one of: ${[...table.keys()].join(', ')})`);
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -91,29 +96,31 @@ export class ThingsboardProfile implements SyncProfile {
 
   parseDownlink(topic: string, payload: Buffer): DownlinkRequest[] | null {
     let msg: unknown;
+    let parseError = '';
     const parse = (): boolean => {
-      try {
-        msg = JSON.parse(payload.toString('utf8'));
-        return true;
-      } catch {
-        return false;
-      }
+      const p = parseDownlinkPayload(payload);
+      if (p.ok) msg = p.value;
+      else parseError = p.error;
+      return p.ok;
     };
     if (topic.startsWith('v1/devices/me/rpc/request/')) {
       const reply: TbReply = { via: 'gateway-rpc', requestId: topic.slice('v1/devices/me/rpc/request/'.length) };
-      if (!parse() || !isObject(msg)) return [{ kind: 'invalid', body: null, error: 'payload is not a JSON object', reply }];
-      const kind = typeof msg.method === 'string' ? GATEWAY_METHODS[msg.method] : undefined;
-      if (!kind) return [{ kind: 'invalid', body: msg, error: `unknown method ${JSON.stringify(msg.method)} (one of: ${Object.keys(GATEWAY_METHODS).join(', ')})`, reply }];
+      if (!parse() || !isObject(msg)) return [{ kind: 'invalid', body: null, error: parseError || 'payload is not a JSON object', reply }];
+      const kind = methodOf(GATEWAY_METHODS, msg.method);
+      if (!kind) return [{ kind: 'invalid', body: msg, error: unknownMethod(GATEWAY_METHODS, msg.method), reply }];
       return [{ kind, body: msg.params ?? {}, reply }];
     }
     if (topic === 'v1/gateway/rpc') {
       if (!parse() || !isObject(msg) || typeof msg.device !== 'string' || !isObject(msg.data)) return [];
       const device = msg.device;
       const data = msg.data;
-      const reply: TbReply = { via: 'device-rpc', device, id: data.id };
-      if (!this.profiles.includes(device)) return [{ kind: 'invalid', body: data, error: `unknown profile device "${device}"`, reply }];
-      const kind = typeof data.method === 'string' ? DEVICE_METHODS[data.method] : undefined;
-      if (!kind) return [{ kind: 'invalid', body: data, error: `unknown method ${JSON.stringify(data.method)} (one of: ${Object.keys(DEVICE_METHODS).join(', ')})`, reply }];
+      // The topic carries our replies too: a message without a method is a reply (ours, seen back through a
+      // plain broker) and must not be answered, or two replies would answer each other for ever.
+      if (!Object.hasOwn(data, 'method')) return [];
+      const reply: TbReply = { via: 'device-rpc', device, id: echoable(data.id) };
+      if (!this.profiles.includes(device)) return [{ kind: 'invalid', body: data, error: boundedText(`unknown profile device "${device}"`), reply }];
+      const kind = methodOf(DEVICE_METHODS, data.method);
+      if (!kind) return [{ kind: 'invalid', body: data, error: unknownMethod(DEVICE_METHODS, data.method), reply }];
       const params = isObject(data.params) ? data.params : {};
       return [{ kind, body: { ...params, profile: device }, reply }];
     }
@@ -126,7 +133,7 @@ export class ThingsboardProfile implements SyncProfile {
         const req = typeof msg.id === 'number' ? this.requests.get(msg.id) : undefined;
         if (typeof msg.id === 'number') this.requests.delete(msg.id);
         if (isObject(msg.values)) values = msg.values;
-        else if ('value' in msg && req?.keys.length === 1) values = { [req.keys[0]]: msg.value };
+        else if (Object.hasOwn(msg, 'value') && req?.keys.length === 1) values = { [req.keys[0]]: msg.value };
       }
       const reply: TbReply = topic === 'v1/gateway/attributes' ? { via: 'attributes', device } : { via: 'none' };
       return Object.entries(values)

@@ -5,6 +5,7 @@ import type { CliOutput } from '../output';
 import { configErrorAsCli, loadConfigOrExit } from './config-command';
 import { ConfigError } from '../../config';
 import { createServiceNotifier } from '../../service/systemd-notifier';
+import { installLastResort } from '../../service/last-resort';
 
 /** Resolves when SIGINT/SIGTERM arrives (or `stopAfterMs` passes); a second signal exits at once. */
 export function waitForShutdown(stopAfterMs?: number): Promise<string> {
@@ -37,6 +38,8 @@ export async function runCommand(opts: { config?: string }, io: CliOutput): Prom
     ...(logFile ? { jsonSink: (line: string) => logFile.write(line) } : {}),
   });
   for (const w of warnings) logger.warn(w);
+  // One bad input must never stop the service; what may go on and what must restart: agent/service/last-resort.ts
+  const uninstallLastResort = installLastResort({ logger });
   // Under systemd (Type=notify, WatchdogSec): READY=1, STATUS=, watchdog pings, STOPPING=1. A no-op elsewhere.
   const systemd = createServiceNotifier({ logger });
   systemd.status('starting');
@@ -65,6 +68,7 @@ export async function runCommand(opts: { config?: string }, io: CliOutput): Prom
   systemd.stopping(`stopping (${why})`);
   await runner.stop();
   await systemd.close();
+  uninstallLastResort();
   io.err('edge-agent stopped');
   return 0;
 }
