@@ -23,8 +23,33 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     migrate(db);
+    if (file !== ':memory:') syncAsFound(path.resolve(file));
   }
   return db;
+}
+
+/**
+ * Makes what a writable open finds durable before anything reads it as such. A predecessor that crashed (not a
+ * power cut: its page cache lives on) may have committed rows whose WAL fsync never ran — group commit commits
+ * with synchronous=NORMAL and fsyncs off the loop. This process reads those rows back like any other: the seqs in
+ * `device_seqs` would ack a device's retransmissions as duplicates, the uplink would publish their signals, and
+ * a power cut a moment later would take them back. One fsync of each file (and of the directory, for a WAL file
+ * the predecessor created) closes that window at start, before the first ack (issue #24).
+ */
+function syncAsFound(file: string): void {
+  for (const f of [`${file}-wal`, file, path.dirname(file)]) {
+    let fd: number;
+    try {
+      fd = fs.openSync(f, 'r');
+    } catch {
+      continue; // no WAL file (yet): nothing of it to make durable
+    }
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
 }
 
 export function databasePath(dataDir: string): string {

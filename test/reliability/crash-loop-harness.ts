@@ -47,6 +47,10 @@ export class RecordingDevice extends SerialSimDevice {
   pauseSampling(): void {
     this.device.onGatewayFrame({ type: 'command', seq: 0, body: { c: 'pause' } });
   }
+
+  resumeSampling(): void {
+    this.device.onGatewayFrame({ type: 'command', seq: 0, body: { c: 'resume' } });
+  }
 }
 
 export interface Signal {

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { seededRandom } from '../../drivers/sim/sim-driver';
@@ -9,6 +9,7 @@ import { REPO, startCli } from '../support/run-cli';
 import { tempDir } from '../support/temp-dir';
 import { waitUntil } from '../support/wait-until';
 import { RecordingDevice, ackedButMissing, storedFrames } from './crash-loop-harness';
+import { buildShim as buildPowercutShim, hasGcc, integrity, restoreDurableImages } from './powercut/powercut-model';
 
 /*
  * Power loss, modelled two ways (docs/guarantees.md, "Power loss"):
@@ -17,36 +18,14 @@ import { RecordingDevice, ackedButMissing, storedFrames } from './crash-loop-har
  * 2. A plain copy of the database and WAL while the agent writes: what a crash of the process (not the
  *    machine) leaves, torn across the two files because the copy is not atomic.
  */
-const hasGcc = spawnSync('which', ['gcc']).status === 0;
 const seed = Number(process.env.POWER_LOSS_SEED ?? Date.now() % 1_000_000);
 const work = tempDir('edge-powercut-');
-const shim = path.join(work.dir, 'powercut.so');
+let shim = '';
 
 afterAll(() => work.cleanup());
 
 function buildShim(): void {
-  const r = spawnSync('gcc', ['-shared', '-fPIC', '-O2', '-o', shim, path.join(__dirname, 'powercut', 'powercut.c'), '-ldl']);
-  if (r.status !== 0) throw new Error(`gcc failed: ${r.stderr.toString()}`);
-}
-
-/** Replaces the live files with what survived the cut, as a reboot after a power failure would find them. */
-function restoreDurableImages(dbFile: string): void {
-  for (const suffix of ['', '-wal', '-journal']) {
-    const live = dbFile + suffix;
-    const durable = `${live}.durable`;
-    if (fs.existsSync(durable)) fs.renameSync(durable, live);
-    else fs.rmSync(live, { force: true });
-  }
-  fs.rmSync(`${dbFile}-shm`, { force: true }); // shared memory: rebuilt from the WAL on open
-}
-
-function integrity(dbFile: string): string {
-  const db = new Database(dbFile);
-  try {
-    return db.pragma('integrity_check', { simple: true }) as string;
-  } finally {
-    db.close();
-  }
+  shim = buildPowercutShim(work.dir);
 }
 
 (hasGcc ? describe : describe.skip)('the power-cut model itself (LD_PRELOAD shim, better-sqlite3 in a child process)', () => {
@@ -89,6 +68,71 @@ function integrity(dbFile: string): string {
     }
   }
 
+  /** Runs `script` under the shim until it printed `lines` lines; returns them (the process is SIGKILLed). */
+  async function runUntilKilled(script: string, lines: number, env: NodeJS.ProcessEnv = {}): Promise<string[]> {
+    const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, ...env, LD_PRELOAD: shim }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise((r) => child.once('close', r));
+    await Promise.race([waitUntil(`${lines} lines`, () => out.split('\n').length > lines, 20_000), exited]);
+    child.kill('SIGKILL');
+    await exited;
+    return out.split('\n').filter(Boolean);
+  }
+
+  /**
+   * A crash, then a cut: a writer commits rows with synchronous=NORMAL (as group commit does before its off-loop
+   * fsync) and is SIGKILLed — a crash, its page cache lives on. A second process opens the database and reports
+   * the newest row it can read, which a restarted agent would treat as durable (its duplicate window, its
+   * uplink). Then the power goes. Returns what the second process saw and what the cut kept.
+   */
+  async function crashThenCut(opener: 'plain better-sqlite3' | 'openDatabase'): Promise<{ seen: number; kept: number }> {
+    const dir = fs.mkdtempSync(path.join(work.dir, 'crash-then-cut-'));
+    const dbFile = path.join(dir, 'edge-agent.db');
+    const sqlite = JSON.stringify(path.join(REPO, 'node_modules', 'better-sqlite3'));
+    const database = JSON.stringify(path.join(REPO, 'dist', 'agent', 'store', 'database.js'));
+    // The agent's schema, committed FULL (as migrations are); then rows committed NORMAL and never fsynced.
+    await runUntilKilled(
+      `const db = require(${database}).openDatabase(${JSON.stringify(dbFile)});
+      db.pragma('wal_autocheckpoint = 0');
+      db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, pad TEXT)');
+      db.pragma('synchronous = NORMAL');
+      const ins = db.prepare('INSERT INTO t (id, pad) VALUES (?, ?)');
+      for (let i = 1; ; i++) { ins.run(i, 'x'.repeat(200)); process.stdout.write(i + '\\n'); }`,
+      300,
+    );
+    const open =
+      opener === 'openDatabase'
+        ? `require(${database}).openDatabase(${JSON.stringify(dbFile)})`
+        : `(() => { const d = new (require(${sqlite}))(${JSON.stringify(dbFile)}); d.pragma('journal_mode = WAL'); return d; })()`;
+    const [seen] = await runUntilKilled(
+      `const db = ${open};
+      process.stdout.write(db.prepare('SELECT max(id) AS n FROM t').get().n + '\\n');
+      setInterval(() => undefined, 1000);`,
+      1,
+    );
+    restoreDurableImages(dbFile);
+    expect(integrity(dbFile)).toBe('ok');
+    const db = new Database(dbFile, { readonly: true });
+    try {
+      return { seen: Number(seen), kept: (db.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n };
+    } finally {
+      db.close();
+    }
+  }
+
+  it('a crash then a cut: rows a crashed writer committed but never fsynced are read back after the restart, yet the cut loses them', async () => {
+    const r = await crashThenCut('plain better-sqlite3');
+    expect(r.seen).toBeGreaterThanOrEqual(300);
+    expect(r.kept).toBeLessThan(r.seen);
+  });
+
+  it("a crash then a cut: the agent's openDatabase makes what it finds durable before it returns, so nothing it read is lost", async () => {
+    const r = await crashThenCut('openDatabase');
+    expect(r.seen).toBeGreaterThanOrEqual(300);
+    expect(r.kept).toBeGreaterThanOrEqual(r.seen);
+  });
+
   it('synchronous=FULL: every commit reported before the cut survives it', async () => {
     const r = await cutWhileCommitting('FULL');
     expect(r.kept).toBeGreaterThanOrEqual(r.acked);
@@ -114,9 +158,7 @@ function integrity(dbFile: string): string {
   const t = tempDir('edge-powerloss-');
   const ptys: PtyPair[] = [];
   const devices: RecordingDevice[] = [];
-  beforeAll(() => {
-    if (!fs.existsSync(shim)) buildShim();
-  });
+  beforeAll(buildShim);
   afterAll(async () => {
     for (const d of devices) await d.close();
     for (const p of ptys) await p.stop();

@@ -3,10 +3,20 @@
  * ending in .db, .db-wal, .db-journal) it keeps a shadow "<file>.durable" holding what the disk would hold: the
  * file as of its last fsync/fdatasync. Writes and truncations since are kept in memory, per inode, and applied
  * to the shadow when any descriptor of that inode is synced (as the kernel does: fsync flushes the inode, not
- * the descriptor — the agent fsyncs its WAL through a second, read-only descriptor). Closing a descriptor
+ * the descriptor — the agent fsyncs its WAL through a second, read-only descriptor); a sync covers the writes
+ * made before it began, not those made while it runs. Closing a descriptor
  * does not make anything durable. SIGKILL the process and the .durable files are the state after the cut, in
  * the strictest model: nothing unsynced survives. Directory fsyncs are not modelled: creating or unlinking a
  * file is taken as durable at once.
+ *
+ * A crash is not a cut: SIGKILL the process but keep the live files (the page cache survives a process) and
+ * start the next one under the shim. A .durable shadow left by the crashed process is kept as the disk's state
+ * — the new process does not get to call what it finds durable — and whatever the live file holds beyond it
+ * (differing 4 KiB blocks, a different length) is pending until the new process syncs that inode. So a crash,
+ * a restart and a cut any time later are modelled as one machine whose page cache outlived the process.
+ *
+ * POWERCUT_FSYNC_DELAY_MS=N: every fsync/fdatasync of a tracked file takes N ms longer (an SD card's fsync),
+ * which widens every window between a commit and its durability.
  *
  * Build: gcc -shared -fPIC -O2 -o powercut.so powercut.c -ldl
  */
@@ -27,6 +37,7 @@
 
 struct op {
   struct op *next;
+  unsigned long long n; /* order of recording, so a sync applies exactly what was written before it began */
   off_t off;
   size_t len; /* (size_t)-1 marks a truncate to `off` */
   unsigned char data[];
@@ -39,6 +50,7 @@ struct file {
   char path[4096];
   int shadow; /* fd of <path>.durable */
   struct op *head, *tail;
+  unsigned long long recorded;
 };
 
 static struct file files[MAX_FILES];
@@ -93,7 +105,15 @@ static void free_ops(struct file *f) {
   f->head = f->tail = NULL;
 }
 
-/* First open of an inode: its shadow starts as a copy of what is on disk now — that content is durable. */
+static int fsync_delay_ms = -1;
+
+/* A crashed predecessor's page cache: every 4 KiB block where the live file differs from the shadow, and the
+ * live length, become pending writes of this process (applied to the shadow at the inode's next sync). */
+static void pending_from_predecessor(struct file *f, int fd);
+static void push_op(struct file *f, off_t off, const void *buf, size_t len);
+
+/* First open of an inode: its shadow starts as a copy of what is on disk now — that content is durable — unless a
+ * crashed predecessor left a shadow, which stays the durable state (see above). */
 static void track(int fd, const char *path) {
   if (fd < 0 || fd >= MAX_FD || !wanted(path)) return;
   struct stat st;
@@ -112,20 +132,26 @@ static void track(int fd, const char *path) {
     struct file *f = &files[slot];
     char shadow[4200];
     snprintf(shadow, sizeof shadow, "%s.durable", path);
-    f->shadow = real_open(shadow, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (f->shadow < 0) abort();
-    unsigned char buf[65536];
-    off_t off = 0;
-    ssize_t n;
-    while ((n = pread(fd, buf, sizeof buf, off)) > 0) {
-      real_pwrite64(f->shadow, buf, (size_t)n, off);
-      off += n;
+    f->head = f->tail = NULL;
+    f->recorded = 0;
+    f->shadow = real_open(shadow, O_RDWR | O_CLOEXEC);
+    if (f->shadow >= 0) {
+      pending_from_predecessor(f, fd);
+    } else {
+      f->shadow = real_open(shadow, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      if (f->shadow < 0) abort();
+      unsigned char buf[65536];
+      off_t off = 0;
+      ssize_t n;
+      while ((n = pread(fd, buf, sizeof buf, off)) > 0) {
+        real_pwrite64(f->shadow, buf, (size_t)n, off);
+        off += n;
+      }
     }
     f->used = 1;
     f->dev = st.st_dev;
     f->ino = st.st_ino;
     snprintf(f->path, sizeof f->path, "%s", path);
-    f->head = f->tail = NULL;
   }
   fd_file[fd] = slot + 1;
   pthread_mutex_unlock(&lock);
@@ -136,18 +162,34 @@ static struct file *of(int fd) { return fd >= 0 && fd < MAX_FD && fd_file[fd] ? 
 static void record(int fd, off_t off, const void *buf, size_t len) {
   pthread_mutex_lock(&lock);
   struct file *f = of(fd);
-  if (f) {
-    struct op *o = malloc(sizeof *o + (len == (size_t)-1 ? 0 : len));
-    if (!o) abort();
-    o->next = NULL;
-    o->off = off;
-    o->len = len;
-    if (len != (size_t)-1) memcpy(o->data, buf, len);
-    if (f->tail) f->tail->next = o;
-    else f->head = o;
-    f->tail = o;
-  }
+  if (f) push_op(f, off, buf, len);
   pthread_mutex_unlock(&lock);
+}
+
+static void push_op(struct file *f, off_t off, const void *buf, size_t len) {
+  struct op *o = malloc(sizeof *o + (len == (size_t)-1 ? 0 : len));
+  if (!o) abort();
+  o->next = NULL;
+  o->n = ++f->recorded;
+  o->off = off;
+  o->len = len;
+  if (len != (size_t)-1) memcpy(o->data, buf, len);
+  if (f->tail) f->tail->next = o;
+  else f->head = o;
+  f->tail = o;
+}
+
+static void pending_from_predecessor(struct file *f, int fd) {
+  struct stat live;
+  if (fstat(fd, &live) != 0) abort();
+  push_op(f, live.st_size, NULL, (size_t)-1); /* the length first: blocks past the shadow's end then extend it */
+  unsigned char a[4096], b[4096];
+  for (off_t off = 0; off < live.st_size; off += (off_t)sizeof a) {
+    ssize_t n = pread(fd, a, sizeof a, off);
+    if (n <= 0) break;
+    ssize_t m = pread(f->shadow, b, (size_t)n, off);
+    if (m != n || memcmp(a, b, (size_t)n) != 0) push_op(f, off, a, (size_t)n);
+  }
 }
 
 #define OPEN_BODY(call)                \
@@ -184,17 +226,31 @@ ssize_t write(int fd, const void *buf, size_t len) {
   return n;
 }
 
+/* What was written before the sync began is durable once it returns; writes made while a (slow) fsync runs are
+ * not covered by it, as on a real disk, and wait for the next one. */
 static int do_sync(int fd, int (*real)(int)) {
   init();
-  int r = real(fd);
+  if (fsync_delay_ms < 0) {
+    const char *d = getenv("POWERCUT_FSYNC_DELAY_MS");
+    fsync_delay_ms = d ? atoi(d) : 0;
+  }
   pthread_mutex_lock(&lock);
   struct file *f = of(fd);
-  if (r == 0 && f) {
-    for (struct op *o = f->head; o; o = o->next) {
+  unsigned long long upto = f ? f->recorded : 0;
+  ino_t ino = f ? f->ino : 0;
+  pthread_mutex_unlock(&lock);
+  if (fsync_delay_ms > 0 && f) usleep((useconds_t)fsync_delay_ms * 1000);
+  int r = real(fd);
+  pthread_mutex_lock(&lock);
+  if (r == 0 && f && f->used && f->ino == ino) {
+    while (f->head && f->head->n <= upto) {
+      struct op *o = f->head;
       if (o->len == (size_t)-1) real_ftruncate64(f->shadow, o->off);
       else real_pwrite64(f->shadow, o->data, o->len, o->off);
+      f->head = o->next;
+      free(o);
     }
-    free_ops(f);
+    if (!f->head) f->tail = NULL;
   }
   pthread_mutex_unlock(&lock);
   return r;
