@@ -1,13 +1,10 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { seededRandom } from '../../drivers/sim/sim-driver';
-import { freePort } from '../support/free-port';
 import { PtyPair, hasSocat } from '../support/pty-pair';
 import { startCli } from '../support/run-cli';
 import { tempDir } from '../support/temp-dir';
 import { waitUntil } from '../support/wait-until';
 import { RecordingDevice, ackedButMissing, storedFrames } from './crash-loop-harness';
-import { buildShim, hasGcc, integrity, restoreDurableImages } from './powercut/powercut-model';
+import { buildShim, hasGcc, integrity, restoreDurableImages, serialHousehold } from './powercut/powercut-model';
 
 /*
  * Crashes and power cuts combined (docs/guarantees.md, "Power loss"), on the real CLI under the LD_PRELOAD model
@@ -37,29 +34,8 @@ const FSYNC_DELAY_MS = 250;
     process.stdout.write(`crash-then-cut seed ${seed} (reproduce: POWER_LOSS_SEED=${seed})\n`);
     const rng = seededRandom(seed);
     const shim = buildShim(t.dir);
-    const dataDir = path.join(t.dir, 'data');
-    const dbFile = path.join(dataDir, 'edge-agent.db');
     const ids = ['scale-1', 'scale-2'];
-    for (const id of ids) {
-      const p = new PtyPair(t.dir, `tty-${id}`);
-      await p.start();
-      ptys.push(p);
-    }
-    const cfgFile = path.join(t.dir, 'config.yaml');
-    fs.writeFileSync(
-      cfgFile,
-      [
-        `gateway: { id: gw-crashcut, dataDir: ${dataDir} }`,
-        `api: { listen: "127.0.0.1:${await freePort()}" }`,
-        'devices:',
-        ...ids.map((id, i) => `  - { id: ${id}, transport: serial, port: ${ptys[i].gateway}, profile: home-a }`),
-        'log: { level: info, file: false }',
-        'consent:',
-        '  grants:',
-        ...ids.map((id) => `    - { device: ${id}, category: usage }`),
-        '',
-      ].join('\n'),
-    );
+    const { cfgFile, dbFile } = await serialHousehold(t.dir, 'gw-crashcut', ids, ptys, false);
     const env = { LD_PRELOAD: shim, POWERCUT_FSYNC_DELAY_MS: String(FSYNC_DELAY_MS) };
     const ackTimer = setInterval(() => devices.forEach((d) => d.noteAcks()), 2);
     const acked = (): number => devices.reduce((n, d) => n + [...d.sent.values()].filter((s) => s.ackedAt !== null).length, 0);

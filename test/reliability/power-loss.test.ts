@@ -3,13 +3,12 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { seededRandom } from '../../drivers/sim/sim-driver';
-import { freePort } from '../support/free-port';
 import { PtyPair, hasSocat } from '../support/pty-pair';
 import { REPO, startCli } from '../support/run-cli';
 import { tempDir } from '../support/temp-dir';
 import { waitUntil } from '../support/wait-until';
 import { RecordingDevice, ackedButMissing, storedFrames } from './crash-loop-harness';
-import { buildShim as buildPowercutShim, hasGcc, integrity, restoreDurableImages } from './powercut/powercut-model';
+import { buildShim as buildPowercutShim, hasGcc, integrity, restoreDurableImages, serialHousehold } from './powercut/powercut-model';
 
 /*
  * Power loss, modelled two ways (docs/guarantees.md, "Power loss"):
@@ -168,33 +167,8 @@ function buildShim(): void {
   it(`after each of 8 cuts the database passes integrity_check and holds every frame acked before the cut; so do copies taken mid-write (seed ${seed})`, async () => {
     process.stdout.write(`power loss seed ${seed} (reproduce: POWER_LOSS_SEED=${seed})\n`);
     const rng = seededRandom(seed);
-    const dataDir = path.join(t.dir, 'data');
-    const dbFile = path.join(dataDir, 'edge-agent.db');
     const ids = ['scale-1', 'scale-2', 'scale-3'];
-    for (const id of ids) {
-      const p = new PtyPair(t.dir, `tty-${id}`);
-      await p.start();
-      ptys.push(p);
-    }
-    const cfgFile = path.join(t.dir, 'config.yaml');
-    fs.writeFileSync(
-      cfgFile,
-      [
-        `gateway: { id: gw-powerloss, dataDir: ${dataDir} }`,
-        `api: { listen: "127.0.0.1:${await freePort()}" }`,
-        'devices:',
-        ...ids.map((id, i) => `  - { id: ${id}, transport: serial, port: ${ptys[i].gateway}, profile: home-a }`),
-        'campaigns:',
-        '  - { id: coffee, qualify: { event: dispense }, value: 50, threshold: 1000000, channels: [push] }',
-        'engagement: { signalIntervalS: 0 }',
-        'log: { level: info, file: false }',
-        'consent:',
-        '  grants:',
-        ...ids.map((id) => `    - { device: ${id}, category: usage }`),
-        '    - { profile: home-a, campaign: coffee }',
-        '',
-      ].join('\n'),
-    );
+    const { cfgFile, dbFile } = await serialHousehold(t.dir, 'gw-powerloss', ids, ptys, true);
     const env = { LD_PRELOAD: shim };
     const ackTimer = setInterval(() => devices.forEach((d) => d.noteAcks()), 5);
     const copies: Array<{ dir: string; before: number }> = [];

@@ -1,4 +1,6 @@
 import Database from 'better-sqlite3';
+import { freePort } from '../../support/free-port';
+import { PtyPair } from '../../support/pty-pair';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -36,4 +38,43 @@ export function integrity(dbFile: string): string {
   } finally {
     db.close();
   }
+}
+
+/**
+ * Serial devices on PTYs and a config for `edge-agent run` that grants them usage consent; `campaign` adds one
+ * campaign counting their `dispense` events (its engagement writes then go into every event's transaction).
+ */
+export async function serialHousehold(
+  dir: string,
+  gatewayId: string,
+  ids: readonly string[],
+  ptys: PtyPair[],
+  campaign: boolean,
+): Promise<{ cfgFile: string; dbFile: string }> {
+  const dataDir = path.join(dir, 'data');
+  for (const id of ids) {
+    const p = new PtyPair(dir, `tty-${id}`);
+    await p.start();
+    ptys.push(p);
+  }
+  const cfgFile = path.join(dir, 'config.yaml');
+  fs.writeFileSync(
+    cfgFile,
+    [
+      `gateway: { id: ${gatewayId}, dataDir: ${dataDir} }`,
+      `api: { listen: "127.0.0.1:${await freePort()}" }`,
+      'devices:',
+      ...ids.map((id, i) => `  - { id: ${id}, transport: serial, port: ${ptys[i].gateway}, profile: home-a }`),
+      ...(campaign
+        ? ['campaigns:', '  - { id: coffee, qualify: { event: dispense }, value: 50, threshold: 1000000, channels: [push] }', 'engagement: { signalIntervalS: 0 }']
+        : []),
+      'log: { level: info, file: false }',
+      'consent:',
+      '  grants:',
+      ...ids.map((id) => `    - { device: ${id}, category: usage }`),
+      ...(campaign ? ['    - { profile: home-a, campaign: coffee }'] : []),
+      '',
+    ].join('\n'),
+  );
+  return { cfgFile, dbFile: path.join(dataDir, 'edge-agent.db') };
 }
