@@ -20,22 +20,25 @@ describe('panel parts', () => {
     expect([...loadPanelAssets().keys()].sort()).toEqual(['index.html', 'panel-api.js', 'panel-render.js', 'panel.css', 'panel.js']);
   });
 
-  it('throttles wrong pairing codes per address and in total, and forgets them after the window', () => {
+  it('throttles sign-in attempts per address and in total, counting each when it is taken, and forgets them after the window', () => {
     let now = 1_000_000;
     const th = new LoginThrottle(() => now, { perAddress: 3, total: 5, windowMs: 60_000 });
-    for (let i = 0; i < 3; i++) {
-      expect(th.retryAfterMs('10.0.0.2')).toBe(0);
-      th.failed('10.0.0.2');
-    }
-    expect(th.retryAfterMs('10.0.0.2')).toBe(60_000);
-    expect(th.retryAfterMs('10.0.0.3')).toBe(0); // another address is not blocked by one guesser…
-    th.failed('10.0.0.3');
-    th.failed('10.0.0.4');
-    expect(th.retryAfterMs('10.0.0.5')).toBe(60_000); // …until all of them together reach the total
+    const wait = (a: string): number => {
+      const t = th.take(a);
+      return t.granted ? 0 : t.retryAfterMs;
+    };
+    for (let i = 0; i < 3; i++) expect(wait('10.0.0.2')).toBe(0);
+    expect(wait('10.0.0.2')).toBe(60_000); // a refused attempt is not counted
+    expect(wait('10.0.0.3')).toBe(0); // another address is not blocked by one guesser…
+    const right = th.take('10.0.0.6');
+    expect(right.granted).toBe(true);
+    if (right.granted) right.giveBack(); // the right code gives its attempt back
+    expect(wait('10.0.0.4')).toBe(0);
+    expect(wait('10.0.0.5')).toBe(60_000); // …until all of them together reach the total
     now += 30_000;
-    expect(th.retryAfterMs('10.0.0.2')).toBe(30_000);
+    expect(wait('10.0.0.2')).toBe(30_000);
     now += 30_000;
-    expect(th.retryAfterMs('10.0.0.2')).toBe(0);
+    expect(wait('10.0.0.2')).toBe(0);
   });
 
   it('sessions expire, are found only by the exact cookie, and carry their own CSRF token', () => {

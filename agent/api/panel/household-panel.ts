@@ -201,11 +201,11 @@ export class HouseholdPanel {
       return { status: 403, body: { error: origin.reason } };
     }
     const address = req.socket.remoteAddress ?? 'unknown';
-    const wait = this.throttle.retryAfterMs(address);
-    if (wait > 0) {
+    const attempt = this.throttle.take(address); // taken before the body is read: concurrent bodies cannot share a slot
+    if (!attempt.granted) {
       drain(req);
-      const s = Math.ceil(wait / 1000);
-      return { status: 429, body: { error: `too many wrong codes: try again in ${s} s` }, headers: { 'retry-after': String(s) } };
+      const s = Math.ceil(attempt.retryAfterMs / 1000);
+      return { status: 429, body: { error: `too many sign-in attempts: try again in ${s} s` }, headers: { 'retry-after': String(s) } };
     }
     const body = await readJsonBody(req);
     if (!body.ok) return body.reply;
@@ -213,9 +213,9 @@ export class HouseholdPanel {
     if (typeof typed !== 'string' || typed.length > 32) return { status: 400, body: { error: '"code" must be the pairing code, e.g. "1234-5678"' } };
     const expected = readPairingCode(this.deps.config.gateway.dataDir);
     if (expected === undefined || !pairingCodeMatches(expected, typed)) {
-      this.throttle.failed(address);
       return { status: 403, body: { error: 'wrong pairing code: run `edge-agent panel` on the gateway to see it' } };
     }
+    attempt.giveBack(); // the right code: not a guess
     const { id, session } = this.sessions.create();
     return {
       status: 200,
