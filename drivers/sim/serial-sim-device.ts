@@ -4,6 +4,15 @@ import { SimDevice, type SimDeviceSpec } from './sim-device';
 import { seededRandom } from './sim-driver';
 
 /**
+ * What our firmware writes first after a boot, given its hello frame: a lone 0x00 delimiter (ending whatever the
+ * UART carried before, e.g. the ROM boot log) and then the COBS-encoded hello with its own 0x00 — byte for byte
+ * what edge_session (firmware-bridge/firmware) writes, so a simulator cannot hide a firmware that forgets it.
+ */
+export function serialBootBytes(hello: Uint8Array): Buffer {
+  return Buffer.concat([Buffer.from([0x00]), cobsEncode(hello), Buffer.from([0x00])]);
+}
+
+/**
  * A simulated ESP32 on the far end of a serial line (a PTY in tests, or a USB-UART loopback): it writes real
  * wire bytes, reads and obeys gateway frames (acks stop retransmission, consent-state stops sampling), and can
  * inject raw bytes to test the gateway's resynchronisation.
@@ -36,7 +45,7 @@ export class SerialSimDevice {
         if (answers.length) this.sendFrames(answers);
       }
     });
-    if (sendHello) this.write(Buffer.concat([cobsEncode(this.device.hello()), Buffer.from([0])]));
+    if (sendHello) this.write(serialBootBytes(this.device.hello()));
     if (this.opts.autoSample !== false) {
       this.timer = setInterval(() => {
         const frames = this.device.next(Date.now());

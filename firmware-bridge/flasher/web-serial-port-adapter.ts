@@ -33,6 +33,8 @@ export class WebSerialPortAdapter implements WebSerialPortLike {
   private writableStream: WritableStream<Uint8Array> | null = null;
   private lines = { dtr: false, rts: false, brk: false };
   private onData: ((chunk: Buffer) => void) | null = null;
+  /** rejects every write (and its drain) still in flight on the current port */
+  private failPending: ((reason: string) => void) | null = null;
   /** false once a port refused modem-line control: the board cannot be reset by DTR/RTS */
   modemLines: boolean | null = null;
   /** whether the port was ever opened: a port that never opened was not "unplugged" */
@@ -89,8 +91,21 @@ export class WebSerialPortAdapter implements WebSerialPortLike {
       }
       controller = null;
     };
+    /**
+     * Writes in flight. serialport queues a write or drain issued on a closed port until the next open, so after
+     * an unplug their callbacks never come: without this, esptool-js would await them forever, nothing would
+     * keep the event loop alive, and the process would end with status 0 in the middle of a flash.
+     */
+    const inFlight = new Set<(err: Error) => void>();
+    const failPending = (reason: string): void => {
+      for (const fail of [...inFlight]) fail(new Error(reason));
+    };
+    this.failPending = failPending;
     // A close we did not ask for is the device going away (serialport passes a disconnect error).
-    port.on('close', (err: Error | null) => lose(err ? err.message : `${this.path} was closed`));
+    port.on('close', (err: Error | null) => {
+      lose(err ? err.message : `${this.path} was closed`);
+      failPending(this.lostReason ?? `${this.path} was closed`);
+    });
     port.on('error', (err: Error) => {
       this.lostReason ??= err.message;
     });
@@ -102,14 +117,21 @@ export class WebSerialPortAdapter implements WebSerialPortLike {
             return;
           }
           const failed = (err: Error): void => {
+            if (!inFlight.delete(failed)) return; // settled already
             // A hung-up tty (unplugged USB-UART, PTY whose other end died) fails writes before reads notice.
             if (LINE_GONE.test(err.message)) lose(err.message);
             reject(err);
           };
+          const done = (): void => {
+            if (inFlight.delete(failed)) resolve();
+          };
+          inFlight.add(failed);
           port.write(Buffer.from(chunk), (err) => {
             if (err) failed(err);
+            // closed meanwhile: a drain now would be queued until a next open that never comes
+            else if (!port.isOpen) failed(new Error(this.lostReason ?? `${this.path} was closed`));
             // drain: esptool-js times its reads from here, so the bytes must really be on the line
-            else port.drain((e) => (e ? failed(e) : resolve()));
+            else port.drain((e) => (e ? failed(e) : done()));
           });
         }),
     });
@@ -156,6 +178,7 @@ export class WebSerialPortAdapter implements WebSerialPortLike {
     if (!port?.isOpen) throw new Error(this.lostReason ?? `${this.path} is not open`);
     if (this.onData) port.removeListener('data', this.onData);
     this.onData = null;
+    this.failPending = null;
     this.port = null;
     this.readableStream = null;
     this.writableStream = null;
@@ -164,9 +187,12 @@ export class WebSerialPortAdapter implements WebSerialPortLike {
 
   async close(): Promise<void> {
     const port = this.port;
+    const failPending = this.failPending;
     this.port = null;
+    this.failPending = null;
     this.readableStream = null;
     this.writableStream = null;
+    failPending?.(this.lostReason ?? `${this.path} was closed`);
     if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
   }
 }

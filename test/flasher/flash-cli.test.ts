@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { SerialPort } from 'serialport';
 import { openDatabase, databasePath } from '../../agent/store/database';
 import { IngestStore } from '../../agent/store/ingest-store';
-import { Esp32RomSimulator, buildEspImage, writeIdfBuild } from '../support/esp-rom-sim';
+import { Esp32RomSimulator, OP, buildEspImage, writeIdfBuild } from '../support/esp-rom-sim';
 import { PtyPair, hasSocat } from '../support/pty-pair';
 import { runCli } from '../support/run-cli';
 import { tempDir } from '../support/temp-dir';
@@ -319,6 +319,65 @@ const flashed = (sim: Esp32RomSimulator, address: number, image: Uint8Array): bo
       expect(flashed(sim, 0x10000, image)).toBe(true);
       expect(retry.stdout).toMatch(/device scale-7 \(kitchen-scale\) is up with firmware 2\.4\.0/);
     }, 60_000);
+
+    // Unplugs at many points of a transfer, each a fresh device: whatever was pending when the port went, the
+    // command must end with status 1 and one line on stderr (it once ended with status 0 and nothing said).
+    type UnplugPoint = { command?: (op: number, nth: number, sim: Esp32RomSimulator) => boolean; block?: number };
+    const unplugPoints: Array<[string, UnplugPoint]> = [
+      ['during the stub upload', { command: (op, nth) => op === OP.MEM_DATA && nth === 1 }],
+      ['at the flash begin', { command: (op) => op === OP.FLASH_DEFL_BEGIN }],
+      ['after block 0', { block: 0 }],
+      ['before block 1 is answered', { command: (op, nth) => op === OP.FLASH_DEFL_DATA && nth === 1 }],
+      ['after block 1', { block: 1 }],
+      ['after block 4', { block: 4 }],
+      ['at the end of the write', { command: (op) => op === OP.FLASH_DEFL_END }],
+      ['at the MD5 check', { command: (op) => op === OP.SPI_FLASH_MD5 }],
+      ['at the reset', { command: (op, _nth, sim) => op === OP.WRITE_REG && sim.ops.includes(OP.SPI_FLASH_MD5) }],
+    ];
+    it('exits 1 with one line when unplugged at any point of the transfer, never 0', async () => {
+      const image = buildEspImage({ size: 192 * 1024, appDescriptor: { projectName: 'kitchen-scale', version: '2.4.0', idfVersion: 'v5.3.1' } });
+      const file = path.join(t.dir, 'app.bin');
+      fs.writeFileSync(file, image);
+      await pty.stop();
+      const outcomes: string[] = [];
+      for (const [where, at] of unplugPoints) {
+        const link = new PtyPair(t.dir, 'ttyUSB1');
+        await link.start();
+        let unplugged: Promise<void> | null = null;
+        const unplug = (): void => {
+          if (unplugged) return;
+          void dev.detach();
+          unplugged = link.stop();
+        };
+        const dev = new Esp32RomSimulator({
+          onCommand: (op, nth) => {
+            if (at.command?.(op, nth, dev)) unplug();
+          },
+          onFlashBlock: (seq) => {
+            if (seq === at.block) unplug();
+          },
+        });
+        await dev.attach(link.device);
+        const res = await runCli(['flash', '--port', link.gateway, '--image', file, '--json', '--hello-timeout', '3'], {
+          cwd: t.dir,
+          timeoutMs: 40_000,
+        });
+        await dev.detach();
+        await link.stop();
+        const lines = res.stderr.trim().split('\n').filter(Boolean);
+        outcomes.push(`${where}: exit ${res.code}, ${lines.length} stderr line(s)${unplugged ? '' : ' (never unplugged)'}: ${lines.join(' | ')}`);
+        const result = jsonLines(res.stdout).at(-1);
+        expect({ where, unplugged: unplugged !== null, code: res.code, lines: lines.length, ok: result?.ok }).toEqual({
+          where,
+          unplugged: true,
+          code: 1,
+          lines: 1,
+          ok: false,
+        });
+        expect(lines[0]).toMatch(/^edge-agent: (the device went away|the flash stopped without a result|flashing failed|no ESP bootloader answers|flashed and verified, but no hello)/);
+      }
+      expect(outcomes).toHaveLength(unplugPoints.length);
+    }, 240_000);
 
     it('explains download mode when no bootloader answers (board running its app, BOOT not held)', async () => {
       sim = new Esp32RomSimulator();

@@ -2,6 +2,7 @@ import { SerialPort } from 'serialport';
 import { WebSerialPortAdapter } from '../../firmware-bridge/flasher/web-serial-port-adapter';
 import { PtyPair, hasSocat } from '../support/pty-pair';
 import { tempDir } from '../support/temp-dir';
+import { waitUntil } from '../support/wait-until';
 
 const openPort = async (path: string): Promise<SerialPort> => {
   const p = new SerialPort({ path, baudRate: 115200, autoOpen: false });
@@ -98,6 +99,69 @@ const received = (p: SerialPort, n: number): Promise<Buffer> =>
     await expect(writer.write(new Uint8Array([1]))).rejects.toThrow();
     expect(await read).toMatch(/^rejected: /);
     expect(port.lostReason).toMatch(/i\/o error|bad file descriptor/i);
+    await port.close();
+  });
+
+  /** Follows a promise from the start; `settled()` waits (bounded) and says how it ended, or 'pending'. */
+  const follow = (p: Promise<unknown>): { settled: () => Promise<string> } => {
+    let state = 'pending';
+    p.then(
+      () => (state = 'resolved'),
+      (e: Error) => (state = `rejected: ${e.message}`),
+    );
+    return {
+      settled: async () => {
+        await waitUntil('the write to settle', () => state !== 'pending', 5000).catch(() => {});
+        return state;
+      },
+    };
+  };
+  /** An open adapter and a writer on it; the stream errors with a failed write (asserted through the write). */
+  const openWriter = async (): Promise<{ port: WebSerialPortAdapter; writer: WritableStreamDefaultWriter<Uint8Array> }> => {
+    const port = new WebSerialPortAdapter(pty.gateway);
+    await port.open({ baudRate: 115200 });
+    const writer = port.writable!.getWriter();
+    writer.closed.catch(() => {});
+    writer.ready.catch(() => {});
+    return { port, writer };
+  };
+  // A write big enough to be in flight (the far end reads nothing, so drain cannot finish) when the port goes.
+  const big = new Uint8Array(4 * 1024 * 1024).fill(0x55);
+
+  it('rejects a write whose port closes between the write and its drain (the unplug that ended flashes with exit 0)', async () => {
+    const { port, writer } = await openWriter();
+    // The cable goes right after the bytes left: serialport would queue the drain until a next open.
+    const write = jest.spyOn(SerialPort.prototype, 'write');
+    const original = write.getMockImplementation() ?? SerialPort.prototype.write;
+    write.mockImplementation(function (this: SerialPort, data: unknown, cb?: unknown) {
+      return original.call(this, data, (err?: Error | null) => {
+        void this.close();
+        (cb as (e?: Error | null) => void)(err);
+      });
+    } as typeof SerialPort.prototype.write);
+    try {
+      expect(await follow(writer.write(new Uint8Array([0xc0, 0xc0]))).settled()).toMatch(/^rejected: .*closed/);
+    } finally {
+      write.mockRestore();
+    }
+    await port.close();
+  });
+
+  it('rejects a write still in flight when the adapter is closed', async () => {
+    const { port, writer } = await openWriter();
+    const write = follow(writer.write(big));
+    await port.close();
+    expect(await write.settled()).toMatch(/^rejected: /);
+  });
+
+  it('rejects a write still in flight when the device is unplugged', async () => {
+    const { port, writer } = await openWriter();
+    const write = follow(writer.write(big));
+    await new Promise<void>((r) => device.close(() => r()));
+    await pty.stop();
+    expect(await write.settled()).toMatch(/^rejected: /);
+    // and the next write fails at once rather than being queued for a reopen that never comes
+    expect(await follow(writer.write(new Uint8Array([1]))).settled()).toMatch(/^rejected: /);
     await port.close();
   });
 });

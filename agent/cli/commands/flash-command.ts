@@ -21,6 +21,7 @@ import { CliError } from '../cli-error';
 import { resolveConfigPath } from '../config-path';
 import type { CliOutput } from '../output';
 import { loadConfigOrExit } from './config-command';
+import { UnfinishedFlashGuard } from './unfinished-flash-guard';
 
 export interface FlashCommandOptions {
   port: string;
@@ -105,8 +106,24 @@ export function progressPrinter(
   };
 }
 
-/** `edge-agent flash`: check the image(s), flash through esptool-js, wait for the app's hello, record it. */
+/**
+ * `edge-agent flash`: check the image(s), flash through esptool-js, wait for the app's hello, record it. Until
+ * it has its result, the process cannot end with status 0 (UnfinishedFlashGuard).
+ */
 export async function flashCommand(o: FlashCommandOptions, io: CliOutput): Promise<number> {
+  const guard = new UnfinishedFlashGuard(
+    (line) => io.err(line),
+    o.json ? (event) => io.out(JSON.stringify(event)) : null,
+  );
+  guard.arm();
+  try {
+    return await flashUntilResult(o, io, guard);
+  } finally {
+    guard.disarm();
+  }
+}
+
+async function flashUntilResult(o: FlashCommandOptions, io: CliOutput, guard: UnfinishedFlashGuard): Promise<number> {
   const baud = positiveInt(o.baud, '--baud');
   const appBaud = positiveInt(o.appBaud, '--app-baud');
   const helloTimeoutS = Number(o.helloTimeout);
@@ -125,7 +142,11 @@ export async function flashCommand(o: FlashCommandOptions, io: CliOutput): Promi
   const offline = planProblems(plan, undefined);
   if (offline.length > 0 && !o.force) return fail(o, io, refusalMessage(offline), { flashed: false });
 
-  const emit = progressPrinter(o, io);
+  const print = progressPrinter(o, io);
+  const emit = (e: FlashEvent): void => {
+    guard.note(e);
+    print(e);
+  };
   let outcome: FlashOutcome;
   try {
     outcome = await new EspFlasher(emit).flash({

@@ -1205,6 +1205,92 @@ static bool t_session(void)
     return true;
 }
 
+/*
+ * What the firmware does right after boot and around its timers (found by running it as firmware against the
+ * gateway): the first serial byte is a delimiter, so the first frame is not glued to the ROM boot log; a poll
+ * with a time taken before the last send does not resend at once; a consent-state that arrives before the
+ * device's first hello does not count as registration.
+ */
+static bool t_session_boot(void)
+{
+    static edge_session_t s;
+    static uint8_t store[4][EDGE_MAX_ENCODED_RUN];
+    static const edge_channel_t ch[] = {{1, "weight", EDGE_CAT_USAGE}};
+    static const struct { uint32_t now, deadline; bool reached; } clock_cases[] = {
+        {0, 0, true}, {1, 0, true}, {0, 1, false}, {999, 1000, false}, {1000, 1000, true},
+        {0x00000010u, 0xFFFFFFF0u, true},  /* deadline just before the wrap, now just after it */
+        {0xFFFFFFF0u, 0x00000010u, false}, /* deadline just after the wrap, now before it */
+        {0x7FFFFFFFu, 0, true}, {0x80000000u, 0, false}, /* half the clock apart: counted as not yet */
+    };
+    uint8_t body[128], gw[160];
+    edge_frame_t out[4], f;
+    edge_inbound_t in;
+    edge_cbor_writer_t w;
+    edge_reading_t rd = {1, 21.5, false, 0};
+    size_t i;
+    int n;
+
+    for (i = 0; i < sizeof clock_cases / sizeof clock_cases[0]; i++) {
+        if (edge_ms_reached(clock_cases[i].now, clock_cases[i].deadline) != clock_cases[i].reached) {
+            return failf("edge_ms_reached(0x%08x, 0x%08x) != %d", (unsigned)clock_cases[i].now,
+                         (unsigned)clock_cases[i].deadline, clock_cases[i].reached);
+        }
+    }
+
+    /* leading delimiter on serial, once per session (= per boot) */
+    memset(&g_tx, 0, sizeof g_tx);
+    edge_session_init(&s, EDGE_LINK_SERIAL, sink_write, &g_tx);
+    edge_cbor_writer_init(&w, body, sizeof body);
+    n = edge_body_hello(&w, "scale-1", "1.2.0", "kitchen-scale", ch, 1);
+    EXPECT(n > 0);
+    EXPECT_EQ(edge_session_send(&s, EDGE_T_HELLO, body, (size_t)n, 0), 0);
+    EXPECT(g_tx.len > 2);
+    EXPECT_EQ(g_tx.buf[0], 0x00);
+    EXPECT(g_tx.buf[1] != 0x00);
+    {
+        size_t first = g_tx.len;
+        EXPECT_EQ(edge_session_send(&s, EDGE_T_HELLO, body, (size_t)n, 0), 1);
+        EXPECT(g_tx.buf[first] != 0x00); /* only the first frame after init gets it */
+    }
+    EXPECT_EQ(drain(out, store, 4), 2);
+    EXPECT(out[0].type == EDGE_T_HELLO && out[0].seq == 0);
+
+    /* no spurious resend when the poll's time was taken before the send's (the loop's time vs a fresh one) */
+    edge_cbor_writer_init(&w, body, sizeof body);
+    n = edge_body_readings(&w, &rd, 1);
+    EXPECT_EQ(edge_session_send(&s, EDGE_T_READING, body, (size_t)n, 1001), 2);
+    (void)drain(out, store, 4);
+    EXPECT_EQ(edge_session_poll(&s, 1000), 0);
+    EXPECT_EQ(edge_session_poll(&s, 1001 + EDGE_SESSION_RETRANSMIT_MS - 1), 0);
+    EXPECT_EQ(edge_session_poll(&s, 1001 + EDGE_SESSION_RETRANSMIT_MS), 1);
+    EXPECT_EQ(s.retransmits, 1);
+    (void)drain(out, store, 4);
+
+    /* BLE has no delimiter */
+    memset(&g_tx, 0, sizeof g_tx);
+    edge_session_init(&s, EDGE_LINK_BLE, sink_write, &g_tx);
+    EXPECT_EQ(edge_session_send(&s, EDGE_T_READING, body, (size_t)n, 0), 0);
+    EXPECT_EQ(g_tx.len, (long long)n + 6);
+
+    /* consent-state before the first hello: decoded for the app, but not registration */
+    memset(&g_tx, 0, sizeof g_tx);
+    edge_session_init(&s, EDGE_LINK_SERIAL, sink_write, &g_tx);
+    if (!gateway_frame(EDGE_T_CONSENT_STATE, 7, "a16463617473a1657573616765f5", &f, gw)) return false;
+    EXPECT_EQ(edge_session_handle(&s, &f, &in), EDGE_IN_CONSENT_STATE);
+    EXPECT_EQ(in.consent.granted, 1 << EDGE_CAT_USAGE);
+    EXPECT(!edge_session_registered(&s));
+    edge_cbor_writer_init(&w, body, sizeof body);
+    n = edge_body_hello(&w, "scale-1", "1.2.0", "kitchen-scale", ch, 1);
+    EXPECT_EQ(edge_session_send(&s, EDGE_T_HELLO, body, (size_t)n, 0), 0);
+    EXPECT(!edge_session_registered(&s));
+    EXPECT_EQ(edge_session_handle(&s, &f, &in), EDGE_IN_CONSENT_STATE);
+    EXPECT(edge_session_registered(&s));
+    /* a new session (reboot) must say hello again */
+    edge_session_init(&s, EDGE_LINK_SERIAL, sink_write, &g_tx);
+    EXPECT(!edge_session_registered(&s));
+    return true;
+}
+
 /* ------------------------------------------------------------------ fuzz */
 
 static uint32_t g_rng = 0x9E3779B9u;
@@ -1475,6 +1561,7 @@ int main(int argc, char **argv)
     report(t_gateway_bodies(), "unit gateway bodies: command with notify fields, consent-state");
     report(t_cbor_writer(), "unit cbor writer: shortest ints, float modes, errors, round trip");
     report(t_session(), "unit session: seq, retransmit, acks, queue full, command acks and repeats, BLE");
+    report(t_session_boot(), "unit session after boot: leading delimiter, wrap-safe timers, registration only after hello");
     report(t_fuzz_stream(), "unit fuzz: random serial streams");
     report(t_fuzz_bodies(), "unit fuzz: mutated frames and random bodies; reading round trip");
     printf("summary %d passed %d failed\n", g_pass, g_fail);

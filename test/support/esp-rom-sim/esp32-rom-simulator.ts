@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import { SerialPort } from 'serialport';
-import { encodeSerialFrame, type ChannelInfo } from '../../../firmware-bridge/protocol';
+import { serialBootBytes } from '../../../drivers/sim';
+import { encodeFrame, type ChannelInfo } from '../../../firmware-bridge/protocol';
 import { SlipDecoder, slipEncode } from './slip';
 
 /** Bootloader command opcodes (esptool serial protocol). */
@@ -69,6 +70,8 @@ export interface Esp32RomSimOptions {
   corruptByteAt?: number;
   /** called after each flash data block is written (tests unplug the device from here) */
   onFlashBlock?: (seq: number) => void;
+  /** called when a command arrives, before it is handled: `nth` counts that opcode from 0 (unplug tests) */
+  onCommand?: (op: number, nth: number) => void;
 }
 
 type Mode = 'rom' | 'stub' | 'app';
@@ -196,7 +199,10 @@ export class Esp32RomSimulator {
       const size = view.readUInt16LE(2);
       const chk = view.readUInt32LE(4);
       const data = view.subarray(8, 8 + size);
+      const nth = this.ops.filter((o) => o === op).length;
       this.ops.push(op);
+      this.opts.onCommand?.(op, nth);
+      if (!this.port) return; // unplugged by the hook: the command is never answered
       this.command(op, data, chk);
     }
   }
@@ -373,13 +379,13 @@ export class Esp32RomSimulator {
       );
       return;
     }
-    const hello = encodeSerialFrame({
+    const hello = encodeFrame({
       type: 'hello',
       seq: 0,
       body: { id: this.opts.app.id, fw, model: this.opts.app.model, ch: this.opts.app.ch },
     });
-    // Our firmware starts its first frame with a delimiter so the boot log before it is not glued to it.
-    this.later(20, () => this.write(Buffer.concat([Buffer.from([0x00]), Buffer.from(hello)])));
+    // Exactly what the firmware writes after boot (its session starts with a delimiter that ends the boot log).
+    this.later(20, () => this.write(serialBootBytes(hello)));
   }
 
   /** The version string of the app descriptor of the image at the factory app offset, or null when no app. */

@@ -17,6 +17,11 @@ static void transmit(edge_session_t *s, const uint8_t *frame, size_t len)
     if (s->link == EDGE_LINK_BLE) {
         s->write(s->ctx, frame, len);
     } else {
+        if (!s->delimited) {
+            static const uint8_t delimiter = 0x00;
+            s->write(s->ctx, &delimiter, 1);
+            s->delimited = true;
+        }
         (void)edge_cobs_encode_to(frame, len, s->write, s->ctx);
     }
 }
@@ -62,6 +67,9 @@ int edge_session_send(edge_session_t *s, uint8_t type, const uint8_t *body, size
         }
         transmit(s, s->tx, (size_t)n);
     }
+    if (type == EDGE_T_HELLO) {
+        s->hello_sent = true;
+    }
     s->next_seq = (uint16_t)(seq + 1u); /* wraps 0xFFFF -> 0 */
     return (int)seq;
 }
@@ -72,8 +80,7 @@ int edge_session_poll(edge_session_t *s, uint32_t now_ms)
     int resent = 0;
     for (i = 0; i < EDGE_SESSION_SLOTS; i++) {
         edge_pending_t *p = &s->pending[i];
-        /* unsigned difference: correct across the 49-day wrap of a u32 millisecond clock */
-        if (p->used && (uint32_t)(now_ms - p->sent_ms) >= s->retransmit_ms) {
+        if (p->used && edge_ms_reached(now_ms, p->sent_ms + s->retransmit_ms)) {
             transmit(s, p->frame, p->len);
             p->sent_ms = now_ms;
             s->retransmits++;
@@ -81,6 +88,11 @@ int edge_session_poll(edge_session_t *s, uint32_t now_ms)
         }
     }
     return resent;
+}
+
+bool edge_session_registered(const edge_session_t *s)
+{
+    return s->registered;
 }
 
 size_t edge_session_pending(const edge_session_t *s)
@@ -137,7 +149,13 @@ int edge_session_handle(edge_session_t *s, const edge_frame_t *f, edge_inbound_t
         return EDGE_IN_COMMAND;
     case EDGE_T_CONSENT_STATE:
         rc = edge_decode_consent_state(f->body, f->body_len, &in->consent);
-        return rc != EDGE_OK ? rc : EDGE_IN_CONSENT_STATE;
+        if (rc != EDGE_OK) {
+            return rc;
+        }
+        if (s->hello_sent) {
+            s->registered = true;
+        }
+        return EDGE_IN_CONSENT_STATE;
     default:
         return EDGE_ERR_TYPE; /* device -> gateway types have no meaning on the device */
     }

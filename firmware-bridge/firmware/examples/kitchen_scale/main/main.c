@@ -105,7 +105,7 @@ void app_main(void)
         .stop_bits = UART_STOP_BITS_1, .flow_ctrl = UART_HW_FLOWCTRL_DISABLE, .source_clk = UART_SCLK_DEFAULT,
     };
     bool usage_allowed = false; /* default deny until the gateway's consent-state says otherwise */
-    bool paused = false, privacy_on = false, button_was_down = false, registered = false;
+    bool paused = false, privacy_on = false, button_was_down = false;
     double last_g = 0.0;
     uint32_t next_sample = 0, next_heartbeat = HEARTBEAT_MS, next_hello = 0;
 
@@ -140,8 +140,8 @@ void app_main(void)
             }
             switch (edge_session_handle(&s_session, &f, &in)) {
             case EDGE_IN_CONSENT_STATE:
+                /* valid even before our hello was answered; registration is the session's to judge */
                 usage_allowed = (in.consent.granted & (1u << EDGE_CAT_USAGE)) != 0;
-                registered = true;
                 break;
             case EDGE_IN_COMMAND:
                 if (in.command.c == EDGE_CMD_PAUSE) paused = true;
@@ -161,7 +161,7 @@ void app_main(void)
             }
         }
 
-        if (!registered && (int32_t)(t - next_hello) >= 0) {
+        if (!edge_session_registered(&s_session) && edge_ms_reached(t, next_hello)) {
             send_body(EDGE_T_HELLO, build_hello, NULL); /* answered with consent-state */
             next_hello = t + HELLO_RETRY_MS;
         }
@@ -173,7 +173,7 @@ void app_main(void)
         button_was_down = button_down;
 
         /* privacy at the source: nothing is even sampled without consent */
-        if ((int32_t)(t - next_sample) >= 0 && usage_allowed && !paused && !privacy_on && hx711_read(&raw)) {
+        if (edge_ms_reached(t, next_sample) && usage_allowed && !paused && !privacy_on && hx711_read(&raw)) {
             edge_reading_t r = {1, 0.0, true, t};
             r.v = (double)((float)(raw - s_tare) * GRAMS_PER_COUNT);
             send_body(EDGE_T_READING, build_reading, &r);
@@ -184,7 +184,7 @@ void app_main(void)
             last_g = r.v;
             next_sample = t + SAMPLE_MS;
         }
-        if ((int32_t)(t - next_heartbeat) >= 0) {
+        if (edge_ms_reached(t, next_heartbeat)) {
             send_body(EDGE_T_HEARTBEAT, build_heartbeat, NULL);
             next_heartbeat = t + HEARTBEAT_MS;
         }

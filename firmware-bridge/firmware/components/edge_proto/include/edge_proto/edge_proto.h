@@ -3,6 +3,7 @@
 #define EDGE_PROTO_H
 
 #include "edge_proto/config.h"
+#include "edge_proto/clock.h"
 #include "edge_proto/errors.h"
 #include "edge_proto/crc16.h"
 #include "edge_proto/cobs.h"

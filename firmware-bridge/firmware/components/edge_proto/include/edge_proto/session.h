@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "edge_proto/body.h"
+#include "edge_proto/clock.h"
 #include "edge_proto/cobs.h"
 #include "edge_proto/config.h"
 #include "edge_proto/frame.h"
@@ -41,11 +42,18 @@ typedef struct {
     bool have_cmd_seq;
     uint16_t last_cmd_seq;   /* seq of the last command run, to recognise the gateway's repeats */
     uint32_t retransmits;    /* resends so far, for diagnostics (e.g. in a heartbeat extension) */
+    bool delimited;          /* serial: the leading 0x00 of this boot has been written */
+    bool hello_sent;         /* a hello went out in this session */
+    bool registered;         /* a consent-state arrived after our hello: the gateway knows this boot */
     uint8_t tx[EDGE_SESSION_TX_BYTES];
     edge_pending_t pending[EDGE_SESSION_SLOTS];
 } edge_session_t;
 
-/* Starts at seq 0 with an empty queue; send a hello first (it resets the gateway's duplicate window). */
+/*
+ * Starts at seq 0 with an empty queue; send a hello first (it resets the gateway's duplicate window). On serial,
+ * the first write after init starts with a 0x00 delimiter: whatever the UART carried before (the ROM boot log,
+ * half a frame from before a reset) ends there, so the first frame is not glued to it and discarded.
+ */
 void edge_session_init(edge_session_t *s, edge_link_t link, edge_write_fn write, void *ctx);
 
 /*
@@ -55,8 +63,19 @@ void edge_session_init(edge_session_t *s, edge_link_t link, edge_write_fn write,
  */
 int edge_session_send(edge_session_t *s, uint8_t type, const uint8_t *body, size_t body_len, uint32_t now_ms);
 
-/* Resends every kept frame whose last send is at least retransmit_ms old. Returns how many were resent. */
+/*
+ * Resends every kept frame whose last send is at least retransmit_ms old (edge_ms_reached: a `now_ms` read
+ * before a frame's send time is "not yet"). Returns how many were resent.
+ */
 int edge_session_poll(edge_session_t *s, uint32_t now_ms);
+
+/*
+ * Whether the gateway has answered this session's hello: true once a consent-state arrives after a hello was
+ * sent. A consent-state that arrives earlier (the gateway pushing a consent change to the device it knew
+ * before this reboot) still carries valid categories, but does not mean the gateway saw the new session: its
+ * duplicate window still holds the old seqs, so the hello must still be sent (and repeated until answered).
+ */
+bool edge_session_registered(const edge_session_t *s);
 
 /* Number of frames awaiting an ack. */
 size_t edge_session_pending(const edge_session_t *s);
