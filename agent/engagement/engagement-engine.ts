@@ -144,6 +144,13 @@ export class EngagementEngine {
     this.pushState(s);
   }
 
+  /** Unsets the per-profile V (upstream deleted it): the campaign's default applies again, or no V at all. */
+  clearValue(profile: string, campaign: string): void {
+    const s = this.state(profile, campaign);
+    s.v = null;
+    this.pushState(s);
+  }
+
   private valueOf(s: KeyState): number | null {
     const val = this.rule(s.campaign).value;
     if (val.kind === 'constant') return val.v;

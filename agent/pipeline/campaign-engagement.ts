@@ -313,6 +313,12 @@ export class CampaignEngagement implements EngagementStage {
     this.persistPending();
   }
 
+  /** Unsets a per-profile V from upstream (deleted upstream). */
+  clearValue(profile: string, campaign: string): void {
+    this.engine.clearValue(profile, campaign);
+    this.persistPending();
+  }
+
   purge(filter: PurgeFilter): number {
     const n = this.engine.purge(filter);
     for (const [k, e] of this.dirty) {

@@ -9,6 +9,7 @@ export interface DownlinkTargets {
   consent: { fromUpstream(req: ConsentRequest & { at: number }, now: number): ConsentResult };
   engagement: {
     setValue(profile: string, campaign: string, v: number): void;
+    clearValue(profile: string, campaign: string): void;
     upsertCampaign(c: CampaignConfig): 'added' | 'updated';
     campaign(id: string): CampaignConfig | undefined;
   };
@@ -169,7 +170,12 @@ export class DownlinkHandler {
     if (c.value.kind !== 'upstream') return fail(`campaign "${campaign}" does not take V from upstream (its value is ${c.value.kind})`);
     const profiles = new Set(this.t.config.devices.map((d) => d.profile).filter(Boolean));
     if (!profiles.has(profile)) return fail(`unknown profile "${profile}"`);
-    if (typeof b.v !== 'number' || !Number.isFinite(b.v) || b.v < 0 || b.v > 100) return fail('"v" must be a number from 0 to 100');
+    if (b.v === null) {
+      // V deleted upstream (a ThingsBoard shared-attribute deletion): back to the campaign's default, or none
+      this.t.engagement.clearValue(profile, campaign);
+      return { ok: true, data: { profile, campaign, v: null } };
+    }
+    if (typeof b.v !== 'number' || !Number.isFinite(b.v) || b.v < 0 || b.v > 100) return fail('"v" must be a number from 0 to 100, or null to unset it');
     this.t.engagement.setValue(profile, campaign, b.v);
     return { ok: true, data: { profile, campaign, v: b.v } };
   }

@@ -21,6 +21,34 @@ const unknownMethod = (table: ReadonlyMap<string, DownlinkKind>, m: unknown): st
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
+ * A shared attribute set in ThingsBoard's UI as a string ("64") arrives as a string; ThingsBoard itself reads
+ * such a string as the number (JsonConverter with type casting, commons-lang NumberUtils.isParsable: optional
+ * '-', digits, at most one '.', no exponent), so the agent does too. Anything else is left for validation.
+ */
+export function numberAsThingsboardReads(v: unknown): unknown {
+  return typeof v === 'string' && /^-?(?:\d+(?:\.\d+)?|\.\d+)$/.test(v) ? Number(v) : v;
+}
+
+/**
+ * One signal as telemetry of its profile device. Keys are `<campaign>.<field>`: ThingsBoard keeps one value
+ * per (device, key, ts), so two campaigns of a profile never overwrite each other, and each campaign's index is
+ * a series of its own (`coffee.index`). Campaign ids cannot hold a comma, and no field name holds a dot, so the
+ * key names one (campaign, field) only. A null R (no event in the window yet) is left out, as ThingsBoard
+ * would skip it anyway.
+ */
+export function signalTelemetry(s: SignalPayload): Record<string, unknown> {
+  const c = s.campaign;
+  const out: Record<string, unknown> = { [`${c}.index`]: s.index };
+  if (s.r !== null) out[`${c}.r`] = s.r;
+  out[`${c}.f`] = s.f;
+  if (s.v !== null) out[`${c}.v`] = s.v;
+  out[`${c}.trigger`] = s.trigger;
+  out[`${c}.channels`] = s.channels;
+  out[`${c}.id`] = s.id;
+  return out;
+}
+
+/**
  * Profile `thingsboard`: the ThingsBoard IoT gateway device API (DESIGN §6). Every household profile is a
  * ThingsBoard device (type `profile`) connected through the gateway; signals are its telemetry; consent receipts
  * and the gateway's own figures are the gateway device's telemetry (`v1/devices/me/telemetry`).
@@ -52,7 +80,8 @@ export class ThingsboardProfile implements SyncProfile {
       for (const p of this.profiles) {
         const id = this.nextRequestId++;
         this.requests.set(id, { device: p, keys });
-        out.push({ topic: 'v1/gateway/attributes/request', payload: JSON.stringify({ id, device: p, shared: keys }) });
+        // the server reads a boolean `client` (false: shared scope) and `key` or `keys` (AbstractGatewaySessionHandler)
+        out.push({ topic: 'v1/gateway/attributes/request', payload: JSON.stringify({ id, device: p, client: false, keys }) });
       }
     }
     return out;
@@ -72,7 +101,7 @@ export class ThingsboardProfile implements SyncProfile {
       if (kind === 'signal') {
         const entry = (it: OutboxItem): { ts: number; values: Record<string, unknown> } => {
           const s = it.body as SignalPayload;
-          return { ts: s.ts, values: { campaign: s.campaign, index: s.index, r: s.r, f: s.f, v: s.v, trigger: s.trigger, channels: s.channels, id: s.id } };
+          return { ts: s.ts, values: signalTelemetry(s) };
         };
         // {"<profile>": [{ts, values}, …], …}: device name + list overhead is small; 64 bytes per item covers it
         for (const part of packItems(run, (it) => JSON.stringify(entry(it)), (b, n) => b + n * 64 + 2, maxPayloadBytes)) {
@@ -128,17 +157,28 @@ export class ThingsboardProfile implements SyncProfile {
       if (!parse() || !isObject(msg) || typeof msg.device !== 'string') return [];
       const device = msg.device;
       let values: Record<string, unknown> = {};
-      if (topic === 'v1/gateway/attributes') values = isObject(msg.data) ? msg.data : {};
-      else {
+      let deleted: unknown[] = [];
+      if (topic === 'v1/gateway/attributes') {
+        // {"device","data":{"<key>": value, …, "deleted": ["<key>", …]}}: updates and deletions in one object
+        const data = isObject(msg.data) ? msg.data : {};
+        if (Array.isArray(data.deleted)) deleted = data.deleted;
+        values = Object.fromEntries(Object.entries(data).filter(([k]) => k !== 'deleted'));
+      } else {
+        // {"id","device","value"} when one key was asked for, {"id","device","values":{…}} for several, neither
+        // when none of them is set
         const req = typeof msg.id === 'number' ? this.requests.get(msg.id) : undefined;
         if (typeof msg.id === 'number') this.requests.delete(msg.id);
         if (isObject(msg.values)) values = msg.values;
         else if (Object.hasOwn(msg, 'value') && req?.keys.length === 1) values = { [req.keys[0]]: msg.value };
       }
-      const reply: TbReply = topic === 'v1/gateway/attributes' ? { via: 'attributes', device } : { via: 'none' };
-      return Object.entries(values)
-        .filter(([k]) => k.startsWith(VALUE_KEY_PREFIX))
-        .map(([k, v]) => ({ kind: 'value' as const, body: { profile: device, campaign: k.slice(VALUE_KEY_PREFIX.length), v }, reply }));
+      const reply: TbReply = { via: 'attributes', device };
+      const out: DownlinkRequest[] = [];
+      for (const [k, v] of Object.entries(values))
+        if (k.startsWith(VALUE_KEY_PREFIX)) out.push({ kind: 'value', body: { profile: device, campaign: k.slice(VALUE_KEY_PREFIX.length), v: numberAsThingsboardReads(v) }, reply });
+      // a deleted V attribute: the campaign's V for this profile is unset again (its default, or no index)
+      for (const k of deleted)
+        if (typeof k === 'string' && k.startsWith(VALUE_KEY_PREFIX)) out.push({ kind: 'value', body: { profile: device, campaign: k.slice(VALUE_KEY_PREFIX.length), v: null }, reply });
+      return out;
     }
     if (topic === 'v1/devices/me/attributes') return []; // the gateway's own shared attributes: nothing mapped yet
     return null;
@@ -153,10 +193,11 @@ export class ThingsboardProfile implements SyncProfile {
       case 'device-rpc':
         return { topic: 'v1/gateway/rpc', payload: JSON.stringify({ device: r.device, id: r.id, data }) };
       case 'attributes':
-        // attribute updates have no reply topic: the outcome is a client attribute of the profile device
+        // attribute updates have no reply topic: the outcome is a client attribute of the profile device. A
+        // success clears the error with "": ThingsBoard skips null values, so null would leave the old error.
         return {
           topic: 'v1/gateway/attributes',
-          payload: JSON.stringify({ [r.device]: { lastDownlinkStatus: a.ok ? 'ok' : 'error', lastDownlinkError: a.ok ? null : (a.error ?? 'failed') } }),
+          payload: JSON.stringify({ [r.device]: { lastDownlinkStatus: a.ok ? 'ok' : 'error', lastDownlinkError: a.ok ? '' : (a.error ?? 'failed') } }),
         };
       case 'none':
         return null;

@@ -8,6 +8,8 @@ import { freePort } from '../support/free-port';
 import { Mosquitto, hasMosquitto } from '../support/mosquitto';
 import { MqttChecker, hasMosquittoClients as hasClients } from '../support/mqtt-checker';
 import { tempDir } from '../support/temp-dir';
+import { ThingsboardDouble } from '../support/thingsboard-double/thingsboard-double';
+import { waitUntil } from '../support/wait-until';
 
 function household(dataDir: string, upstream: Partial<UpstreamConfig> & { url: string }): AgentConfig {
   return {
@@ -193,68 +195,60 @@ function household(dataDir: string, upstream: Partial<UpstreamConfig> & { url: s
         purchases: 1,
       });
     }, 60_000);
-
-    it("thingsboard: reportConversion by gateway RPC and by profile-device RPC; outcomes as the gateway's telemetry", async () => {
-      checker = new MqttChecker(broker.port, ['v1/#']);
-      await checker.start();
-      agent = new Agent(household(t.dir, { url: broker.url, profile: 'thingsboard', accessToken: 'TOKEN' }), {
-        logger: silentLogger,
-        drivers: [],
-        api: false,
-      });
-      await agent.start();
-      const ids = (): Record<string, string> => {
-        const out: Record<string, string> = {};
-        for (const m of checker.json<Record<string, Array<{ values: { id: string; trigger: boolean } }>>>(
-          'v1/gateway/telemetry',
-        )) {
-          for (const [profile, entries] of Object.entries(m))
-            for (const e of entries) if (e.values.trigger) out[profile] = e.values.id;
-        }
-        return out;
-      };
-      const idA = await triggerBoth(ids);
-      const idB = ids()['home-b'];
-      pub('v1/devices/me/rpc/request/5', {
-        method: 'reportConversion',
-        params: { trigger: idA, at: Date.now() },
-      });
-      await checker.waitFor(
-        'gateway rpc reply',
-        () => checker.on('v1/devices/me/rpc/response/5').length === 1,
-      );
-      expect(checker.json('v1/devices/me/rpc/response/5')[0]).toEqual({
-        success: true,
-        data: { trigger: idA, campaign: 'coffee', attributed: true, duplicate: false },
-      });
-
-      // device RPC on the profile device: the trigger must be one of that profile's
-      pub('v1/gateway/rpc', {
-        device: 'home-a',
-        data: { id: 11, method: 'reportConversion', params: { trigger: idB } },
-      });
-      pub('v1/gateway/rpc', {
-        device: 'home-b',
-        data: { id: 12, method: 'reportConversion', params: { trigger: idB } },
-      });
-      const replies = () =>
-        checker
-          .json<{ device: string; id: number; data: { success: boolean; error?: string } }>('v1/gateway/rpc')
-          .filter((m) => m.id === 11 || m.id === 12);
-      await checker.waitFor('device rpc replies', () => replies().length === 2);
-      expect(replies().find((m) => m.id === 11)).toMatchObject({
-        device: 'home-a',
-        data: { success: false, error: expect.stringMatching(/is not one of profile "home-a"/) },
-      });
-      expect(replies().find((m) => m.id === 12)).toMatchObject({ device: 'home-b', data: { success: true } });
-      expect(coffee()).toMatchObject({ triggers: 2, converted: 2, conversionRate: 1, purchases: 2 });
-
-      await checker.waitFor('outcomes telemetry', () =>
-        checker
-          .json<unknown>('v1/devices/me/telemetry')
-          .flat()
-          .some((e) => (e as { values?: { outcomes?: OutcomesSignal } }).values?.outcomes?.converted === 2),
-      );
-    }, 60_000);
   },
 );
+
+describe('upstream conversions, profile thingsboard, against the ThingsBoard double', () => {
+  let t: ReturnType<typeof tempDir>;
+  let tb: ThingsboardDouble;
+  let agent: Agent | null = null;
+  beforeEach(async () => {
+    t = tempDir();
+    tb = new ThingsboardDouble({ accessToken: 'TOKEN' });
+    await tb.start(await freePort());
+  });
+  afterEach(async () => {
+    await agent?.stop();
+    agent = null;
+    await tb.stop();
+    t.cleanup();
+  });
+
+  it("reportConversion by gateway RPC and by profile-device RPC; outcomes as the gateway's telemetry", async () => {
+    agent = new Agent(household(t.dir, { url: tb.url, profile: 'thingsboard', accessToken: 'TOKEN' }), {
+      logger: silentLogger,
+      drivers: [],
+      api: false,
+    });
+    await agent.start();
+    const coffee = () => agent!.status().outcomes!.campaigns[0];
+    /** the trigger signal's id per profile, as stored: `coffee.id` at the ts where `coffee.trigger` is true */
+    const triggerId = (profile: string): string | undefined => {
+      const at = tb.series(profile, 'coffee.trigger').find((p) => p.value === true)?.ts;
+      return tb.series(profile, 'coffee.id').find((p) => p.ts === at)?.value as string | undefined;
+    };
+    await waitUntil('profiles connected', () => tb.devices.get('home-b')?.connected === true);
+    new DeviceLink(agent, 'scale-a').send(HELLO_SCALE('scale-a'), dispense(1));
+    new DeviceLink(agent, 'scale-b').send(HELLO_SCALE('scale-b'), dispense(1));
+    await waitUntil('both trigger signals stored', () => triggerId('home-a') !== undefined && triggerId('home-b') !== undefined);
+    const idA = triggerId('home-a')!;
+    const idB = triggerId('home-b')!;
+
+    await expect(tb.rpcToGateway('reportConversion', { trigger: idA, at: Date.now() })).resolves.toEqual({
+      success: true,
+      data: { trigger: idA, campaign: 'coffee', attributed: true, duplicate: false },
+    });
+    // device RPC on the profile device: the trigger must be one of that profile's
+    await expect(tb.rpcToDevice('home-a', 'reportConversion', { trigger: idB })).resolves.toMatchObject({
+      success: false,
+      error: expect.stringMatching(/is not one of profile "home-a"/),
+    });
+    await expect(tb.rpcToDevice('home-b', 'reportConversion', { trigger: idB })).resolves.toMatchObject({ success: true });
+    expect(coffee()).toMatchObject({ triggers: 2, converted: 2, conversionRate: 1, purchases: 2 });
+
+    await waitUntil('outcomes telemetry', () =>
+      tb.series('', 'outcomes').some((p) => (JSON.parse(p.value as string) as OutcomesSignal).converted === 2),
+    );
+    expect(tb.closesByServer).toBe(0);
+  }, 60_000);
+});
