@@ -1,4 +1,5 @@
 import type { SignalPayload } from '../pipeline/campaign-engagement';
+import { SeriesTimestamps } from './series-timestamps';
 import { boundedText, echoable, parseDownlinkPayload } from './downlink-payload';
 import { packItems, runsOfKind, type DownlinkAnswer, type DownlinkKind, type DownlinkRequest, type OutboxItem, type Publication, type SyncProfile } from './sync-profile';
 
@@ -58,6 +59,8 @@ export class ThingsboardProfile implements SyncProfile {
   private nextRequestId = 1;
   /** attribute requests in flight: id → (device, keys) */
   private readonly requests = new Map<number, { device: string; keys: string[] }>();
+  /** one ms per point of a series: ThingsBoard would keep only the last of two at the same ts */
+  private readonly timestamps = new SeriesTimestamps();
 
   constructor(
     private readonly profiles: readonly string[],
@@ -101,7 +104,7 @@ export class ThingsboardProfile implements SyncProfile {
       if (kind === 'signal') {
         const entry = (it: OutboxItem): { ts: number; values: Record<string, unknown> } => {
           const s = it.body as SignalPayload;
-          return { ts: s.ts, values: signalTelemetry(s) };
+          return { ts: this.timestamps.assign(`${s.profile}\u0000${s.campaign}`, it.row.id, s.ts), values: signalTelemetry(s) };
         };
         // {"<profile>": [{ts, values}, …], …}: device name + list overhead is small; 64 bytes per item covers it
         for (const part of packItems(run, (it) => JSON.stringify(entry(it)), (b, n) => b + n * 64 + 2, maxPayloadBytes)) {
@@ -111,9 +114,10 @@ export class ThingsboardProfile implements SyncProfile {
         }
       } else {
         // consent receipts (and anything else the gateway itself reports): the gateway device's telemetry
+        const key = kind === 'consent' ? 'consentReceipt' : kind;
         const entry = (it: OutboxItem): { ts: number; values: Record<string, unknown> } => ({
-          ts: it.row.createdAt,
-          values: { [kind === 'consent' ? 'consentReceipt' : kind]: it.body },
+          ts: this.timestamps.assign(key, it.row.id, it.row.createdAt),
+          values: { [key]: it.body },
         });
         for (const part of packItems(run, (it) => JSON.stringify(entry(it)), (b, n) => b + n + 2, maxPayloadBytes)) {
           out.push({ topic: 'v1/devices/me/telemetry', payload: JSON.stringify(part.map(entry)), rowIds: part.map((it) => it.row.id) });

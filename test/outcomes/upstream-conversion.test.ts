@@ -8,7 +8,7 @@ import { freePort } from '../support/free-port';
 import { Mosquitto, hasMosquitto } from '../support/mosquitto';
 import { MqttChecker, hasMosquittoClients as hasClients } from '../support/mqtt-checker';
 import { tempDir } from '../support/temp-dir';
-import { ThingsboardDouble } from '../support/thingsboard-double/thingsboard-double';
+import { thingsboardDoubleFixture } from '../support/thingsboard-double/jest-fixture';
 import { waitUntil } from '../support/wait-until';
 
 function household(dataDir: string, upstream: Partial<UpstreamConfig> & { url: string }): AgentConfig {
@@ -199,29 +199,17 @@ function household(dataDir: string, upstream: Partial<UpstreamConfig> & { url: s
 );
 
 describe('upstream conversions, profile thingsboard, against the ThingsBoard double', () => {
-  let t: ReturnType<typeof tempDir>;
-  let tb: ThingsboardDouble;
-  let agent: Agent | null = null;
-  beforeEach(async () => {
-    t = tempDir();
-    tb = new ThingsboardDouble({ accessToken: 'TOKEN' });
-    await tb.start(await freePort());
-  });
-  afterEach(async () => {
-    await agent?.stop();
-    agent = null;
-    await tb.stop();
-    t.cleanup();
-  });
+  const f = thingsboardDoubleFixture('TOKEN');
 
   it("reportConversion by gateway RPC and by profile-device RPC; outcomes as the gateway's telemetry", async () => {
-    agent = new Agent(household(t.dir, { url: tb.url, profile: 'thingsboard', accessToken: 'TOKEN' }), {
+    const tb = f.tb;
+    const agent = (f.agent = new Agent(household(f.dir, { url: tb.url, profile: 'thingsboard', accessToken: 'TOKEN' }), {
       logger: silentLogger,
       drivers: [],
       api: false,
-    });
+    }));
     await agent.start();
-    const coffee = () => agent!.status().outcomes!.campaigns[0];
+    const coffee = () => agent.status().outcomes!.campaigns[0];
     /** the trigger signal's id per profile, as stored: `coffee.id` at the ts where `coffee.trigger` is true */
     const triggerId = (profile: string): string | undefined => {
       const at = tb.series(profile, 'coffee.trigger').find((p) => p.value === true)?.ts;

@@ -7,41 +7,29 @@ import { freePort } from '../support/free-port';
 import { Mosquitto, hasMosquitto } from '../support/mosquitto';
 import { MqttChecker, hasMosquittoClients as hasClients } from '../support/mqtt-checker';
 import { tempDir } from '../support/temp-dir';
-import { ThingsboardDouble } from '../support/thingsboard-double/thingsboard-double';
+import { thingsboardDoubleFixture } from '../support/thingsboard-double/jest-fixture';
 import { waitUntil } from '../support/wait-until';
 import { household } from './household';
 
 const brew = (seq: number): DeviceFrame => ({ type: 'event', seq: seq & 0xffff, body: { e: 'brew', ch: 2 } });
 
 describe('upstream sync, profile thingsboard, against the ThingsBoard double (the server parsing rules)', () => {
-  let t: ReturnType<typeof tempDir>;
-  let tb: ThingsboardDouble;
-  let agent: Agent | null = null;
+  const f = thingsboardDoubleFixture('GW_ACCESS_TOKEN');
   // a simulated clock: one second per event, so every signal of a campaign has its own ts
   let now = Date.UTC(2026, 0, 5, 8);
-  beforeEach(async () => {
-    t = tempDir();
-    tb = new ThingsboardDouble({ accessToken: 'GW_ACCESS_TOKEN' });
-    await tb.start(await freePort());
-  });
-  afterEach(async () => {
-    await agent?.stop();
-    agent = null;
-    await tb.stop();
-    t.cleanup();
-  });
   const v = (profile: string, campaign: string): number | null | undefined =>
-    agent!.status().engagement.find((e) => e.profile === profile && e.campaign === campaign)?.v;
+    f.agent!.status().engagement.find((e) => e.profile === profile && e.campaign === campaign)?.v;
 
   it('connects profiles, gets V, keeps campaigns apart in storage, and applies RPC, attribute updates and deletions', async () => {
     // an operator set V as a string in the UI before the gateway connected
+    const tb = f.tb;
     await tb.setSharedAttributes('home-a', { v_tea: '64' });
-    agent = new Agent(household(t.dir, { url: tb.url, profile: 'thingsboard', accessToken: 'GW_ACCESS_TOKEN', maxPayloadBytes: 2048 }), {
+    const agent = (f.agent = new Agent(household(f.dir, { url: tb.url, profile: 'thingsboard', accessToken: 'GW_ACCESS_TOKEN', maxPayloadBytes: 2048 }), {
       logger: silentLogger,
       drivers: [],
       api: false,
       clock: () => now,
-    });
+    }));
     await agent.start();
     await waitUntil('profiles connected', () => tb.devices.get('home-a')?.connected === true && tb.devices.get('home-b')?.connected === true);
     expect(tb.devices.get('home-a')?.type).toBe('profile');
@@ -101,7 +89,7 @@ describe('upstream sync, profile thingsboard, against the ThingsBoard double (th
     ).resolves.toEqual({ success: true, data: { campaign: 'filters', result: 'added' } });
 
     await agent.stop();
-    agent = null;
+    f.agent = null;
     await waitUntil('disconnects', () => tb.devices.get('home-a')?.connected === false && tb.devices.get('home-b')?.connected === false);
     expect(tb.rejections).toEqual([]);
     expect(tb.closesByServer).toBe(0);
