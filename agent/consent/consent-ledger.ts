@@ -88,6 +88,7 @@ export class ConsentLedger {
   readonly rules = new ConsentRules();
   private lastSeq = 0;
   private lastHash = GENESIS_HASH;
+  private lastEntryAt = 0;
 
   constructor(private readonly db: Db) {}
 
@@ -97,11 +98,17 @@ export class ConsentLedger {
       this.rules.apply(e);
       this.lastSeq = e.seq;
       this.lastHash = e.hash;
+      this.lastEntryAt = Math.max(this.lastEntryAt, e.at);
     }
   }
 
   get length(): number {
     return this.lastSeq;
+  }
+
+  /** when the last entry was dated (0 for an empty ledger): the next one is never dated before it */
+  get lastAt(): number {
+    return this.lastEntryAt;
   }
 
   /**
@@ -134,6 +141,7 @@ export class ConsentLedger {
       );
     this.lastSeq = entry.seq;
     this.lastHash = entry.hash;
+    this.lastEntryAt = Math.max(this.lastEntryAt, entry.at);
     this.rules.apply(entry);
     return entry;
   }

@@ -37,13 +37,39 @@ export class ConsentRules {
   };
   /** A category listed here needs consent given under at least this policy version (re-consent after a bump). */
   private readonly minPolicy = new Map<string, number>();
+  /** the household's own latest decision per key (cli, panel, device button), with its order of application */
+  private readonly household: Record<ConsentScope, Map<string, { granted: boolean; order: number }>> = {
+    device: new Map(),
+    campaign: new Map(),
+    channel: new Map(),
+  };
+  private applied = 0;
 
   apply(change: ConsentChange): void {
-    this.layers[change.scope].set(key(change.subject, change.target), {
+    const k = key(change.subject, change.target);
+    this.layers[change.scope].set(k, {
       granted: change.granted,
       at: change.at,
       policyVersion: change.policyVersion,
     });
+    this.applied++;
+    if (change.source !== 'upstream') this.household[change.scope].set(k, { granted: change.granted, order: this.applied });
+  }
+
+  /**
+   * Is a household withdrawal in force for this key — the household's latest own decision a withdrawal? For a
+   * device category the device's wildcard counts too ("everything off" covers each category), whichever of the
+   * two the household decided last. Upstream may not grant over it (docs/consent.md, household first).
+   */
+  householdWithdrew(scope: ConsentScope, subject: string, target: string): boolean {
+    const own = this.household[scope];
+    const keys = scope === 'device' && target !== WILDCARD ? [key(subject, target), key(subject, WILDCARD)] : [key(subject, target)];
+    let latest: { granted: boolean; order: number } | undefined;
+    for (const k of keys) {
+      const d = own.get(k);
+      if (d && (latest === undefined || d.order > latest.order)) latest = d;
+    }
+    return latest !== undefined && !latest.granted;
   }
 
   /** Latest decision recorded for exactly this (scope, subject, target), if any. */

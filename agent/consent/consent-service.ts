@@ -19,10 +19,15 @@ export interface ConsentRequest {
   erase?: boolean;
 }
 
+/** How far ahead of the gateway's clock an upstream decision may be dated (clock skew); later is refused. */
+export const MAX_UPSTREAM_CLOCK_SKEW_MS = 5 * 60_000;
+
 export interface ConsentResult {
   applied: boolean;
   /** why a request changed nothing (stale upstream change, refused device grant) */
   reason?: string;
+  /** true when the request broke a rule (not merely stale): the downlink answers it as an error */
+  refused?: boolean;
   entry: LedgerEntry | null;
   purged: PurgeCounts;
 }
@@ -67,7 +72,8 @@ export class ConsentService {
   }
 
   change(req: ConsentRequest, now = Date.now()): ConsentResult {
-    const at = req.at ?? now;
+    // The ledger stays in time order: an entry is never dated before the one it follows.
+    const at = Math.max(req.at ?? now, this.ledger.lastAt);
     this.effects.beforeChange();
     let entry: LedgerEntry | null = null;
     let purged: PurgeCounts = NO_PURGE;
@@ -141,10 +147,28 @@ export class ConsentService {
   }
 
   /**
-   * A change from the upstream platform. Timestamps decide: a change older than the decision already recorded
-   * for the same (scope, subject, target) is ignored, so a newer withdrawal is never undone by an older grant.
+   * A change from the upstream platform, household first (docs/consent.md):
+   * - dated more than MAX_UPSTREAM_CLOCK_SKEW_MS ahead of the gateway: refused; within it, recorded at now, so the
+   *   ledger never holds a future entry;
+   * - a grant of a special category (health, biometric) or of a device's wildcard: refused, those are the
+   *   household's alone (CLI or panel);
+   * - a grant over a household withdrawal (CLI, panel, device button) still in force: refused, whatever its date,
+   *   until the household grants again;
+   * - older than the decision already recorded for the key: ignored (a replay changes nothing).
+   * Withdrawing is always allowed.
    */
   fromUpstream(req: ConsentRequest & { at: number }, now = Date.now()): ConsentResult {
+    const refused = (reason: string): ConsentResult => ({ applied: false, refused: true, reason, entry: null, purged: NO_PURGE });
+    if (!Number.isFinite(req.at) || req.at > now + MAX_UPSTREAM_CLOCK_SKEW_MS) {
+      return refused(`"at" is more than ${MAX_UPSTREAM_CLOCK_SKEW_MS / 60_000} minutes ahead of the gateway's clock`);
+    }
+    if (req.granted && req.scope === 'device') {
+      if (req.target === WILDCARD) return refused('a device-wide grant ("*") can only be given by the household (CLI or panel)');
+      if (SPECIAL_CATEGORIES.has(req.target)) return refused(`${req.target} is a special category: only the household can grant it (CLI or panel)`);
+    }
+    if (req.granted && this.rules.householdWithdrew(req.scope, req.subject, req.target)) {
+      return refused('the household withdrew this consent; only the household can grant it again (CLI or panel)');
+    }
     const current = this.rules.decision(req.scope, req.subject, req.target);
     if (current !== undefined && current.at > req.at) {
       return {
@@ -154,7 +178,7 @@ export class ConsentService {
         purged: NO_PURGE,
       };
     }
-    return this.change({ ...req, source: 'upstream' }, now);
+    return this.change({ ...req, source: 'upstream', at: Math.min(req.at, now) }, now);
   }
 
   /**

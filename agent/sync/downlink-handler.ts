@@ -1,5 +1,5 @@
 import { ConfigError, parseCampaignDefinition, type AgentConfig, type CampaignConfig } from '../config';
-import type { ConsentRequest, ConsentResult } from '../consent/consent-service';
+import { MAX_UPSTREAM_CLOCK_SKEW_MS, type ConsentRequest, type ConsentResult } from '../consent/consent-service';
 import { ConsentTargetError, consentTarget } from '../consent/consent-target';
 import { boundedText } from './downlink-payload';
 import type { DownlinkAnswer, DownlinkRequest, Publication, SyncProfile } from './sync-profile';
@@ -120,7 +120,7 @@ export class DownlinkHandler {
     const now = this.t.clock();
     const at = decisionTime(b.at, now);
     if (at === null) return fail('"at" must be epoch milliseconds or an ISO-8601 time');
-    if (at > now + 5 * 60_000) return fail('"at" is more than 5 minutes in the future');
+    if (at > now + MAX_UPSTREAM_CLOCK_SKEW_MS) return fail('"at" is more than 5 minutes in the future');
     const unknown = Object.keys(b).filter((k) => k !== 'trigger' && k !== 'at' && k !== 'profile');
     if (unknown.length > 0) return fail(`unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} (expected trigger, at)`);
     return { ok: true, data: this.t.outcomes.reportConversion(trigger, at, str(b.profile)) };
@@ -132,7 +132,7 @@ export class DownlinkHandler {
     const now = this.t.clock();
     const at = decisionTime(b.at, now);
     if (at === null) return fail('"at" must be epoch milliseconds or an ISO-8601 time');
-    if (at > now + 5 * 60_000) return fail('"at" is more than 5 minutes in the future');
+    // the clock-skew bound and the household-first rules are ConsentService.fromUpstream's
     let target;
     try {
       target = consentTarget(
@@ -144,6 +144,7 @@ export class DownlinkHandler {
       throw err;
     }
     const r = this.t.consent.fromUpstream({ ...target, granted: b.granted, source: 'upstream', at }, now);
+    if (r.refused) return fail(r.reason ?? 'refused');
     return { ok: true, data: { applied: r.applied, ...(r.reason ? { reason: r.reason } : {}), purged: r.purged } };
   }
 

@@ -61,7 +61,7 @@ describe('consent sources and their rules', () => {
   it('an older upstream grant never undoes a newer withdrawal; a newer one applies', async () => {
     await start(cfg(t.dir));
     const t0 = Date.UTC(2026, 10, 1);
-    agent.consent.change({ scope: 'campaign', subject: 'home-a', target: 'c', granted: false, source: 'panel', at: t0 + 1000 });
+    agent.consent.fromUpstream({ scope: 'campaign', subject: 'home-a', target: 'c', granted: false, source: 'upstream', at: t0 + 1000 });
     const stale = agent.consent.fromUpstream({ scope: 'campaign', subject: 'home-a', target: 'c', granted: true, source: 'upstream', at: t0 });
     expect(stale.applied).toBe(false);
     expect(stale.reason).toMatch(/newer decision \(withdrawn/);
@@ -70,6 +70,37 @@ describe('consent sources and their rules', () => {
     expect(fresh.applied).toBe(true);
     expect(fresh.entry?.source).toBe('upstream');
     expect(agent.ledger.rules.campaignAllows('home-a', 'c')).toBe(true);
+  });
+
+  it('household first: upstream never grants over a household withdrawal, a special category or "*", nor dates an entry ahead', async () => {
+    await start(cfg(t.dir));
+    const now = Date.now();
+    agent.consent.change({ scope: 'campaign', subject: 'home-a', target: 'c', granted: false, source: 'panel' }, now);
+    // dated after the withdrawal (within the clock-skew bound) and dated later still: both refused
+    for (const at of [now + 60_000, now + 10 * 60_000]) {
+      const r = agent.consent.fromUpstream({ scope: 'campaign', subject: 'home-a', target: 'c', granted: true, source: 'upstream', at }, now + 1000);
+      expect(r).toMatchObject({ applied: false, refused: true });
+    }
+    expect(agent.ledger.rules.campaignAllows('home-a', 'c')).toBe(false);
+    // an upstream withdrawal then grant does not lift the household's withdrawal either
+    agent.consent.fromUpstream({ scope: 'campaign', subject: 'home-a', target: 'c', granted: false, source: 'upstream', at: now + 2000 }, now + 2000);
+    expect(agent.consent.fromUpstream({ scope: 'campaign', subject: 'home-a', target: 'c', granted: true, source: 'upstream', at: now + 3000 }, now + 3000).refused).toBe(true);
+    // the household grants again: upstream may change it from then on
+    agent.consent.change({ scope: 'campaign', subject: 'home-a', target: 'c', granted: true, source: 'cli' }, now + 4000);
+    agent.consent.fromUpstream({ scope: 'campaign', subject: 'home-a', target: 'c', granted: false, source: 'upstream', at: now + 5000 }, now + 5000);
+    expect(agent.consent.fromUpstream({ scope: 'campaign', subject: 'home-a', target: 'c', granted: true, source: 'upstream', at: now + 6000 }, now + 6000).applied).toBe(true);
+    // special categories and the wildcard: never granted from upstream; withdrawing them is allowed
+    for (const target of ['health', 'biometric', '*']) {
+      const r = agent.consent.fromUpstream({ scope: 'device', subject: 'wear-1', target, granted: true, source: 'upstream', at: now + 7000 }, now + 7000);
+      expect(r.refused).toBe(true);
+    }
+    expect(agent.consent.fromUpstream({ scope: 'device', subject: 'wear-1', target: 'health', granted: false, source: 'upstream', at: now + 8000 }, now + 8000).applied).toBe(true);
+    // a device-wide withdrawal by the household covers each category against an upstream grant
+    agent.consent.fromDevice('wear-1', 'device', false, ['usage'], now + 9000);
+    expect(agent.consent.fromUpstream({ scope: 'device', subject: 'wear-1', target: 'usage', granted: true, source: 'upstream', at: now + 10_000 }, now + 10_000).refused).toBe(true);
+    const ats = agent.ledger.entries().map((e) => e.at);
+    expect(ats).toEqual([...ats].sort((a, b) => a - b));
+    expect(Math.max(...ats)).toBeLessThanOrEqual(now + 10_000);
   });
 
   it('a policy bump requires re-consent for the named category only', async () => {

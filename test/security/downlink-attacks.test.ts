@@ -132,6 +132,40 @@ async function api(port: number, p: string): Promise<{ status: number; body: unk
     });
   }, 60_000);
 
+  it('household first: a future-dated upstream grant replayed after a household withdrawal, and grants of health/biometric/*, are refused', async () => {
+    await withAgent('generic', async ({ pub, replies, apiPort, dir, alive }) => {
+      const token = fs.readFileSync(path.join(dir, 'data', 'api-token'), 'utf8').trim();
+      const now = Date.now();
+      // the attacker captured (or forged) a grant dated a few minutes ahead…
+      const grant = JSON.stringify({ profile: 'home-a', campaign: 'coffee', granted: true, at: now + 4 * 60_000 });
+      // …the household withdraws (the CLI's path: POST /api/consent with the token)…
+      const r = await fetch(`http://127.0.0.1:${apiPort}/api/consent`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ profile: 'home-a', campaign: 'coffee', granted: false }),
+      });
+      expect(r.status).toBe(200);
+      // …and the grant is replayed, then grants of what only the household may grant
+      await pub('edge/gw-attack/set/consent', grant);
+      for (const category of ['health', 'biometric', '*']) await pub('edge/gw-attack/set/consent', JSON.stringify({ device: 'scale-a', category, granted: true }));
+      await pub('edge/gw-attack/set/consent', JSON.stringify({ profile: 'home-a', campaign: 'coffee', granted: true, at: now + 60 * 60_000 }));
+      await waitUntil('five answers', () => replies.length >= 5, 10_000);
+      for (const x of replies) expect(x.body.status).toBe('error');
+      expect(String(replies[0]!.body.error)).toMatch(/household withdrew/);
+      expect(String(replies[1]!.body.error)).toMatch(/special category/);
+      expect(String(replies[3]!.body.error)).toMatch(/household/);
+      expect(String(replies[4]!.body.error)).toMatch(/ahead/);
+      const consent = (await api(apiPort, '/api/consent')).body;
+      expect(JSON.stringify(consent)).not.toMatch(/"health"|"biometric"/);
+      const receipts = ((await api(apiPort, '/api/consent/ledger')).body as { receipts: Array<{ consentTimestamp: string; collectionMethod: string }> }).receipts;
+      const ats = receipts.map((e) => Date.parse(e.consentTimestamp));
+      expect(ats).toEqual([...ats].sort((a, b) => a - b));
+      expect(Math.max(...ats)).toBeLessThanOrEqual(Date.now());
+      expect(receipts.filter((e) => e.collectionMethod === 'upstream')).toEqual([]);
+      expect(alive()).toBe(true);
+    });
+  }, 60_000);
+
   it('set/campaign naming a file (/dev/zero, a FIFO, /etc/passwd, a missing path) is refused without opening it and without saying whether it exists', async () => {
     await withAgent('generic', async ({ pub, replies, apiPort, dir, alive }) => {
       const fifo = path.join(dir, 'fifo');
