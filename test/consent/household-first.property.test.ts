@@ -1,10 +1,10 @@
 import * as fc from 'fast-check';
 import { Agent } from '../../agent/controller';
-import type { AgentConfig } from '../../agent/config';
 import { silentLogger } from '../../agent/logger';
 import { MAX_UPSTREAM_CLOCK_SKEW_MS } from '../../agent/consent/consent-service';
 import type { ConsentScope } from '../../agent/consent/consent-rules';
 import { tempDir } from '../support/temp-dir';
+import { cfg } from './wearable-household';
 
 /**
  * Household first (issue #21), as a property against an oracle: any interleaving of household changes (CLI,
@@ -15,19 +15,6 @@ import { tempDir } from '../support/temp-dir';
  * in force against upstream until the household grants again.
  */
 const SEED = 2112;
-
-function cfg(dataDir: string): AgentConfig {
-  return {
-    gateway: { id: 'gw', dataDir },
-    api: { listen: '127.0.0.1:0' },
-    devices: [{ id: 'wear-1', transport: 'sim', model: 'wearable', profile: 'home-a' }],
-    campaigns: [{ id: 'c', qualify: { event: 'button' }, value: { kind: 'constant', v: 50 }, threshold: 10, cooldownMs: 0, channels: ['push'] }],
-    engagement: { windowDays: 30, recencyFloorDays: 1, recencyScale: 100, signalIntervalS: 0 },
-    storage: { maxBytes: 1 << 28, rawRetentionDays: 30, groupCommitMs: 2, groupCommitRows: 500 },
-    consent: { policyVersion: 1, requirePolicy: {}, deviceButtonMayGrant: [], grants: [] },
-    log: { level: 'error' },
-  };
-}
 
 interface Key {
   scope: ConsentScope;
