@@ -43,6 +43,35 @@ export const PRELUDE_SOURCE = String.raw`(function () {
     return s;
   }
   g.decodeToString = decodeToString;
+
+  // atob/btoa as in browsers and Node (ThingsBoard's converter library decodes base64 payloads with them):
+  // Latin-1 strings, InvalidCharacterError-like failures as plain Errors.
+  var B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  g.atob = function (input) {
+    var s = String(input).replace(/[\t\n\f\r ]/g, '');
+    if (s.length % 4 === 0) s = s.replace(/==?$/, '');
+    if (s.length % 4 === 1 || /[^A-Za-z0-9+\/]/.test(s)) throw new ErrorCtor('atob: the string to be decoded is not correctly encoded');
+    var out = '', bits = 0, n = 0;
+    for (var i = 0; i < s.length; i++) {
+      bits = (bits << 6) | B64.indexOf(s.charAt(i));
+      n += 6;
+      if (n >= 8) {
+        n -= 8;
+        out += fromCharCode((bits >> n) & 0xff);
+      }
+    }
+    return out;
+  };
+  g.btoa = function (input) {
+    var s = String(input), out = '';
+    for (var i = 0; i < s.length; i += 3) {
+      var a = s.charCodeAt(i), b = s.charCodeAt(i + 1), c = s.charCodeAt(i + 2);
+      if (a > 255 || b > 255 || c > 255) throw new ErrorCtor('btoa: the string contains characters outside of the Latin1 range');
+      var t = (a << 16) | ((b || 0) << 8) | (c || 0);
+      out += B64.charAt(t >> 18) + B64.charAt((t >> 12) & 63) + (i + 1 < s.length ? B64.charAt((t >> 6) & 63) : '=') + (i + 2 < s.length ? B64.charAt(t & 63) : '=');
+    }
+    return out;
+  };
   g.decodeToJson = function (payload) { return parse(decodeToString(payload)); };
 
   function tagError(e) {

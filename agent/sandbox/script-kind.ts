@@ -35,14 +35,16 @@ export function bodyWrapper(kind: ScriptKind, source: string): string {
 }
 export const BODY_LINE_OFFSET = 1;
 
-export type TelemetryValue = number | string | boolean;
+/** A JSON object or array value: ThingsBoard stores it as JSON. */
+export type JsonCompound = readonly unknown[] | { readonly [key: string]: unknown };
+export type TelemetryValue = number | string | boolean | JsonCompound;
 
-/** One decoded message, normalised from the ThingsBoard converter forms. */
+/** One decoded message, normalised from the ThingsBoard converter forms to what ThingsBoard would store. */
 export interface DecodedMessage {
   deviceName?: string;
   deviceType?: string;
   telemetry: Array<{ ts?: number; values: Record<string, TelemetryValue> }>;
-  attributes: Record<string, unknown>;
+  attributes: Record<string, TelemetryValue>;
   /** edge-agent extension: named events (`dispense`, `door_open`…) the message carries */
   events: string[];
 }
@@ -55,14 +57,44 @@ const shown = (v: unknown): string => {
   return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
 };
 
+/**
+ * A string ThingsBoard reads as a number (commons-lang NumberUtils.isParsable: optional '-', digits, at most
+ * one '.', no exponent). An integer too large for a double to hold exactly stays text, as ThingsBoard keeps
+ * integers beyond a long as text.
+ */
+function numericString(s: string): number | null {
+  if (!/^-?(?:\d+(?:\.\d+)?|\.\d+)$/.test(s)) return null;
+  const n = Number(s);
+  return s.includes('.') || Number.isSafeInteger(n) ? n : null;
+}
+
+/**
+ * Values as ThingsBoard's JsonConverter takes them: numbers, booleans and strings (a numeric string becomes its
+ * number), objects and arrays kept as JSON, `null` skipped.
+ */
 function checkValues(v: unknown, at: string): Checked<Record<string, TelemetryValue>> {
   if (!isPlainObject(v)) return { ok: false, message: `${at} must be an object of key: value, got ${shown(v)}` };
+  const out: Record<string, TelemetryValue> = {};
   for (const [k, x] of Object.entries(v)) {
-    if (!(typeof x === 'number' || typeof x === 'string' || typeof x === 'boolean')) {
-      return { ok: false, message: `${at}.${k} must be a number, string or boolean, got ${shown(x)}` };
-    }
+    if (x === null) continue;
+    if (typeof x === 'string') out[k] = numericString(x) ?? x;
+    else if (typeof x === 'number' || typeof x === 'boolean' || typeof x === 'object') out[k] = x as TelemetryValue;
+    else return { ok: false, message: `${at}.${k} must be a number, string, boolean, object or array, got ${shown(x)}` };
   }
-  return { ok: true, value: v as Record<string, TelemetryValue> };
+  return { ok: true, value: out };
+}
+
+/**
+ * `ts` as ThingsBoard reads it (Gson getAsLong): a number (fraction dropped) or a string of digits. An ISO-8601
+ * time is accepted too: ThingsBoard's own converter library returns `ts` that way.
+ */
+function checkTs(ts: unknown, at: string): Checked<number> {
+  if (typeof ts === 'number' && Number.isFinite(ts)) return { ok: true, value: Math.trunc(ts) };
+  if (typeof ts === 'string') {
+    if (/^[+-]?\d{1,16}$/.test(ts)) return { ok: true, value: Number(ts) };
+    if (/^\d{4}-\d{2}-\d{2}T/.test(ts) && !Number.isNaN(Date.parse(ts))) return { ok: true, value: Date.parse(ts) };
+  }
+  return { ok: false, message: `${at} must be ms since epoch (a number or a string of digits) or an ISO-8601 time, got ${shown(ts)}` };
 }
 
 function checkTelemetry(t: unknown, at: string): Checked<DecodedMessage['telemetry']> {
@@ -72,12 +104,13 @@ function checkTelemetry(t: unknown, at: string): Checked<DecodedMessage['telemet
   for (let i = 0; i < items.length; i++) {
     const item: unknown = items[i];
     const where = Array.isArray(t) ? `${at}[${i}]` : at;
-    if (isPlainObject(item) && 'values' in item) {
-      const ts = item.ts;
-      if (ts !== undefined && (typeof ts !== 'number' || !Number.isFinite(ts))) return { ok: false, message: `${where}.ts must be a number (ms since epoch)` };
+    // ThingsBoard: an object with both `ts` and `values` is timestamped; any other object is the values
+    if (isPlainObject(item) && Object.hasOwn(item, 'ts') && Object.hasOwn(item, 'values')) {
+      const ts = checkTs(item.ts, `${where}.ts`);
+      if (!ts.ok) return ts;
       const values = checkValues(item.values, `${where}.values`);
       if (!values.ok) return values;
-      out.push(ts === undefined ? { values: values.value } : { ts: ts as number, values: values.value });
+      out.push({ ts: ts.value, values: values.value });
     } else {
       const values = checkValues(item, where);
       if (!values.ok) return values;
@@ -91,7 +124,12 @@ function checkMessage(m: unknown, at: string): Checked<DecodedMessage> {
   if (!isPlainObject(m)) return { ok: false, message: `${at} must be an object like { telemetry: {...} }, got ${shown(m)}` };
   const telemetry = checkTelemetry(m.telemetry, `${at}.telemetry`);
   if (!telemetry.ok) return telemetry;
-  if (m.attributes !== undefined && !isPlainObject(m.attributes)) return { ok: false, message: `${at}.attributes must be an object` };
+  let attributes: Record<string, TelemetryValue> = {};
+  if (m.attributes !== undefined && m.attributes !== null) {
+    const checked = checkValues(m.attributes, `${at}.attributes`);
+    if (!checked.ok) return checked;
+    attributes = checked.value;
+  }
   const events: string[] = [];
   for (const key of ['event', 'events'] as const) {
     const e = m[key];
@@ -102,7 +140,7 @@ function checkMessage(m: unknown, at: string): Checked<DecodedMessage> {
       events.push(x);
     }
   }
-  const out: DecodedMessage = { telemetry: telemetry.value, attributes: (m.attributes as Record<string, unknown> | undefined) ?? {}, events };
+  const out: DecodedMessage = { telemetry: telemetry.value, attributes, events };
   if (typeof m.deviceName === 'string') out.deviceName = m.deviceName;
   if (typeof m.deviceType === 'string') out.deviceType = m.deviceType;
   return { ok: true, value: out };
