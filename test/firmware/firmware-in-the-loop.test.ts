@@ -1,0 +1,229 @@
+import * as path from 'node:path';
+import { SerialPort } from 'serialport';
+import { Agent } from '../../agent/controller';
+import type { AgentConfig } from '../../agent/config';
+import { createDrivers } from '../../agent/drivers';
+import { silentLogger } from '../../agent/logger';
+import { serialBootBytes } from '../../drivers/sim';
+import { encodeFrame } from '../../firmware-bridge/protocol';
+import { GRAMS_PER_COUNT, QemuBoard, SerialRelay, buildFirmware, missingFirmwareTools, type FirmwareBuild } from '../support/qemu-board';
+import { settle } from '../support/device-link';
+import { tempDir } from '../support/temp-dir';
+import { waitUntil } from '../support/wait-until';
+
+/**
+ * Firmware in the loop: the kitchen_scale example's own main.c and the edge_proto C library, compiled for rv32imc
+ * and running in QEMU, talk over a PTY to the real agent and its real serial driver. What the firmware samples
+ * is counted on the board (HX711 conversions), so "nothing lost, nothing twice" is checked against the source:
+ * every sample taken after boot's tare is stored exactly once.
+ */
+const missing = missingFirmwareTools();
+if (missing) console.warn(`firmware-in-the-loop: skipped, missing ${missing} (.ci/run installs them)`);
+
+const TARE = 200_000; // HX711 counts with nothing on the scale
+const counts = (grams: number): number => TARE + Math.round(grams / GRAMS_PER_COUNT);
+
+function config(dataDir: string, port: string): AgentConfig {
+  return {
+    gateway: { id: 'gw-fil', dataDir },
+    api: { listen: '127.0.0.1:0' },
+    devices: [{ id: 'scale-1', transport: 'serial', port, baud: 115200, profile: 'home-a' }],
+    campaigns: [{ id: 'coffee', qualify: { event: 'dispense' }, value: { kind: 'constant', v: 72 }, threshold: 1e9, cooldownMs: 0, channels: ['push'] }],
+    engagement: { windowDays: 30, recencyFloorDays: 1, recencyScale: 100, signalIntervalS: 60 },
+    storage: { maxBytes: 1 << 28, rawRetentionDays: 30, groupCommitMs: 5, groupCommitRows: 500 },
+    consent: {
+      policyVersion: 1,
+      requirePolicy: {},
+      deviceButtonMayGrant: [],
+      grants: [
+        { device: 'scale-1', category: 'usage' },
+        { profile: 'home-a', campaign: 'coffee' },
+      ],
+    },
+    log: { level: 'error' },
+  };
+}
+
+(missing ? describe.skip : describe)('firmware in the loop: kitchen_scale on QEMU rv32imc against the agent', () => {
+  let t: ReturnType<typeof tempDir>;
+  let build: FirmwareBuild;
+  let board: QemuBoard;
+  let relay: SerialRelay;
+  let agent: Agent;
+  /** stored rows of the board's current boot start after this id (a reboot restarts device time) */
+  let bootFirstReadingId = 0;
+  let grams = 500;
+
+  const count = (sql: string): number => (agent.database.prepare(sql).get() as { n: number }).n;
+  const readings = (): number => count('SELECT count(*) AS n FROM readings');
+  const events = (): number => count("SELECT count(*) AS n FROM events WHERE name = 'dispense'");
+  const dev = () => agent.status().devices.find((d) => d.id === 'scale-1')!;
+  /** samples the firmware took and sent: every conversion but each boot's tare */
+  const sampled = (): number => board.conversions - board.boots;
+  const drained = (what: string): Promise<void> =>
+    waitUntil(`${what}: every sample stored`, () => readings() === sampled(), 20_000, () => ` (stored ${readings()}, sampled ${sampled()})`);
+  const noDuplicateRows = (): void => {
+    const dup = count(`SELECT count(*) - count(DISTINCT device_t) AS n FROM readings WHERE id > ${bootFirstReadingId}`);
+    expect(dup).toBe(0);
+  };
+  /** Weight off the scale by more than the firmware's 5 g: its next sample sends a dispense event. */
+  const dispense = async (g: number): Promise<void> => {
+    const before = events();
+    grams -= g;
+    board.loadRaw = counts(grams);
+    await waitUntil('the dispense event stored', () => events() === before + 1, 15_000);
+  };
+
+  beforeAll(async () => {
+    t = tempDir('edge-agent-fil-');
+    build = buildFirmware(path.join(t.dir, 'build'));
+    board = new QemuBoard(build, t.dir);
+    await board.start({ loadRaw: TARE });
+    relay = new SerialRelay(board.pty, path.join(t.dir, 'ttyUSB0'));
+    await relay.start();
+    const cfg = config(path.join(t.dir, 'data'), relay.gateway);
+    agent = new Agent(cfg, { logger: silentLogger, api: false, drivers: createDrivers(cfg, silentLogger) });
+    await agent.start();
+    await waitUntil('the agent holds the port', () => dev().connected);
+    // QEMU drops UART output while nobody holds its PTY: the core starts only now.
+    await board.run();
+  }, 60_000);
+
+  afterAll(async () => {
+    await agent?.stop();
+    await relay?.drop();
+    await board?.stop();
+    t?.cleanup();
+  });
+
+  it('boots, says hello once registered (first frame after the boot delimiter), samples only once consented', async () => {
+    await waitUntil('hello from the firmware', () => dev().fw === '1.2.0', 15_000);
+    expect(dev()).toMatchObject({ connected: true, type: 'kitchen-scale', framesBad: 0 });
+    board.loadRaw = counts(grams);
+    await waitUntil('readings stored', () => readings() >= 3, 15_000);
+    await drained('first readings');
+    // clean link: no frame was ever sent twice (the firmware once resent at once when its loop time was older)
+    expect(agent.status().ingest.duplicates).toBe(0);
+    expect(agent.status().ingest.framesBad).toBe(0);
+    const last = agent.database.prepare('SELECT v FROM readings ORDER BY id DESC LIMIT 1').get() as { v: number };
+    expect(last.v).toBeCloseTo(grams, 0);
+  }, 40_000);
+
+  it('turns weight taken off into dispense events that drive the engagement index', async () => {
+    await dispense(40);
+    await dispense(25);
+    const e = agent.status().engagement.find((x) => x.profile === 'home-a' && x.campaign === 'coffee')!;
+    expect(e.f).toBe(2);
+    expect(e.index).toBeGreaterThan(0);
+    await drained('after dispensing');
+    expect(agent.status().ingest.duplicates).toBe(0);
+    noDuplicateRows();
+  }, 40_000);
+
+  it('runs identify, notify, pause and resume once each, acked by the firmware', async () => {
+    const pulses = board.ledPulses;
+    expect(await agent.commander.send('scale-1', 'identify')).toMatchObject({ acked: true, error: null });
+    expect(await agent.commander.send('scale-1', 'notify', { text: 'Coffee running low', led: 'amber' })).toMatchObject({ acked: true });
+    await waitUntil('two LED pulses', () => board.ledPulses === pulses + 2);
+    expect(await agent.commander.send('scale-1', 'pause')).toMatchObject({ acked: true });
+    await drained('paused');
+    const paused = board.conversions;
+    await settle(2500); // more than two sample periods
+    expect(board.conversions).toBe(paused);
+    expect(await agent.commander.send('scale-1', 'resume')).toMatchObject({ acked: true });
+    await waitUntil('sampling again', () => board.conversions >= paused + 2, 10_000);
+    await drained('resumed');
+  }, 40_000);
+
+  it('honours consent at the source: a withdrawn category is not even sampled', async () => {
+    agent.changeConsent({ scope: 'device', subject: 'scale-1', target: 'usage', granted: false, source: 'cli', erase: false });
+    await settle(300);
+    await drained('withdrawn');
+    const stopped = board.conversions;
+    await settle(2500);
+    expect(board.conversions).toBe(stopped);
+    agent.changeConsent({ scope: 'device', subject: 'scale-1', target: 'usage', granted: true, source: 'cli', erase: false });
+    await waitUntil('sampling after the grant', () => board.conversions >= stopped + 2, 10_000);
+    await drained('granted again');
+  }, 30_000);
+
+  it('retransmits what a dropped link lost: nothing lost, nothing stored twice', async () => {
+    await drained('before the drop');
+    const before = board.conversions;
+    await relay.drop();
+    await waitUntil('the agent sees the cable go', () => !dev().connected);
+    grams -= 30; // a dispense while unplugged
+    board.loadRaw = counts(grams);
+    const eventsBefore = events();
+    await waitUntil('samples taken while unplugged', () => board.conversions >= before + 4, 15_000);
+    await relay.start();
+    await waitUntil('link back', () => dev().connected, 20_000);
+    await waitUntil('the unplugged dispense', () => events() === eventsBefore + 1, 20_000);
+    await drained('after the replug');
+    noDuplicateRows();
+    expect(agent.status().ingest.framesBad).toBe(0);
+  }, 60_000);
+
+  it('reboots (system reset) with seq restarting from 0: a consent-state before its first hello does not silence it', async () => {
+    await drained('before the reset');
+    bootFirstReadingId = (agent.database.prepare('SELECT max(id) AS n FROM readings').get() as { n: number }).n;
+    const stored = readings();
+    await board.reset();
+    await waitUntil('second boot', () => board.boots === 2);
+    // The gateway pushes consent-state while the firmware is still in its boot delay, before its hello.
+    agent.changeConsent({ scope: 'device', subject: 'scale-1', target: 'presence', granted: true, source: 'cli', erase: false });
+    await waitUntil('samples of the new boot stored', () => readings() >= stored + 3, 20_000, () => ` (stored ${readings()}, sampled ${sampled()})`);
+    await drained('after the reboot');
+    await dispense(10);
+    noDuplicateRows();
+  }, 60_000);
+
+  it('the privacy button withdraws consent on the gateway and stops sampling', async () => {
+    const reads = board.buttonReads;
+    board.buttonDown = true;
+    await waitUntil('the firmware sees the button', () => board.buttonReads >= reads + 3);
+    board.buttonDown = false;
+    await waitUntil('the withdrawal reaches the ledger', () => agent.consent.stateFor('scale-1', ['usage']).usage === false, 10_000);
+    await drained('after the button');
+    const stopped = board.conversions;
+    await settle(2500);
+    expect(board.conversions).toBe(stopped);
+    expect(agent.status().ingest.framesBad).toBe(0);
+    const hw = board.stackHighWater();
+    expect(hw).toBeGreaterThan(256);
+    expect(hw).toBeLessThan(4096);
+  }, 30_000);
+});
+
+(missing ? describe.skip : describe)('firmware in the loop: what the firmware writes after boot', () => {
+  it('is a lone delimiter and then its hello, byte for byte what the simulators send on its behalf', async () => {
+    const t = tempDir('edge-agent-fil-boot-');
+    const board = new QemuBoard(buildFirmware(path.join(t.dir, 'build')), t.dir);
+    let link: SerialRelay | null = null;
+    let port: SerialPort | null = null;
+    try {
+      await board.start({ loadRaw: TARE });
+      link = new SerialRelay(board.pty, path.join(t.dir, 'ttyUSB0'));
+      await link.start();
+      port = new SerialPort({ path: link.gateway, baudRate: 115200, autoOpen: false });
+      await new Promise<void>((resolve, reject) => port!.open((e) => (e ? reject(e) : resolve())));
+      let bytes = Buffer.alloc(0);
+      port.on('data', (d: Buffer) => (bytes = Buffer.concat([bytes, d])));
+      await board.run();
+      const expected = serialBootBytes(
+        encodeFrame({
+          type: 'hello',
+          seq: 0,
+          body: { id: 'scale-1', fw: '1.2.0', model: 'kitchen-scale', ch: [{ n: 1, k: 'weight', c: 'usage' }, { n: 2, k: 'event', c: 'usage' }] },
+        }),
+      );
+      await waitUntil('the first hello', () => bytes.length >= expected.length, 10_000);
+      expect(bytes.subarray(0, expected.length).toString('hex')).toBe(expected.toString('hex'));
+    } finally {
+      if (port?.isOpen) await new Promise<void>((r) => port!.close(() => r()));
+      await link?.drop();
+      await board.stop();
+      t.cleanup();
+    }
+  }, 40_000);
+});
