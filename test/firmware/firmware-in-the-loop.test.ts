@@ -1,13 +1,14 @@
 import * as path from 'node:path';
 import { SerialPort } from 'serialport';
 import { Agent } from '../../agent/controller';
-import type { AgentConfig } from '../../agent/config';
 import { createDrivers } from '../../agent/drivers';
 import { silentLogger } from '../../agent/logger';
 import { serialBootBytes } from '../../drivers/sim';
 import { encodeFrame } from '../../firmware-bridge/protocol';
-import { GRAMS_PER_COUNT, QemuBoard, SerialRelay, buildFirmware, missingFirmwareTools, type FirmwareBuild } from '../support/qemu-board';
+import { GRAMS_PER_COUNT, QemuBoard, buildFirmware, missingFirmwareTools, type FirmwareBuild } from '../support/qemu-board';
 import { settle } from '../support/device-link';
+import { PtyPair } from '../support/pty-pair';
+import { scaleGatewayConfig } from '../support/scale-gateway-config';
 import { tempDir } from '../support/temp-dir';
 import { waitUntil } from '../support/wait-until';
 
@@ -23,32 +24,13 @@ if (missing) console.warn(`firmware-in-the-loop: skipped, missing ${missing} (.c
 const TARE = 200_000; // HX711 counts with nothing on the scale
 const counts = (grams: number): number => TARE + Math.round(grams / GRAMS_PER_COUNT);
 
-function config(dataDir: string, port: string): AgentConfig {
-  return {
-    gateway: { id: 'gw-fil', dataDir },
-    api: { listen: '127.0.0.1:0' },
-    devices: [{ id: 'scale-1', transport: 'serial', port, baud: 115200, profile: 'home-a' }],
-    campaigns: [{ id: 'coffee', qualify: { event: 'dispense' }, value: { kind: 'constant', v: 72 }, threshold: 1e9, cooldownMs: 0, channels: ['push'] }],
-    engagement: { windowDays: 30, recencyFloorDays: 1, recencyScale: 100, signalIntervalS: 60 },
-    storage: { maxBytes: 1 << 28, rawRetentionDays: 30, groupCommitMs: 5, groupCommitRows: 500 },
-    consent: {
-      policyVersion: 1,
-      requirePolicy: {},
-      deviceButtonMayGrant: [],
-      grants: [
-        { device: 'scale-1', category: 'usage' },
-        { profile: 'home-a', campaign: 'coffee' },
-      ],
-    },
-    log: { level: 'error' },
-  };
-}
 
 (missing ? describe.skip : describe)('firmware in the loop: kitchen_scale on QEMU rv32imc against the agent', () => {
   let t: ReturnType<typeof tempDir>;
   let build: FirmwareBuild;
   let board: QemuBoard;
-  let relay: SerialRelay;
+  /** the cable: socat between the guest's UART PTY and the port the agent opens */
+  let relay: PtyPair;
   let agent: Agent;
   /** stored rows of the board's current boot start after this id (a reboot restarts device time) */
   let bootFirstReadingId = 0;
@@ -79,9 +61,9 @@ function config(dataDir: string, port: string): AgentConfig {
     build = buildFirmware(path.join(t.dir, 'build'));
     board = new QemuBoard(build, t.dir);
     await board.start({ loadRaw: TARE });
-    relay = new SerialRelay(board.pty, path.join(t.dir, 'ttyUSB0'));
+    relay = new PtyPair(t.dir, 'ttyUSB0', board.pty);
     await relay.start();
-    const cfg = config(path.join(t.dir, 'data'), relay.gateway);
+    const cfg = scaleGatewayConfig(path.join(t.dir, 'data'), relay.gateway, 'gw-fil');
     agent = new Agent(cfg, { logger: silentLogger, api: false, drivers: createDrivers(cfg, silentLogger) });
     await agent.start();
     await waitUntil('the agent holds the port', () => dev().connected);
@@ -91,7 +73,7 @@ function config(dataDir: string, port: string): AgentConfig {
 
   afterAll(async () => {
     await agent?.stop();
-    await relay?.drop();
+    await relay?.stop();
     await board?.stop();
     t?.cleanup();
   });
@@ -150,7 +132,7 @@ function config(dataDir: string, port: string): AgentConfig {
   it('retransmits what a dropped link lost: nothing lost, nothing stored twice', async () => {
     await drained('before the drop');
     const before = board.conversions;
-    await relay.drop();
+    await relay.stop();
     await waitUntil('the agent sees the cable go', () => !dev().connected);
     grams -= 30; // a dispense while unplugged
     board.loadRaw = counts(grams);
@@ -199,11 +181,11 @@ function config(dataDir: string, port: string): AgentConfig {
   it('is a lone delimiter and then its hello, byte for byte what the simulators send on its behalf', async () => {
     const t = tempDir('edge-agent-fil-boot-');
     const board = new QemuBoard(buildFirmware(path.join(t.dir, 'build')), t.dir);
-    let link: SerialRelay | null = null;
+    let link: PtyPair | null = null;
     let port: SerialPort | null = null;
     try {
       await board.start({ loadRaw: TARE });
-      link = new SerialRelay(board.pty, path.join(t.dir, 'ttyUSB0'));
+      link = new PtyPair(t.dir, 'ttyUSB0', board.pty);
       await link.start();
       port = new SerialPort({ path: link.gateway, baudRate: 115200, autoOpen: false });
       await new Promise<void>((resolve, reject) => port!.open((e) => (e ? reject(e) : resolve())));
@@ -221,7 +203,7 @@ function config(dataDir: string, port: string): AgentConfig {
       expect(bytes.subarray(0, expected.length).toString('hex')).toBe(expected.toString('hex'));
     } finally {
       if (port?.isOpen) await new Promise<void>((r) => port!.close(() => r()));
-      await link?.drop();
+      await link?.stop();
       await board.stop();
       t.cleanup();
     }

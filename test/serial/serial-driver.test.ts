@@ -1,5 +1,4 @@
 import { Agent } from '../../agent/controller';
-import type { AgentConfig } from '../../agent/config';
 import { createDrivers } from '../../agent/drivers';
 import { silentLogger } from '../../agent/logger';
 import { encodeSerialFrame, type DeviceFrame } from '../../firmware-bridge/protocol';
@@ -7,29 +6,10 @@ import { SerialSimDevice } from '../../drivers/sim';
 import { MAX_UNACKED } from '../../drivers/sim/sim-device';
 import { PtyPair, hasSocat } from '../support/pty-pair';
 import { settle } from '../support/device-link';
+import { scaleGatewayConfig } from '../support/scale-gateway-config';
 import { tempDir } from '../support/temp-dir';
 import { waitUntil } from '../support/wait-until';
 
-function config(dataDir: string, port: string): AgentConfig {
-  return {
-    gateway: { id: 'gw-serial', dataDir },
-    api: { listen: '127.0.0.1:0' },
-    devices: [{ id: 'scale-1', transport: 'serial', port, baud: 115200, profile: 'home-a' }],
-    campaigns: [{ id: 'coffee', qualify: { event: 'dispense' }, value: { kind: 'constant', v: 72 }, threshold: 1e9, cooldownMs: 0, channels: ['push'] }],
-    engagement: { windowDays: 30, recencyFloorDays: 1, recencyScale: 100, signalIntervalS: 60 },
-    storage: { maxBytes: 1 << 28, rawRetentionDays: 30, groupCommitMs: 5, groupCommitRows: 500 },
-    consent: {
-      policyVersion: 1,
-      requirePolicy: {},
-      deviceButtonMayGrant: [],
-      grants: [
-        { device: 'scale-1', category: 'usage' },
-        { profile: 'home-a', campaign: 'coffee' },
-      ],
-    },
-    log: { level: 'error' },
-  };
-}
 
 (hasSocat ? describe : describe.skip)('serial driver over real PTY pairs (socat) with serialport', () => {
   let t: ReturnType<typeof tempDir>;
@@ -43,7 +23,7 @@ function config(dataDir: string, port: string): AgentConfig {
     t = tempDir();
     pty = new PtyPair(t.dir);
     await pty.start();
-    const cfg = config(t.dir, pty.gateway);
+    const cfg = scaleGatewayConfig(t.dir, pty.gateway, 'gw-serial');
     agent = new Agent(cfg, { logger: silentLogger, api: false, drivers: createDrivers(cfg, silentLogger) });
     await agent.start();
     sim = new SerialSimDevice(pty.device, { id: 'scale-1', model: 'kitchen-scale', fw: '2.1.0', kind: 'kitchen-scale', ratePerMin: 600 });

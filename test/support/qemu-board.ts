@@ -106,7 +106,7 @@ class Qmp {
 
 /**
  * One virt machine running the firmware. `start()` leaves the core halted (-S) until `run()`: QEMU drops UART
- * output while nobody holds the PTY, so the caller opens the PTY (a SerialRelay) first.
+ * output while nobody holds the PTY, so the caller opens the PTY (a PtyPair joined to it) first.
  */
 export class QemuBoard {
   private proc: ChildProcess | null = null;
@@ -238,40 +238,5 @@ export class QemuBoard {
     let i = 0;
     while (i + 4 <= b.length && b.readUInt32LE(i) === STACK_PAINT) i += 4;
     return b.length - i;
-  }
-}
-
-/**
- * The cable between the board and the gateway: socat joins the guest's PTY to a link path the agent opens as
- * its serial port (like /dev/ttyUSB0). `drop()` pulls the cable (the agent sees its port vanish, the guest's
- * output is lost meanwhile); `start()` again plugs it back in at the same path.
- */
-export class SerialRelay {
-  private proc: ChildProcess | null = null;
-
-  constructor(
-    private readonly guestPty: string,
-    readonly gateway: string,
-  ) {}
-
-  async start(): Promise<void> {
-    this.proc = spawn('socat', [`pty,raw,echo=0,link=${this.gateway}`, `${this.guestPty},raw,echo=0`], { stdio: 'ignore' });
-    const deadline = Date.now() + 5000;
-    while (!fs.existsSync(this.gateway)) {
-      if (this.proc.exitCode !== null || Date.now() > deadline) throw new Error('socat did not join the guest PTY');
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-
-  async drop(): Promise<void> {
-    const p = this.proc;
-    this.proc = null;
-    if (!p || p.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      p.once('exit', () => resolve());
-      p.kill('SIGTERM');
-    });
-    const deadline = Date.now() + 2000;
-    while (fs.existsSync(this.gateway) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   }
 }
