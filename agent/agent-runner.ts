@@ -28,12 +28,7 @@ export class AgentRunner {
 
   async start(config: AgentConfig): Promise<Agent> {
     const agent = new Agent(config, { logger: this.logger, reload: () => this.requestReload() });
-    try {
-      await agent.start();
-    } catch (err) {
-      await agent.stop().catch(() => undefined);
-      throw err;
-    }
+    await agent.start(); // a failed start has stopped what it started
     this.agent = agent;
     this.config = config;
     return agent;

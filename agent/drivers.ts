@@ -15,11 +15,9 @@ import { bleDecoderScriptId } from './sandbox/configured-scripts';
  * Runs BLE sensor `decoder:` scripts in the agent's ScriptHost and hands the driver plain numbers: the driver
  * never sees the agent (DESIGN §2). Booleans count as 0/1; strings have no channel to go to and are ignored.
  */
-export function scriptedDecoder(host: () => ScriptHost | null): ScriptedDecode {
+function scriptedDecoder(host: ScriptHost): ScriptedDecode {
   return (scriptId, payload, metadata) => {
-    const h = host();
-    if (!h) return { ok: false, error: 'decoder scripts are not loaded yet' };
-    const r = h.run(scriptId, [Array.from(payload), metadata], checkDecoded);
+    const r = host.run(scriptId, [Array.from(payload), metadata], checkDecoded);
     if (!r.ok) return { ok: false, error: `decoder ${r.error.kind} error: ${r.error.detail}${r.disabled ? ' (disabled after 3 failures in a row)' : ''}` };
     const values: Record<string, number> = {};
     const events: string[] = [];
@@ -68,8 +66,8 @@ export function bleDeviceSpec(d: BleDeviceConfig): BleDeviceSpec {
 
 export interface CreateDriversOptions {
   speed?: number;
-  /** the agent's script host, for BLE decoder scripts (resolved at decode time: it is built in Agent.start) */
-  scripts?: () => ScriptHost | null;
+  /** the agent's script host, for BLE decoder scripts */
+  scripts?: ScriptHost;
   /** BLE supervision and reconnect settings (tests, benchmarks) */
   ble?: Omit<BleDriverOptions, 'scripted'>;
 }

@@ -13,6 +13,8 @@ export interface AgentEvents {
   'device-ack': { device: string; seq: number };
   /** New rows were queued in the outbox (wakes the sync part). */
   outbox: { rows: number };
+  /** The agent is about to stop its parts: links closing from now on are not link losses. */
+  stopping: { at: number };
 }
 
 type Listener<T> = (payload: T) => void;

@@ -4,7 +4,8 @@ import type { Logger } from '../logger';
 /**
  * What the agent did, in the log, without personal data at info: device ids and link details (a port path, a BLE
  * address) are equipment; profile ids can be a family's name, so they appear at debug only. Values never appear.
- * Link changes are logged once per change, not per frame.
+ * Link changes are logged once per change, not per frame. Logging ends when the agent announces its stop: links
+ * closing then are not link losses. Returns the unsubscribe.
  */
 export function logActivity(bus: EventBus, log: Logger): () => void {
   const linked = new Map<string, boolean>();
@@ -25,5 +26,7 @@ export function logActivity(bus: EventBus, log: Logger): () => void {
       if (e.scope !== 'device') log.debug('consent subject', { scope: e.scope, subject: e.subject, target: e.target });
     }),
   ];
-  return () => offs.forEach((off) => off());
+  const off = (): void => offs.forEach((o) => o());
+  offs.push(bus.on('stopping', off));
+  return off;
 }

@@ -36,8 +36,6 @@ export interface OutcomeDeps {
   };
   /** registered devices with their type and household, for opt-out rates */
   devices: () => Array<{ id: string; type: string | null; profile: string | null }>;
-  /** current index per (profile, campaign), sampled periodically so the chart shows decay */
-  indexRows: (now: number) => Array<{ profile: string; campaign: string; index: number }>;
   clock: () => number;
 }
 
@@ -272,9 +270,12 @@ export class OutcomeService {
     );
   }
 
-  /** Periodic work: index samples of every key (decay between events), retention. */
-  tick(now: number): void {
-    for (const r of this.d.indexRows(now)) {
+  /**
+   * Periodic work: index samples of every key (decay between events), retention. `indexRows` is the current index
+   * per (profile, campaign), sampled so the chart shows decay.
+   */
+  tick(now: number, indexRows: ReadonlyArray<{ profile: string; campaign: string; index: number }>): void {
+    for (const r of indexRows) {
       if (!this.d.consent.campaignAllows(r.profile, r.campaign)) continue;
       const k = `${r.profile}\u0000${r.campaign}`;
       const last = this.lastSample.get(k);

@@ -68,18 +68,24 @@ export interface ScoreFeatures {
  * campaign consent (no consent, not counted), runs the engine, and turns evaluations into outbox signals.
  * Trigger channels are filtered by channel consent inside the engine's gate.
  */
+/** What engagement works with, all built before it (agent/parts: engagement starts after the store and outcomes). */
+export interface EngagementCollaborators {
+  /** writes go through the same group committer as frames so the delta log is applied in order */
+  committer: GroupCommitter;
+  /** qualify conditions and V scoring run here */
+  scripts: Pick<ScriptHost, 'run'>;
+  /** trigger outcomes (agent/outcomes): records each trigger and delivers channel `device` as an acked notify */
+  triggers: { onTrigger(t: TriggerFired): void };
+}
+
 export class CampaignEngagement implements EngagementStage {
   private engine: EngagementEngine;
   private readonly byEvent = new Map<string, CampaignConfig[]>();
   private readonly gate: TriggerGate;
-  private committer: GroupCommitter | null = null;
   /** Index updates are coalesced per key: at most one plain signal per interval; triggers go out at once. */
   private readonly lastSignalAt = new Map<string, number>();
   private readonly dirty = new Map<string, Evaluation>();
   private readonly signalIntervalMs: number;
-  private scripts: Pick<ScriptHost, 'run'> | null = null;
-  /** trigger outcomes (agent/outcomes): records each trigger and delivers channel `device` as an acked notify */
-  private triggerOutcomes: ((t: TriggerFired) => void) | null = null;
   /** qualifying events a condition script refused, or could not decide (a failing script counts nothing) */
   conditionRejected = 0;
   conditionFailed = 0;
@@ -91,6 +97,7 @@ export class CampaignEngagement implements EngagementStage {
     private readonly outbox: OutboxStore,
     private readonly consent: ConsentRules,
     private readonly bus: EventBus,
+    private readonly collab: EngagementCollaborators,
   ) {
     this.engine = new EngagementEngine(cfg.engagement, cfg.campaigns.map(ruleOf));
     this.signalIntervalMs = cfg.engagement.signalIntervalS * 1000;
@@ -127,21 +134,6 @@ export class CampaignEngagement implements EngagementStage {
     return this.cfg.campaigns.find((c) => c.id === id);
   }
 
-  /** Trigger outcomes record every trigger and deliver channel `device` (acked, retried, tracked). */
-  attachTriggerOutcomes(fn: (t: TriggerFired) => void): void {
-    this.triggerOutcomes = fn;
-  }
-
-  /** Scripts (qualify conditions, V scoring) run in this host; without one, scripted campaigns never qualify. */
-  attachScripts(host: Pick<ScriptHost, 'run'>): void {
-    this.scripts = host;
-  }
-
-  /** Writes go through the same group committer as frames so the delta log is applied in order. */
-  attach(committer: GroupCommitter): void {
-    this.committer = committer;
-  }
-
   load(now: number): void {
     this.engine = EngagementEngine.fromSnapshot(this.cfg.engagement, this.cfg.campaigns.map(ruleOf), this.store.load());
     this.tick(now);
@@ -176,10 +168,9 @@ export class CampaignEngagement implements EngagementStage {
    * came from, `msgType` is "EVENT". Fails closed: an error or a disabled script counts nothing.
    */
   private conditionHolds(c: CampaignConfig, device: DeviceSession, profile: string, event: string, category: string, at: number, d: EventDetail): boolean {
-    if (!this.scripts) return false;
     const msg = { event, ...(d.ch !== undefined ? { ch: d.ch } : {}), ...(d.v !== undefined ? { v: d.v } : {}), ...(d.t !== undefined ? { t: d.t } : {}) };
     const metadata = { deviceId: device.id, deviceType: device.model ?? '', profile, category, campaign: c.id, ts: at };
-    const run = this.scripts.run(campaignScriptId(c.id, 'condition'), [msg, metadata, 'EVENT'], checkCondition);
+    const run = this.collab.scripts.run(campaignScriptId(c.id, 'condition'), [msg, metadata, 'EVENT'], checkCondition);
     if (!run.ok) {
       this.conditionFailed++;
       return false;
@@ -190,7 +181,6 @@ export class CampaignEngagement implements EngagementStage {
 
   /** Scripted V: computed from the event and the key's state before it; a failure keeps the last V. */
   private score(c: CampaignConfig, device: DeviceSession, profile: string, event: string, at: number, d: EventDetail): void {
-    if (!this.scripts) return;
     const m = this.engine.current(profile, c.id, at);
     const when = new Date(at);
     const features: ScoreFeatures = {
@@ -208,7 +198,7 @@ export class CampaignEngagement implements EngagementStage {
       hour: when.getUTCHours(),
       weekday: when.getUTCDay(),
     };
-    const run = this.scripts.run(campaignScriptId(c.id, 'value'), [features], checkScore);
+    const run = this.collab.scripts.run(campaignScriptId(c.id, 'value'), [features], checkScore);
     if (run.ok) this.engine.setValue(profile, c.id, run.value);
     else this.scoreFailed++;
   }
@@ -269,7 +259,7 @@ export class CampaignEngagement implements EngagementStage {
       if (e.trigger) {
         const signalId = byTrigger.get(`${e.profile}\u0000${e.campaign}`) ?? '';
         this.bus.emit('trigger', { profile: e.profile, campaign: e.campaign, channels: e.trigger.channels, index: e.index, at: e.at, signalId });
-        this.triggerOutcomes?.({ signalId, profile: e.profile, campaign: e.campaign, device: deviceId, channels: e.trigger.channels, index: e.index, at: e.at });
+        this.collab.triggers.onTrigger({ signalId, profile: e.profile, campaign: e.campaign, device: deviceId, channels: e.trigger.channels, index: e.index, at: e.at });
       }
     });
     if (signals.length > 0) this.bus.emit('outbox', { rows: signals.length });
@@ -295,16 +285,14 @@ export class CampaignEngagement implements EngagementStage {
     const work = (): void => {
       for (const s of due) this.outbox.enqueue(s.row);
     };
-    if (this.committer) this.committer.submit(work, (err) => !err && this.bus.emit('outbox', { rows: due.length }));
-    else work();
+    this.collab.committer.submit(work, (err) => !err && this.bus.emit('outbox', { rows: due.length }));
   }
 
   private persistPending(): void {
     const changes = this.engine.drainChanges();
     if (changes.length === 0) return;
     const work = (): void => this.store.apply(changes);
-    if (this.committer) this.committer.submit(work, () => undefined);
-    else work();
+    this.collab.committer.submit(work, () => undefined);
   }
 
   /** Sets a per-profile V from upstream; out of range throws (EngagementError) and keeps the last value. */
@@ -327,7 +315,7 @@ export class CampaignEngagement implements EngagementStage {
       }
     }
     this.persistPending();
-    this.committer?.flush(); // erasure is durable before the withdrawal is reported
+    this.collab.committer.flush(); // erasure is durable before the withdrawal is reported
     return n;
   }
 
@@ -368,6 +356,6 @@ export class CampaignEngagement implements EngagementStage {
 
   flush(): void {
     this.persistPending();
-    this.committer?.flush();
+    this.collab.committer.flush();
   }
 }

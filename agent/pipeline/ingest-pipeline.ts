@@ -4,7 +4,8 @@ import type { ConsentRules } from '../consent/consent-rules';
 import type { EventBus } from '../event-bus';
 import type { GroupCommitter } from '../store/group-commit';
 import type { IngestStore } from '../store/ingest-store';
-import { DEDUPE_WINDOW, DeviceSession } from './device-session';
+import { DEDUPE_WINDOW, type DeviceSession } from './device-session';
+import { DeviceRegistry } from '../devices/device-registry';
 import { IngestCounters } from './ingest-counters';
 import { TokenBucket } from './token-bucket';
 
@@ -40,6 +41,8 @@ export interface PipelineDeps {
   engagement: EngagementStage;
   deviceConsent: DeviceConsentHandler;
   bus: EventBus;
+  /** the agent's device registry (a fresh one when absent: tests of the pipeline alone) */
+  devices?: DeviceRegistry;
   clock?: () => number;
   /** true when the storage budget holds only undroppable data: data frames are then refused (not acked) */
   storageFull?: () => boolean;
@@ -56,34 +59,26 @@ export interface PipelineDeps {
  */
 export class IngestPipeline implements FrameSink {
   readonly counters = new IngestCounters();
-  readonly sessions = new Map<string, DeviceSession>();
+  readonly devices: DeviceRegistry;
   private readonly clock: () => number;
-  private gatewaySeq = new Map<string, number>();
   private readonly buckets = new Map<string, TokenBucket>();
 
   constructor(private readonly deps: PipelineDeps) {
     this.clock = deps.clock ?? Date.now;
+    this.devices = deps.devices ?? new DeviceRegistry();
   }
 
-  /** Registers a configured device so it shows in status before its first frame. */
-  register(id: string, transport: string, profile: string | null): DeviceSession {
-    let s = this.sessions.get(id);
-    if (!s) {
-      s = new DeviceSession(id, transport, profile);
-      this.sessions.set(id, s);
-    }
-    return s;
+  get sessions(): ReadonlyMap<string, DeviceSession> {
+    return this.devices.sessions;
   }
 
-  session(id: string): DeviceSession {
-    return this.sessions.get(id) ?? this.register(id, 'unknown', null);
+  private session(id: string): DeviceSession {
+    return this.devices.session(id);
   }
 
   /** Next gateway→device seq for a device (per direction, wraps at 16 bits). */
   nextSeq(deviceId: string): number {
-    const s = ((this.gatewaySeq.get(deviceId) ?? -1) + 1) & 0xffff;
-    this.gatewaySeq.set(deviceId, s);
-    return s;
+    return this.devices.nextSeq(deviceId);
   }
 
   onLink(deviceId: string, connected: boolean, detail?: string): void {

@@ -151,6 +151,12 @@ export class OutboxStore {
     return (this.oldestStmt.get() as { t: number } | undefined)?.t ?? null;
   }
 
+  /** Rows and bytes queued per kind (`edge-agent sync`). */
+  byKind(): Record<string, { rows: number; bytes: number }> {
+    const rows = this.db.prepare('SELECT kind, count(*) AS n, coalesce(sum(bytes), 0) AS bytes FROM outbox GROUP BY kind').all() as Array<{ kind: string; n: number; bytes: number }>;
+    return Object.fromEntries(rows.map((r) => [r.kind, { rows: r.n, bytes: r.bytes }]));
+  }
+
   /** Removes unsent rows of one kind for a campaign (an `outcomes` aggregate is superseded by the next one). */
   purgeKind(kind: OutboxKind, campaign: string): number {
     return this.db.prepare('DELETE FROM outbox WHERE kind = ? AND campaign = ?').run(kind, campaign).changes;

@@ -3,6 +3,8 @@ import type { AgentConfig, DeviceConfig } from '../../agent/config';
 import { createDrivers } from '../../agent/drivers';
 import { silentLogger } from '../../agent/logger';
 import { BleDriver } from '../../drivers/ble';
+import type { Driver } from '../../drivers/types';
+import type { ScriptHost } from '../../agent/sandbox';
 import { BluezSimulator, PrivateDbus } from '../support/bluez-sim';
 import { tempDir } from '../support/temp-dir';
 
@@ -41,17 +43,20 @@ export function bleConfig(dataDir: string, devices: DeviceConfig[], grants: Agen
 
 /** A real Agent (real SQLite file) whose BLE driver the test can inspect; fast supervision and reconnects. */
 export async function startAgent(cfg: AgentConfig): Promise<{ agent: Agent; ble: BleDriver; cleanup: () => Promise<void> }> {
-  let agent: Agent | null = null;
-  const drivers = createDrivers(cfg, silentLogger, {
-    scripts: () => agent?.scripts ?? null,
-    ble: { supervisionMs: 100, timeoutMs: 5000, reconnect: { minMs: 50, maxMs: 400 } },
-  });
-  const ble = drivers.find((d): d is BleDriver => d instanceof BleDriver);
-  if (!ble) throw new Error('config has no BLE devices');
-  agent = new Agent(cfg, { logger: silentLogger, api: false, drivers });
+  const built: { ble?: BleDriver } = {};
+  const drivers = (scripts: ScriptHost): Driver[] => {
+    const list = createDrivers(cfg, silentLogger, { scripts, ble: { supervisionMs: 100, timeoutMs: 5000, reconnect: { minMs: 50, maxMs: 400 } } });
+    built.ble = list.find((d): d is BleDriver => d instanceof BleDriver);
+    return list;
+  };
+  const agent = new Agent(cfg, { logger: silentLogger, api: false, drivers });
   await agent.start();
-  const a = agent;
-  return { agent: a, ble, cleanup: async () => a.stop() };
+  const ble = built.ble;
+  if (!ble) {
+    await agent.stop();
+    throw new Error('config has no BLE devices');
+  }
+  return { agent, ble, cleanup: async () => agent.stop() };
 }
 
 export const newTempDir = tempDir;

@@ -40,8 +40,8 @@ describe('ingest pipeline (real SQLite file, real codec)', () => {
   let t: ReturnType<typeof tempDir>;
   let agent: Agent;
   let now: number;
-  const start = async (grants: AgentConfig['consent']['grants']): Promise<Agent> => {
-    agent = new Agent(config(t.dir, grants), { logger: silentLogger, drivers: [], api: false, clock: () => now });
+  const start = async (grants: AgentConfig['consent']['grants'], drivers: SimDriver[] = []): Promise<Agent> => {
+    agent = new Agent(config(t.dir, grants), { logger: silentLogger, drivers, api: false, clock: () => now });
     await agent.start();
     return agent;
   };
@@ -196,10 +196,8 @@ describe('ingest pipeline (real SQLite file, real codec)', () => {
   });
 
   it("the device's privacy button withdraws at once and the device is told to stop sampling", async () => {
-    await start([{ device: 'scale-1', category: 'usage' }]);
     const sim = new SimDriver({ devices: [{ id: 'scale-1', model: 'kitchen-scale', fw: 's', kind: 'kitchen-scale', ratePerMin: 0.0001 }], clock: () => now });
-    await sim.start(agent.pipeline);
-    (agent as unknown as { drivers: SimDriver[] }).drivers = [sim];
+    await start([{ device: 'scale-1', category: 'usage' }], [sim]);
     await settle();
     const dev = sim.device('scale-1')!;
     expect(dev.isWithheld('usage')).toBe(false);
@@ -212,7 +210,6 @@ describe('ingest pipeline (real SQLite file, real codec)', () => {
     await settle();
     expect(count('readings')).toBe(0);
     expect(agent.ledger.verify().ok).toBe(true);
-    await sim.stop();
   });
 
   it('engagement state and counters survive a restart', async () => {
