@@ -118,7 +118,8 @@ describe('ingest pipeline (real SQLite file, real codec)', () => {
     await start([{ device: 'scale-1', category: 'usage' }]);
     l = new Link(agent, 'scale-1');
     l.send(reading(7), dispense(8), reading(9));
-    await settle();
+    // seq 9's ack follows its commit's WAL fsync, which returns off the event loop
+    await waitUntil('three acks', () => l.acks().length >= 3);
     expect(count('readings') + count('events')).toBe(3);
     expect(agent.status().ingest.duplicates).toBe(2);
     expect(l.acks()).toEqual([7, 8, 9]); // the duplicates are re-acked, so the device stops retransmitting
