@@ -15,7 +15,7 @@ import { bleDecoderScriptId } from './sandbox/configured-scripts';
  * Runs BLE sensor `decoder:` scripts in the agent's ScriptHost and hands the driver plain numbers: the driver
  * never sees the agent (DESIGN §2). Booleans count as 0/1; strings have no channel to go to and are ignored.
  */
-function scriptedDecoder(host: ScriptHost): ScriptedDecode {
+export function scriptedDecoder(host: ScriptHost): ScriptedDecode {
   return (scriptId, payload, metadata) => {
     const r = host.run(scriptId, [Array.from(payload), metadata], checkDecoded);
     if (!r.ok) return { ok: false, error: `decoder ${r.error.kind} error: ${r.error.detail}${r.disabled ? ' (disabled after 3 failures in a row)' : ''}` };

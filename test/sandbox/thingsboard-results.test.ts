@@ -47,7 +47,7 @@ describe('decoder results accepted as ThingsBoard accepts them', () => {
       const source = `var d = decodeToJson(payload);
 return { telemetry: { ts: String(d.at), values: { temperature: String(d.t), pos: { x: d.x }, missing: null } }, attributes: { raw: btoa(decodeToString(payload)) } };`;
       expect(await host.add({ id: 'dec', kind: 'decoder', source })).toBeNull();
-      const decode = scriptedDecoder(() => host);
+      const decode = scriptedDecoder(host);
       for (let i = 0; i < 5; i++) {
         const r = decode('dec', Buffer.from(JSON.stringify({ at: 1700000000000 + i, t: 20.5 + i, x: i })), {});
         expect(r).toEqual({ ok: true, value: { values: { temperature: 20.5 + i }, events: [] } });
