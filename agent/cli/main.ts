@@ -6,6 +6,7 @@ import { VERSION } from '../version';
 import type { ReportOptions } from './commands/report-command';
 import type { LogsOptions } from './commands/logs-command';
 import { addExamples } from './examples';
+import { registerFirmwareCommands } from './commands/firmware-cli';
 import type { PairOptions } from './commands/device-pairing-command';
 import type { FlashCommandOptions } from './commands/flash-command';
 import type { ConsentChangeOptions } from './commands/consent-command';
@@ -333,6 +334,7 @@ Examples:
     .option('-o, --out <file>', 'write to a file instead of stdout')
     .action(async (o: { config?: string; json?: boolean; out?: string }) => setCode((await load.consent()).consentExportCommand(o, io)));
   usageWhenBare(consent);
+  registerFirmwareCommands(program, io, setCode);
 
   program.addOption(new Option('--no-color', 'disable colours').hideHelp());
   addExamples(program);

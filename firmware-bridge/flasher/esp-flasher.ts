@@ -30,6 +30,11 @@ export interface FlashRequest {
   erase: boolean;
   force: boolean;
   usb?: { vendorId?: number; productId?: number };
+  /**
+   * Called once the stub runs and every check passed, before anything is written, with a reader of the device's
+   * flash (the fleet rollout backs up the running app here). A throw refuses the flash with nothing written.
+   */
+  beforeWrite?: (readFlash: (address: number, size: number) => Promise<Uint8Array>) => Promise<void>;
 }
 
 export interface FlashOutcome {
@@ -144,6 +149,8 @@ export class EspFlasher {
           );
         }
       }
+
+      if (req.beforeWrite) await req.beforeWrite((address, size) => loader.readFlash(address, size));
 
       if (req.erase) {
         this.enter('erasing', 'erasing the whole flash');

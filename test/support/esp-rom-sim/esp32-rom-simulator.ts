@@ -25,6 +25,7 @@ export const OP = {
   SPI_FLASH_MD5: 0x13,
   ERASE_FLASH: 0xd0,
   ERASE_REGION: 0xd1,
+  READ_FLASH: 0xd2,
 } as const;
 
 const FLASH_WRITE_OPS: ReadonlySet<number> = new Set([
@@ -72,9 +73,25 @@ export interface Esp32RomSimOptions {
   onFlashBlock?: (seq: number) => void;
   /** called when a command arrives, before it is handled: `nth` counts that opcode from 0 (unplug tests) */
   onCommand?: (op: number, nth: number) => void;
+  /**
+   * Model the DTR/RTS auto-reset circuit of a USB-UART bridge, which a PTY cannot carry: a running app that
+   * receives esptool's SYNC is put back into the ROM bootloader, as esptool's reset sequence would do.
+   */
+  autoReset?: boolean;
+  /** app versions that boot but never say hello (a bad build: crash loop, wrong baud) */
+  silentVersions?: readonly string[];
 }
 
 type Mode = 'rom' | 'stub' | 'app';
+
+interface ReadSession {
+  address: number;
+  end: number;
+  blockSize: number;
+  sent: number;
+  acked: number;
+  maxInFlight: number;
+}
 
 interface WriteSession {
   offset: number;
@@ -102,6 +119,7 @@ export class Esp32RomSimulator {
   private slip = new SlipDecoder();
   private readonly regs = new Map<number, number>();
   private session: WriteSession | null = null;
+  private reading: ReadSession | null = null;
   /** the armed RTC watchdog and the app's delayed hello: a replug (power cycle) cancels both */
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly opts: Required<Pick<Esp32RomSimOptions, 'flashSize' | 'mac' | 'app'>> & Esp32RomSimOptions;
@@ -139,6 +157,16 @@ export class Esp32RomSimulator {
     const port = this.port;
     this.port = null;
     if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+  }
+
+  /** What esptool's DTR/RTS reset sequence does to a chip: ROM bootloader, nothing of the last session left. */
+  private resetIntoRom(): void {
+    this.cancelTimers();
+    this.mode = 'rom';
+    this.session = null;
+    this.reading = null;
+    this.slip = new SlipDecoder();
+    this.resetRegisters();
   }
 
   private cancelTimers(): void {
@@ -191,8 +219,16 @@ export class Esp32RomSimulator {
   }
 
   private onData(chunk: Buffer): void {
-    if (this.mode === 'app') return; // the app does not speak SLIP
+    if (this.mode === 'app') {
+      // the app does not speak SLIP; with the auto-reset circuit, esptool's SYNC means it reset us into ROM
+      if (!this.opts.autoReset || !chunk.includes(Buffer.from([0xc0, 0x00, OP.SYNC]))) return;
+      this.resetIntoRom();
+    }
     for (const pkt of this.slip.push(chunk)) {
+      if (this.reading && pkt.length === 4) {
+        this.readAck(Buffer.from(pkt).readUInt32LE(0));
+        continue;
+      }
       if (pkt.length < 8 || pkt[0] !== 0x00) continue;
       const view = Buffer.from(pkt);
       const op = view[1];
@@ -217,6 +253,9 @@ export class Esp32RomSimulator {
     const u32 = (i: number): number => data.readUInt32LE(i * 4);
     switch (op) {
       case OP.SYNC:
+        // esptool resets the chip before every SYNC: with the reset circuit, a stub left running by a killed
+        // flasher is back in the ROM bootloader.
+        if (this.mode === 'stub' && this.opts.autoReset) this.resetIntoRom();
         // The ROM answers a SYNC eight times with a non-zero value; the stub once with 0.
         if (this.mode === 'rom') for (let i = 0; i < 8; i++) this.respond(op, 0x20120707);
         else this.respond(op, 0);
@@ -324,9 +363,48 @@ export class Esp32RomSimulator {
         this.erase(u32(0), u32(1));
         this.respond(op);
         return;
+      case OP.READ_FLASH: {
+        // The stub's read: answer, then blocks as SLIP packets, at most maxInFlight unacknowledged, each acked by
+        // the host with the byte count so far; then the MD5 of the whole read.
+        const [address, size, blockSize, maxInFlight] = [u32(0), u32(1), u32(2), u32(3)];
+        this.respond(op);
+        this.reading = {
+          address,
+          end: address + size,
+          blockSize,
+          sent: 0,
+          acked: 0,
+          maxInFlight: Math.max(1, maxInFlight),
+        };
+        this.sendReadBlocks();
+        return;
+      }
       default:
         this.respond(op, 0, undefined, ERR_INVALID_MESSAGE, 0x00);
     }
+  }
+
+  private sendReadBlocks(): void {
+    const r = this.reading;
+    if (!r) return;
+    const total = r.end - r.address;
+    while (r.sent < total && r.sent - r.acked < r.maxInFlight * r.blockSize) {
+      const n = Math.min(r.blockSize, total - r.sent);
+      this.write(slipEncode(this.flash.subarray(r.address + r.sent, r.address + r.sent + n)));
+      r.sent += n;
+    }
+  }
+
+  private readAck(count: number): void {
+    const r = this.reading;
+    if (!r) return;
+    r.acked = count;
+    if (r.acked >= r.end - r.address) {
+      this.reading = null;
+      this.write(slipEncode(createHash('md5').update(this.flash.subarray(r.address, r.end)).digest()));
+      return;
+    }
+    this.sendReadBlocks();
   }
 
   private erase(offset: number, size: number): void {
@@ -379,6 +457,7 @@ export class Esp32RomSimulator {
       );
       return;
     }
+    if (this.opts.silentVersions?.includes(fw)) return;
     const hello = encodeFrame({
       type: 'hello',
       seq: 0,

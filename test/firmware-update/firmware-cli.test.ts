@@ -1,0 +1,212 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { databasePath, openDatabase } from '../../agent/store/database';
+import { IngestStore } from '../../agent/store/ingest-store';
+import { Esp32RomSimulator, buildEspImage, type Esp32RomSimOptions } from '../support/esp-rom-sim';
+import { PtyPair, hasSocat } from '../support/pty-pair';
+import { runCli, startCli } from '../support/run-cli';
+import { tempDir } from '../support/temp-dir';
+import { waitUntil } from '../support/wait-until';
+
+const OLD = buildEspImage({
+  size: 120 * 1024,
+  seed: 21,
+  appDescriptor: { projectName: 'kitchen-scale', version: '2.4.0', idfVersion: 'v5.3.1' },
+});
+const NEW = buildEspImage({
+  size: 160 * 1024,
+  seed: 22,
+  appDescriptor: { projectName: 'kitchen-scale', version: '2.5.0', idfVersion: 'v5.3.1' },
+});
+const APP = 0x10000;
+const NVS = Buffer.from('nvs: paired=home-a consent=usage');
+
+interface Status {
+  package: { title: string; version: string } | null;
+  state: string | null;
+  error: string | null;
+  devices: Array<{
+    id: string;
+    state: string;
+    step: string | null;
+    fw: string | null;
+    reason: string | null;
+    doNotUpdate: boolean;
+  }>;
+}
+
+(hasSocat ? describe : describe.skip)(
+  'edge-agent firmware: rollout through the real flasher to the ROM-bootloader simulator (built CLI)',
+  () => {
+    let t: ReturnType<typeof tempDir>;
+    let pty: PtyPair;
+    let sim: Esp32RomSimulator;
+    let cfg: string;
+    let dataDir: string;
+
+    beforeEach(async () => {
+      t = tempDir('edge-fw-cli-');
+      pty = new PtyPair(t.dir);
+      await pty.start();
+      dataDir = path.join(t.dir, 'data');
+      cfg = path.join(t.dir, 'config.yaml');
+      fs.writeFileSync(cfg, `gateway: { id: gw-fw, dataDir: ${dataDir} }\n`);
+      // the device as the registry knows it from an earlier flash: kitchen-scale 2.4.0
+      fs.mkdirSync(dataDir, { recursive: true });
+      const db = openDatabase(databasePath(dataDir));
+      new IngestStore(db).recordFlash({
+        id: 'scale-7',
+        model: 'kitchen-scale',
+        fw: '2.4.0',
+        channels: [{ n: 1, k: 'weight', c: 'usage' }],
+        profile: 'home-a',
+        mac: null,
+        at: Date.now(),
+      });
+      db.close();
+      fs.writeFileSync(path.join(t.dir, 'new.bin'), NEW);
+    });
+    afterEach(async () => {
+      await sim?.detach();
+      await pty.stop();
+      t.cleanup();
+    });
+
+    async function device(opts: Esp32RomSimOptions = {}): Promise<void> {
+      sim = new Esp32RomSimulator({ autoReset: true, ...opts });
+      sim.flash.set(OLD, APP);
+      sim.flash.set(NVS, 0x9000);
+      await sim.attach(pty.device);
+    }
+    const holds = (image: Buffer): boolean =>
+      Buffer.compare(Buffer.from(sim.flash.subarray(APP, APP + image.length)), image) === 0;
+    const status = async (): Promise<Status> =>
+      JSON.parse((await runCli(['firmware', 'status', '--config', cfg, '--json'])).stdout) as Status;
+    const update = (extra: string[] = []): string[] => [
+      'firmware',
+      'update',
+      '--device',
+      'scale-7',
+      '--port',
+      pty.gateway,
+      '--config',
+      cfg,
+      '--hello-timeout',
+      '4',
+      ...extra,
+    ];
+
+    it('imports a package, backs up the running app by reading it back, flashes, and takes the hello with the new version', async () => {
+      await device();
+      const imp = await runCli([
+        'firmware',
+        'import',
+        '--package',
+        path.join(t.dir, 'new.bin'),
+        '--config',
+        cfg,
+      ]);
+      expect(imp.stdout).toMatch(/^package kitchen-scale 2\.5\.0 \(\d+ bytes\) verified/);
+      const res = await runCli([...update(), '--json'], { timeoutMs: 60_000 });
+      expect(res.code).toBe(0);
+      expect(JSON.parse(res.stdout)).toEqual({
+        device: 'scale-7',
+        state: 'UPDATED',
+        fw: '2.5.0',
+        fromVersion: '2.4.0',
+        reason: null,
+      });
+      expect(holds(NEW)).toBe(true);
+      expect(Buffer.from(sim.flash.subarray(0x9000, 0x9000 + NVS.length))).toEqual(NVS); // pairing and consent on the device survive
+      expect(sim.ops).toContain(0xd2); // READ_FLASH: the backup came from the device itself
+      const s = await status();
+      expect(s.state).toBe('UPDATED');
+      expect(s.devices).toEqual([expect.objectContaining({ id: 'scale-7', state: 'UPDATED', fw: '2.5.0' })]);
+      const db = openDatabase(databasePath(dataDir));
+      expect(new IngestStore(db).flashRecord('scale-7')).toMatchObject({ fw: '2.5.0', profile: 'home-a' });
+      db.close();
+    }, 90_000);
+
+    it('a new image that never says hello is rolled back: FAILED with the reason, old image running', async () => {
+      await device({ silentVersions: ['2.5.0'] });
+      await runCli(['firmware', 'import', '--package', path.join(t.dir, 'new.bin'), '--config', cfg]);
+      const res = await runCli(update(), { timeoutMs: 60_000 });
+      expect(res.code).toBe(1);
+      expect(res.stdout.trim()).toBe(
+        'scale-7: FAILED (firmware 2.4.0) — no hello with 2.5.0 expected within 4 s; rolled back to 2.4.0',
+      );
+      expect(holds(OLD)).toBe(true);
+      expect(sim.boots).toBe(2);
+      const s = await status();
+      expect(s.state).toBe('FAILED');
+      expect(s.error).toBe('scale-7: no hello with 2.5.0 expected within 4 s; rolled back to 2.4.0');
+      // retry puts it back in the queue
+      const retry = await runCli(['firmware', 'retry', '--device', 'scale-7', '--config', cfg]);
+      expect(retry.code).toBe(0);
+      expect((await status()).devices[0].state).toBe('PENDING');
+    }, 90_000);
+
+    it('agent SIGKILLed mid-flash: the next run rolls the half-written device back from the backup, then updates it', async () => {
+      let killAt: number | null = 2;
+      let run: ReturnType<typeof startCli> | null = null;
+      await device({
+        onFlashBlock: (seq) => {
+          if (seq === killAt && run) {
+            killAt = null;
+            run.child.kill('SIGKILL');
+          }
+        },
+      });
+      await runCli(['firmware', 'import', '--package', path.join(t.dir, 'new.bin'), '--config', cfg]);
+      run = startCli(update());
+      await run.exit;
+      expect(killAt).toBeNull();
+      await waitUntil('the flash to stop changing', () => !holds(OLD) && !holds(NEW), 5000);
+      const mid = await status();
+      expect(mid.devices[0]).toMatchObject({ state: 'UPDATING', step: 'flashing' });
+
+      const res = await runCli(update(), { timeoutMs: 90_000 });
+      expect(res.stderr).toMatch(/UPDATING\/rollback/);
+      expect(res.code).toBe(0);
+      expect(res.stdout.trim()).toBe('scale-7: UPDATED (firmware 2.5.0)');
+      expect(holds(NEW)).toBe(true);
+      expect((await status()).devices[0]).toMatchObject({ state: 'UPDATED', step: null });
+    }, 120_000);
+
+    it('a device the household marked "do not update" is skipped, with the reason', async () => {
+      await runCli(['firmware', 'import', '--package', path.join(t.dir, 'new.bin'), '--config', cfg]);
+      const never = await runCli(['firmware', 'defer', '--device', 'scale-7', '--never', '--config', cfg]);
+      expect(never.stdout.trim()).toBe(
+        'scale-7: will not be updated (reported upstream as skipped by the household)',
+      );
+      const res = await runCli(update());
+      expect(res.code).toBe(1);
+      expect(res.stdout.trim()).toBe('scale-7: SKIPPED (firmware 2.4.0) — household chose do not update');
+      const s = await status();
+      expect(s.devices[0]).toMatchObject({ state: 'SKIPPED', doNotUpdate: true });
+      expect(s.state).toBe('UPDATED');
+      const human = await runCli(['firmware', 'status', '--config', cfg]);
+      expect(human.stdout).toMatch(/^package kitchen-scale 2\.5\.0 \(\d+ bytes\): UPDATED$/m);
+      expect(human.stdout).toMatch(
+        /^scale-7\s+kitchen-scale\s+SKIPPED\s+2\.4\.0\s+do not update; household chose do not update$/m,
+      );
+    }, 30_000);
+
+    it('refuses a package that is not a valid app image, with one line', async () => {
+      const bad = Buffer.from(NEW);
+      bad[4000] ^= 0xff;
+      fs.writeFileSync(path.join(t.dir, 'bad.bin'), bad);
+      const res = await runCli([
+        'firmware',
+        'import',
+        '--package',
+        path.join(t.dir, 'bad.bin'),
+        '--config',
+        cfg,
+      ]);
+      expect(res.code).toBe(1);
+      expect(res.stderr.trim()).toMatch(/^edge-agent: refusing .*bad\.bin: .*(checksum|SHA-256)/);
+      expect((await status()).package).toBeNull();
+    });
+  },
+);
