@@ -98,7 +98,7 @@ export class RolloutExecutor {
         );
       }
       this.step(rollout, dev, 'hello');
-      const hello = await link.waitHello(this.d.helloTimeoutMs);
+      const hello = await this.hello(link);
       if (hello && hello.id === dev.id && hello.fw === version) {
         this.end(rollout, dev, 'UPDATED', null, version);
         // Keep what runs now as the next update's backup: no read-back next time. Journaled UPDATED first: a
@@ -201,13 +201,22 @@ export class RolloutExecutor {
       this.d.journal.save(rollout);
       return rollout;
     }
-    const hello = await link.waitHello(this.d.helloTimeoutMs);
+    const hello = await this.hello(link);
     const back = hello?.fw === backup.version;
     const why =
       then === 'PENDING'
         ? `${reason}; rolled back to ${backup.version}, will try again`
         : `${reason}; rolled back to ${backup.version}${back ? '' : ' (flashed and verified, but no hello from it either)'}`;
     return this.end(rollout, dev, then, why, back ? backup.version : dev.fromVersion);
+  }
+
+  /** A port error while listening is no hello: the rollback decides, never an exception out of the rollout. */
+  private async hello(link: DeviceFlashLink): Promise<{ id: string; fw: string } | null> {
+    try {
+      return await link.waitHello(this.d.helloTimeoutMs);
+    } catch {
+      return null;
+    }
   }
 
   private notWritten(rollout: Rollout, dev: DeviceUpdate, reason: string): Rollout {
