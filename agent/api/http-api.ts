@@ -1,5 +1,6 @@
-import { HttpListener } from './http-listener';
-import * as http from 'node:http';
+import { HttpListener, closeWithoutReading, limitedServer } from './http-listener';
+import type * as http from 'node:http';
+import { HostAllowList } from './panel/request-guard';
 import type { StatusDocument } from './status';
 import { renderMetrics } from './metrics';
 import { tokenMatches } from './api-token';
@@ -36,6 +37,8 @@ export interface HttpApiOptions {
   listen: string;
   token: string;
   panel?: PanelHandler;
+  /** names besides IP literals, localhost and this machine's name that the Host header may carry (api.panel.allowedHosts) */
+  allowedHosts?: readonly string[];
 }
 
 export { parseListen } from './http-listener';
@@ -46,16 +49,18 @@ export { parseListen } from './http-listener';
  */
 export class HttpApi {
   private readonly listener: HttpListener;
+  private readonly hosts: HostAllowList;
 
   constructor(
     private readonly opts: HttpApiOptions,
     private readonly routes: ApiRoutes,
   ) {
     this.listener = new HttpListener('api.listen', opts.listen, ' — is another edge-agent running? Stop it or set api.listen');
+    this.hosts = new HostAllowList(opts.allowedHosts ?? []);
   }
 
   async start(): Promise<void> {
-    const server = http.createServer((req, res) => this.handle(req, res));
+    const server = limitedServer((req, res) => this.handle(req, res));
     server.keepAliveTimeout = 1000;
     await this.listener.start(server);
   }
@@ -84,20 +89,31 @@ export class HttpApi {
         return void res.end();
       }
     }
+    // DNS rebinding (issue #21): a page on evil.example re-pointed at the gateway still sends its own name.
+    if (!this.hosts.allows(req.headers.host)) {
+      return refuse(res, 403, `unknown Host "${String(req.headers.host ?? '').slice(0, 100)}": use the gateway's address, localhost or a name in api.panel.allowedHosts`);
+    }
     if (req.method === 'POST' || req.method === 'PUT') {
+      // Refused before a byte of the body is read: no token, or a declared size over the limit.
+      if (!tokenMatches(this.opts.token, req.headers.authorization)) return refuse(res, 401, 'missing or wrong bearer token (see <dataDir>/api-token)');
+      const declared = Number(req.headers['content-length'] ?? 0);
+      if (declared > MAX_BODY) return refuse(res, 413, `body larger than ${MAX_BODY} bytes`);
       let size = 0;
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => {
         size += c.length;
         if (size <= MAX_BODY) chunks.push(c);
+        else if (!res.headersSent) refuse(res, 413, `body larger than ${MAX_BODY} bytes`); // chunked: stop at the limit
       });
-      req.on('end', () => void this.route(req, res, parsed, size > MAX_BODY ? null : Buffer.concat(chunks).toString('utf8')));
+      req.on('end', () => {
+        if (size <= MAX_BODY) void this.route(req, res, parsed, Buffer.concat(chunks).toString('utf8'));
+      });
       return;
     }
     void this.route(req, res, parsed, '');
   }
 
-  private async route(req: http.IncomingMessage, res: http.ServerResponse, url: URL, rawBody: string | null): Promise<void> {
+  private async route(req: http.IncomingMessage, res: http.ServerResponse, url: URL, rawBody: string): Promise<void> {
     const send = (code: number, body: unknown, type = 'application/json'): void => {
       const text = type === 'application/json' ? JSON.stringify(body, null, 2) + '\n' : String(body);
       res.writeHead(code, { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'no-store' });
@@ -111,10 +127,6 @@ export class HttpApi {
       if (req.method === 'GET' && url.pathname === '/api/consent') return send(200, this.routes.consent());
       if (req.method === 'GET' && url.pathname === '/api/consent/ledger') return send(200, this.routes.consentLedger());
       const parseBody = (): { ok: true; body: unknown } | { ok: false } => {
-        if (rawBody === null) {
-          send(413, { error: `body larger than ${MAX_BODY} bytes` });
-          return { ok: false };
-        }
         try {
           return { ok: true, body: JSON.parse(rawBody) as unknown };
         } catch {
@@ -161,6 +173,13 @@ export class HttpApi {
       return send(500, { error: err instanceof Error ? err.message : String(err) });
     }
   }
+}
+
+/** Answers and closes the connection without reading the request body (a 500 MB upload is never read). */
+function refuse(res: http.ServerResponse, status: number, error: string): void {
+  closeWithoutReading(res.req, res);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(JSON.stringify({ error }) + '\n');
 }
 
 /** The request target as a URL, or null when it cannot be parsed (answered with 400, never thrown). */

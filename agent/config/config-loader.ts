@@ -2,6 +2,7 @@ import Ajv, { type ErrorObject } from 'ajv';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
+import { apiListenWarning } from '../api/exposure';
 import { applyEnvOverrides } from './env-overrides';
 import { ConfigError, type ConfigIssue } from './errors';
 import { CONFIG_SCHEMA, HINTS } from './schema';
@@ -571,7 +572,8 @@ export function parseConfig(text: string, opts: { sourceName: string; baseDir: s
     outcomes,
     log: src.log,
   };
-  return { config, warnings, source: opts.sourceName };
+  const exposed = apiListenWarning(config.api.listen);
+  return { config, warnings: exposed ? [...warnings, exposed] : warnings, source: opts.sourceName };
 }
 
 /** Reads and parses a config file; relative paths in it are relative to the file's directory. */

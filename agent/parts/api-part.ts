@@ -56,7 +56,7 @@ export class ApiPart implements Part<In, ApiContext> {
     };
     const { reload, startedAt } = this.hook;
     const api = new HttpApi(
-      { listen: config.api.listen, token, ...(panel ? { panel } : {}) },
+      { listen: config.api.listen, token, allowedHosts: config.api.panel?.allowedHosts ?? [], ...(panel ? { panel } : {}) },
       {
         status: () => status.document(clock()),
         ...consentApi,

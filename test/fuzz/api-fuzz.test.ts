@@ -74,12 +74,12 @@ describe('local HTTP API under hostile requests (real server, raw sockets)', () 
   it('malformed request targets get a 4xx and the agent keeps serving', async () => {
     for (const target of ['//', 'http://[', '/api/devices/%E0%A4%A/command', '//x/api/status']) {
       for (const method of ['GET', 'POST']) {
-        const r = await rawRequest(port, Buffer.from(`${method} ${target} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Length: 2\r\n\r\n{}`));
+        const r = await rawRequest(port, Buffer.from(`${method} ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nContent-Length: 2\r\n\r\n{}`));
         expect({ method, target, status: r.status }).toEqual({ method, target, status: expect.any(Number) });
         expect(r.status!).toBeLessThan(500);
       }
     }
-    expect((await rawRequest(port, Buffer.from('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'))).status).toBe(200);
+    expect((await rawRequest(port, Buffer.from('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'))).status).toBe(200);
   });
 
   it('random methods, paths, headers and bodies: never a 5xx, and without the token nothing changes', async () => {
@@ -98,7 +98,7 @@ describe('local HTTP API under hostile requests (real server, raw sockets)', () 
     );
     expect(ledgerLength()).toBe(entries);
     expect(JSON.stringify(agent.ledger.entries())).toBe(consentBefore);
-    expect((await rawRequest(port, Buffer.from('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'))).status).toBe(200);
+    expect((await rawRequest(port, Buffer.from('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'))).status).toBe(200);
   }, 60_000);
 
   it('with the token, random consent bodies get a 2xx or a 4xx, never a 5xx', async () => {
@@ -110,7 +110,7 @@ describe('local HTTP API under hostile requests (real server, raw sockets)', () 
           fc.record({ profile: fc.string(), campaign: fc.anything(), erase: fc.anything() }, { requiredKeys: [] }).map((o) => JSON.stringify(o)),
         ),
         async (body) => {
-          const head = `POST /api/consent HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`;
+          const head = `POST /api/consent HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`;
           const r = await rawRequest(port, Buffer.concat([Buffer.from(head), Buffer.from(body)]));
           expect(r.status).not.toBeNull();
           expect({ body, status: r.status }).toEqual({ body, status: r.status! < 500 ? r.status : 'a 4xx' });

@@ -5,6 +5,7 @@ import { receiptOf } from '../../consent/consent-receipt';
 import { WILDCARD } from '../../consent/consent-rules';
 import type { EventBus } from '../../event-bus';
 import type { ApiResponse } from '../http-api';
+import { closeWithoutReading } from '../http-listener';
 import { LoginThrottle } from './login-throttle';
 import { loadPanelAssets, type PanelAsset } from './panel-assets';
 import { PanelEvents } from './panel-events';
@@ -90,6 +91,7 @@ export class HouseholdPanel {
       reply = { status: 500, body: { error: err instanceof Error ? err.message : String(err) } };
     }
     if (res.headersSent) return; // an event stream took over the response
+    if (unread.has(req)) closeWithoutReading(req, res);
     const isAsset = Buffer.isBuffer(reply.body);
     const headers: Record<string, string> = { ...SECURITY_HEADERS, 'cache-control': 'no-store', ...reply.headers };
     if (!isAsset && headers['content-type'] === undefined) headers['content-type'] = 'application/json; charset=utf-8';
@@ -140,8 +142,8 @@ export class HouseholdPanel {
       const wrong = only('GET');
       if (wrong) return wrong;
       const cookie = req.headers.cookie;
-      if (this.events.open(req, res, SECURITY_HEADERS, () => this.sessions.fromCookie(cookie) !== undefined)) return { status: 200, body: null };
-      return { status: 503, body: { error: 'too many open panels; close a tab and reload' }, headers: { 'retry-after': '5' } };
+      if (this.events.open(req, res, SECURITY_HEADERS, session, () => this.sessions.fromCookie(cookie) !== undefined)) return { status: 200, body: null };
+      return { status: 503, body: { error: 'too many open panels (at most 4 per sign-in, 32 in all); close a tab and reload' }, headers: { 'retry-after': '5' } };
     }
     if (route === '/receipts.json') return only('GET') ?? this.download('all', this.history());
     const receipt = /^\/receipts\/([0-9]{1,12})\.json$/.exec(route);
@@ -282,9 +284,12 @@ function header(req: http.IncomingMessage, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-/** Discards a body nobody will read, so the connection can be reused. */
+/** Requests refused before their body was read: answered with `Connection: close` (see closeWithoutReading). */
+const unread = new WeakSet<http.IncomingMessage>();
+
+/** A body nobody will read: it is not read at all (a 500 MB upload before a 401 costs nothing). */
 function drain(req: http.IncomingMessage): void {
-  req.resume();
+  unread.add(req);
 }
 
 function readJsonBody(req: http.IncomingMessage): Promise<Body> {
@@ -303,6 +308,8 @@ function readJsonBody(req: http.IncomingMessage): Promise<Body> {
       size += c.length;
       if (size > MAX_BODY) {
         done = true;
+        unread.add(req); // the rest is not read: the answer closes the connection
+        req.pause();
         resolve({ ok: false, reply: { status: 413, body: { error: `body larger than ${MAX_BODY} bytes` } } });
         return;
       }

@@ -7,8 +7,8 @@ import type { EventBus } from '../../event-bus';
  * event; events carry what changed, never readings.
  */
 export class PanelEvents {
-  /** each stream with the check that its session is still signed in (sign-out or expiry ends the stream) */
-  private readonly clients = new Map<http.ServerResponse, () => boolean>();
+  /** each stream with its session and the check that it is still signed in (sign-out or expiry ends the stream) */
+  private readonly clients = new Map<http.ServerResponse, { session: object; signedIn: () => boolean }>();
   private unsubscribe: Array<() => void> = [];
   private keepAlive: NodeJS.Timeout | null = null;
 
@@ -16,6 +16,8 @@ export class PanelEvents {
     private readonly bus: EventBus,
     /** each open tab holds one connection; beyond this a new one is refused (503) rather than exhausting sockets */
     private readonly maxClients = 32,
+    /** one session (one browser) may hold this many, so a single session cannot take every slot (issue #21) */
+    private readonly maxPerSession = 4,
   ) {}
 
   start(): void {
@@ -42,12 +44,15 @@ export class PanelEvents {
     return this.clients.size;
   }
 
-  /** Takes over the response as an event stream; false if too many are open. */
-  open(req: http.IncomingMessage, res: http.ServerResponse, headers: Record<string, string>, signedIn: () => boolean): boolean {
+  /** Takes over the response as an event stream; false if too many are open, in all or for this session. */
+  open(req: http.IncomingMessage, res: http.ServerResponse, headers: Record<string, string>, session: object, signedIn: () => boolean): boolean {
     if (this.clients.size >= this.maxClients) return false;
+    let mine = 0;
+    for (const c of this.clients.values()) if (c.session === session) mine++;
+    if (mine >= this.maxPerSession) return false;
     res.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
     res.write('retry: 2000\n\n');
-    this.clients.set(res, signedIn);
+    this.clients.set(res, { session, signedIn });
     req.on('close', () => this.clients.delete(res));
     return true;
   }
@@ -57,7 +62,7 @@ export class PanelEvents {
   }
 
   private write(text: string): void {
-    for (const [c, signedIn] of this.clients) {
+    for (const [c, { signedIn }] of this.clients) {
       if (signedIn()) c.write(text);
       else {
         this.clients.delete(c);

@@ -1,5 +1,4 @@
-import * as http from 'node:http';
-import { HttpListener } from '../http-listener';
+import { HttpListener, closeWithoutReading, limitedServer } from '../http-listener';
 import type { HouseholdPanel } from './household-panel';
 
 /**
@@ -17,18 +16,18 @@ export class PanelLanListener {
   }
 
   async start(): Promise<void> {
-    const server = http.createServer((req, res) => {
+    const server = limitedServer((req, res) => {
       let p: string;
       try {
         p = new URL(req.url ?? '/', 'http://localhost').pathname;
       } catch {
         // A request target like `//` or `http://[`: refused, never thrown (it would take the agent down).
-        req.resume();
+        closeWithoutReading(req, res);
         res.writeHead(400, { 'content-type': 'application/json; charset=utf-8' });
         return void res.end(JSON.stringify({ error: 'malformed request target' }) + '\n');
       }
       if (this.panel.handles(p)) return void this.panel.handle(req, res);
-      req.resume();
+      closeWithoutReading(req, res);
       if (p === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
         res.writeHead(302, { location: '/panel/' });
         return void res.end();
