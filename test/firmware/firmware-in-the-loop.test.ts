@@ -5,6 +5,7 @@ import { createDrivers } from '../../agent/drivers';
 import { silentLogger } from '../../agent/logger';
 import { serialBootBytes } from '../../drivers/sim';
 import { encodeFrame } from '../../firmware-bridge/protocol';
+import { footprintOfBuild } from '../../scripts/bench/firmware-footprint';
 import { GRAMS_PER_COUNT, QemuBoard, buildFirmware, missingFirmwareTools, type FirmwareBuild } from '../support/qemu-board';
 import { settle } from '../support/device-link';
 import { PtyPair } from '../support/pty-pair';
@@ -171,9 +172,12 @@ const counts = (grams: number): number => TARE + Math.round(grams / GRAMS_PER_CO
     await settle(2500);
     expect(board.conversions).toBe(stopped);
     expect(agent.status().ingest.framesBad).toBe(0);
-    const hw = board.stackHighWater();
-    expect(hw).toBeGreaterThan(256);
-    expect(hw).toBeLessThan(4096);
+    // The painted stack's high-water mark after all of the above stays within the static worst case from the
+    // call graph (which counts libc/libgcc leaf routines as 0 bytes: 128 B of slack for them).
+    const measured = board.stackHighWater();
+    const computed = footprintOfBuild(build.out).find((r) => r.name === 'firmware.stack_worst')!.value;
+    expect(measured).toBeGreaterThan(256);
+    expect(measured).toBeLessThanOrEqual(computed + 128);
   }, 30_000);
 });
 
