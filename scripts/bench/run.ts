@@ -7,6 +7,7 @@ import { coldStartBench, processLoadBench } from './agent-process-bench';
 import { growthBench } from './growth-bench';
 import { peersBench } from './peers-bench';
 import { firmwareFootprintBench } from './firmware-footprint';
+import { thingsboardSoakBench } from './thingsboard-soak';
 import { printTable, type BenchResult } from './stats';
 
 /** One named group of figures; `--only <name>` runs just that one (comma-separated for several). */
@@ -47,6 +48,8 @@ const GROUPS: BenchGroup[] = [
   { name: 'growth', run: (quick) => growthBench(quick) },
   // the real firmware built for rv32imc: code and RAM per component, worst-case stack from the call graph
   { name: 'firmware', run: () => firmwareFootprintBench() },
+  // A simulated hour against the ThingsBoard double: two campaigns per household, RPC, attribute changes, restarts.
+  { name: 'thingsboard', run: (quick) => thingsboardSoakBench(quick) },
   {
     name: 'peers',
     // The naive-script ratio needs this run's in-process ingest figure: measured here when the ingest group did not run.
