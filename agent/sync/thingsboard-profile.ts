@@ -174,6 +174,8 @@ export class ThingsboardProfile implements SyncProfile {
         if (typeof msg.id === 'number') this.requests.delete(msg.id);
         if (isObject(msg.values)) values = msg.values;
         else if (Object.hasOwn(msg, 'value') && req?.keys.length === 1) values = { [req.keys[0]]: msg.value };
+        // a requested key the answer leaves out does not exist (any more): deleted while we were away
+        if (req) for (const k of req.keys) if (!Object.hasOwn(values, k)) deleted.push(k);
       }
       const reply: TbReply = { via: 'attributes', device };
       const out: DownlinkRequest[] = [];

@@ -17,16 +17,18 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { upstreamWithDefaults, type AgentConfig } from '../../agent/config';
+import type { AgentConfig } from '../../agent/config';
 import { Agent } from '../../agent/controller';
 import { silentLogger } from '../../agent/logger';
 import type { DeviceFrame } from '../../firmware-bridge/protocol';
 import { DeviceLink, HELLO_SCALE } from '../../test/support/device-link';
 import { freePort } from '../../test/support/free-port';
 import { ThingsboardDouble } from '../../test/support/thingsboard-double/thingsboard-double';
+import { household } from '../../test/sync/household';
 import type { BenchResult } from './stats';
 
 const PROFILES = ['home-a', 'home-b'] as const;
+const SCALES = ['scale-a', 'scale-b'] as const;
 const CAMPAIGNS = ['coffee', 'tea'] as const;
 const EVENT_OF: Record<(typeof CAMPAIGNS)[number], string> = { coffee: 'dispense', tea: 'brew' };
 const TOKEN = 'SOAK_GATEWAY_TOKEN';
@@ -60,29 +62,12 @@ export interface SoakReport {
   lastDownlink: Record<string, { status: unknown; error: unknown }>;
 }
 
+/** The test household (two scales in home-a/home-b, coffee constant V, tea V from upstream), tea granted in both. */
 function soakConfig(dataDir: string, url: string): AgentConfig {
-  return {
-    gateway: { id: 'gw-soak', dataDir },
-    api: { listen: '127.0.0.1:0' },
-    upstream: upstreamWithDefaults({ url, profile: 'thingsboard', accessToken: TOKEN, reconnect: { minMs: 100, maxMs: 1000 } }),
-    devices: PROFILES.map((p) => ({ id: `scale-${p}`, transport: 'sim' as const, model: 'kitchen-scale', profile: p })),
-    campaigns: [
-      { id: 'coffee', qualify: { event: 'dispense' }, value: { kind: 'constant', v: 50 }, threshold: 1e9, cooldownMs: 0, channels: ['push'] },
-      { id: 'tea', qualify: { event: 'brew' }, value: { kind: 'upstream' }, threshold: 1e9, cooldownMs: 0, channels: ['push'] },
-    ],
-    engagement: { windowDays: 30, recencyFloorDays: 1, recencyScale: 100, signalIntervalS: 0 },
-    storage: { maxBytes: 1 << 30, rawRetentionDays: 30, groupCommitMs: 2, groupCommitRows: 500 },
-    consent: {
-      policyVersion: 1,
-      requirePolicy: {},
-      deviceButtonMayGrant: [],
-      grants: [
-        ...PROFILES.map((p) => ({ device: `scale-${p}`, category: 'usage' as const })),
-        ...PROFILES.flatMap((p) => CAMPAIGNS.map((c) => ({ profile: p, campaign: c }))),
-      ],
-    },
-    log: { level: 'error' },
-  };
+  const cfg = household(dataDir, { url, profile: 'thingsboard', accessToken: TOKEN });
+  cfg.gateway.id = 'gw-soak';
+  cfg.consent.grants.push({ profile: 'home-b', campaign: 'tea' });
+  return cfg;
 }
 
 const until = async (what: string, cond: () => boolean, timeoutMs: number): Promise<void> => {
@@ -113,18 +98,21 @@ export async function thingsboardSoak(o: SoakOptions): Promise<SoakReport> {
     await tb.setSharedAttributes('home-b', { v_tea: '55' });
     await agent.start();
     await until('profiles connected', () => PROFILES.every((p) => tb.devices.get(p)?.connected), 15_000);
-    const links = PROFILES.map((p) => {
-      const l = new DeviceLink(agent, `scale-${p}`);
-      l.send(HELLO_SCALE(`scale-${p}`));
+    const links = SCALES.map((id) => {
+      const l = new DeviceLink(agent, id);
+      l.send(HELLO_SCALE(id));
       return l;
     });
-    const rpc = (label: string, call: () => Promise<unknown>): void => {
+    // RPC to a device that is offline waits for it (ThingsBoard queues it until the device is back)
+    const rpc = (label: string, device: string, call: () => Promise<unknown>): void => {
       rpcs++;
       pendingRpcs.push(
-        call().then(
-          (r) => void ((r as { success?: boolean }).success !== true && rpcFailures.push(`${label}: ${JSON.stringify(r)}`)),
-          (err: Error) => void rpcFailures.push(`${label}: ${err.message}`),
-        ),
+        until(`${device} connected`, () => tb.devices.get(device)?.connected === true || (device === '' && tb.gatewayConnected), 30_000)
+          .then(call)
+          .then(
+            (r) => void ((r as { success?: boolean }).success !== true && rpcFailures.push(`${label}: ${JSON.stringify(r)}`)),
+            (err: Error) => void rpcFailures.push(`${label}: ${err.message}`),
+          ),
       );
     };
     const steps = Math.round((o.minutes * 60) / eventEveryS);
@@ -141,18 +129,20 @@ export async function thingsboardSoak(o: SoakOptions): Promise<SoakReport> {
         const k = `${PROFILES[i]}/${campaign}`;
         sent.set(k, [...(sent.get(k) ?? []), now]);
       });
-      if (simS % 120 === 0 && tb.gatewayConnected) {
+      if (simS % 120 === 0) {
         const p = PROFILES[(simS / 120) % 2];
         const v = 10 + ((simS / 120) % 80);
-        rpc(`rpc setValue ${p}`, () => tb.rpcToDevice(p, 'setValue', { campaign: 'tea', v }, 30_000));
-        rpc('gateway rpc setValue', () => tb.rpcToGateway('setValue', { profile: PROFILES[1 - (simS / 120) % 2], campaign: 'tea', v: v + 1 }, 30_000));
+        rpc(`rpc setValue ${p}`, p, () => tb.rpcToDevice(p, 'setValue', { campaign: 'tea', v }, 30_000));
+        rpc('gateway rpc setValue', '', () => tb.rpcToGateway('setValue', { profile: PROFILES[1 - ((simS / 120) % 2)], campaign: 'tea', v: v + 1 }, 30_000));
       }
-      if (simS % 300 === 0 && tb.gatewayConnected) {
+      // attribute changes are stored whether or not the gateway is connected; a connected one is notified, a
+      // reconnecting one asks for the current values
+      if (simS % 300 === 0) {
         const n = simS / 300;
         await tb.setSharedAttributes(PROFILES[n % 2], { v_tea: n % 2 === 0 ? 20 + n : String(20 + n) });
         updates++;
       }
-      if (simS % 900 === 0 && tb.gatewayConnected) {
+      if (simS % 900 === 0) {
         await tb.deleteSharedAttributes(PROFILES[(simS / 900) % 2], ['v_tea']);
         deletions++;
       }

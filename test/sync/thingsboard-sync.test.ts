@@ -82,6 +82,12 @@ describe('upstream sync, profile thingsboard, against the ThingsBoard double (th
     // deletion: V is unset again
     await tb.deleteSharedAttributes('home-a', ['v_tea']);
     await waitUntil('V unset', () => v('home-a', 'tea') === null);
+    // changes made while the gateway is away reach it through the attribute request at reconnect: a value that
+    // is set, and a value that is gone (the answer leaves the key out)
+    await tb.setSharedAttributes('home-a', { v_tea: 33 });
+    await waitUntil('V set', () => v('home-a', 'tea') === 33);
+    await tb.restart(0, () => tb.setSharedAttributes('home-b', { v_tea: 44 }).then(() => tb.deleteSharedAttributes('home-a', ['v_tea'])));
+    await waitUntil('V after reconnect', () => v('home-a', 'tea') === null && v('home-b', 'tea') === 44);
 
     // RPC to the gateway itself: a campaign definition
     await expect(

@@ -97,6 +97,7 @@ export class ThingsboardDouble {
     this.endpoint = null;
     this.gateway = null;
     await endpoint?.close();
+    for (const d of this.devices.values()) d.connected = false;
     for (const [, p] of this.pendingRpc) {
       clearTimeout(p.timer);
       p.reject(new Error('server stopped'));
@@ -104,9 +105,13 @@ export class ThingsboardDouble {
     this.pendingRpc.clear();
   }
 
-  /** A server restart: every connection drops, stored data stays, the same port is listened on again. */
-  async restart(downMs = 0): Promise<void> {
+  /**
+   * A server restart: every connection drops, stored data stays, the same port is listened on again.
+   * `whileDown` runs between (e.g. an operator changing attributes nobody is told about).
+   */
+  async restart(downMs = 0, whileDown?: () => Promise<void> | void): Promise<void> {
     await this.stop();
+    await whileDown?.();
     if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
     await this.start(this.portNo);
     this.restarts++;
@@ -161,6 +166,7 @@ export class ThingsboardDouble {
   }
 
   private async notifyAttributes(device: string | null, data: string): Promise<void> {
+    if (!this.gateway) return; // nobody connected: the next attribute request finds the stored state
     if (device === null) await this.send('v1/devices/me/attributes', data);
     else if (this.devices.get(device)?.connected) await this.send('v1/gateway/attributes', `{"device":${JSON.stringify(device)},"data":${data}}`);
   }
@@ -208,9 +214,8 @@ export class ThingsboardDouble {
 
   /** Delivers to the gateway session if it subscribed to the topic (ThingsBoard's QoS map works the same way). */
   private send(topic: string, payload: string): Promise<void> {
-    const g = this.gateway;
     if (!this.endpoint) return Promise.reject(new Error('server is down'));
-    g?.deliver(topic, Buffer.from(payload));
+    this.gateway?.deliver(topic, Buffer.from(payload));
     return Promise.resolve();
   }
 
