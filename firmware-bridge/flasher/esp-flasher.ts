@@ -232,7 +232,7 @@ export class EspFlasher {
       if (adapter.modemLines === true) return 'rts';
     }
     if (supportsRtcWatchdogReset(chip)) {
-      await resetThroughRtcWatchdog(loader);
+      await resetThroughRtcWatchdog(loader, chip);
       return 'rtc-watchdog';
     }
     return 'manual';

@@ -176,6 +176,44 @@ const flashed = (sim: Esp32RomSimulator, address: number, image: Uint8Array): bo
       expect(sim.flashTouched).toBe(false); // … but wrote and erased nothing
     }, 40_000);
 
+    it('knows the ESP32-C3 family: a C3 image flashes to a C3 (restarted by its RTC watchdog), an ESP32 image is refused there, and a C3 image on an ESP32', async () => {
+      sim = new Esp32RomSimulator({ chip: 'ESP32-C3' });
+      await sim.attach(pty.device);
+      const c3 = buildEspImage({ chipId: 5, size: 64 * 1024, appDescriptor: { projectName: 'kitchen-scale', version: '2.5.0', idfVersion: 'v5.3.1' } });
+      const c3File = path.join(t.dir, 'scale-c3.bin');
+      fs.writeFileSync(c3File, c3);
+      const ok = await runCli(['flash', '--port', pty.gateway, '--image', c3File, '--json'], { cwd: t.dir, timeoutMs: 30_000 });
+      expect(ok.stderr).toBe('');
+      expect(ok.code).toBe(0);
+      expect(jsonLines(ok.stdout).at(-1)).toMatchObject({
+        ok: true,
+        chip: 'ESP32-C3 (QFN32) (revision v0.4)',
+        mac: '24:6f:28:aa:bb:cc',
+        reset: 'rtc-watchdog',
+        device: { id: 'scale-7', fw: '2.5.0' },
+      });
+      expect(flashed(sim, 0x10000, c3)).toBe(true);
+      expect(sim.boots).toBe(1);
+
+      await sim.detach();
+      sim = new Esp32RomSimulator({ chip: 'ESP32-C3' });
+      await sim.attach(pty.device);
+      const esp32File = path.join(t.dir, 'scale-esp32.bin');
+      fs.writeFileSync(esp32File, buildEspImage({ chipId: 0, size: 64 * 1024 }));
+      const wrong = await runCli(['flash', '--port', pty.gateway, '--image', esp32File, '--no-wait'], { cwd: t.dir, timeoutMs: 30_000 });
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).toMatch(/refusing to flash scale-esp32\.bin at 0x10000: image is built for ESP32, but the device is ESP32-C3 — /);
+      expect(sim.flashTouched).toBe(false);
+
+      await sim.detach();
+      sim = new Esp32RomSimulator();
+      await sim.attach(pty.device);
+      const onEsp32 = await runCli(['flash', '--port', pty.gateway, '--image', c3File, '--no-wait'], { cwd: t.dir, timeoutMs: 30_000 });
+      expect(onEsp32.code).toBe(1);
+      expect(onEsp32.stderr).toMatch(/image is built for ESP32-C3, but the device is ESP32 — /);
+      expect(sim.flashTouched).toBe(false);
+    }, 90_000);
+
     it("refuses an image that does not fit the device's flash, before anything is written", async () => {
       sim = new Esp32RomSimulator();
       await sim.attach(pty.device);

@@ -23,6 +23,7 @@ export const OP = {
   FLASH_DEFL_DATA: 0x11,
   FLASH_DEFL_END: 0x12,
   SPI_FLASH_MD5: 0x13,
+  GET_SECURITY_INFO: 0x14,
   ERASE_FLASH: 0xd0,
   ERASE_REGION: 0xd1,
   READ_FLASH: 0xd2,
@@ -37,22 +38,51 @@ const FLASH_WRITE_OPS: ReadonlySet<number> = new Set([
   OP.ERASE_REGION,
 ]);
 
-/** ESP32 registers esptool-js reads to identify the chip (targets/esp32.js) and to drive the SPI flash. */
-const REG = {
-  CHIP_DETECT_MAGIC: 0x40001000,
-  ESP32_MAGIC_VALUE: 0x00f01d83,
-  EFUSE_BASE: 0x3ff5a000,
-  APB_CTRL_DATE: 0x3ff66000 + 0x7c,
-  UART_CLKDIV: 0x3ff40014,
-  SPI_BASE: 0x3ff42000,
-  RTC_WDT_CONFIG0: 0x3ff4808c,
-  RTC_WDT_CONFIG1: 0x3ff48090,
-  RTC_WDT_WPROTECT: 0x3ff480a4,
-  RTC_WDT_WKEY: 0x50d83aa1,
+/** The chips the simulator can be: how esptool-js identifies each, and where their SPI and RTC watchdog registers are. */
+export type SimChip = 'ESP32' | 'ESP32-C3';
+interface ChipProfile {
+  /** GET_SECURITY_INFO's chip id; null: the ROM does not know the command (ESP32), detection reads the magic */
+  securityChipId: number | null;
+  /** the identity registers (targets/esp32*.js): MAC, package, revision, crystal */
+  identity: (mac: readonly number[]) => Array<[number, number]>;
+  spi: { base: number; usr2: number; w0: number };
+  rtcWdt: { config0: number; config1: number; wprotect: number };
+  bootLog: (reason: string) => string;
+}
+const RTC_WDT_WKEY = 0x50d83aa1;
+const CHIPS: Record<SimChip, ChipProfile> = {
+  ESP32: {
+    securityChipId: null,
+    identity: (m) => [
+      [0x40001000, 0x00f01d83], // CHIP_DETECT_MAGIC
+      [0x3ff5a000 + 4 * 1, ((m[2] << 24) | (m[3] << 16) | (m[4] << 8) | m[5]) >>> 0],
+      [0x3ff5a000 + 4 * 2, (m[0] << 8) | m[1]],
+      // word 3: package ESP32-D0WD (bits 9..11 = 1), revision bit 0; word 5 and APB date: revision 3 (ECO3)
+      [0x3ff5a000 + 4 * 3, (1 << 9) | (1 << 15)],
+      [0x3ff5a000 + 4 * 5, 1 << 20],
+      [0x3ff66000 + 0x7c, 0x80000000],
+      [0x3ff40014, Math.round(40e6 / 115200)], // UART divider of a 40 MHz crystal at 115200 baud
+    ],
+    spi: { base: 0x3ff42000, usr2: 0x3ff42000 + 0x24, w0: 0x3ff42000 + 0x80 },
+    rtcWdt: { config0: 0x3ff4808c, config1: 0x3ff48090, wprotect: 0x3ff480a4 },
+    bootLog: (reason) => `ets Jun  8 2016 00:22:57\r\n\r\n${reason},boot:0x13 (SPI_FAST_FLASH_BOOT)\r\n`,
+  },
+  'ESP32-C3': {
+    securityChipId: 5,
+    identity: (m) => [
+      // EFUSE block 1 at 0x60008844: MAC words 0/1; word 3: package QFN32 (bits 21..23 = 0), minor revision
+      // low bits 18..20 = 4; word 5: major revision bits 24..25 = 0 -> "ESP32-C3 (QFN32) (revision v0.4)"
+      [0x60008844, ((m[2] << 24) | (m[3] << 16) | (m[4] << 8) | m[5]) >>> 0],
+      [0x60008848, (m[0] << 8) | m[1]],
+      [0x60008844 + 4 * 3, 4 << 18],
+      [0x60008844 + 4 * 5, 0],
+      [0x3ff40014, Math.round(40e6 / 115200)],
+    ],
+    spi: { base: 0x60002000, usr2: 0x60002000 + 0x20, w0: 0x60002000 + 0x58 },
+    rtcWdt: { config0: 0x60008090, config1: 0x60008094, wprotect: 0x600080a8 },
+    bootLog: (reason) => `ESP-ROM:esp32c3-api1-20210207\r\nBuild:Feb  7 2021\r\n${reason},boot:0xc (SPI_FAST_FLASH_BOOT)\r\n`,
+  },
 };
-const SPI_CMD = REG.SPI_BASE;
-const SPI_USR2 = REG.SPI_BASE + 0x24;
-const SPI_W0 = REG.SPI_BASE + 0x80;
 const SPI_CMD_USR = 1 << 18;
 /** ROM status codes */
 const ERR_INVALID_MESSAGE = 0x05;
@@ -62,6 +92,8 @@ const ERR_DEFLATE = 0x0b;
 const APP_OFFSET = 0x10000;
 
 export interface Esp32RomSimOptions {
+  /** which chip's ROM it is (ESP32) */
+  chip?: SimChip;
   /** flash size in bytes (4 MiB) */
   flashSize?: number;
   mac?: readonly number[];
@@ -123,6 +155,7 @@ export class Esp32RomSimulator {
   /** the armed RTC watchdog and the app's delayed hello: a replug (power cycle) cancels both */
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly opts: Required<Pick<Esp32RomSimOptions, 'flashSize' | 'mac' | 'app'>> & Esp32RomSimOptions;
+  private readonly chip: ChipProfile;
 
   constructor(opts: Esp32RomSimOptions = {}) {
     this.opts = {
@@ -131,6 +164,7 @@ export class Esp32RomSimulator {
       app: { id: 'scale-7', model: 'kitchen-scale', ch: [{ n: 1, k: 'weight', c: 'usage' }] },
       ...opts,
     };
+    this.chip = CHIPS[opts.chip ?? 'ESP32'];
     this.flash = new Uint8Array(this.opts.flashSize).fill(0xff);
     this.resetRegisters();
   }
@@ -188,17 +222,8 @@ export class Esp32RomSimulator {
   }
 
   private resetRegisters(): void {
-    const m = this.opts.mac;
     this.regs.clear();
-    this.regs.set(REG.CHIP_DETECT_MAGIC, REG.ESP32_MAGIC_VALUE);
-    this.regs.set(REG.EFUSE_BASE + 4 * 1, ((m[2] << 24) | (m[3] << 16) | (m[4] << 8) | m[5]) >>> 0);
-    this.regs.set(REG.EFUSE_BASE + 4 * 2, (m[0] << 8) | m[1]);
-    // word 3: package ESP32-D0WD (bits 9..11 = 1), revision bit 0; word 5 and APB date: revision 3 (ECO3)
-    this.regs.set(REG.EFUSE_BASE + 4 * 3, (1 << 9) | (1 << 15));
-    this.regs.set(REG.EFUSE_BASE + 4 * 5, 1 << 20);
-    this.regs.set(REG.APB_CTRL_DATE, 0x80000000);
-    // UART divider of a 40 MHz crystal at 115200 baud
-    this.regs.set(REG.UART_CLKDIV, Math.round(40e6 / 115200));
+    for (const [addr, value] of this.chip.identity(this.opts.mac)) this.regs.set(addr, value);
   }
 
   private write(bytes: Uint8Array): void {
@@ -263,6 +288,15 @@ export class Esp32RomSimulator {
       case OP.READ_REG:
         this.respond(op, this.regs.get(u32(0)) ?? 0);
         return;
+      case OP.GET_SECURITY_INFO: {
+        const id = this.chip.securityChipId;
+        if (id === null) break; // the ESP32 ROM does not know it: esptool-js falls back to the magic register
+        // flags, flash crypt count, 7 key purposes, chip id, API version (20 bytes, ESP32-S3 and later layout)
+        const info = Buffer.alloc(20);
+        info.writeUInt32LE(id, 12);
+        this.respond(op, 0, info);
+        return;
+      }
       case OP.WRITE_REG:
         for (let i = 0; i + 16 <= data.length; i += 16)
           this.writeReg(data.readUInt32LE(i), data.readUInt32LE(i + 4), data.readUInt32LE(i + 8));
@@ -290,9 +324,9 @@ export class Esp32RomSimulator {
           this.stubCommand(op, data, chk);
           return;
         }
-        // The ROM answers what it does not know with "invalid message" under another opcode.
-        this.respond(op, 0, undefined, ERR_INVALID_MESSAGE, 0x00);
     }
+    // The ROM answers what it does not know with "invalid message" under another opcode.
+    this.respond(op, 0, undefined, ERR_INVALID_MESSAGE, 0x00);
   }
 
   private stubCommand(op: number, data: Buffer, chk: number): void {
@@ -426,19 +460,16 @@ export class Esp32RomSimulator {
     const old = this.regs.get(addr) ?? 0;
     const next = ((old & ~mask) | (value & mask)) >>> 0;
     this.regs.set(addr, next);
-    if (addr === SPI_CMD && next & SPI_CMD_USR) {
+    const { spi, rtcWdt } = this.chip;
+    if (addr === spi.base && next & SPI_CMD_USR) {
       // The SPI user command completes at once; RDID (0x9F) answers a 4 MB Winbond part.
-      if (((this.regs.get(SPI_USR2) ?? 0) & 0xff) === 0x9f) this.regs.set(SPI_W0, 0x1640ef);
-      this.regs.set(SPI_CMD, next & ~SPI_CMD_USR);
+      if (((this.regs.get(spi.usr2) ?? 0) & 0xff) === 0x9f) this.regs.set(spi.w0, 0x1640ef);
+      this.regs.set(spi.base, next & ~SPI_CMD_USR);
     }
-    if (
-      addr === REG.RTC_WDT_CONFIG0 &&
-      next >>> 31 === 1 &&
-      this.regs.get(REG.RTC_WDT_WPROTECT) === REG.RTC_WDT_WKEY
-    ) {
+    if (addr === rtcWdt.config0 && next >>> 31 === 1 && this.regs.get(rtcWdt.wprotect) === RTC_WDT_WKEY) {
       const stage0Action = (next >>> 28) & 0x7;
       if (stage0Action === 3 || stage0Action === 4) {
-        const cycles = this.regs.get(REG.RTC_WDT_CONFIG1) ?? 0;
+        const cycles = this.regs.get(rtcWdt.config1) ?? 0;
         this.later(Math.max(1, cycles / 150), () => this.boot('rst:0x10 (RTCWDT_RTC_RESET)'));
       }
     }
@@ -449,7 +480,7 @@ export class Esp32RomSimulator {
     this.mode = 'app';
     this.boots++;
     this.session = null;
-    this.write(Buffer.from(`ets Jun  8 2016 00:22:57\r\n\r\n${reason},boot:0x13 (SPI_FAST_FLASH_BOOT)\r\n`));
+    this.write(Buffer.from(this.chip.bootLog(reason)));
     const fw = this.appVersion();
     if (fw === null) {
       this.write(
