@@ -11,7 +11,7 @@ export function ensureApiToken(dataDir: string): string {
   } catch {
     // first start: create below
   }
-  fs.mkdirSync(dataDir, { recursive: true });
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const token = randomBytes(32).toString('hex');
   fs.writeFileSync(file, token + '\n', { mode: 0o600 });
   fs.chmodSync(file, 0o600);

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { privateFileMode } from '../store/private-files';
 
 /**
  * The agent's own JSON-lines log when journald does not take it (a checkout run by hand, a container): one file,
@@ -8,13 +9,16 @@ import * as path from 'node:path';
  */
 export class RotatingLogFile {
   private size: number;
+  /** 0600, or 0640 where the directory grants its group read access (agent/store/private-files.ts) */
+  private readonly mode: number;
   failures = 0;
 
   constructor(
     readonly file: string,
     private readonly maxBytes = 5 * 1024 * 1024,
   ) {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 }); // usually the data directory: private
+    this.mode = privateFileMode(fs.statSync(path.dirname(file)).mode);
     this.size = fs.existsSync(file) ? fs.statSync(file).size : 0;
   }
 
@@ -25,7 +29,7 @@ export class RotatingLogFile {
         fs.renameSync(this.file, `${this.file}.1`);
         this.size = 0;
       }
-      fs.appendFileSync(this.file, line + '\n', { mode: 0o640 });
+      fs.appendFileSync(this.file, line + '\n', { mode: this.mode });
       this.size += bytes;
     } catch {
       this.failures++;

@@ -57,11 +57,19 @@ export interface PipelineDeps {
  * Consent is checked before anything is written: a denied reading only moves counters. Acks (0x81) are sent
  * only once the frame's transaction committed, or right away when the frame was deliberately dropped.
  */
+const HELLOS_PER_SECOND = 1;
+const HELLO_BURST = 5;
+
 export class IngestPipeline implements FrameSink {
   readonly counters = new IngestCounters();
   readonly devices: DeviceRegistry;
   private readonly clock: () => number;
   private readonly buckets = new Map<string, TokenBucket>();
+  /**
+   * Hellos have their own, much smaller budget (issue #21): each one is a database write, a consent-state reply
+   * and a panel event, and a device says hello once per connection. A burst of 5, then one a second.
+   */
+  private readonly helloBuckets = new Map<string, TokenBucket>();
 
   constructor(private readonly deps: PipelineDeps) {
     this.clock = deps.clock ?? Date.now;
@@ -100,6 +108,12 @@ export class IngestPipeline implements FrameSink {
     s.lastSeen = now;
     switch (frame.type) {
       case 'hello':
+        if (!this.helloWithinRate(s.id, now)) {
+          // not answered: a device that really reconnected says hello again and gets its consent-state then
+          s.rateLimited++;
+          this.counters.rateLimited++;
+          return;
+        }
         return this.onHello(s, frame, now, reply);
       case 'heartbeat':
         s.uptimeS = frame.body.up;
@@ -124,6 +138,15 @@ export class IngestPipeline implements FrameSink {
     if (!b) {
       b = new TokenBucket(rate, Math.max(1, rate));
       this.buckets.set(s.id, b);
+    }
+    return b.take(now);
+  }
+
+  private helloWithinRate(device: string, now: number): boolean {
+    let b = this.helloBuckets.get(device);
+    if (!b) {
+      b = new TokenBucket(HELLOS_PER_SECOND, HELLO_BURST);
+      this.helloBuckets.set(device, b);
     }
     return b.take(now);
   }

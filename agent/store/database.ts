@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { migrate } from './migrations';
+import { makePrivate, privateDir, privateFileMode } from './private-files';
 
 export type Db = Database.Database;
 
@@ -15,7 +16,15 @@ export interface OpenOptions {
  * so a committed transaction survives power loss: "acked" must mean durable (DESIGN §7).
  */
 export function openDatabase(file: string, opts: OpenOptions = {}): Db {
-  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const onDisk = file !== ':memory:' && opts.readonly !== true;
+  const files = [file, `${file}-wal`, `${file}-shm`];
+  let dirMode = 0o700;
+  if (onDisk) {
+    dirMode = privateDir(path.dirname(path.resolve(file)));
+    // SQLite gives the -wal and -shm files the database file's mode: create it private before SQLite does
+    fs.closeSync(fs.openSync(file, 'a', privateFileMode(dirMode)));
+    makePrivate(files, dirMode);
+  }
   const db = new Database(file, { readonly: opts.readonly === true, fileMustExist: opts.readonly === true });
   db.pragma('busy_timeout = 5000');
   if (!opts.readonly) {
@@ -24,6 +33,7 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
     db.pragma('foreign_keys = ON');
     migrate(db);
     if (file !== ':memory:') syncAsFound(path.resolve(file));
+    if (onDisk) makePrivate(files, dirMode);
   }
   return db;
 }

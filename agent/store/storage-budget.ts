@@ -120,7 +120,7 @@ export class StorageBudget {
     const size = Math.min(RESERVE_MAX_BYTES, Math.floor(fsInfo.size / 4));
     if (fs.existsSync(this.reservePath) || fsInfo.free < size + DISK_ROOM_BYTES) return;
     try {
-      fs.writeFileSync(this.reservePath, Buffer.alloc(size)); // real zeros, not a sparse file: the blocks are held
+      fs.writeFileSync(this.reservePath, Buffer.alloc(size), { mode: 0o600 }); // real zeros, not a sparse file: the blocks are held
     } catch {
       fs.rmSync(this.reservePath, { force: true }); // no room after all: try again at the next check
     }

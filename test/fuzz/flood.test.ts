@@ -62,6 +62,36 @@ describe('a flood from one device (per-device token bucket, ingest.maxFramesPerS
     }
   });
 
+  it('hellos have their own budget (5, then one a second): a hello flood costs neither writes nor replies, and the other device is untouched', async () => {
+    const t = tempDir();
+    let now = 1_800_000_000_000;
+    const agent = new Agent(household(t.dir), { logger: silentLogger, drivers: [], api: false, clock: () => now });
+    let deviceEvents = 0;
+    try {
+      await agent.start();
+      agent.bus.on('device', () => deviceEvents++);
+      const flooder = new DeviceLink(agent, 'scale-a');
+      const quiet = new DeviceLink(agent, 'scale-b');
+      for (let i = 0; i < 20_000; i++) flooder.send(HELLO_SCALE('scale-a'));
+      quiet.send(HELLO_SCALE('scale-b'));
+      for (let i = 1; i <= 10; i++) quiet.send(reading(i, 1, i));
+      await settle(100);
+      const replies = (l: DeviceLink): number => l.sent.filter((f) => f.type === 'consent-state').length;
+      expect(replies(flooder)).toBe(5);
+      expect(replies(quiet)).toBe(1);
+      expect(new Set(quiet.acks()).size).toBe(10);
+      expect(deviceEvents).toBe(6);
+      expect(agent.status().devices.find((d) => d.id === 'scale-a')?.rateLimited).toBe(20_000 - 5);
+      now += 2000; // two seconds later: two more hellos are answered
+      for (let i = 0; i < 100; i++) flooder.send(HELLO_SCALE('scale-a'));
+      await settle(20);
+      expect(replies(flooder)).toBe(7);
+    } finally {
+      await agent.stop();
+      t.cleanup();
+    }
+  });
+
   it('a config file gets a limit by default (500 frames/s per device) and refuses a silly one', () => {
     const { config } = parseConfig('gateway: { id: gw-1, dataDir: ./data }\n', { sourceName: 'c.yaml', baseDir: '/tmp', env: {} });
     expect(config.ingest).toEqual({ maxFramesPerSecondPerDevice: 500 });

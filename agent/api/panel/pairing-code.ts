@@ -36,7 +36,7 @@ export function readPairingCode(dataDir: string): string | undefined {
 
 export function writeNewPairingCode(dataDir: string): string {
   const code = String(randomInt(0, 100_000_000)).padStart(8, '0');
-  fs.mkdirSync(dataDir, { recursive: true });
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = pairingCodePath(dataDir);
   fs.writeFileSync(file, code + '\n', { mode: 0o600 });
   fs.chmodSync(file, 0o600);
