@@ -14,6 +14,8 @@ export interface PackageDownloaderOptions {
   onProgress?: (bytes: number, total: number) => void;
 }
 
+const MAX_SESSIONS_WITHOUT_ANSWER = 10;
+
 /** Request ids are per MQTT session on the server; a process-wide counter keeps them unique per connection. */
 let lastRequestId = 0;
 
@@ -36,6 +38,9 @@ export class PackageDownloader {
   private readonly early = new Map<number, Buffer>();
   private timer: NodeJS.Timeout | null = null;
   private timeoutsInARow = 0;
+  /** connections that ended without a single answer: a server that closes on our request must not loop forever */
+  private sessionsWithoutAnswer = 0;
+  private answeredThisSession = false;
   private finished = false;
   private readonly window: number;
   private readonly chunkTimeoutMs: number;
@@ -67,6 +72,17 @@ export class PackageDownloader {
   attach(client: MqttClient): void {
     if (this.finished) return;
     this.detach();
+    if (this.sessionsWithoutAnswer >= MAX_SESSIONS_WITHOUT_ANSWER) {
+      const chunk = this.store.current()?.chunks ?? 0;
+      this.fail(
+        new DownloadFailure(
+          'chunk',
+          `the server ended ${this.sessionsWithoutAnswer} connections in a row without answering a chunk request (chunk ${chunk}, size ${this.opts.chunkBytes}: over its payload limit, or the package is no longer assigned?)`,
+        ),
+      );
+      return;
+    }
+    this.answeredThisSession = false;
     this.client = client;
     client.on('message', this.onMessage);
     client.subscribe([this.topics.responseFilter, this.topics.errorTopic], { qos: 1 }, (err) => {
@@ -78,6 +94,7 @@ export class PackageDownloader {
 
   /** The connection is gone: forget what is in flight (the next attach asks again). */
   detach(): void {
+    if (this.client && !this.answeredThisSession && this.inFlight.size > 0) this.sessionsWithoutAnswer++;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.client?.removeListener('message', this.onMessage);
@@ -144,6 +161,8 @@ export class PackageDownloader {
     if (!p || r.chunk < p.chunks || this.early.has(r.chunk)) return; // duplicate
     this.counts.received++;
     this.timeoutsInARow = 0;
+    this.answeredThisSession = true;
+    this.sessionsWithoutAnswer = 0;
     this.inFlight.delete(r.chunk);
     this.early.set(r.chunk, payload);
     try {

@@ -52,6 +52,17 @@ export class OtaServerDouble {
     if (c) await c.endAsync(true);
   }
 
+  /** Records what the gateway publishes on `topics` (answers, state), as the platform would see it. */
+  async watch(topics: string[], onMessage: (topic: string, payload: string) => void): Promise<void> {
+    const c = this.client!;
+    c.on('message', (topic, payload) => {
+      if (topics.includes(topic)) onMessage(topic, payload.toString('utf8'));
+    });
+    await new Promise<void>((resolve, reject) =>
+      c.subscribe(topics, { qos: 1 }, (err) => (err ? reject(err) : resolve())),
+    );
+  }
+
   /** Publishes as the server does towards a device (attribute updates). */
   publish(topic: string, payload: string | Buffer, retain = false): Promise<void> {
     return new Promise((resolve, reject) =>

@@ -2,7 +2,7 @@ import * as net from 'node:net';
 import mqttPacket, { type Packet } from 'mqtt-packet';
 
 /** What the application says about one inbound PUBLISH (MQTT 3.1.1: a PUBACK carries no reason code). */
-export type PublishAnswer = 'puback' | 'puback-then-close' | 'close';
+export type PublishAnswer = 'puback' | 'puback-then-close' | 'close' | 'flush-then-close';
 
 export interface EndpointHooks {
   /** CONNECT: true to accept; false answers CONNACK "not authorized" (5) and closes */
@@ -119,6 +119,8 @@ export class MqttEndpoint {
       case 'publish': {
         const answer = this.hooks.onPublish(s, p.topic, Buffer.isBuffer(p.payload) ? p.payload : Buffer.from(p.payload));
         if (answer === 'close') return void s.socket.destroy();
+        // what was written for this message (an error reply) goes out first, no PUBACK (Netty's writeAndFlush + close)
+        if (answer === 'flush-then-close') return void s.socket.end();
         if (p.qos > 0 && p.messageId !== undefined) s.write({ cmd: 'puback', messageId: p.messageId });
         if (answer === 'puback-then-close') s.socket.end();
         return;

@@ -1,5 +1,6 @@
 import { GsonAccessError, JsonSyntaxError, asArray, asBoolean, asInt, asString, jsonText, jsValue, member, parseJson, type JsonNode } from './gson-json';
 import { MqttEndpoint, type MqttSession, type PublishAnswer } from './mqtt-endpoint';
+import { OtaPackageServer, otaChecksum, type OtaPackage } from './ota-package-server';
 import { TbConversionError, deviceTelemetry, gatewayTelemetry, tbValueJson, tbValueOf, tbValues, type TbValue, type TsKvList } from './tb-values';
 
 /** What the server did with one PUBLISH (MQTT 3.1.1, what the agent speaks). */
@@ -8,7 +9,7 @@ export type Verdict =
   /** RuntimeException in the gateway handler: ThingsBoard still writes a PUBACK (3.1.1 has no reason code), then closes */
   | { outcome: 'acked-then-closed'; reason: string }
   /** AdaptorException or a failed conversion: the connection is closed without a PUBACK */
-  | { outcome: 'closed'; reason: string };
+  | { outcome: 'closed'; reason: string; flushFirst?: true };
 
 export interface Rejection {
   topic: string;
@@ -61,6 +62,8 @@ export class ThingsboardDouble {
   private readonly rpcSeq = new Map<string, number>();
   private readonly pendingRpc = new Map<string, PendingRpc>();
   private gatewayRpcSeq = 0;
+  /** firmware packages and chunk requests of the gateway's own session (ota-package-server.ts) */
+  readonly ota = new OtaPackageServer();
 
   constructor(private readonly opts: { accessToken?: string; host?: string } = {}) {}
 
@@ -80,6 +83,7 @@ export class ThingsboardDouble {
       onConnect: (session) => {
         this.connects++;
         this.gateway = session;
+        this.ota.newSession();
         for (const d of this.devices.values()) d.connected = false; // a new session starts with no sub-devices
       },
       onClose: (session) => {
@@ -165,6 +169,30 @@ export class ThingsboardDouble {
     await this.notifyAttributes(device, JSON.stringify({ deleted: keys }));
   }
 
+  /**
+   * Assigns a firmware package to the gateway device as DefaultOtaPackageStateService does: telemetry
+   * target_fw_title/version/ts and fw_state QUEUED, then INITIATED, then the shared attributes fw_title,
+   * fw_version, fw_tag, fw_size, fw_checksum_algorithm, fw_checksum (pushed on `v1/devices/me/attributes`).
+   */
+  async assignFirmware(pkg: OtaPackage): Promise<void> {
+    this.ota.pkg = pkg;
+    const ts = Date.now();
+    const values: Record<string, unknown> = { target_fw_title: pkg.title, target_fw_version: pkg.version, target_fw_ts: ts, fw_state: 'QUEUED' };
+    if (pkg.tag) values.target_fw_tag = pkg.tag;
+    this.storeTelemetry('', [{ ts, values: Object.entries(values).map(([k, v]): [string, TbValue] => [k, tbValueOf(v)]) }]);
+    this.storeTelemetry('', [{ ts: ts + 1, values: [['fw_state', tbValueOf('INITIATED')]] }]);
+    const attrs: Record<string, unknown> = { fw_title: pkg.title, fw_version: pkg.version };
+    if (pkg.tag) attrs.fw_tag = pkg.tag;
+    Object.assign(attrs, { fw_size: pkg.data.length, fw_checksum_algorithm: pkg.checksumAlgorithm, fw_checksum: otaChecksum(pkg) });
+    await this.setSharedAttributes(null, attrs);
+  }
+
+  /** Unassigns: the fw_* shared attributes are deleted (the gateway is told), chunk requests get NOT_FOUND. */
+  async unassignFirmware(): Promise<void> {
+    this.ota.pkg = null;
+    await this.deleteSharedAttributes(null, ['fw_title', 'fw_version', 'fw_tag', 'fw_size', 'fw_checksum_algorithm', 'fw_checksum']);
+  }
+
   private async notifyAttributes(device: string | null, data: string): Promise<void> {
     if (!this.gateway) return; // nobody connected: the next attribute request finds the stored state
     if (device === null) await this.send('v1/devices/me/attributes', data);
@@ -213,9 +241,9 @@ export class ThingsboardDouble {
   }
 
   /** Delivers to the gateway session if it subscribed to the topic (ThingsBoard's QoS map works the same way). */
-  private send(topic: string, payload: string): Promise<void> {
+  private send(topic: string, payload: string | Buffer): Promise<void> {
     if (!this.endpoint) return Promise.reject(new Error('server is down'));
-    this.gateway?.deliver(topic, Buffer.from(payload));
+    this.gateway?.deliver(topic, typeof payload === 'string' ? Buffer.from(payload) : payload);
     return Promise.resolve();
   }
 
@@ -230,7 +258,8 @@ export class ThingsboardDouble {
     }
     this.rejections.push({ topic, payload, outcome: v.outcome, reason: v.reason });
     this.closesByServer++;
-    return v.outcome === 'closed' ? 'close' : 'puback-then-close';
+    if (v.outcome === 'closed') return v.flushFirst ? 'flush-then-close' : 'close';
+    return 'puback-then-close';
   }
 
   /** The verdict on one PUBLISH and its effects on the store; exported for table tests through `verdict`. */
@@ -336,6 +365,14 @@ export class ThingsboardDouble {
       if (topic === 'v1/devices/me/attributes') {
         this.storeClientAttributes(gw, parseJson(payload));
         return { outcome: 'accepted' };
+      }
+      const chunk = this.ota.request(topic, payload, javaParseInt);
+      if (chunk) {
+        if (chunk.kind === 'chunk') void this.send(chunk.topic, chunk.data).catch(() => undefined);
+        if (chunk.kind !== 'error') return { outcome: 'accepted' };
+        // sendOtaPackageError: the error on v2/fw/error, then the session is closed (no PUBACK)
+        void this.send('v2/fw/error', chunk.error).catch(() => undefined);
+        return { outcome: 'closed', reason: chunk.error, flushFirst: true };
       }
       const rpcResponse = /^v1\/devices\/me\/rpc\/response\/(.*)$/.exec(topic);
       if (rpcResponse) {

@@ -1,0 +1,84 @@
+import { createHash } from 'node:crypto';
+import * as zlib from 'node:zlib';
+
+/** A package as the server keeps it (OtaPackage): bytes plus what DefaultOtaPackageStateService announces. */
+export interface OtaPackage {
+  title: string;
+  version: string;
+  tag?: string;
+  checksumAlgorithm: 'SHA256' | 'SHA384' | 'SHA512' | 'MD5' | 'CRC32' | 'MURMUR3_32';
+  data: Buffer;
+}
+
+/** What the server answers to one chunk request: bytes on the response topic, or an error then close. */
+export type ChunkAnswer =
+  { kind: 'chunk'; topic: string; data: Buffer } | { kind: 'error'; error: string } | { kind: 'none' };
+
+/** The checksum text ThingsBoard stores for a package (lower-case hex; CRC32 as Long.toHexString). */
+export function otaChecksum(p: Pick<OtaPackage, 'checksumAlgorithm' | 'data'>): string {
+  switch (p.checksumAlgorithm) {
+    case 'CRC32':
+      return (zlib.crc32(p.data) >>> 0).toString(16);
+    case 'MURMUR3_32':
+      return '0'; // the agent refuses MURMUR3 before looking at the value
+    default:
+      return createHash(p.checksumAlgorithm.toLowerCase()).update(p.data).digest('hex');
+  }
+}
+
+/**
+ * The firmware side of ThingsBoard's MQTT transport for the gateway's own session
+ * (MqttTransportHandler.getOtaPackageCallback / sendOtaPackage, CaffeineOtaPackageCache.get): chunk requests on
+ * `v2/fw/request/{requestId}/chunk/{n}` with the chunk size as text (empty: the size last given for the request
+ * id, 0: whole file), answered on `v2/fw/response/{requestId}/chunk/{n}` with the bytes, empty past the end. The
+ * request id → chunk size and request id → package maps live per session. A size over the transport's max payload
+ * size, or a request with no package assigned, is answered on `v2/fw/error` and the connection is closed.
+ */
+export class OtaPackageServer {
+  pkg: OtaPackage | null = null;
+  /** chunks not answered the first time they are asked for (a lost response) */
+  readonly dropOnce = new Set<number>();
+  readonly requests: Array<{ requestId: string; chunk: number; size: number }> = [];
+  bytesServed = 0;
+  private chunkSizes = new Map<string, number>();
+  private sessions = new Map<string, OtaPackage>();
+
+  constructor(readonly maxPayloadSize = 65536) {}
+
+  /** A new MQTT session: nothing of the last one's request ids is known. */
+  newSession(): void {
+    this.chunkSizes = new Map();
+    this.sessions = new Map();
+  }
+
+  /** null when the topic is not a firmware chunk request; throws (NumberFormatException) on a bad number. */
+  request(topic: string, payload: string, parseInt: (s: string) => number): ChunkAnswer | null {
+    const m = /^v2\/fw\/request\/([^/]+)\/chunk\/([^/]+)$/.exec(topic);
+    if (!m) return null;
+    const requestId = m[1];
+    const chunk = parseInt(m[2]);
+    let size = payload !== '' ? parseInt(payload) : 0;
+    if (size > 0) this.chunkSizes.set(requestId, size);
+    else size = this.chunkSizes.get(requestId) ?? 0;
+    this.requests.push({ requestId, chunk, size });
+    if (size > this.maxPayloadSize) return { kind: 'error', error: 'PAYLOAD_TOO_LARGE' };
+    let pkg = this.sessions.get(requestId);
+    if (!pkg) {
+      if (!this.pkg) return { kind: 'error', error: 'NOT_FOUND' };
+      pkg = this.pkg;
+      this.sessions.set(requestId, pkg); // a request id keeps the package it started with, as on the server
+    }
+    if (this.dropOnce.delete(chunk)) return { kind: 'none' };
+    let data: Buffer;
+    if (size < 1) data = pkg.data;
+    else {
+      const start = size * chunk;
+      data =
+        start < pkg.data.length
+          ? pkg.data.subarray(start, Math.min(pkg.data.length, start + size))
+          : Buffer.alloc(0);
+    }
+    this.bytesServed += data.length;
+    return { kind: 'chunk', topic: `v2/fw/response/${requestId}/chunk/${chunk}`, data };
+  }
+}
