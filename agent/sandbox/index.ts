@@ -4,3 +4,4 @@ export { ScriptError, type ScriptErrorKind } from './script-error';
 export { ScriptBreaker } from './script-breaker';
 export { SCRIPT_KINDS, KIND_SHAPES, checkDecoded, checkScore, checkCondition, type ScriptKind, type DecodedMessage, type Checked } from './script-kind';
 export { configuredScripts, loadConfiguredScripts, scriptLimits, campaignScriptId, type ConfiguredScript } from './configured-scripts';
+export { checkTransform, checkGenerated, checkSwitch, FIRST_GENERATOR_INPUT, type RuleMessage } from './rule-node-result';

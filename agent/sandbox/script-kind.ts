@@ -4,8 +4,8 @@
  * users can paste their scripts unchanged: uplink converters `Decoder(payload, metadata)`, rule-node scripts
  * `function (msg, metadata, msgType)`.
  */
-export type ScriptKind = 'decoder' | 'rule' | 'condition' | 'score';
-export const SCRIPT_KINDS: readonly ScriptKind[] = ['decoder', 'rule', 'condition', 'score'];
+export type ScriptKind = 'decoder' | 'rule' | 'condition' | 'score' | 'transform' | 'switch' | 'generator';
+export const SCRIPT_KINDS: readonly ScriptKind[] = ['decoder', 'rule', 'condition', 'score', 'transform', 'switch', 'generator'];
 
 interface KindShape {
   params: readonly string[];
@@ -20,6 +20,10 @@ export const KIND_SHAPES: Record<ScriptKind, KindShape> = {
   rule: { params: ['msg', 'metadata', 'msgType'], entries: [], returns: 'any JSON value' },
   condition: { params: ['msg', 'metadata', 'msgType'], entries: [], returns: 'true or false' },
   score: { params: ['features'], entries: ['score', 'Score', 'value'], returns: 'a number 0–100' },
+  // ThingsBoard's rule nodes (`script test` only): their wrappers name the parameters the same way
+  transform: { params: ['msg', 'metadata', 'msgType'], entries: [], returns: '{ msg?, metadata?, msgType? } or an array of them' },
+  switch: { params: ['msg', 'metadata', 'msgType'], entries: [], returns: 'a relation name or an array of them' },
+  generator: { params: ['prevMsg', 'prevMetadata', 'prevMsgType'], entries: [], returns: '{ msg, metadata, msgType }' },
 };
 
 /**

@@ -1,7 +1,23 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, loadConfig, parseDuration } from '../../config';
-import { ScriptHost, SCRIPT_KINDS, checkCondition, checkDecoded, checkScore, scriptLimits, type Checked, type ScriptKind, type ScriptLimits } from '../../sandbox';
+import {
+  FIRST_GENERATOR_INPUT,
+  ScriptHost,
+  SCRIPT_KINDS,
+  checkCondition,
+  checkDecoded,
+  checkGenerated,
+  checkScore,
+  checkSwitch,
+  checkTransform,
+  scriptLimits,
+  type Checked,
+  type RuleMessage,
+  type ScriptKind,
+  type ScriptLimits,
+} from '../../sandbox';
+import { whyScriptCannotRun } from '../../sandbox/cannot-run-reason';
 import { CliError } from '../cli-error';
 import type { CliOutput } from '../output';
 import { configErrorAsCli } from './config-command';
@@ -12,6 +28,8 @@ export interface ScriptTestOptions {
   kind?: string;
   metadata?: string;
   msgType?: string;
+  /** generator: how many messages to generate, each from the one before */
+  count?: string;
   config?: string;
   timeout?: string;
   memoryMb?: string;
@@ -20,6 +38,7 @@ export interface ScriptTestOptions {
 
 /** The kind a script most likely is, from the names it uses (an explicit --kind wins). */
 export function guessKind(source: string): ScriptKind {
+  if (/\bprevMsg\b|\bprevMetadata\b|\bprevMsgType\b/.test(source)) return 'generator';
   if (/\bfunction\s+Decoder\b|\bpayload\b/.test(source)) return 'decoder';
   if (/\bfeatures\b/.test(source)) return 'score';
   return 'rule';
@@ -40,12 +59,28 @@ function payloadBytes(input: unknown): number[] {
   return [...Buffer.from(text, 'utf8')];
 }
 
-const CHECKS: Record<ScriptKind, (v: unknown) => Checked<unknown>> = {
-  decoder: checkDecoded,
-  condition: checkCondition,
-  score: checkScore,
-  rule: (v) => ({ ok: true, value: v }),
-};
+/** The result check of a kind; rule-node kinds take the input message to fill what the result leaves out. */
+function checkOf(kind: ScriptKind, input: RuleMessage): (v: unknown) => Checked<unknown> {
+  switch (kind) {
+    case 'decoder':
+      return checkDecoded;
+    case 'condition':
+      return checkCondition;
+    case 'score':
+      return checkScore;
+    case 'transform':
+      return (v) => checkTransform(v, input);
+    case 'switch':
+      return checkSwitch;
+    case 'generator':
+      return (v) => checkGenerated(v, input);
+    case 'rule':
+      return (v) => ({ ok: true, value: v });
+  }
+}
+
+const asMetadata = (v: unknown): Record<string, string> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, typeof x === 'string' ? x : JSON.stringify(x)])) : {};
 
 /**
  * `edge-agent script test`: runs one script exactly as the agent would — same engine, same limits (from the
@@ -83,28 +118,62 @@ export async function scriptTestCommand(o: ScriptTestOptions, io: CliOutput): Pr
     if (!(mb >= 1 && mb <= 256)) throw new CliError(`--memory-mb must be 1–256, got "${o.memoryMb}"`, 2);
     limits.memoryBytes = mb * 1048576;
   }
+  const generator = kind === 'generator';
   const input = o.input === undefined ? (kind === 'decoder' ? [] : {}) : parseJson(o.input, '--input');
   const metadata = o.metadata === undefined ? {} : parseJson(o.metadata, '--metadata');
-  const args: unknown[] =
-    kind === 'decoder' ? [payloadBytes(input), metadata] : kind === 'score' ? [input] : [input, metadata, o.msgType ?? 'EVENT'];
+  // a generator's first call gets {} / {} / "" (ThingsBoard's generator node), unless given a previous message
+  const message: RuleMessage = generator
+    ? { msg: o.input === undefined ? FIRST_GENERATOR_INPUT.msg : input, metadata: asMetadata(metadata), msgType: o.msgType ?? FIRST_GENERATOR_INPUT.msgType }
+    : { msg: input, metadata: asMetadata(metadata), msgType: o.msgType ?? 'EVENT' };
+  const argsOf = (m: RuleMessage): unknown[] =>
+    kind === 'decoder' ? [payloadBytes(input), metadata] : kind === 'score' ? [input] : [m.msg, generator ? m.metadata : metadata, m.msgType];
+  const count = o.count === undefined ? 1 : Number(o.count);
+  if (!Number.isInteger(count) || count < 1 || count > 1000) throw new CliError(`--count must be 1–1000, got "${o.count}"`, 2);
+  if (count > 1 && !generator) throw new CliError('--count is for generator scripts (each message is generated from the one before)', 2);
 
+  const unfit = whyScriptCannotRun(source, null);
+  if (unfit) {
+    if (o.json) io.out(JSON.stringify({ ok: false, kind, cannotRunHere: unfit }));
+    else io.err(`cannot run here: ${unfit}`);
+    return 1;
+  }
   const host = new ScriptHost({ limits });
   try {
     const compileError = await host.add({ id: path.basename(file), kind, source, file });
     if (compileError) {
-      if (o.json) io.out(JSON.stringify({ ok: false, kind, error: { ...compileError.toJSON(), file } }));
+      const why = whyScriptCannotRun(source, compileError);
+      if (o.json) io.out(JSON.stringify({ ok: false, kind, error: { ...compileError.toJSON(), file }, ...(why ? { cannotRunHere: why } : {}) }));
+      else if (why) io.err(`cannot run here: ${why} (compile error at ${compileError.where(file)}: ${compileError.detail})`);
       else io.err(`compile error at ${compileError.where(file)}: ${compileError.detail}`);
       return 1;
     }
     const started = process.hrtime.bigint();
-    const run = host.run(path.basename(file), args, CHECKS[kind], { logs: true });
+    const results: unknown[] = [];
+    let prev = message;
+    let run = host.run(path.basename(file), argsOf(prev), checkOf(kind, prev), { logs: true });
+    const logs = [...(run.logs ?? [])];
+    while (run.ok) {
+      results.push(run.value);
+      if (results.length >= count) break;
+      prev = run.value as RuleMessage;
+      run = host.run(path.basename(file), argsOf(prev), checkOf(kind, prev), { logs: true });
+      logs.push(...(run.logs ?? []));
+    }
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    const logs = run.logs ?? [];
+    const value = count > 1 ? results : results[0];
+    const why = run.ok ? null : whyScriptCannotRun(source, run.error);
     if (o.json) {
-      io.out(JSON.stringify(run.ok ? { ok: true, kind, result: run.value, logs, durationMs: ms } : { ok: false, kind, error: run.error.toJSON(), logs, durationMs: ms }));
+      io.out(
+        JSON.stringify(
+          run.ok
+            ? { ok: true, kind, result: value, logs, durationMs: ms }
+            : { ok: false, kind, error: run.error.toJSON(), ...(why ? { cannotRunHere: why } : {}), logs, durationMs: ms },
+        ),
+      );
     } else {
       for (const l of logs) io.err(`console.${l}`);
-      if (run.ok) io.out(`${kind} ok in ${ms.toFixed(2)} ms:\n${JSON.stringify(run.value, null, 2)}`);
+      if (run.ok) io.out(`${kind} ok in ${ms.toFixed(2)} ms:\n${JSON.stringify(value, null, 2)}`);
+      else if (why) io.err(`cannot run here: ${why} (${run.error.kind} error: ${run.error.detail})`);
       else io.err(`${run.error.kind} error after ${ms.toFixed(2)} ms: ${run.error.detail}`);
     }
     return run.ok ? 0 : 1;
