@@ -43,6 +43,11 @@ export class SerialSimDevice {
         this.received.push(f);
         const answers = this.device.onGatewayFrame(f);
         if (answers.length) this.sendFrames(answers);
+        // the firmware acks a reboot command, then restarts and greets like after any boot
+        if (this.device.takeReboot()) {
+          this.device.reboot();
+          this.write(serialBootBytes(this.device.hello()));
+        }
       }
     });
     if (sendHello) this.write(serialBootBytes(this.device.hello()));

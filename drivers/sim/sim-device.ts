@@ -39,6 +39,11 @@ export class SimDevice {
   identifyCount = 0;
   /** unacked frames pushed out of the full retransmit buffer: lost on the device side, never retransmitted */
   evicted = 0;
+  /** a reboot command was acked: the transport restarts the device once the ack has left (takeReboot) */
+  private rebootRequested = false;
+  /** after a reboot, like the firmware, nothing is sampled until the gateway's consent-state answers the hello */
+  private awaitingConsentState = false;
+  reboots = 0;
 
   constructor(
     readonly spec: SimDeviceSpec,
@@ -127,7 +132,7 @@ export class SimDevice {
       this.nextHeartbeatAt = now + HEARTBEAT_MS;
       this.emit(out, { type: 'heartbeat', seq: this.nextSeq(), body: { up: Math.floor((now - this.bootAt) / 1000), rssi: -40 - Math.floor(this.rng() * 30) } }, now);
     }
-    if (this.paused) {
+    if (this.paused || this.awaitingConsentState) {
       // Paused devices sample nothing; schedules slide forward so resuming does not burst.
       this.nextEventAt = Math.max(this.nextEventAt, now);
       this.desc.readings.forEach((_r, i) => (this.nextReadingAt[i] = Math.max(this.nextReadingAt[i], now)));
@@ -183,6 +188,7 @@ export class SimDevice {
         this.pending.delete(f.body.a);
         return [];
       case 'consent-state':
+        this.awaitingConsentState = false;
         for (const [cat, ok] of Object.entries(f.body.cats)) {
           if (ok) this.withheld.delete(cat);
           else this.withheld.add(cat);
@@ -194,10 +200,32 @@ export class SimDevice {
         else if (c === 'resume') this.paused = false;
         else if (c === 'identify') this.identifyCount++;
         else if (c === 'notify') this.notifications.push({ ...f.body });
-        // reboot: a real device would re-send hello; the simulator keeps running.
+        else if (c === 'reboot') this.rebootRequested = true;
         return [{ type: 'ack', seq: this.nextSeq(), body: { a: f.seq } }];
       }
     }
+  }
+
+  /** Whether a reboot was asked for (once): the caller then calls reboot() after the ack is on the wire. */
+  takeReboot(): boolean {
+    const r = this.rebootRequested;
+    this.rebootRequested = false;
+    return r;
+  }
+
+  /**
+   * What the firmware's esp_restart() leaves: everything in RAM is gone (unacked frames, pause, consent
+   * categories), seq starts again after the hello's 0, and nothing is sampled until a consent-state arrives.
+   */
+  reboot(): void {
+    this.seq = 0;
+    this.pending.clear();
+    this.started = false;
+    this.paused = false;
+    this.presenceOpen = false;
+    this.withheld.clear();
+    this.awaitingConsentState = true;
+    this.reboots++;
   }
 
   unacked(): DeviceFrame[] {

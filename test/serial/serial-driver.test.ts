@@ -76,6 +76,21 @@ import { waitUntil } from '../support/wait-until';
     expect(sim.device.identifyCount).toBe(1);
   });
 
+  it('a reboot command restarts the simulated device as the firmware restarts: new hello, seq from 0, nothing taken for a duplicate', async () => {
+    await waitUntil('link up', () => dev().connected);
+    await sim.open();
+    await waitUntil('events stored', () => events() >= 5);
+    await sim.drained();
+    expect(await agent.commander.send('scale-1', 'reboot')).toMatchObject({ acked: true });
+    expect(sim.device.reboots).toBe(1);
+    const stored = events();
+    const dups = agent.status().ingest.duplicates;
+    await waitUntil('events of the new boot stored', () => events() >= stored + 5, 15_000);
+    await sim.drained();
+    expect(agent.status().ingest.duplicates).toBe(dups);
+    expect(dev().framesBad).toBe(0);
+  });
+
   it('garbage, bit flips, truncated and oversized frames never stop the stream; retransmits are not double-counted', async () => {
     await waitUntil('link up', () => dev().connected);
     const quiet = new SerialSimDevice(pty.device, { id: 'scale-1', model: 'kitchen-scale', fw: '2.1.0', kind: 'kitchen-scale' }, { autoSample: false });

@@ -89,6 +89,24 @@ describe('device behaviour', () => {
     expect(d.notifications).toEqual([{ c: 'notify', text: 'Coffee low' }]);
   });
 
+  it('a reboot command is acked, then the device starts over as the firmware does: seq after hello, empty queue, silent until consent-state', () => {
+    const d = dev();
+    run(d, 0, 5_000, false);
+    expect(d.unacked().length).toBeGreaterThan(0);
+    d.onGatewayFrame({ type: 'command', seq: 44, body: { c: 'pause' } });
+    expect(d.onGatewayFrame({ type: 'command', seq: 45, body: { c: 'reboot' } })).toEqual([{ type: 'ack', seq: expect.any(Number), body: { a: 45 } }]);
+    expect(d.takeReboot()).toBe(true);
+    expect(d.takeReboot()).toBe(false);
+    d.reboot();
+    expect(d.unacked()).toEqual([]);
+    expect(d.isPaused).toBe(false);
+    const silent = run(d, 10_000, 60_000);
+    expect(silent.map((f) => f.type)).toEqual(['heartbeat', 'heartbeat']); // alive, but sampling nothing
+    expect(silent[0].seq).toBe(1); // the hello after the reboot took seq 0
+    d.onGatewayFrame({ type: 'consent-state', seq: 1, body: { cats: { usage: true } } });
+    expect(run(d, 70_000, 60_000, false).filter((f) => f.type === 'event' || f.type === 'reading').length).toBeGreaterThan(0);
+  });
+
   it('is deterministic for a given seed', () => {
     const a = run(dev(), 0, 120_000);
     const b = run(dev(), 0, 120_000);
