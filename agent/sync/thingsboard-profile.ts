@@ -100,18 +100,35 @@ export class ThingsboardProfile implements SyncProfile {
 
   encode(items: readonly OutboxItem[], maxPayloadBytes: number): Publication[] {
     const out: Publication[] = [];
+    /**
+     * ThingsBoard's limit (transport.mqtt.max_payload_size) is on the PUBLISH after its fixed header: topic
+     * (2 + length), packet id (2) and payload. A message over it makes the server drop the connection, and the
+     * same message would be re-sent for ever; so each message is checked as built, and halved until it fits
+     * (one item alone still goes: nothing smaller can be sent).
+     */
+    const emit = (topic: string, part: OutboxItem[], build: (part: OutboxItem[]) => string): void => {
+      const payload = build(part);
+      if (part.length > 1 && 4 + Buffer.byteLength(topic) + Buffer.byteLength(payload) > maxPayloadBytes) {
+        const half = Math.ceil(part.length / 2);
+        emit(topic, part.slice(0, half), build);
+        emit(topic, part.slice(half), build);
+        return;
+      }
+      out.push({ topic, payload, rowIds: part.map((it) => it.row.id) });
+    };
     for (const { kind, run } of runsOfKind(items)) {
       if (kind === 'signal') {
         const entry = (it: OutboxItem): { ts: number; values: Record<string, unknown> } => {
           const s = it.body as SignalPayload;
           return { ts: this.timestamps.assign(`${s.profile}\u0000${s.campaign}`, it.row.id, s.ts), values: signalTelemetry(s) };
         };
-        // {"<profile>": [{ts, values}, …], …}: device name + list overhead is small; 64 bytes per item covers it
-        for (const part of packItems(run, (it) => JSON.stringify(entry(it)), (b, n) => b + n * 64 + 2, maxPayloadBytes)) {
+        // {"<profile>": [{ts, values}, …], …}
+        const build = (part: OutboxItem[]): string => {
           const byProfile: Record<string, Array<ReturnType<typeof entry>>> = {};
           for (const it of part) (byProfile[(it.body as SignalPayload).profile] ??= []).push(entry(it));
-          out.push({ topic: 'v1/gateway/telemetry', payload: JSON.stringify(byProfile), rowIds: part.map((it) => it.row.id) });
-        }
+          return JSON.stringify(byProfile);
+        };
+        for (const part of packItems(run, (it) => JSON.stringify(entry(it)), (b, n) => b + n * 64 + 2, maxPayloadBytes)) emit('v1/gateway/telemetry', part, build);
       } else {
         // consent receipts (and anything else the gateway itself reports): the gateway device's telemetry
         const key = kind === 'consent' ? 'consentReceipt' : kind;
@@ -119,9 +136,8 @@ export class ThingsboardProfile implements SyncProfile {
           ts: this.timestamps.assign(key, it.row.id, it.row.createdAt),
           values: { [key]: it.body },
         });
-        for (const part of packItems(run, (it) => JSON.stringify(entry(it)), (b, n) => b + n + 2, maxPayloadBytes)) {
-          out.push({ topic: 'v1/devices/me/telemetry', payload: JSON.stringify(part.map(entry)), rowIds: part.map((it) => it.row.id) });
-        }
+        for (const part of packItems(run, (it) => JSON.stringify(entry(it)), (b, n) => b + n + 2, maxPayloadBytes))
+          emit('v1/devices/me/telemetry', part, (p) => JSON.stringify(p.map(entry)));
       }
     }
     return out;

@@ -193,3 +193,26 @@ describe('ThingsBoard double on the wire', () => {
     expect(tb.restarts).toBe(1);
   });
 });
+
+describe('ThingsBoard double: the payload limit', () => {
+  it('closes the connection on a packet over transport.mqtt.max_payload_size, counting the topic and packet id', async () => {
+    const tb = new ThingsboardDouble({ maxPayloadSize: 100 });
+    await tb.start(await freePort());
+    const client = mqtt.connect(tb.url, { reconnectPeriod: 0 });
+    try {
+      await new Promise<void>((resolve) => client.once('connect', () => resolve()));
+      let closed = false;
+      client.on('close', () => (closed = true));
+      const topic = 'v1/devices/me/telemetry'; // 23 bytes: 4 + 23 + 73 = 100 fits, 74 does not
+      await client.publishAsync(topic, JSON.stringify({ k: 'x'.repeat(73 - 8) }), { qos: 1 });
+      expect(closed).toBe(false);
+      client.publish(topic, JSON.stringify({ k: 'x'.repeat(74 - 8) }), { qos: 1 });
+      await waitUntil('closed', () => closed);
+      expect(tb.closesByServer).toBe(1);
+      expect(tb.rejections[0].reason).toMatch(/too large message: 101 bytes/);
+    } finally {
+      client.end(true);
+      await tb.stop();
+    }
+  });
+});

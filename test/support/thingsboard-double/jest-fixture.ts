@@ -12,14 +12,14 @@ export interface DoubleFixture {
 }
 
 /** jest lifecycle for one describe: a started double and a temp dir per test, torn down after it. */
-export function thingsboardDoubleFixture(accessToken: string): DoubleFixture {
+export function thingsboardDoubleFixture(accessToken: string, maxPayloadSize?: number): DoubleFixture {
   const f = { dir: '', agent: null } as DoubleFixture;
   let cleanup = (): void => undefined;
   beforeEach(async () => {
     const t = tempDir();
     f.dir = t.dir;
     cleanup = t.cleanup;
-    f.tb = new ThingsboardDouble({ accessToken });
+    f.tb = new ThingsboardDouble({ accessToken, ...(maxPayloadSize ? { maxPayloadSize } : {}) });
     await f.tb.start(await freePort());
   });
   afterEach(async () => {

@@ -10,6 +10,9 @@ export interface EndpointHooks {
   onConnect(session: MqttSession): void;
   onClose(session: MqttSession): void;
   onPublish(session: MqttSession, topic: string, payload: Buffer): PublishAnswer;
+  /** a packet whose remaining length (variable header + payload) is over this is a decoding failure: closed */
+  maxRemainingLength: number;
+  onTooLarge(session: MqttSession, length: number): void;
 }
 
 /** One client connection. */
@@ -95,6 +98,10 @@ export class MqttEndpoint {
 
   private packet(s: MqttSession, p: Packet): void {
     if (s.socket.destroyed) return;
+    if ((p.length ?? 0) > this.hooks.maxRemainingLength) {
+      this.hooks.onTooLarge(s, p.length ?? 0);
+      return void s.socket.destroy(); // netty's MqttDecoder fails the message; the transport closes the channel
+    }
     if (!s.connected && p.cmd !== 'connect') return void s.socket.destroy();
     switch (p.cmd) {
       case 'connect':

@@ -65,7 +65,14 @@ export class ThingsboardDouble {
   /** firmware packages and chunk requests of the gateway's own session (ota-package-server.ts) */
   readonly ota = new OtaPackageServer();
 
-  constructor(private readonly opts: { accessToken?: string; host?: string } = {}) {}
+  constructor(
+    private readonly opts: {
+      accessToken?: string;
+      host?: string;
+      /** transport.mqtt.max_payload_size (default 65536): the limit on a packet's remaining length */
+      maxPayloadSize?: number;
+    } = {},
+  ) {}
 
   get port(): number {
     return this.portNo;
@@ -91,6 +98,11 @@ export class ThingsboardDouble {
         if (this.gateway === session) this.gateway = null;
       },
       onPublish: (_session, topic, payload) => this.onPublish(topic, payload.toString('utf8')),
+      maxRemainingLength: this.opts.maxPayloadSize ?? 65536,
+      onTooLarge: (_session, length) => {
+        this.closesByServer++;
+        this.rejections.push({ topic: '', payload: '', outcome: 'closed', reason: `too large message: ${length} bytes` });
+      },
     });
     this.portNo = await endpoint.listen(port, this.opts.host ?? '127.0.0.1');
     this.endpoint = endpoint;
