@@ -117,7 +117,7 @@ export class Agent {
     const sync = config.upstream ? await life.startOptional(new SyncPart(config.upstream), core) : null;
     const served = { ...core, publisher: sync?.publisher ?? null };
     const api = opts.api === false ? null : await life.startOptional(new ApiPart({ reload: opts.reload, startedAt }), served);
-    const lanListen = config.api.panel?.lanListen;
+    const lanListen = config.api.panel.lanListen;
     const lan = api?.panel && lanListen ? await life.startOptional(new PanelLanPart(lanListen), { ...served, panel: api.panel }) : null;
     const drivers = typeof opts.drivers === 'function' ? opts.drivers(core.scripts) : (opts.drivers ?? createDrivers(config, opts.logger, { scripts: core.scripts }));
     for (const d of drivers) await life.startOptional(new DriverPart(d), core);

@@ -15,6 +15,7 @@ import type { demoCommand } from './commands/demo-command';
 import type { syncCommand } from './commands/sync-command';
 import type { scriptTestCommand } from './commands/script-command';
 import type { devicesCommandCommand, devicesScanCommand } from './commands/devices-command';
+import { DEFAULT_BAUD } from '../../drivers/serial/baud';
 
 /**
  * Command modules load when their command runs: `edge-agent run` (the service) must not pay for node-ble,
@@ -142,7 +143,7 @@ Examples:
     .description('list serial ports (USB vendor/product, stable by-id path); --probe asks each for its hello; --ble scans for BLE devices')
     .option('--port <path...>', 'also probe these paths (e.g. a PTY)')
     .option('--probe', 'open each port and listen for our protocol')
-    .option('--baud <rate>', 'baud rate for probing', '115200')
+    .option('--baud <rate>', 'baud rate for probing', String(DEFAULT_BAUD))
     .option('--timeout <seconds>', 'how long to listen on each port', '2')
     .option('--ble', 'scan for BLE devices through BlueZ: address, name, RSSI, whether they expose the edge-agent service')
     .option('--duration <seconds>', 'how long the BLE scan runs (default 5)')
@@ -166,7 +167,7 @@ Examples:
     .option('--transport <t>', 'serial or ble')
     .option('--id <id>', 'device id used in status and consent, e.g. scale-1')
     .option('--port <path>', 'serial port (prefer /dev/serial/by-id/…)')
-    .option('--baud <rate>', 'serial baud rate', '115200')
+    .option('--baud <rate>', 'serial baud rate', String(DEFAULT_BAUD))
     .option('--address <mac>', 'BLE address, e.g. 24:6F:28:AA:BB:CC')
     .option('--profile <id>', 'household profile the device belongs to')
     .option('--grant <categories>', 'data categories the household allows it to collect (comma-separated or repeated; health/biometric only by name)', collect)
@@ -222,7 +223,7 @@ Examples:
     .option('-c, --config <file>', 'config file, for the device registry in its data dir')
     .option('--no-wait', 'do not wait for the device\'s hello after the reset')
     .option('--hello-timeout <seconds>', 'how long to wait for the hello', '10')
-    .option('--app-baud <rate>', 'baud rate the firmware talks at, for the hello', '115200')
+    .option('--app-baud <rate>', 'baud rate the firmware talks at, for the hello', String(DEFAULT_BAUD))
     .option('--json', 'JSON lines: stage and progress events, then one result')
     .addHelpText(
       'after',

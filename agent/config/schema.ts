@@ -1,11 +1,22 @@
+import { CATEGORIES, SPECIAL_CATEGORIES } from '../../firmware-bridge/protocol';
+import { NUMERIC_FORMATS } from '../../drivers/ble/characteristic-decoder';
+import { SIM_KINDS } from '../../drivers/sim/device-catalog';
+import { DEFAULT_BAUD } from '../../drivers/serial/baud';
+import { CHANNELS } from '../engagement/types';
+import { LOG_LEVELS } from '../logger';
+
 /**
- * JSON Schema of the config file (DESIGN §9). `additionalProperties: false` everywhere so a typo is an error
- * with a suggestion, not a silently ignored key. Shapes with alternatives (campaign `value`, `cooldown`, secret
- * references) are checked by the loader, which gives clearer messages than a oneOf dump.
+ * JSON Schema of the config file (DESIGN §9): the one place each key, its type, its default and its enum are
+ * written (types: ./types.ts reads them off with FromSchema). `additionalProperties: false` everywhere so a typo
+ * is an error with a suggestion, not a silently ignored key. Shapes with alternatives (campaign `value`, secret
+ * references, scripts) are checked by the loader, which gives clearer messages than a oneOf dump.
  */
 const ID = '^[A-Za-z0-9._-]{1,64}$';
-const CATEGORY = { enum: ['environment', 'presence', 'usage', 'location', 'health', 'biometric', '*'] };
-const CHANNEL = { enum: ['push', 'sms', 'email', 'device'] };
+const CATEGORY_OR_ALL = { enum: [...CATEGORIES, '*'] } as const;
+const CHANNEL = { enum: CHANNELS };
+/** `7d`, `12h`, `30m`, `45s`, `250ms`, or a number of seconds (parsed, and ranges checked, by the normaliser) */
+const DURATION = { type: ['string', 'number'], format: 'duration' } as const;
+const duration = <D extends string>(d: D) => ({ ...DURATION, default: d }) as const;
 /** 16-bit (`2a6e`, `0x2A6E`), 32-bit or full 128-bit GATT UUIDs */
 const UUID = '^(0[xX])?([0-9A-Fa-f]{4}|[0-9A-Fa-f]{8}|[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})$';
 const KEY = '^[A-Za-z_][A-Za-z0-9_]{0,63}$';
@@ -97,9 +108,10 @@ export const CONFIG_SCHEMA = {
           transport: { enum: ['serial', 'ble', 'sim'] },
           profile: { type: 'string', pattern: ID },
           port: { type: 'string', minLength: 1 },
-          baud: { type: 'integer', minimum: 300, maximum: 4000000 },
+          /** serial only */
+          baud: { type: 'integer', minimum: 300, maximum: 4000000, default: DEFAULT_BAUD },
           address: { type: 'string', pattern: '^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$' },
-          model: { enum: ['kitchen-scale', 'fridge-door', 'presence', 'wearable'] },
+          model: { enum: SIM_KINDS },
           ratePerMin: { type: 'number', exclusiveMinimum: 0 },
           /** BLE third-party sensors (docs/ble.md): shown as the device type */
           deviceType: { type: 'string', pattern: ID },
@@ -114,14 +126,15 @@ export const CONFIG_SCHEMA = {
                 uuid: { type: 'string', pattern: UUID },
                 service: { type: 'string', pattern: UUID },
                 mode: { enum: ['notify', 'read'], default: 'notify' },
-                poll: {},
-                format: { enum: ['int8', 'uint8', 'int16le', 'uint16le', 'int32le', 'uint32le', 'float32le'] },
+                /** read mode: the poll period (default 1m, filled by the loader: only read characteristics have one) */
+                poll: DURATION,
+                format: { enum: NUMERIC_FORMATS },
                 scale: { type: 'number' },
                 offset: { type: 'number' },
                 key: { type: 'string', pattern: KEY },
                 keys: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', pattern: KEY } },
                 kind: { type: 'string', pattern: KEY },
-                category: { enum: ['environment', 'presence', 'usage', 'location', 'health', 'biometric'] },
+                category: { enum: CATEGORIES },
                 /** a sandboxed `Decoder(payload, metadata)`: { script } or { scriptFile }, checked by the loader */
                 decoder: {},
               },
@@ -157,23 +170,26 @@ export const CONFIG_SCHEMA = {
           },
           value: {},
           threshold: { type: 'number', exclusiveMinimum: 0 },
-          cooldown: {},
+          cooldown: duration('0s'),
           channels: { type: 'array', items: CHANNEL, minItems: 1, uniqueItems: true },
           /** campaign outcomes (docs/outcomes.md): which device events are purchases, how long a trigger waits for one */
           conversion: {
             type: 'object',
             additionalProperties: false,
+            default: {},
             properties: {
-              events: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, uniqueItems: true },
-              attributionWindow: {},
+              events: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, uniqueItems: true, default: ['reorder'] },
+              attributionWindow: duration('7d'),
             },
           },
           dwell: {
             type: 'object',
             additionalProperties: false,
+            default: {},
             properties: {
-              within: {},
-              cap: {},
+              within: duration('30m'),
+              cap: duration('4h'),
+              /** presence devices that count (default: every device of the profile) */
               devices: { type: 'array', items: { type: 'string' }, minItems: 1 },
             },
           },
@@ -231,14 +247,15 @@ export const CONFIG_SCHEMA = {
         requirePolicy: {
           type: 'object',
           default: {},
-          propertyNames: { enum: ['environment', 'presence', 'usage', 'location', 'health', 'biometric'] },
+          propertyNames: { enum: CATEGORIES },
           additionalProperties: { type: 'integer', minimum: 1 },
         },
         deviceButtonMayGrant: {
           type: 'array',
           default: [],
           uniqueItems: true,
-          items: { enum: ['environment', 'presence', 'usage', 'location', '*'] },
+          // never health/biometric: a button press is not explicit consent to special categories
+          items: { enum: [...CATEGORIES.filter((c) => !SPECIAL_CATEGORIES.includes(c)), '*'] as const },
         },
         grants: {
           type: 'array',
@@ -248,7 +265,7 @@ export const CONFIG_SCHEMA = {
             additionalProperties: false,
             properties: {
               device: { type: 'string' },
-              category: CATEGORY,
+              category: CATEGORY_OR_ALL,
               profile: { type: 'string', pattern: ID },
               campaign: { type: 'string' },
               channel: CHANNEL,
@@ -262,8 +279,8 @@ export const CONFIG_SCHEMA = {
       additionalProperties: false,
       default: {},
       properties: {
-        signalInterval: { default: '1h' },
-        sampleInterval: { default: '5m' },
+        signalInterval: duration('1h'),
+        sampleInterval: duration('5m'),
         maxSamplesPerKey: { type: 'integer', minimum: 10, maximum: 1000000, default: 2000 },
         retentionDays: { type: 'number', exclusiveMinimum: 0, default: 400 },
         delivery: {
@@ -271,7 +288,7 @@ export const CONFIG_SCHEMA = {
           additionalProperties: false,
           default: {},
           properties: {
-            ackTimeout: { default: '1.5s' },
+            ackTimeout: duration('1.5s'),
             attempts: { type: 'integer', minimum: 1, maximum: 10, default: 3 },
           },
         },
@@ -282,7 +299,7 @@ export const CONFIG_SCHEMA = {
       additionalProperties: false,
       default: {},
       properties: {
-        timeout: { default: '50ms' },
+        timeout: duration('50ms'),
         memoryMb: { type: 'number', minimum: 1, maximum: 256, default: 8 },
         maxOutputKb: { type: 'number', minimum: 1, maximum: 4096, default: 64 },
       },
@@ -292,7 +309,7 @@ export const CONFIG_SCHEMA = {
       additionalProperties: false,
       default: {},
       properties: {
-        level: { enum: ['trace', 'debug', 'info', 'warn', 'error'], default: 'info' },
+        level: { enum: LOG_LEVELS, default: 'info' },
         // JSON-lines file read by `edge-agent logs`; default <dataDir>/agent.log unless journald takes the output
         file: { anyOf: [{ type: 'string', minLength: 1 }, { const: false }] },
         maxFileBytes: { type: 'integer', minimum: 65536, default: 5242880 },
@@ -309,7 +326,7 @@ export const HINTS: Record<string, string> = {
   service: 'a GATT UUID: 181a or a 128-bit UUID',
   key: 'a telemetry key: letters, digits and "_", not starting with a digit',
   kind: 'a channel kind: letters, digits and "_", e.g. temperature',
-  model: 'one of kitchen-scale, fridge-door, presence, wearable',
+  model: `one of ${SIM_KINDS.join(', ')}`,
   id: 'letters, digits, ".", "_" or "-", at most 64',
   profile: 'letters, digits, ".", "_" or "-", at most 64',
   url: 'e.g. mqtt://127.0.0.1:1883 or mqtts://broker.example:8883',

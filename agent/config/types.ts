@@ -2,8 +2,21 @@ import type { Category } from '../../firmware-bridge/protocol';
 import type { Channel } from '../engagement/types';
 import type { NumericFormat } from '../../drivers/ble/characteristic-decoder';
 
-export type SimModel = 'kitchen-scale' | 'fridge-door' | 'presence' | 'wearable';
-export const SIM_MODELS: readonly SimModel[] = ['kitchen-scale', 'fridge-door', 'presence', 'wearable'];
+import { SIM_KINDS, type SimKind } from '../../drivers/sim/device-catalog';
+import type { FromSchema } from './from-schema';
+import type { CONFIG_SCHEMA } from './schema';
+
+type SchemaProps = (typeof CONFIG_SCHEMA)['properties'];
+/** A top-level section as validation yields it (every default filled), read off the schema. */
+type Section<K extends keyof SchemaProps> = FromSchema<SchemaProps[K]>;
+
+/** What a config file, or a config built in code (buildConfig), may say: before defaults and normalisation. */
+export type ConfigInput = FromSchema<typeof CONFIG_SCHEMA, 'input'>;
+/** The document after schema validation (defaults filled), before the loader's normalisation. */
+export type ValidatedConfig = FromSchema<typeof CONFIG_SCHEMA>;
+
+export type SimModel = SimKind;
+export const SIM_MODELS = SIM_KINDS;
 
 interface DeviceBase {
   id: string;
@@ -67,9 +80,9 @@ export interface CampaignConfig {
   cooldownMs: number;
   channels: Channel[];
   /** what counts as a conversion (docs/outcomes.md); the loader fills the defaults, hand-built configs may omit it */
-  conversion?: ConversionConfig;
+  conversion: ConversionConfig;
   /** dwell time at a triggered location (docs/outcomes.md) */
-  dwell?: DwellConfig;
+  dwell: DwellConfig;
   /** what channel `device` shows on the device that qualified: display text, LED colour, buzzer */
   notify?: NotifyTemplateConfig;
 }
@@ -117,66 +130,33 @@ export type ConsentGrantConfig =
   | { profile: string; campaign: string }
   | { profile: string; channel: Channel };
 
-export interface UpstreamConfig {
-  url: string;
-  profile: 'generic' | 'thingsboard';
-  baseTopic: string;
-  clientId?: string;
+/** `upstream:` with its secrets resolved (env or file) and certificate paths made absolute. */
+export type UpstreamConfig = Omit<Section<'upstream'>, 'username' | 'password' | 'accessToken'> & {
   username?: string;
   password?: string;
   /** ThingsBoard device access token of the gateway (sent as the MQTT username) */
   accessToken?: string;
-  ca?: string;
-  cert?: string;
-  key?: string;
-  keepaliveS: number;
-  /** the broker's payload limit (ThingsBoard: transport.mqtt.max_payload_size, 64 KiB by default); batches are split under it */
-  maxPayloadBytes: number;
-  /** a batch closes at whichever bound is hit first */
-  batch: { maxRows: number; maxBytes: number; delayMs: number };
-  /** reconnect delay: exponential from minMs to maxMs with full jitter */
-  reconnect: { minMs: number; maxMs: number };
-}
+};
 
 /** The household privacy panel (docs/panel.md). */
-export interface PanelConfig {
-  enabled: boolean;
-  /** LAN mode: a second listener serving only the panel, e.g. "0.0.0.0:8788" */
-  lanListen?: string;
-  /** host names the panel answers to besides IP literals, localhost and this machine's name (DNS-rebinding guard) */
-  allowedHosts: string[];
-  sessionHours: number;
-}
+export type PanelConfig = Section<'api'>['panel'];
 
+/** A validated, normalised config: what every part of the agent reads. Built only by parseConfig/buildConfig. */
 export interface AgentConfig {
-  gateway: { id: string; dataDir: string };
-  /** `panel` is filled by the loader; absent (hand-built configs) means enabled, loopback only, 12 h sessions */
-  api: { listen: string; panel?: PanelConfig };
+  gateway: Section<'gateway'>;
+  api: Section<'api'>;
   upstream?: UpstreamConfig;
   devices: DeviceConfig[];
   campaigns: CampaignConfig[];
-  engagement: {
-    windowDays: number;
-    recencyFloorDays: number;
-    recencyScale: number;
-    /** index updates per (profile, campaign) are sent upstream at most this often; triggers at once */
-    signalIntervalS: number;
-  };
-  storage: { maxBytes: number; rawRetentionDays: number; groupCommitMs: number; groupCommitRows: number };
-  /** per-device flood protection (absent in programmatic configs: no limit) */
-  ingest?: { maxFramesPerSecondPerDevice: number };
-  consent: {
-    policyVersion: number;
-    /** grants for these categories count only if given under at least this policy version (re-consent) */
-    requirePolicy: Record<string, number>;
-    /** categories a device's own privacy button may grant ("*" for all non-special); withdrawing is always allowed */
-    deviceButtonMayGrant: string[];
-    grants: ConsentGrantConfig[];
-  };
-  /** campaign outcome bookkeeping; the loader always fills it, defaults otherwise */
-  outcomes?: OutcomesConfig;
-  /** limits for every user script (DESIGN §8); the loader always fills it, defaults otherwise */
-  scripts?: { timeoutMs: number; memoryMb: number; maxOutputKb: number };
+  engagement: Section<'engagement'>;
+  storage: Section<'storage'>;
+  /** per-device flood protection */
+  ingest: Section<'ingest'>;
+  consent: Omit<Section<'consent'>, 'grants'> & { grants: ConsentGrantConfig[] };
+  /** campaign outcome bookkeeping, durations in normal form */
+  outcomes: OutcomesConfig;
+  /** limits for every user script (DESIGN §8) */
+  scripts: Omit<Section<'scripts'>, 'timeout'> & { timeoutMs: number };
   /** `file`: the JSON-lines log `edge-agent logs` reads (false: none); unset means <dataDir>/agent.log unless under journald */
-  log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error'; file?: string | false; maxFileBytes?: number };
+  log: Section<'log'>;
 }

@@ -1,8 +1,9 @@
 import type { AgentConfig } from '../config/types';
 import type { ConsentScope } from './consent-rules';
+import { CATEGORIES } from '../../firmware-bridge/protocol';
+import { CHANNELS } from '../engagement/types';
 
-export const CONSENT_CATEGORIES = ['environment', 'presence', 'usage', 'location', 'health', 'biometric'] as const;
-export const CONSENT_CHANNELS = ['push', 'sms', 'email', 'device'] as const;
+
 
 export interface ConsentTarget {
   scope: ConsentScope;
@@ -30,10 +31,10 @@ export function consentTarget(
       throw new ConsentTargetError('use either --device with --category, or --profile with --campaign or --channel');
     }
     if (o.device === undefined) throw new ConsentTargetError('--category needs --device');
-    if (o.category === undefined) throw new ConsentTargetError(`--device needs --category (one of ${CONSENT_CATEGORIES.join(', ')}, or "*")`);
+    if (o.category === undefined) throw new ConsentTargetError(`--device needs --category (one of ${CATEGORIES.join(', ')}, or "*")`);
     if (!devices.includes(o.device)) throw new ConsentTargetError(`unknown device "${o.device}" — configured devices: ${list(devices)}`);
-    if (o.category !== '*' && !(CONSENT_CATEGORIES as readonly string[]).includes(o.category)) {
-      throw new ConsentTargetError(`unknown category "${o.category}" — use one of ${CONSENT_CATEGORIES.join(', ')}, or "*" (never covers health/biometric)`);
+    if (o.category !== '*' && !(CATEGORIES as readonly string[]).includes(o.category)) {
+      throw new ConsentTargetError(`unknown category "${o.category}" — use one of ${CATEGORIES.join(', ')}, or "*" (never covers health/biometric)`);
     }
     return { scope: 'device', subject: o.device, target: o.category };
   }
@@ -48,8 +49,8 @@ export function consentTarget(
     if (!campaigns.includes(o.campaign)) throw new ConsentTargetError(`unknown campaign "${o.campaign}" — configured campaigns: ${list(campaigns)}`);
     return { scope: 'campaign', subject: o.profile, target: o.campaign };
   }
-  if (!(CONSENT_CHANNELS as readonly string[]).includes(o.channel!)) {
-    throw new ConsentTargetError(`unknown channel "${o.channel}" — use one of ${CONSENT_CHANNELS.join(', ')}`);
+  if (!(CHANNELS as readonly string[]).includes(o.channel!)) {
+    throw new ConsentTargetError(`unknown channel "${o.channel}" — use one of ${CHANNELS.join(', ')}`);
   }
   return { scope: 'channel', subject: o.profile, target: o.channel! };
 }

@@ -1,5 +1,5 @@
-export type Channel = 'push' | 'sms' | 'email' | 'device';
-export const CHANNELS: readonly Channel[] = ['push', 'sms', 'email', 'device'];
+export const CHANNELS = ['push', 'sms', 'email', 'device'] as const;
+export type Channel = (typeof CHANNELS)[number];
 
 export type CampaignValue = { kind: 'constant'; v: number } | { kind: 'upstream'; default?: number };
 

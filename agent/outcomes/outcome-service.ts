@@ -13,7 +13,7 @@ import type { OutboxStore } from '../store/outbox-store';
 import { attribute } from './attribution';
 import { renderNotify } from './notify-template';
 import { OutcomeMetrics } from './outcome-metrics';
-import { DEFAULT_OUTCOMES, outcomeRule, type OutcomeRule } from './outcome-rules';
+import { outcomeRule, type OutcomeRule } from './outcome-rules';
 import type { OutcomeStore } from './outcome-store';
 import type { OutcomesDocument } from './outcomes-document';
 
@@ -68,7 +68,6 @@ export interface OutcomesSignal {
  * The metrics themselves are computed by the pure OutcomeMetrics.
  */
 export class OutcomeService {
-  private readonly opts = { ...DEFAULT_OUTCOMES };
   private readonly lastSample = new Map<string, number>();
   private off: Array<() => void> = [];
   private stopped = false;
@@ -76,7 +75,6 @@ export class OutcomeService {
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly d: OutcomeDeps) {
-    Object.assign(this.opts, d.config.outcomes ?? {});
   }
 
   private rulesCache: { from: CampaignConfig[]; rules: OutcomeRule[] } = { from: [], rules: [] };
@@ -176,8 +174,8 @@ export class OutcomeService {
     const args = renderNotify(outcomeRule(c).notify, t.campaign, t.index);
     const p = this.d.commander
       .send(t.device, 'notify', args, {
-        timeoutMs: this.opts.deliveryAckTimeoutMs,
-        attempts: this.opts.deliveryAttempts,
+        timeoutMs: this.d.config.outcomes.deliveryAckTimeoutMs,
+        attempts: this.d.config.outcomes.deliveryAttempts,
       })
       .then(
         (r) => this.delivered(t.signalId, r.acked, r.error),
@@ -255,7 +253,7 @@ export class OutcomeService {
   private sampleEvaluation(e: Evaluation): void {
     const k = `${e.profile}\u0000${e.campaign}`;
     const last = this.lastSample.get(k);
-    if (e.trigger === null && last !== undefined && e.at - last < this.opts.sampleIntervalS * 1000) return;
+    if (e.trigger === null && last !== undefined && e.at - last < this.d.config.outcomes.sampleIntervalS * 1000) return;
     this.lastSample.set(k, e.at);
     const s = {
       profile: e.profile,
@@ -265,7 +263,7 @@ export class OutcomeService {
       trigger: e.trigger !== null,
     };
     this.d.committer.submit(
-      () => this.writer().sample(s, this.opts.maxSamplesPerKey),
+      () => this.writer().sample(s, this.d.config.outcomes.maxSamplesPerKey),
       () => undefined,
     );
   }
@@ -279,15 +277,15 @@ export class OutcomeService {
       if (!this.d.consent.campaignAllows(r.profile, r.campaign)) continue;
       const k = `${r.profile}\u0000${r.campaign}`;
       const last = this.lastSample.get(k);
-      if (last !== undefined && now - last < this.opts.sampleIntervalS * 1000) continue;
+      if (last !== undefined && now - last < this.d.config.outcomes.sampleIntervalS * 1000) continue;
       this.lastSample.set(k, now);
       const s = { profile: r.profile, campaign: r.campaign, at: now, index: r.index, trigger: false };
       this.d.committer.submit(
-        () => this.writer().sample(s, this.opts.maxSamplesPerKey),
+        () => this.writer().sample(s, this.d.config.outcomes.maxSamplesPerKey),
         () => undefined,
       );
     }
-    const before = now - this.opts.retentionDays * 86_400_000;
+    const before = now - this.d.config.outcomes.retentionDays * 86_400_000;
     this.d.committer.submit(
       () => this.writer().sweep(before),
       () => undefined,

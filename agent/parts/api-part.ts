@@ -39,7 +39,7 @@ export class ApiPart implements Part<In, ApiContext> {
     const consentApi = consentRoutes({ config, ledger, consent, clock });
     // The household panel changes consent through the same route as the CLI (docs/panel.md).
     const panel =
-      config.api.panel?.enabled === false
+      !config.api.panel.enabled
         ? null
         : new HouseholdPanel({ config, ledger, consentChange: consentApi.consentChange, devices: () => deviceFacts(devices.sessions.values()), bus, clock });
     this.panel = panel;
@@ -56,7 +56,7 @@ export class ApiPart implements Part<In, ApiContext> {
     };
     const { reload, startedAt } = this.hook;
     const api = new HttpApi(
-      { listen: config.api.listen, token, allowedHosts: config.api.panel?.allowedHosts ?? [], ...(panel ? { panel } : {}) },
+      { listen: config.api.listen, token, allowedHosts: config.api.panel.allowedHosts, ...(panel ? { panel } : {}) },
       {
         status: () => status.document(clock()),
         ...consentApi,
@@ -85,7 +85,7 @@ export class ApiPart implements Part<In, ApiContext> {
       // The pairing code is a credential: never in the log (journald is readable by more people than the household).
       logger.info('household privacy panel: `edge-agent panel` shows its pairing code', {
         urls: [`http://${api.address() ?? config.api.listen}/panel/`],
-        lan: config.api.panel?.lanListen !== undefined,
+        lan: config.api.panel.lanListen !== undefined,
       });
     }
     return { api, panel };

@@ -32,7 +32,7 @@ export class EngagementPart implements Part<In, EngagementContext> {
     let triggers = 0;
     this.offTriggers = bus.on('trigger', () => triggers++);
     this.intervals.every(1000, () => engagement.tick(clock()));
-    this.intervals.every(Math.min(60, config.outcomes?.sampleIntervalS ?? 60) * 1000, () => {
+    this.intervals.every(Math.min(60, config.outcomes.sampleIntervalS) * 1000, () => {
       const now = clock();
       outcomes.tick(now, engagement.rows(now));
     });

@@ -50,7 +50,7 @@ export class PipelinePart implements Part<In, { pipeline: IngestPipeline }> {
       devices,
       clock,
       storageFull: () => budget.refuseNow(),
-      ...(config.ingest ? { maxFramesPerSecondPerDevice: config.ingest.maxFramesPerSecondPerDevice } : {}),
+      maxFramesPerSecondPerDevice: config.ingest.maxFramesPerSecondPerDevice,
       onStoreError,
     });
     pipeline.counters.restore(ctx.savedCounters);

@@ -69,7 +69,7 @@ export class SyncPart implements Part<In, { publisher: OutboxPublisher }> {
     const outboxSection = status.get('outbox');
     if (outboxSection) status.set('outbox', (now) => ({ ...outboxSection(now), droppedNoConsentAtSync: publisher.droppedNoConsent }));
     // aggregates are for upstream only: without one they would just sit in the outbox
-    this.intervals.every((config.outcomes?.signalIntervalS ?? 3600) * 1000, () => outcomes.enqueueSignals(clock()));
+    this.intervals.every(config.outcomes.signalIntervalS * 1000, () => outcomes.enqueueSignals(clock()));
     await publisher.start();
     return { publisher };
   }

@@ -31,7 +31,6 @@ export function configuredScripts(config: AgentConfig): ConfiguredScript[] {
 }
 
 export function scriptLimits(config: AgentConfig): Partial<ScriptLimits> {
-  if (!config.scripts) return {};
   return { timeoutMs: config.scripts.timeoutMs, memoryBytes: config.scripts.memoryMb * 1048576, maxOutputBytes: config.scripts.maxOutputKb * 1024 };
 }
 

@@ -9,6 +9,8 @@ import {
 } from 'quickjs-emscripten-core';
 import releaseSync from '@jitl/quickjs-wasmfile-release-sync';
 import { ScriptError } from './script-error';
+import { CONFIG_SCHEMA } from '../config/schema';
+import { parseDuration } from '../config/duration';
 import { BODY_LINE_OFFSET, bodyWrapper, type ScriptKind } from './script-kind';
 import { MEMORY_ERROR_MESSAGES, PRELUDE_SOURCE } from './prelude';
 
@@ -23,7 +25,14 @@ export interface ScriptLimits {
   stackBytes: number;
 }
 
-export const DEFAULT_LIMITS: ScriptLimits = { timeoutMs: 50, memoryBytes: 8 * 1024 * 1024, maxOutputBytes: 64 * 1024, stackBytes: 256 * 1024 };
+const CONFIGURED = CONFIG_SCHEMA.properties.scripts.properties;
+/** The config's defaults (`scripts:` in agent/config/schema.ts), for hosts built without a config; the stack is ours. */
+export const DEFAULT_LIMITS: ScriptLimits = {
+  timeoutMs: parseDuration(CONFIGURED.timeout.default) as number, // a valid duration literal
+  memoryBytes: CONFIGURED.memoryMb.default * 1024 * 1024,
+  maxOutputBytes: CONFIGURED.maxOutputKb.default * 1024,
+  stackBytes: 256 * 1024,
+};
 
 /** What the QuickJS build needs before any script allocates (its import declares 256 pages minimum). */
 const BASE_PAGES = 256;

@@ -1,5 +1,5 @@
 import * as net from 'node:net';
-import { importEsm } from '../esm-import';
+import { importEsm } from '../../firmware-bridge/esm-import';
 
 interface AedesLike {
   handle: (stream: net.Socket) => unknown;

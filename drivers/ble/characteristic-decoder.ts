@@ -1,8 +1,8 @@
 import { STANDARD_CHARACTERISTICS, normaliseUuid } from './gatt-uuids';
 
 /** Numeric layouts of third-party characteristic values (little-endian, as GATT is). */
-export type NumericFormat = 'int8' | 'uint8' | 'int16le' | 'uint16le' | 'int32le' | 'uint32le' | 'float32le';
-export const NUMERIC_FORMATS: readonly NumericFormat[] = ['int8', 'uint8', 'int16le', 'uint16le', 'int32le', 'uint32le', 'float32le'];
+export const NUMERIC_FORMATS = ['int8', 'uint8', 'int16le', 'uint16le', 'int32le', 'uint32le', 'float32le'] as const;
+export type NumericFormat = (typeof NUMERIC_FORMATS)[number];
 
 const SIZE: Record<NumericFormat, number> = { int8: 1, uint8: 1, int16le: 2, uint16le: 2, int32le: 4, uint32le: 4, float32le: 4 };
 

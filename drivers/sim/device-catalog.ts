@@ -1,6 +1,8 @@
 import type { Category, ChannelInfo } from '../../firmware-bridge/protocol';
 
-export type SimKind = 'kitchen-scale' | 'fridge-door' | 'presence' | 'wearable';
+/** The simulated household devices (config `model:` of a sim device). */
+export const SIM_KINDS = ['kitchen-scale', 'fridge-door', 'presence', 'wearable'] as const;
+export type SimKind = (typeof SIM_KINDS)[number];
 
 export interface SimEventSpec {
   /** event name sent in 0x03 frames */

@@ -2,6 +2,7 @@ import { SerialPort } from 'serialport';
 import { FrameDecoder, cobsEncode, encodeSerialFrame, type DeviceFrame, type GatewayFrame } from '../../firmware-bridge/protocol';
 import { SimDevice, type SimDeviceSpec } from './sim-device';
 import { seededRandom } from './sim-driver';
+import { DEFAULT_BAUD } from '../serial/baud';
 
 /**
  * What our firmware writes first after a boot, given its hello frame: a lone 0x00 delimiter (ending whatever the
@@ -33,7 +34,7 @@ export class SerialSimDevice {
   }
 
   async open(sendHello = true): Promise<void> {
-    const port = new SerialPort({ path: this.path, baudRate: this.opts.baudRate ?? 115200, autoOpen: false });
+    const port = new SerialPort({ path: this.path, baudRate: this.opts.baudRate ?? DEFAULT_BAUD, autoOpen: false });
     await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
     this.port = port;
     port.on('data', (chunk: Buffer) => {

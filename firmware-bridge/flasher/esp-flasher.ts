@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import type { SerialPort } from 'serialport';
 import type { ESPLoader, IEspLoaderTerminal, Transport } from 'esptool-js';
-import { importEsm } from '../../agent/esm-import';
+import { importEsm } from '../esm-import';
 import { planProblems, refusalMessage, type FlashPlan } from './flash-plan';
 import { FlashProgressMeter, type FlashProgress } from './flash-progress';
 import { resetThroughRtcWatchdog, supportsRtcWatchdogReset } from './rtc-watchdog-reset';

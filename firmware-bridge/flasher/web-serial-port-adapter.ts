@@ -63,9 +63,9 @@ export class WebSerialPortAdapter implements WebSerialPortLike {
     return { usbVendorId: this.usb.vendorId, usbProductId: this.usb.productId };
   }
 
-  async open(options: { baudRate?: number }): Promise<void> {
+  async open(options: { baudRate: number }): Promise<void> {
     if (this.port?.isOpen) throw new Error(`${this.path} is already open`);
-    const port = new SerialPort({ path: this.path, baudRate: options.baudRate ?? 115200, autoOpen: false });
+    const port = new SerialPort({ path: this.path, baudRate: options.baudRate, autoOpen: false });
     await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
     this.port = port;
     this.opened = true;

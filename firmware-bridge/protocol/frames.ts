@@ -1,8 +1,8 @@
 import type { CborMap, CborValue } from './cbor-body';
 import { ProtocolError } from './errors';
 
-export type Category = 'environment' | 'presence' | 'usage' | 'location' | 'health' | 'biometric';
-export const CATEGORIES: readonly Category[] = ['environment', 'presence', 'usage', 'location', 'health', 'biometric'];
+export const CATEGORIES = ['environment', 'presence', 'usage', 'location', 'health', 'biometric'] as const;
+export type Category = (typeof CATEGORIES)[number];
 /** GDPR Art. 9 special categories: a wildcard consent never covers them. */
 export const SPECIAL_CATEGORIES: readonly Category[] = ['health', 'biometric'];
 

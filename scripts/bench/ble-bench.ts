@@ -2,7 +2,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Agent } from '../../agent/controller';
-import type { AgentConfig } from '../../agent/config';
 import { createDrivers } from '../../agent/drivers';
 import { silentLogger } from '../../agent/logger';
 import { PrivateDbus, hasDbusDaemon } from '../../test/support/bluez-sim/private-dbus';
@@ -37,11 +36,10 @@ export async function bleBench(seconds: number, deviceCount = 20, rateHz = 10): 
       limit: perDevice,
     }));
     await sim.start(address, devices);
-    const cfg: AgentConfig = {
-      ...benchConfig(path.join(dir, 'data'), 0),
+    const cfg = benchConfig(path.join(dir, 'data'), 0, {
       devices: devices.map((d, i) => ({ id: d.id, transport: 'ble', address: d.address, profile: `home-${i % 4}` })),
-    };
-    cfg.consent = { ...cfg.consent, grants: devices.map((d) => ({ device: d.id, category: 'environment' as const })) };
+      consent: { grants: devices.map((d) => ({ device: d.id, category: 'environment' as const })) },
+    });
     agent = new Agent(cfg, { logger: silentLogger, api: false, drivers: createDrivers(cfg, silentLogger) });
     await agent.start();
     const a = agent;

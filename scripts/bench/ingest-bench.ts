@@ -2,37 +2,29 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Agent } from '../../agent/controller';
-import type { AgentConfig } from '../../agent/config';
+import { buildConfig, type AgentConfig, type ConfigInput } from '../../agent/config';
 import { silentLogger } from '../../agent/logger';
 import { FrameDecoder, encodeSerialFrame, type DeviceFrame, type GatewayFrame } from '../../firmware-bridge/protocol';
 import { percentile, type BenchResult } from './stats';
 
 const PROFILES = 4;
 
-/** A household-shaped config for `devices` kitchen scales, every consent granted, no upstream (pure ingest). */
-export function benchConfig(dataDir: string, devices: number): AgentConfig {
+/**
+ * A household-shaped config for `devices` kitchen scales, every consent granted, no upstream (pure ingest); `extra`
+ * replaces whole sections. Built through the same validation as a config file. No flood limit that a bench would
+ * hit: it measures the pipeline, not the token bucket's refusals.
+ */
+export function benchConfig(dataDir: string, devices: number, extra: Partial<ConfigInput> = {}): AgentConfig {
   const ids = Array.from({ length: devices }, (_, i) => `scale-${i}`);
   const profiles = Array.from({ length: PROFILES }, (_, i) => `home-${i}`);
-  return {
+  return buildConfig({
     gateway: { id: 'bench-gw', dataDir },
     api: { listen: '127.0.0.1:0' },
     devices: ids.map((id, i) => ({ id, transport: 'sim', model: 'kitchen-scale', profile: profiles[i % PROFILES] })),
-    campaigns: [
-      {
-        id: 'coffee-reorder',
-        qualify: { event: 'dispense' },
-        value: { kind: 'constant', v: 72 },
-        threshold: 30,
-        cooldownMs: 3_600_000,
-        channels: ['push'],
-      },
-    ],
-    engagement: { windowDays: 30, recencyFloorDays: 1, recencyScale: 100, signalIntervalS: 60 },
-    storage: { maxBytes: 1 << 30, rawRetentionDays: 30, groupCommitMs: 5, groupCommitRows: 500 },
+    campaigns: [{ id: 'coffee-reorder', qualify: { event: 'dispense' }, value: 72, threshold: 30, cooldown: '1h', channels: ['push'] }],
+    storage: { maxBytes: 1 << 30 },
+    ingest: { maxFramesPerSecondPerDevice: 1_000_000 },
     consent: {
-      policyVersion: 1,
-      requirePolicy: {},
-      deviceButtonMayGrant: [],
       grants: [
         ...ids.map((device) => ({ device, category: 'usage' as const })),
         ...profiles.map((profile) => ({ profile, campaign: 'coffee-reorder' })),
@@ -40,7 +32,8 @@ export function benchConfig(dataDir: string, devices: number): AgentConfig {
       ],
     },
     log: { level: 'error' },
-  } as unknown as AgentConfig;
+    ...extra,
+  });
 }
 
 export const HELLO = (id: string): DeviceFrame => ({

@@ -26,8 +26,7 @@ export async function serialLinkBench(seconds: number): Promise<BenchResult[]> {
   const socat = spawn('socat', [`pty,raw,echo=0,link=${gw}`, `pty,raw,echo=0,link=${dev}`], { stdio: 'ignore' });
   try {
     while (!(fs.existsSync(gw) && fs.existsSync(dev))) await new Promise((r) => setTimeout(r, 20));
-    const cfg = benchConfig(path.join(dir, 'data'), 1);
-    cfg.devices = [{ id: 'scale-0', transport: 'serial', port: gw, baud: BAUD, profile: 'home-0' }];
+    const cfg = benchConfig(path.join(dir, 'data'), 1, { devices: [{ id: 'scale-0', transport: 'serial', port: gw, baud: BAUD, profile: 'home-0' }] });
     const drivers = createDrivers(cfg, silentLogger);
     const serial = drivers.find((d): d is SerialDriver => d instanceof SerialDriver);
     const agent = new Agent(cfg, { logger: silentLogger, api: false, drivers });

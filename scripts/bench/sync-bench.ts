@@ -4,7 +4,6 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { upstreamWithDefaults } from '../../agent/config';
 import { Agent } from '../../agent/controller';
 import { silentLogger } from '../../agent/logger';
 import { openDatabase, databasePath } from '../../agent/store/database';
@@ -52,7 +51,7 @@ export async function syncDrainBench(n: number, profile: 'generic' | 'thingsboar
   await new Promise((r) => setTimeout(r, 300));
   const proxy = await countingProxy(brokerPort);
   try {
-    const cfg = benchConfig(path.join(dir, 'data'), 20);
+    const cfg = benchConfig(path.join(dir, 'data'), 20, { upstream: { url: `mqtt://127.0.0.1:${proxy.port}`, profile, baseTopic: 'edge' } });
     // queue the backlog directly (as a day offline would leave it)
     fs.mkdirSync(cfg.gateway.dataDir, { recursive: true });
     const db = openDatabase(databasePath(cfg.gateway.dataDir));
@@ -71,7 +70,6 @@ export async function syncDrainBench(n: number, profile: 'generic' | 'thingsboar
       }
     })();
     db.close();
-    cfg.upstream = upstreamWithDefaults({ url: `mqtt://127.0.0.1:${proxy.port}`, profile, baseTopic: 'edge' });
     const agent = new Agent(cfg, { logger: silentLogger, drivers: [], api: false });
     const start = process.hrtime.bigint();
     await agent.start();

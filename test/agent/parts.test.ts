@@ -19,6 +19,7 @@ import { CounterStore } from '../../agent/store/counter-store';
 import { WalCheckpointer } from '../../agent/store/wal-checkpointer';
 import { SimDriver } from '../../drivers/sim';
 import { tempDir } from '../support/temp-dir';
+import { testConfig } from '../support/test-config';
 
 type PartClass = { name: string; prototype: Part<never, unknown> };
 
@@ -29,16 +30,12 @@ const ESSENTIAL: PartClass[] = [
 const ESSENTIAL_NAMES = ['scripts', 'store', 'storage-budget', 'consent-ledger', 'devices', 'outcomes', 'engagement', 'consent', 'pipeline', 'activity-log'];
 
 function config(dataDir: string): AgentConfig {
-  return {
-    gateway: { id: 'gw-parts', dataDir },
-    api: { listen: '127.0.0.1:0' },
+  return testConfig(dataDir, {
+    id: 'gw-parts',
     devices: [{ id: 'scale-1', transport: 'sim', model: 'kitchen-scale', profile: 'home-a' }],
-    campaigns: [{ id: 'coffee', qualify: { event: 'dispense' }, value: { kind: 'constant', v: 50 }, threshold: 150, cooldownMs: 0, channels: ['push'] }],
-    engagement: { windowDays: 30, recencyFloorDays: 1, recencyScale: 100, signalIntervalS: 0 },
-    storage: { maxBytes: 1 << 28, rawRetentionDays: 30, groupCommitMs: 5, groupCommitRows: 500 },
-    consent: { policyVersion: 1, requirePolicy: {}, deviceButtonMayGrant: [], grants: [{ device: 'scale-1', category: 'usage' }] },
-    log: { level: 'error' },
-  };
+    campaigns: [{ id: 'coffee', qualify: { event: 'dispense' }, value: 50, threshold: 150, channels: ['push'] }],
+    consent: { grants: [{ device: 'scale-1', category: 'usage' }] },
+  });
 }
 
 const sim = (): SimDriver => new SimDriver({ devices: [{ id: 'scale-1', model: 'kitchen-scale', fw: 's', kind: 'kitchen-scale', ratePerMin: 0.0001 }] });

@@ -1,5 +1,6 @@
 import { Agent } from '../../agent/controller';
-import type { AgentConfig, DeviceConfig } from '../../agent/config';
+import type { AgentConfig, ConfigInput } from '../../agent/config';
+import { testConfig } from '../support/test-config';
 import { createDrivers } from '../../agent/drivers';
 import { silentLogger } from '../../agent/logger';
 import { BleDriver } from '../../drivers/ble';
@@ -28,17 +29,10 @@ export async function startBus(): Promise<{ dbus: PrivateDbus; sim: BluezSimulat
   };
 }
 
-export function bleConfig(dataDir: string, devices: DeviceConfig[], grants: AgentConfig['consent']['grants']): AgentConfig {
-  return {
-    gateway: { id: 'gw-ble', dataDir },
-    api: { listen: '127.0.0.1:0' },
-    devices,
-    campaigns: [],
-    engagement: { windowDays: 30, recencyFloorDays: 1, recencyScale: 100, signalIntervalS: 60 },
-    storage: { maxBytes: 1 << 28, rawRetentionDays: 30, groupCommitMs: 5, groupCommitRows: 500 },
-    consent: { policyVersion: 1, requirePolicy: {}, deviceButtonMayGrant: [], grants },
-    log: { level: 'error' },
-  };
+type Input = Omit<ConfigInput, 'gateway'>;
+
+export function bleConfig(dataDir: string, devices: NonNullable<Input['devices']>, grants: NonNullable<NonNullable<Input['consent']>['grants']>): AgentConfig {
+  return testConfig(dataDir, { id: 'gw-ble', devices, storage: { maxBytes: 1 << 28 }, consent: { grants } });
 }
 
 /** A real Agent (real SQLite file) whose BLE driver the test can inspect; fast supervision and reconnects. */

@@ -18,14 +18,16 @@ function writeConfig(dir: string, apiPort: number): string {
   return file;
 }
 
-const countEvents = (db: string, device: string): number => {
+const countRows = (table: 'events' | 'outcome_events') => (db: string, device: string): number => {
   const d = new Database(db, { readonly: true });
   try {
-    return (d.prepare('SELECT count(*) AS n FROM events WHERE device = ?').get(device) as { n: number }).n;
+    return (d.prepare(`SELECT count(*) AS n FROM ${table} WHERE device = ?`).get(device) as { n: number }).n;
   } finally {
     d.close();
   }
 };
+const countEvents = countRows('events');
+const countOutcomeEvents = countRows('outcome_events');
 
 describe('edge-agent consent (CLI, real agent, real SQLite file)', () => {
   let t: ReturnType<typeof tempDir>;
@@ -43,8 +45,11 @@ describe('edge-agent consent (CLI, real agent, real SQLite file)', () => {
     try {
       await agent.waitFor(/"ready"|ready/);
       const db = path.join(t.dir, 'data', 'edge-agent.db');
-      for (let i = 0; i < 40 && countEvents(db, 'presence-1') < 2; i++) await new Promise((r) => setTimeout(r, 250));
+      // presence starts/ends are recorded as outcome events (home-a consented to its campaigns): the withdrawal erases them
+      for (let i = 0; i < 40 && (countEvents(db, 'presence-1') < 2 || countOutcomeEvents(db, 'presence-1') < 1); i++) await new Promise((r) => setTimeout(r, 250));
       expect(countEvents(db, 'presence-1')).toBeGreaterThanOrEqual(2);
+      const outcomeRows = countOutcomeEvents(db, 'presence-1');
+      expect(outcomeRows).toBeGreaterThanOrEqual(1);
 
       const res = await runCli(['consent', 'revoke', '--config', cfg, '--device', 'presence-1', '--category', 'presence', '--json']);
       expect(res.stderr).toBe('');
@@ -52,7 +57,9 @@ describe('edge-agent consent (CLI, real agent, real SQLite file)', () => {
       const out = JSON.parse(res.stdout) as { via: string; entry: { seq: number; granted: boolean }; purged: { outbox: number; engagement: number } };
       expect(out.via).toBe('agent');
       expect(out.entry.granted).toBe(false);
-      expect(out.purged.engagement).toBeGreaterThanOrEqual(0);
+      // every outcome row of the device, and any that arrived since they were counted
+      expect(out.purged.engagement).toBeGreaterThanOrEqual(outcomeRows);
+      expect(countOutcomeEvents(db, 'presence-1')).toBe(0);
       const frozen = countEvents(db, 'presence-1');
       await new Promise((r) => setTimeout(r, 2500)); // 120 events/min offered: several would have arrived
       expect(countEvents(db, 'presence-1')).toBe(frozen);

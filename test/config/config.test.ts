@@ -88,6 +88,8 @@ describe('good configs', () => {
       value: { kind: 'constant', v: 72 },
       threshold: 30,
       cooldownMs: 7 * 86_400_000,
+      conversion: { events: ['reorder'], attributionWindowMs: 7 * 86_400_000 },
+      dwell: { withinMs: 30 * 60_000, capMs: 4 * 3_600_000 },
       channels: ['push'],
     });
     expect(config.consent).toEqual({ policyVersion: 1, requirePolicy: {}, deviceButtonMayGrant: [], grants: [] });

@@ -26,7 +26,7 @@ describe('consent sources and their rules', () => {
     [['*'], 'health', true, false, 'special category never by button'],
     [['*'], 'device', true, true, 'device-wide grant with wildcard allowed'],
     [[], 'device', true, false, 'device-wide grant not allowed'],
-  ] as Array<[string[], string, boolean, boolean, string]>)('button may grant %j → %s: %s (%s)', async (may, s, g, allowed) => {
+  ] as Array<[Array<'usage' | '*'>, string, boolean, boolean, string]>)('button may grant %j → %s: %s (%s)', async (may, s, g, allowed) => {
     await start(cfg(t.dir, { deviceButtonMayGrant: may }));
     const before = agent.ledger.length;
     const r = agent.consent.fromDevice('wear-1', s, g, ['usage', 'health'], Date.now());

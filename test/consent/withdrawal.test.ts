@@ -1,7 +1,8 @@
 import * as fc from 'fast-check';
 import mqtt from 'mqtt';
 import { Agent } from '../../agent/controller';
-import { upstreamWithDefaults, type AgentConfig } from '../../agent/config';
+import type { AgentConfig } from '../../agent/config';
+import { testConfig } from '../support/test-config';
 import { silentLogger } from '../../agent/logger';
 import { DeviceLink, HELLO_SCALE, dispense, reading, settle } from '../support/device-link';
 import { freePort } from '../support/free-port';
@@ -10,23 +11,17 @@ import { TcpProxy } from '../support/tcp-proxy';
 import { tempDir } from '../support/temp-dir';
 
 function household(dataDir: string, upstreamUrl?: string): AgentConfig {
-  return {
-    gateway: { id: 'gw-consent', dataDir },
-    api: { listen: '127.0.0.1:0' },
-    ...(upstreamUrl ? { upstream: upstreamWithDefaults({ url: upstreamUrl }) } : {}),
+  return testConfig(dataDir, {
+    id: 'gw-consent',
+    ...(upstreamUrl ? { upstream: { url: upstreamUrl } } : {}),
     devices: [
       { id: 'scale-a', transport: 'sim', model: 'kitchen-scale', profile: 'home-a' },
       { id: 'scale-b', transport: 'sim', model: 'kitchen-scale', profile: 'home-b' },
     ],
-    campaigns: [
-      { id: 'coffee', qualify: { event: 'dispense' }, value: { kind: 'constant', v: 50 }, threshold: 1e9, cooldownMs: 0, channels: ['push'] },
-    ],
-    engagement: { windowDays: 30, recencyFloorDays: 1, recencyScale: 100, signalIntervalS: 0 },
-    storage: { maxBytes: 1 << 30, rawRetentionDays: 30, groupCommitMs: 2, groupCommitRows: 500 },
+    campaigns: [{ id: 'coffee', qualify: { event: 'dispense' }, value: 50, threshold: 1e9, channels: ['push'] }],
+    engagement: { signalIntervalS: 0 },
+    storage: { maxBytes: 1 << 30, groupCommitMs: 2 },
     consent: {
-      policyVersion: 1,
-      requirePolicy: {},
-      deviceButtonMayGrant: [],
       grants: [
         { device: 'scale-a', category: 'usage' },
         { device: 'scale-b', category: 'usage' },
@@ -34,8 +29,7 @@ function household(dataDir: string, upstreamUrl?: string): AgentConfig {
         { profile: 'home-b', campaign: 'coffee' },
       ],
     },
-    log: { level: 'error' },
-  };
+  });
 }
 
 const signalCount = (agent: Agent, profile: string): number =>

@@ -2,35 +2,29 @@ import { Agent } from '../../agent/controller';
 import type { AgentConfig } from '../../agent/config';
 import { createDrivers } from '../../agent/drivers';
 import { silentLogger } from '../../agent/logger';
-import { DEFAULT_OUTCOMES } from '../../agent/outcomes';
 import type { DeviceFrame, GatewayFrame } from '../../firmware-bridge/protocol';
 import { SerialSimDevice } from '../../drivers/sim';
 import { PtyPair, hasSocat } from '../support/pty-pair';
 import { tempDir } from '../support/temp-dir';
 import { waitUntil } from '../support/wait-until';
+import { testConfig } from '../support/test-config';
 
 function config(dataDir: string, port: string): AgentConfig {
-  return {
-    gateway: { id: 'gw-notify', dataDir },
-    api: { listen: '127.0.0.1:0' },
-    devices: [{ id: 'scale-1', transport: 'serial', port, baud: 115200, profile: 'home-a' }],
+  return testConfig(dataDir, {
+    id: 'gw-notify',
+    devices: [{ id: 'scale-1', transport: 'serial', port, profile: 'home-a' }],
     campaigns: [
       {
         id: 'coffee',
         qualify: { event: 'dispense' },
-        value: { kind: 'constant', v: 50 },
+        value: 50,
         threshold: 30,
-        cooldownMs: 0,
         channels: ['push', 'device'],
         notify: { text: 'Low on {campaign}? ({index})', led: 'amber', buzz: true },
       },
     ],
-    engagement: { windowDays: 30, recencyFloorDays: 1, recencyScale: 100, signalIntervalS: 60 },
-    storage: { maxBytes: 1 << 28, rawRetentionDays: 30, groupCommitMs: 5, groupCommitRows: 500 },
+    storage: { maxBytes: 1 << 28 },
     consent: {
-      policyVersion: 1,
-      requirePolicy: {},
-      deviceButtonMayGrant: [],
       grants: [
         { device: 'scale-1', category: 'usage' },
         { profile: 'home-a', campaign: 'coffee' },
@@ -38,9 +32,8 @@ function config(dataDir: string, port: string): AgentConfig {
         { profile: 'home-a', channel: 'device' },
       ],
     },
-    outcomes: { ...DEFAULT_OUTCOMES, deliveryAckTimeoutMs: 200, deliveryAttempts: 3 },
-    log: { level: 'error' },
-  };
+    outcomes: { delivery: { ackTimeout: '200ms', attempts: 3 } },
+  });
 }
 
 const dispense = (seq: number): DeviceFrame => ({ type: 'event', seq, body: { e: 'dispense', ch: 2 } });

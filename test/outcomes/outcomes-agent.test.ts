@@ -6,15 +6,15 @@ import type { DeviceFrame } from '../../firmware-bridge/protocol';
 import { DeviceLink, HELLO_SCALE, dispense, settle } from '../support/device-link';
 import { tempDir } from '../support/temp-dir';
 import { waitUntil } from '../support/wait-until';
+import { testConfig } from '../support/test-config';
 
 const DAY = 86_400_000;
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 2, 1, 8);
 
 function household(dataDir: string): AgentConfig {
-  return {
-    gateway: { id: 'gw-outcomes', dataDir },
-    api: { listen: '127.0.0.1:0' },
+  return testConfig(dataDir, {
+    id: 'gw-outcomes',
     devices: [
       { id: 'scale-a', transport: 'sim', model: 'kitchen-scale', profile: 'home-a' },
       { id: 'scale-b', transport: 'sim', model: 'kitchen-scale', profile: 'home-b' },
@@ -24,20 +24,16 @@ function household(dataDir: string): AgentConfig {
       {
         id: 'coffee',
         qualify: { event: 'dispense' },
-        value: { kind: 'constant', v: 50 },
+        value: 50,
         threshold: 30,
-        cooldownMs: 0,
         channels: ['push', 'device'],
-        conversion: { events: ['reorder'], attributionWindowMs: 7 * DAY },
-        dwell: { withinMs: 30 * MIN, capMs: 2 * 60 * MIN },
+        conversion: { events: ['reorder'], attributionWindow: '7d' },
+        dwell: { within: '30m', cap: '2h' },
       },
     ],
-    engagement: { windowDays: 30, recencyFloorDays: 1, recencyScale: 100, signalIntervalS: 0 },
-    storage: { maxBytes: 1 << 30, rawRetentionDays: 30, groupCommitMs: 2, groupCommitRows: 500 },
+    engagement: { signalIntervalS: 0 },
+    storage: { maxBytes: 1 << 30, groupCommitMs: 2 },
     consent: {
-      policyVersion: 1,
-      requirePolicy: {},
-      deviceButtonMayGrant: [],
       grants: [
         { device: 'scale-a', category: 'usage' },
         { device: 'scale-b', category: 'usage' },
@@ -49,8 +45,7 @@ function household(dataDir: string): AgentConfig {
         { profile: 'home-a', channel: 'device' },
       ],
     },
-    log: { level: 'error' },
-  };
+  });
 }
 
 const HELLO_PRESENCE: DeviceFrame = {

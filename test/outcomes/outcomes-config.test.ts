@@ -1,5 +1,5 @@
 import { ConfigError, parseCampaignDefinition, parseConfig } from '../../agent/config';
-import { DEFAULT_OUTCOMES, outcomeRule } from '../../agent/outcomes';
+import { outcomeRule } from '../../agent/outcomes';
 
 const DAY = 86_400_000;
 const doc = (campaignExtra: string, top = ''): string => `gateway: { id: gw-1 }
@@ -46,7 +46,14 @@ describe('campaign outcome config: conversion, dwell, notify, outcomes', () => {
 
   it('defaults when left out', () => {
     const { config } = parseConfig(doc(''), { sourceName: 'c.yaml', baseDir: '/tmp', env: {} });
-    expect(config.outcomes).toEqual(DEFAULT_OUTCOMES);
+    expect(config.outcomes).toEqual({
+      signalIntervalS: 3600,
+      sampleIntervalS: 300,
+      maxSamplesPerKey: 2000,
+      retentionDays: 400,
+      deliveryAckTimeoutMs: 1500,
+      deliveryAttempts: 3,
+    });
     expect(outcomeRule(config.campaigns[0])).toEqual({
       campaign: 'c1',
       conversionEvents: ['reorder'],

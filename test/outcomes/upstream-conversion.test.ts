@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { Agent } from '../../agent/controller';
-import { upstreamWithDefaults, type AgentConfig, type UpstreamConfig } from '../../agent/config';
+import type { AgentConfig, ConfigInput } from '../../agent/config';
 import { silentLogger } from '../../agent/logger';
-import { DEFAULT_OUTCOMES, type OutcomesSignal } from '../../agent/outcomes';
+import type { OutcomesSignal } from '../../agent/outcomes';
 import { DeviceLink, HELLO_SCALE, dispense } from '../support/device-link';
 import { freePort } from '../support/free-port';
 import { Mosquitto, hasMosquitto } from '../support/mosquitto';
@@ -10,32 +10,20 @@ import { MqttChecker, hasMosquittoClients as hasClients } from '../support/mqtt-
 import { tempDir } from '../support/temp-dir';
 import { thingsboardDoubleFixture } from '../support/thingsboard-double/jest-fixture';
 import { waitUntil } from '../support/wait-until';
+import { testConfig } from '../support/test-config';
 
-function household(dataDir: string, upstream: Partial<UpstreamConfig> & { url: string }): AgentConfig {
-  return {
-    gateway: { id: 'gw-out', dataDir },
-    api: { listen: '127.0.0.1:0' },
-    upstream: upstreamWithDefaults({ reconnect: { minMs: 50, maxMs: 300 }, ...upstream }),
+function household(dataDir: string, upstream: NonNullable<ConfigInput['upstream']>): AgentConfig {
+  return testConfig(dataDir, {
+    id: 'gw-out',
+    upstream: { reconnect: { minMs: 50, maxMs: 300 }, ...upstream },
     devices: [
       { id: 'scale-a', transport: 'sim', model: 'kitchen-scale', profile: 'home-a' },
       { id: 'scale-b', transport: 'sim', model: 'kitchen-scale', profile: 'home-b' },
     ],
-    campaigns: [
-      {
-        id: 'coffee',
-        qualify: { event: 'dispense' },
-        value: { kind: 'constant', v: 50 },
-        threshold: 30,
-        cooldownMs: 0,
-        channels: ['push'],
-      },
-    ],
-    engagement: { windowDays: 30, recencyFloorDays: 1, recencyScale: 100, signalIntervalS: 0 },
-    storage: { maxBytes: 1 << 30, rawRetentionDays: 30, groupCommitMs: 2, groupCommitRows: 500 },
+    campaigns: [{ id: 'coffee', qualify: { event: 'dispense' }, value: 50, threshold: 30, channels: ['push'] }],
+    engagement: { signalIntervalS: 0 },
+    storage: { maxBytes: 1 << 30, groupCommitMs: 2 },
     consent: {
-      policyVersion: 1,
-      requirePolicy: {},
-      deviceButtonMayGrant: [],
       grants: [
         { device: 'scale-a', category: 'usage' },
         { device: 'scale-b', category: 'usage' },
@@ -45,9 +33,8 @@ function household(dataDir: string, upstream: Partial<UpstreamConfig> & { url: s
         { profile: 'home-b', channel: 'push' },
       ],
     },
-    outcomes: { ...DEFAULT_OUTCOMES, signalIntervalS: 1 },
-    log: { level: 'error' },
-  };
+    outcomes: { signalInterval: '1s' },
+  });
 }
 
 (hasMosquitto && hasClients ? describe : describe.skip)(

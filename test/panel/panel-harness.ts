@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { Agent } from '../../agent/controller';
-import type { AgentConfig } from '../../agent/config';
+import type { AgentConfig, ConfigInput } from '../../agent/config';
+import { testConfig } from '../support/test-config';
 import { silentLogger } from '../../agent/logger';
 import type { DeviceFrame } from '../../firmware-bridge/protocol';
 import { DeviceLink, HELLO_SCALE } from '../support/device-link';
@@ -15,22 +16,19 @@ export const HELLO_WEARABLE = (id = 'wearable-1'): DeviceFrame => ({
 });
 
 /** A household: a kitchen scale (usage) and a wearable (health, a special category), one campaign. */
-export function householdConfig(dataDir: string, panel: Partial<NonNullable<AgentConfig['api']['panel']>> = {}, listen = '127.0.0.1:0'): AgentConfig {
-  return {
-    gateway: { id: 'gw-panel', dataDir },
-    api: { listen, panel: { enabled: true, allowedHosts: [], sessionHours: 12, ...panel } },
+export function householdConfig(dataDir: string, panel: NonNullable<NonNullable<ConfigInput['api']>['panel']> = {}, listen = '127.0.0.1:0'): AgentConfig {
+  return testConfig(dataDir, {
+    id: 'gw-panel',
+    api: { listen, panel },
     devices: [
       { id: 'scale-1', transport: 'sim', model: 'kitchen-scale', profile: 'home-a' },
       { id: 'wearable-1', transport: 'sim', model: 'wearable', profile: 'home-a' },
     ],
-    campaigns: [
-      { id: 'coffee-reorder', qualify: { event: 'dispense' }, value: { kind: 'constant', v: 72 }, threshold: 300, cooldownMs: 600_000, channels: ['push', 'device'] },
-    ],
-    engagement: { windowDays: 30, recencyFloorDays: 1, recencyScale: 100, signalIntervalS: 0 },
-    storage: { maxBytes: 1 << 28, rawRetentionDays: 30, groupCommitMs: 2, groupCommitRows: 500 },
-    consent: { policyVersion: 1, requirePolicy: {}, deviceButtonMayGrant: [], grants: [{ profile: 'home-a', channel: 'push' }] },
-    log: { level: 'error' },
-  };
+    campaigns: [{ id: 'coffee-reorder', qualify: { event: 'dispense' }, value: 72, threshold: 300, cooldown: '10m', channels: ['push', 'device'] }],
+    engagement: { signalIntervalS: 0 },
+    storage: { maxBytes: 1 << 28, groupCommitMs: 2 },
+    consent: { grants: [{ profile: 'home-a', channel: 'push' }] },
+  });
 }
 
 export interface PanelHousehold {

@@ -1,6 +1,9 @@
 import * as path from 'node:path';
 import { Agent } from '../../agent/controller';
-import type { AgentConfig } from '../../agent/config';
+import type { AgentConfig, ConfigInput } from '../../agent/config';
+import { testConfig } from '../support/test-config';
+
+type Grants = NonNullable<NonNullable<ConfigInput['consent']>['grants']>;
 import { silentLogger } from '../../agent/logger';
 import { encodeSerialFrame, type DeviceFrame } from '../../firmware-bridge/protocol';
 import { DeviceLink, HELLO_SCALE as helloScale, dispense, reading, settle } from '../support/device-link';
@@ -10,22 +13,17 @@ import { waitUntil } from '../support/wait-until';
 
 const T0 = Date.UTC(2026, 10, 1);
 
-function config(dataDir: string, grants: AgentConfig['consent']['grants']): AgentConfig {
-  return {
-    gateway: { id: 'gw-test', dataDir },
-    api: { listen: '127.0.0.1:0' },
+function config(dataDir: string, grants: Grants): AgentConfig {
+  return testConfig(dataDir, {
     devices: [
       { id: 'scale-1', transport: 'sim', model: 'kitchen-scale', profile: 'home-a' },
       { id: 'wear-1', transport: 'sim', model: 'wearable', profile: 'home-a' },
     ],
-    campaigns: [
-      { id: 'coffee', qualify: { event: 'dispense' }, value: { kind: 'constant', v: 50 }, threshold: 150, cooldownMs: 0, channels: ['push', 'device'] },
-    ],
-    engagement: { windowDays: 30, recencyFloorDays: 1, recencyScale: 100, signalIntervalS: 0 },
-    storage: { maxBytes: 1 << 28, rawRetentionDays: 30, groupCommitMs: 5, groupCommitRows: 500 },
-    consent: { policyVersion: 1, requirePolicy: {}, deviceButtonMayGrant: [], grants },
-    log: { level: 'error' },
-  };
+    campaigns: [{ id: 'coffee', qualify: { event: 'dispense' }, value: 50, threshold: 150, channels: ['push', 'device'] }],
+    engagement: { signalIntervalS: 0 },
+    storage: { maxBytes: 1 << 28 },
+    consent: { grants },
+  });
 }
 
 const HELLO_SCALE: DeviceFrame = helloScale();
@@ -40,7 +38,7 @@ describe('ingest pipeline (real SQLite file, real codec)', () => {
   let t: ReturnType<typeof tempDir>;
   let agent: Agent;
   let now: number;
-  const start = async (grants: AgentConfig['consent']['grants'], drivers: SimDriver[] = []): Promise<Agent> => {
+  const start = async (grants: Grants, drivers: SimDriver[] = []): Promise<Agent> => {
     agent = new Agent(config(t.dir, grants), { logger: silentLogger, drivers, api: false, clock: () => now });
     await agent.start();
     return agent;
@@ -214,7 +212,7 @@ describe('ingest pipeline (real SQLite file, real codec)', () => {
   });
 
   it('engagement state and counters survive a restart', async () => {
-    const grants: AgentConfig['consent']['grants'] = [
+    const grants: Grants = [
       { device: 'scale-1', category: 'usage' },
       { profile: 'home-a', campaign: 'coffee' },
       { profile: 'home-a', channel: 'push' },

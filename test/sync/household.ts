@@ -1,25 +1,22 @@
-import { upstreamWithDefaults, type AgentConfig, type UpstreamConfig } from '../../agent/config';
+import type { AgentConfig, ConfigInput } from '../../agent/config';
+import { testConfig } from '../support/test-config';
 
 /** Two kitchen scales in two profiles; `coffee` has a constant V, `tea` takes V from upstream. */
-export function household(dataDir: string, upstream?: Partial<UpstreamConfig> & { url: string }): AgentConfig {
-  return {
-    gateway: { id: 'gw-sync', dataDir },
-    api: { listen: '127.0.0.1:0' },
-    ...(upstream ? { upstream: upstreamWithDefaults({ reconnect: { minMs: 50, maxMs: 300 }, ...upstream }) } : {}),
+export function household(dataDir: string, upstream?: NonNullable<ConfigInput['upstream']>): AgentConfig {
+  return testConfig(dataDir, {
+    id: 'gw-sync',
+    ...(upstream ? { upstream: { reconnect: { minMs: 50, maxMs: 300 }, ...upstream } } : {}),
     devices: [
       { id: 'scale-a', transport: 'sim', model: 'kitchen-scale', profile: 'home-a' },
       { id: 'scale-b', transport: 'sim', model: 'kitchen-scale', profile: 'home-b' },
     ],
     campaigns: [
-      { id: 'coffee', qualify: { event: 'dispense' }, value: { kind: 'constant', v: 50 }, threshold: 1e9, cooldownMs: 0, channels: ['push'] },
-      { id: 'tea', qualify: { event: 'brew' }, value: { kind: 'upstream' }, threshold: 1e9, cooldownMs: 0, channels: ['push'] },
+      { id: 'coffee', qualify: { event: 'dispense' }, value: 50, threshold: 1e9, channels: ['push'] },
+      { id: 'tea', qualify: { event: 'brew' }, value: { fromUpstream: true }, threshold: 1e9, channels: ['push'] },
     ],
-    engagement: { windowDays: 30, recencyFloorDays: 1, recencyScale: 100, signalIntervalS: 0 },
-    storage: { maxBytes: 1 << 30, rawRetentionDays: 30, groupCommitMs: 2, groupCommitRows: 500 },
+    engagement: { signalIntervalS: 0 },
+    storage: { maxBytes: 1 << 30, groupCommitMs: 2 },
     consent: {
-      policyVersion: 1,
-      requirePolicy: {},
-      deviceButtonMayGrant: [],
       grants: [
         { device: 'scale-a', category: 'usage' },
         { device: 'scale-b', category: 'usage' },
@@ -28,7 +25,5 @@ export function household(dataDir: string, upstream?: Partial<UpstreamConfig> & 
         { profile: 'home-a', campaign: 'tea' },
       ],
     },
-    log: { level: 'error' },
-  };
+  });
 }
-

@@ -62,10 +62,10 @@ export class HouseholdPanel {
 
   constructor(private readonly deps: HouseholdPanelDeps) {
     const panel = deps.config.api.panel;
-    this.sessionS = Math.round((panel?.sessionHours ?? 12) * 3600);
+    this.sessionS = Math.round(panel.sessionHours * 3600);
     this.sessions = new PanelSessions(deps.clock, this.sessionS * 1000);
     this.throttle = new LoginThrottle(deps.clock);
-    this.hosts = new HostAllowList(panel?.allowedHosts ?? []);
+    this.hosts = new HostAllowList(panel.allowedHosts);
     this.assets = deps.assets ?? loadPanelAssets();
     this.events = new PanelEvents(deps.bus);
   }

@@ -1,5 +1,6 @@
 import type { AgentConfig } from '../../config/types';
-import { CONSENT_CATEGORIES, CONSENT_CHANNELS } from '../../consent/consent-target';
+import { CATEGORIES } from '../../../firmware-bridge/protocol';
+import { CHANNELS } from '../../engagement/types';
 import { SPECIAL_CATEGORIES, WILDCARD, type ConsentRules } from '../../consent/consent-rules';
 import { campaignWords, categoryWords, channelWords } from './plain-language';
 
@@ -82,7 +83,7 @@ export function panelState(cfg: AgentConfig, rules: ConsentRules, facts: Readonl
     const known = new Set(f?.categories ?? []);
     for (const e of rules.entries()) if (e.scope === 'device' && e.subject === d.id && e.target !== WILDCARD) known.add(e.target);
     const introduced = (f?.categories.length ?? 0) > 0;
-    const shown = introduced || known.size > 0 ? CONSENT_CATEGORIES.filter((c) => known.has(c)) : [...CONSENT_CATEGORIES];
+    const shown = introduced || known.size > 0 ? CATEGORIES.filter((c) => known.has(c)) : [...CATEGORIES];
     return {
       id: d.id,
       model: f?.model ?? (d.transport === 'sim' ? d.model : null),
@@ -120,7 +121,7 @@ export function panelState(cfg: AgentConfig, rules: ConsentRules, facts: Readonl
           decidedAt: decided('campaign', profile, c.id),
         };
       }),
-      channels: CONSENT_CHANNELS.map((ch) => ({
+      channels: CHANNELS.map((ch) => ({
         channel: ch,
         ...channelWords(ch),
         allowed: rules.channelAllows(profile, ch),

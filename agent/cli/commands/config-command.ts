@@ -48,10 +48,10 @@ export function configErrorAsCli(err: ConfigError): CliError {
 }
 
 /** Loads a config for commands that need one; invalid config is a one-line usage error (exit 2). */
-export function loadConfigOrExit(flag: string | undefined): ReturnType<typeof loadConfig> & { file: string } {
+export function loadConfigOrExit(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): ReturnType<typeof loadConfig> & { file: string } {
   const file = resolveConfigPath(flag);
   try {
-    return { ...loadConfig(file), file };
+    return { ...loadConfig(file, env), file };
   } catch (err) {
     if (err instanceof ConfigError) throw configErrorAsCli(err);
     throw err;

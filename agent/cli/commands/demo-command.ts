@@ -9,7 +9,7 @@ import { renderLiveView, type LiveExtras } from '../live-view';
 import type { CliOutput } from '../output';
 import { packageRoot } from '../package-root';
 import { loadConfigOrExit } from './config-command';
-import { upstreamWithDefaults } from '../../config';
+import type { AgentConfig } from '../../config';
 import { waitForShutdown } from './run-command';
 
 export interface DemoOptions {
@@ -29,8 +29,6 @@ export interface DemoOptions {
  */
 export async function demoCommand(opts: DemoOptions, io: CliOutput): Promise<number> {
   const configFile = opts.config ?? path.join(packageRoot(), 'config', 'demo.yaml');
-  const loaded = loadConfigOrExit(configFile);
-  const cfg = loaded.config;
   const brokerPort = Number(opts.brokerPort);
   if (!Number.isInteger(brokerPort) || brokerPort < 0 || brokerPort > 65535) {
     throw new CliError(`--broker-port must be a port number, got "${opts.brokerPort}"`, 2);
@@ -52,12 +50,15 @@ export async function demoCommand(opts: DemoOptions, io: CliOutput): Promise<num
   const broker = new EmbeddedBroker('127.0.0.1', brokerPort);
   await broker.start();
   const dataDir = path.resolve(opts.dataDir ?? path.join(process.cwd(), 'data', 'demo'));
-  const config = {
-    ...cfg,
-    gateway: { ...cfg.gateway, dataDir },
-    api: { ...cfg.api, ...(opts.api ? { listen: opts.api } : {}) },
-    upstream: upstreamWithDefaults({ ...cfg.upstream, url: broker.url }),
-  };
+  // What the demo sets goes into the document as overrides, so it is validated (and defaulted) like the file.
+  const overrides = { EDGE_AGENT_GATEWAY_DATA_DIR: dataDir, EDGE_AGENT_UPSTREAM_URL: broker.url, ...(opts.api ? { EDGE_AGENT_API_LISTEN: opts.api } : {}) };
+  let config: AgentConfig;
+  try {
+    config = loadConfigOrExit(configFile, { ...process.env, ...overrides }).config;
+  } catch (err) {
+    await broker.stop();
+    throw err;
+  }
 
   const agent = new Agent(config, { logger, drivers: createDrivers(config, logger, { speed }) });
   const triggers: LiveExtras['recentTriggers'] = [];

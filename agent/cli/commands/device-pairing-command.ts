@@ -5,7 +5,9 @@ import type { AgentConfig, DeviceConfig } from '../../config';
 import { ConfigError } from '../../config';
 import { addDevice, editConfigFile, removeDevice } from '../../config/config-editor';
 import { SPECIAL_CATEGORIES, type ConsentScope } from '../../consent/consent-rules';
-import { CONSENT_CATEGORIES, CONSENT_CHANNELS, type ConsentTarget } from '../../consent/consent-target';
+import type { ConsentTarget } from '../../consent/consent-target';
+import { CATEGORIES } from '../../../firmware-bridge/protocol';
+import { CHANNELS } from '../../engagement/types';
 import { withLedger } from '../../consent/offline-consent';
 import { databasePath, handDatabaseBack } from '../../store/database';
 import { listSerialPorts } from '../../../drivers/serial/port-scanner';
@@ -16,6 +18,7 @@ import type { CliOutput } from '../output';
 import { Prompter } from '../prompter';
 import { applyConsentChange, type AppliedConsentChange } from './consent-command';
 import { configErrorAsCli, loadConfigOrExit } from './config-command';
+import { DEFAULT_BAUD } from '../../../drivers/serial/baud';
 
 export interface PairOptions {
   config?: string;
@@ -47,8 +50,8 @@ function checkId(id: string, c: AgentConfig): string | null {
 }
 
 function checkCategories(cats: string[]): string | null {
-  const bad = cats.filter((c) => !(CONSENT_CATEGORIES as readonly string[]).includes(c));
-  return bad.length ? `unknown categor${bad.length === 1 ? 'y' : 'ies'} ${bad.join(', ')} — use ${CONSENT_CATEGORIES.join(', ')}` : null;
+  const bad = cats.filter((c) => !(CATEGORIES as readonly string[]).includes(c));
+  return bad.length ? `unknown categor${bad.length === 1 ? 'y' : 'ies'} ${bad.join(', ')} — use ${CATEGORIES.join(', ')}` : null;
 }
 
 interface PairPlan {
@@ -63,7 +66,7 @@ function planOf(o: Required<Pick<PairOptions, 'id' | 'transport' | 'profile'>> &
   let device: DeviceConfig;
   if (o.transport === 'serial') {
     if (!o.port) problems.push('--port is needed for a serial device');
-    const baud = Number(o.baud ?? 115200);
+    const baud = Number(o.baud ?? DEFAULT_BAUD);
     if (!Number.isInteger(baud) || baud < 300) problems.push(`--baud ${o.baud}: a whole number of bits per second, e.g. 115200`);
     device = { id: o.id, transport: 'serial', port: o.port ?? '', baud, profile: o.profile };
   } else if (o.transport === 'ble') {
@@ -80,8 +83,8 @@ function planOf(o: Required<Pick<PairOptions, 'id' | 'transport' | 'profile'>> &
   const unknown = campaigns.filter((c) => !config.campaigns.some((k) => k.id === c));
   if (unknown.length) problems.push(`--campaign: unknown ${unknown.join(', ')} — configured: ${config.campaigns.map((c) => c.id).join(', ') || '(none)'}`);
   const channels = listOf(o.channel);
-  const badCh = channels.filter((c) => !(CONSENT_CHANNELS as readonly string[]).includes(c));
-  if (badCh.length) problems.push(`--channel: unknown ${badCh.join(', ')} — use ${CONSENT_CHANNELS.join(', ')}`);
+  const badCh = channels.filter((c) => !(CHANNELS as readonly string[]).includes(c));
+  if (badCh.length) problems.push(`--channel: unknown ${badCh.join(', ')} — use ${CHANNELS.join(', ')}`);
   if (problems.length) throw new CliError(problems.join('; '), 2);
   const consents: PairPlan['consents'] = [
     ...grants.map((c) => ({ target: { scope: 'device' as ConsentScope, subject: o.id, target: c }, what: `${o.id} may collect ${c}${SPECIAL_CATEGORIES.has(c) ? ' (special category, GDPR Art. 9)' : ''}` })),
@@ -155,9 +158,9 @@ async function askMissing(o: PairOptions, config: AgentConfig, p: Prompter): Pro
   }
   let channel = listOf(o.channel);
   if (o.channel === undefined) {
-    const answer = await p.ask(`Channels the household may be contacted by (${CONSENT_CHANNELS.join(', ')}), comma-separated, or "none"`, {
+    const answer = await p.ask(`Channels the household may be contacted by (${CHANNELS.join(', ')}), comma-separated, or "none"`, {
       default: 'none',
-      check: (a) => (a === 'none' || listOf([a]).every((c) => (CONSENT_CHANNELS as readonly string[]).includes(c)) ? null : `use ${CONSENT_CHANNELS.join(', ')}`),
+      check: (a) => (a === 'none' || listOf([a]).every((c) => (CHANNELS as readonly string[]).includes(c)) ? null : `use ${CHANNELS.join(', ')}`),
     });
     channel = answer === 'none' ? [] : listOf([answer]);
   }
