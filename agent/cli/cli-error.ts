@@ -8,6 +8,3 @@ export class CliError extends Error {
   }
 }
 
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-export const EXIT_USAGE = 2;

@@ -2,7 +2,7 @@ import type { Category } from '../../firmware-bridge/protocol';
 import type { Channel } from '../engagement/types';
 import type { NumericFormat } from '../../drivers/ble/characteristic-decoder';
 
-import { SIM_KINDS, type SimKind } from '../../drivers/sim/device-catalog';
+import type { SimKind } from '../../drivers/sim/device-catalog';
 import type { FromSchema } from './from-schema';
 import type { CONFIG_SCHEMA } from './schema';
 
@@ -16,7 +16,6 @@ export type ConfigInput = FromSchema<typeof CONFIG_SCHEMA, 'input'>;
 export type ValidatedConfig = FromSchema<typeof CONFIG_SCHEMA>;
 
 export type SimModel = SimKind;
-export const SIM_MODELS = SIM_KINDS;
 
 interface DeviceBase {
   id: string;
@@ -137,9 +136,6 @@ export type UpstreamConfig = Omit<Section<'upstream'>, 'username' | 'password' |
   /** ThingsBoard device access token of the gateway (sent as the MQTT username) */
   accessToken?: string;
 };
-
-/** The household privacy panel (docs/panel.md). */
-export type PanelConfig = Section<'api'>['panel'];
 
 /** A validated, normalised config: what every part of the agent reads. Built only by parseConfig/buildConfig. */
 export interface AgentConfig {

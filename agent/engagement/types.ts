@@ -17,8 +17,6 @@ export interface EngagementOptions {
   recencyScale: number;
 }
 
-export const DEFAULT_ENGAGEMENT: EngagementOptions = { windowDays: 30, recencyFloorDays: 1, recencyScale: 100 };
-
 /** Consent checks the engine asks at a crossing (campaign layer, channel layer). */
 export interface TriggerGate {
   campaignConsent(profile: string, campaign: string): boolean;

@@ -33,12 +33,6 @@ const STANDARD: Record<string, { format: NumericFormat; scale: number; unknown?:
   [STANDARD_CHARACTERISTICS.battery]: { format: 'uint8', scale: 1, max: 100 },
 };
 
-/** True when the driver decodes this characteristic without a format (temperature, humidity, pressure, battery). */
-export function isStandardCharacteristic(uuid: string): boolean {
-  const n = normaliseUuid(uuid);
-  return n !== null && n in STANDARD;
-}
-
 function readNumber(bytes: Uint8Array, format: NumericFormat): number {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   switch (format) {

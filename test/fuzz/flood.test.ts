@@ -5,6 +5,7 @@ import { TokenBucket } from '../../agent/pipeline/token-bucket';
 import { household } from '../sync/household';
 import { DeviceLink, HELLO_SCALE, reading, settle } from '../support/device-link';
 import { tempDir } from '../support/temp-dir';
+import { waitUntil } from '../support/wait-until';
 
 const count = (agent: Agent, device: string): number =>
   (agent.database.prepare('SELECT count(*) AS n FROM readings WHERE device = ?').get(device) as { n: number }).n;
@@ -37,7 +38,7 @@ describe('a flood from one device (per-device token bucket, ingest.maxFramesPerS
       // 2,000 frames in the same instant from one device, 10 from the other
       for (let i = 1; i <= 2000; i++) flooder.send(reading(i, 1, i));
       for (let i = 1; i <= 10; i++) quiet.send(reading(i, 1, i));
-      await settle(100);
+      await waitUntil('the first second acked', () => new Set(quiet.acks()).size >= 10 && new Set(flooder.acks()).size >= 100);
       expect(new Set(quiet.acks()).size).toBe(10); // the well-behaved device is untouched
       expect(new Set(flooder.acks()).size).toBe(100); // one second of burst
       const st = agent.status();
@@ -51,7 +52,8 @@ describe('a flood from one device (per-device token bucket, ingest.maxFramesPerS
         now += 1000;
         const acked = new Set(flooder.acks());
         for (let i = 1; i <= 2000; i++) if (!acked.has(i)) flooder.send(reading(i, 1, i));
-        await settle(20);
+        // acks follow the commit's WAL fsync, off the event loop: wait for this second's 100, not a fixed time
+        await waitUntil(`round ${round} acked`, () => new Set(flooder.acks()).size >= 100 * (round + 2));
       }
       expect(new Set(flooder.acks()).size).toBe(2000);
       expect(count(agent, 'scale-a')).toBe(2000); // every frame once, none lost, none twice

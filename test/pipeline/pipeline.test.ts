@@ -72,7 +72,7 @@ describe('ingest pipeline (real SQLite file, real codec)', () => {
     const l = new Link(agent, 'scale-1');
     l.send(HELLO_SCALE, reading(1));
     expect(l.acks()).toEqual([]); // still in the group-commit window
-    await settle();
+    await waitUntil('the ack after the commit', () => l.acks().length > 0);
     expect(l.acks()).toEqual([1]);
     expect(count('readings')).toBe(1);
   });

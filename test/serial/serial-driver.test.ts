@@ -122,8 +122,10 @@ import { waitUntil } from '../support/wait-until';
     expect(events()).toBe(4); // seqs 1, 2, 5, 6
     expect(dev().framesBad).toBe(4);
     expect(agent.status().ingest.duplicates).toBe(2);
-    const acked = sim.received.filter((f) => f.type === 'ack').map((f) => (f.body as { a: number }).a);
-    expect(new Set(acked)).toEqual(new Set([1, 2, 5, 6]));
+    const acked = (): Set<number> => new Set(sim.received.filter((f) => f.type === 'ack').map((f) => (f.body as { a: number }).a));
+    // acks follow the WAL fsync off the event loop, then cross the PTY
+    await waitUntil('acks of 1, 2, 5, 6', () => acked().size >= 4);
+    expect(acked()).toEqual(new Set([1, 2, 5, 6]));
   });
 
   it('survives unplug and replug without a restart; nothing acked is lost and nothing is counted twice', async () => {
