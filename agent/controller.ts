@@ -27,6 +27,7 @@ import { ActivityLogPart } from './parts/activity-log-part';
 import { SyncPart } from './parts/sync-part';
 import { ApiPart, PanelLanPart } from './parts/api-part';
 import { DriverPart } from './parts/driver-part';
+import { FirmwarePart } from './parts/firmware-part';
 
 export interface AgentOptions {
   logger: Logger;
@@ -64,6 +65,7 @@ type Running = Awaited<ReturnType<Agent['startParts']>>;
  *   sync            optional (upstream:): store-and-forward to the broker, downlink
  *   api             optional: local HTTP API and the household panel; panel-lan: its LAN listener
  *   driver:<name>   optional, one per transport: frames in, sends out
+ *   firmware        optional: fleet firmware updates (download over the sync's connection, rollout over USB)
  *
  * Essential parts (through the pipeline) failing stop the start: what had started is stopped and the error
  * propagates. An optional part that fails is reported in `status.parts` and the rest keep running.
@@ -121,6 +123,7 @@ export class Agent {
     const lan = api?.panel && lanListen ? await life.startOptional(new PanelLanPart(lanListen), { ...served, panel: api.panel }) : null;
     const drivers = typeof opts.drivers === 'function' ? opts.drivers(core.scripts) : (opts.drivers ?? createDrivers(config, opts.logger, { scripts: core.scripts }));
     for (const d of drivers) await life.startOptional(new DriverPart(d), core);
+    await life.startOptional(new FirmwarePart(drivers), served);
     return { ...served, api: api?.api ?? null, panelLan: lan?.panelLan ?? null };
   }
 

@@ -34,6 +34,17 @@ function outcomeMetrics(o: NonNullable<StatusDocument['outcomes']>, metric: Metr
   ));
 }
 
+/** Fleet firmware updates (docs/firmware-updates.md): the package's state and every targeted device's. */
+function firmwareMetrics(f: NonNullable<StatusDocument['firmware']>, metric: MetricFn): void {
+  const pkg = f.package!;
+  metric('edge_agent_firmware_package_state', 'gauge', 'The firmware package assigned upstream: 1 for its current state.', [
+    [{ title: pkg.title, version: pkg.version, state: f.state ?? 'NONE' }, 1],
+  ]);
+  if (f.bytes !== null) metric('edge_agent_firmware_download_bytes', 'gauge', 'Package bytes durable on disk while downloading.', [[{ title: pkg.title, version: pkg.version }, f.bytes]]);
+  metric('edge_agent_firmware_device_state', 'gauge', 'Each targeted device: 1 for its update state.', f.devices.map((d) => [{ device: d.id, state: d.state }, 1]));
+  metric('edge_agent_firmware_device_progress', 'gauge', 'Flash progress of each targeted device, percent.', f.devices.map((d) => [{ device: d.id }, d.progress]));
+}
+
 /** Prometheus text exposition of the status document. */
 export function renderMetrics(s: StatusDocument): string {
   const out: string[] = [];
@@ -92,6 +103,7 @@ export function renderMetrics(s: StatusDocument): string {
   metric('edge_agent_script_failures_total', 'counter', 'Failed calls of each user script (any class).', s.scripts.map((x) => [{ script: x.id }, x.failures]));
   metric('edge_agent_script_disabled', 'gauge', '1 while a script is disabled after 3 failures in a row.', s.scripts.map((x) => [{ script: x.id }, x.state === 'disabled' ? 1 : 0]));
   if (s.outcomes) outcomeMetrics(s.outcomes, metric);
+  if (s.firmware?.package) firmwareMetrics(s.firmware, metric);
   metric('edge_agent_upstream_connected', 'gauge', '1 when the MQTT uplink is connected.', [[{}, s.upstream.connected ? 1 : 0]]);
   metric('edge_agent_upstream_published_total', 'counter', 'Rows acknowledged by the broker.', [[{}, s.upstream.published]]);
   metric('edge_agent_upstream_messages_total', 'counter', 'MQTT messages published from the outbox.', [[{}, s.upstream.messages]]);

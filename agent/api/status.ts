@@ -1,5 +1,6 @@
 import type { ScriptStatus } from '../sandbox';
 import type { OutcomesDocument } from '../outcomes/outcomes-document';
+import type { FirmwareStatus } from '../firmware-update/firmware-updates';
 
 /** One (profile, campaign) line of `status.engagement`. */
 export interface EngagementRow {
@@ -16,6 +17,8 @@ export interface EngagementRow {
 /** The `status --json` / `GET /api/status` document (DESIGN §9 keys are a contract; extra keys may be added). */
 export interface StatusDocument {
   gateway: { id: string; version: string; uptimeS: number; startedAt: string };
+  /** fleet firmware updates (docs/firmware-updates.md): the package, its state, every targeted device */
+  firmware?: FirmwareStatus;
   devices: Array<{
     id: string;
     transport: string;

@@ -111,6 +111,7 @@ export function normaliseConfig(src: ValidatedConfig, opts: { baseDir: string; e
     consent: { ...src.consent, grants: grants.filter((g): g is ConsentGrantConfig => g !== null) },
     scripts: { timeoutMs: scriptTimeoutMs, memoryMb: src.scripts.memoryMb, maxOutputKb: src.scripts.maxOutputKb },
     outcomes,
+    firmware: src.firmware,
     log: src.log,
   };
 }

@@ -151,6 +151,8 @@ export interface AgentConfig {
   consent: Omit<Section<'consent'>, 'grants'> & { grants: ConsentGrantConfig[] };
   /** campaign outcome bookkeeping, durations in normal form */
   outcomes: OutcomesConfig;
+  /** fleet firmware updates (docs/firmware-updates.md) */
+  firmware: Section<'firmware'>;
   /** limits for every user script (DESIGN §8) */
   scripts: Omit<Section<'scripts'>, 'timeout'> & { timeoutMs: number };
   /** `file`: the JSON-lines log `edge-agent logs` reads (false: none); unset means <dataDir>/agent.log unless under journald */

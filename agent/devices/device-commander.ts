@@ -60,6 +60,12 @@ export class DeviceCommander {
   private readonly off: () => void;
   private stopped = false;
 
+  /** Whether a command to `device` waits for its ack (the firmware rollout waits for an idle device). */
+  busy(device: string): boolean {
+    for (const k of this.waiting.keys()) if (k.startsWith(`${device}/`)) return true;
+    return false;
+  }
+
   constructor(
     bus: EventBus,
     private readonly transport: {

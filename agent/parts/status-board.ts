@@ -6,7 +6,7 @@ type Sections = { [K in keyof StatusDocument]-?: Section<K> };
 /** Sections in the order `status --json` has always shown them. */
 const ORDER: ReadonlyArray<keyof StatusDocument> = [
   'gateway', 'devices', 'ingest', 'engagement', 'triggers', 'outbox', 'storage', 'upstream',
-  'consent', 'parts', 'drivers', 'scripts', 'outcomes', 'scriptOutcomes', 'faults',
+  'consent', 'parts', 'drivers', 'scripts', 'outcomes', 'scriptOutcomes', 'faults', 'firmware',
 ];
 
 /** Upstream figures when no uplink runs (none configured, or its part failed to start). */
@@ -20,7 +20,7 @@ const NO_UPSTREAM: StatusDocument['upstream'] = {
  * starts. It exists before every part, so the API (which starts before the drivers) shows what started later.
  */
 export class StatusBoard {
-  private readonly sections: Partial<Sections> = { upstream: () => NO_UPSTREAM, drivers: () => [] };
+  private readonly sections: Partial<Sections> = { upstream: () => NO_UPSTREAM, drivers: () => [], firmware: () => undefined };
 
   set<K extends keyof StatusDocument>(key: K, section: Section<K>): void {
     (this.sections as Record<K, Section<K>>)[key] = section;

@@ -42,8 +42,19 @@ interface Batch {
  * connection is a fresh client, and after a reconnect the drain simply starts again from the oldest row, so a
  * row is re-sent (same id) rather than lost. Reconnects use exponential backoff with full jitter.
  */
+/**
+ * Another user of the upstream connection (firmware updates, docs/firmware-updates.md): attached to every new
+ * connection, detached when it closes; downlink topics it claims are its own and never reach the sync profile.
+ */
+export interface ConnectionUser {
+  attach(client: MqttClient): void;
+  detach(): void;
+  claims(topic: string): boolean;
+}
+
 export class OutboxPublisher {
   private client: MqttClient | null = null;
+  private readonly users: ConnectionUser[] = [];
   private generation = 0;
   private readonly inFlight: Batch[] = [];
   private timer: NodeJS.Timeout | null = null;
@@ -90,6 +101,12 @@ export class OutboxPublisher {
     };
   }
 
+  /** Shares the connection with `user` from now on (attached at once if connected). */
+  addUser(user: ConnectionUser): void {
+    this.users.push(user);
+    if (this.client && this.status.connected) user.attach(this.client);
+  }
+
   async start(): Promise<void> {
     this.unsubscribe = this.bus.on('outbox', () => this.schedule(this.upstream.batch.delayMs));
     this.connect();
@@ -132,6 +149,7 @@ export class OutboxPublisher {
       const subs = this.profile.subscriptions();
       if (subs.length > 0) client.subscribe(subs, { qos: 1 });
       for (const p of this.profile.onConnect()) client.publish(p.topic, p.payload, { qos: 1, retain: p.retain ?? false });
+      for (const u of this.users) u.attach(client);
       this.schedule(0);
     });
     client.on('message', (topic, payload) => {
@@ -143,6 +161,7 @@ export class OutboxPublisher {
     client.on('close', () => {
       if (gen !== this.generation) return;
       this.status.connected = false;
+      for (const u of this.users) u.detach();
       // Whatever was in flight without a PUBACK stays in the outbox and is re-sent from the oldest row.
       this.inFlight.length = 0;
       this.flushAcked(); // the re-send from the oldest row must not repeat what was acked
@@ -165,6 +184,7 @@ export class OutboxPublisher {
   }
 
   private onDownlink(client: MqttClient, topic: string, payload: Buffer): void {
+    if (this.users.some((u) => u.claims(topic))) return; // theirs: they listen on the client themselves
     for (const p of this.downlink.serve(this.profile, topic, payload)) {
       client.publish(p.topic, p.payload, { qos: 1 }, (err) => {
         if (err && this.client === client) this.status.error = `downlink reply not sent: ${err.message}`;

@@ -1,0 +1,121 @@
+import type { Driver } from '../../drivers/types';
+import type { SerialDriver } from '../../drivers/serial/serial-driver';
+import { EspDeviceLink } from '../firmware-update/esp-device-link';
+import { DEFAULT_FIRMWARE_OPTIONS, FirmwareUpdates } from '../firmware-update/firmware-updates';
+import { FirmwareUplink } from '../firmware-update/firmware-uplink';
+import type { DeviceAccess } from '../firmware-update/rollout-executor';
+import type { DeviceFacts } from '../firmware-update/rollout-plan';
+import { RolloutRunner } from '../firmware-update/rollout-runner';
+import type { Part } from '../part';
+import type { OutboxPublisher } from '../sync/outbox-publisher';
+import { Intervals, errorMessage, type BaseContext } from './context';
+import type { DevicesContext } from './devices-part';
+
+type In = BaseContext & DevicesContext & { publisher: OutboxPublisher | null };
+
+const isSerial = (d: Driver): d is SerialDriver =>
+  d.name === 'serial' && typeof (d as Partial<SerialDriver>).link === 'function';
+
+/**
+ * Fleet firmware updates (docs/firmware-updates.md): the package from upstream over the sync's connection, its
+ * durable download, and the rollout to the serial-attached devices of its model, one at a time, through the
+ * flasher. Starts after the drivers: a device is flashed over the port its serial link lets go of.
+ */
+export class FirmwarePart implements Part<In, { firmware: FirmwareUpdates }> {
+  readonly name = 'firmware';
+  private readonly intervals = new Intervals();
+  private runner: RolloutRunner | null = null;
+  private uplink: FirmwareUplink | null = null;
+
+  constructor(private readonly drivers: readonly Driver[]) {}
+
+  async start({
+    config,
+    clock,
+    logger,
+    status,
+    devices,
+    commander,
+    publisher,
+  }: In): Promise<{ firmware: FirmwareUpdates }> {
+    const fc = config.firmware ?? {
+      maxBytes: 8 * 1024 * 1024,
+      helloTimeoutS: 20,
+      chunkBytes: 16384,
+      maxAttempts: 3,
+      baud: 460800,
+      idleS: 2,
+    };
+    const updates = new FirmwareUpdates(config.gateway.dataDir, {
+      ...DEFAULT_FIRMWARE_OPTIONS,
+      maxBytes: fc.maxBytes,
+      window: fc.window ?? null,
+      helloTimeoutMs: fc.helloTimeoutS * 1000,
+      maxAttempts: fc.maxAttempts,
+    });
+    const serial = this.drivers.find(isSerial) ?? null;
+    const serialDevices = config.devices.filter((d) => d.transport === 'serial');
+    const facts = (): DeviceFacts[] =>
+      serialDevices.map((d) => {
+        const s = devices.sessions.get(d.id);
+        const quietMs = s?.lastSeen == null ? Infinity : clock() - s.lastSeen;
+        return {
+          id: d.id,
+          model: s?.model ?? null,
+          fw: s?.fw ?? null,
+          connected: s?.connected === true && serial?.link(d.id)?.isOpen === true,
+          idle: quietMs >= fc.idleS * 1000 && !commander.busy(d.id),
+          doNotUpdate: false,
+          deferredUntil: null,
+        };
+      });
+    const access: DeviceAccess = {
+      open: async (id) => {
+        const d = serialDevices.find((x) => x.id === id);
+        const link = serial?.link(id);
+        if (!d || d.transport !== 'serial' || !link)
+          throw new Error(`${id} is not a serial device of this gateway`);
+        await link.stop(); // the port is the flasher's until the update ends
+        return new EspDeviceLink({
+          port: d.port,
+          baud: fc.baud,
+          appBaud: d.baud,
+          release: async () => link.start(),
+        });
+      },
+    };
+    const up = config.upstream;
+    if (up && publisher) {
+      this.uplink = new FirmwareUplink(updates, {
+        profile: up.profile,
+        gatewayId: config.gateway.id,
+        baseTopic: up.baseTopic,
+        chunkBytes: Math.min(fc.chunkBytes, up.maxPayloadBytes),
+        onVerified: () => void this.runner?.tick(),
+      });
+      publisher.addUser(this.uplink);
+    }
+    const uplink = this.uplink;
+    this.runner = new RolloutRunner({
+      updates,
+      facts,
+      access,
+      clock,
+      onChange: () => uplink?.report(),
+      onError: (err) => logger.error('firmware rollout failed', { error: errorMessage(err) }),
+    });
+    const runner = this.runner;
+    this.intervals.every(5000, () => void runner.tick());
+    status.set('firmware', () => updates.status());
+    void runner.tick(); // an update interrupted by a crash is finished first
+    return { firmware: updates };
+  }
+
+  async stop(): Promise<void> {
+    this.intervals.clear();
+    await this.runner?.stop();
+    this.uplink?.stop();
+    this.runner = null;
+    this.uplink = null;
+  }
+}

@@ -1,0 +1,65 @@
+import { Agent } from '../../agent/controller';
+import { renderMetrics } from '../../agent/api/metrics';
+import { silentLogger } from '../../agent/logger';
+import { buildEspImage } from '../support/esp-rom-sim';
+import { thingsboardDoubleFixture } from '../support/thingsboard-double/jest-fixture';
+import { waitUntil } from '../support/wait-until';
+import { household } from '../sync/household';
+
+const IMAGE = buildEspImage({
+  size: 200 * 1024,
+  appDescriptor: { projectName: 'kitchen-scale', version: '2.5.0', idfVersion: 'v5.3.1' },
+});
+
+describe('the running agent takes a firmware package from ThingsBoard over its sync connection', () => {
+  const f = thingsboardDoubleFixture('GW_TOKEN');
+
+  it('downloads and verifies it, reports fw_state, shows it in status and /metrics, and the sync keeps working', async () => {
+    const config = {
+      ...household(f.dir, { url: f.tb.url, profile: 'thingsboard' as const, accessToken: 'GW_TOKEN' }),
+      firmware: {
+        maxBytes: 4 * 1024 * 1024,
+        helloTimeoutS: 20,
+        chunkBytes: 128 * 1024,
+        maxAttempts: 3,
+        baud: 460800,
+        idleS: 2,
+      },
+    };
+    const agent = (f.agent = new Agent(config, { logger: silentLogger, drivers: [], api: false }));
+    await agent.start();
+    await waitUntil('profiles connected', () => f.tb.devices.get('home-a')?.connected === true);
+    await f.tb.assignFirmware({
+      title: 'kitchen-scale',
+      version: '2.5.0',
+      checksumAlgorithm: 'SHA256',
+      data: IMAGE,
+    });
+    await waitUntil(
+      'VERIFIED',
+      () => agent.status().firmware?.state === 'VERIFIED',
+      20_000,
+      () =>
+        JSON.stringify([agent.status().firmware, (agent.status() as unknown as { parts: unknown }).parts]),
+    );
+    // chunk size capped at upstream.maxPayloadBytes (65536 by default), so the server never closes on it
+    expect(f.tb.ota.requests.every((r) => r.size === 65536)).toBe(true);
+    expect(f.tb.closesByServer).toBe(0);
+    await waitUntil('VERIFIED upstream', () => f.tb.latest('').fw_state?.value === 'VERIFIED');
+    expect(agent.status().firmware).toMatchObject({
+      package: { title: 'kitchen-scale', version: '2.5.0', size: IMAGE.length },
+      error: null,
+      devices: [],
+    });
+    const metrics = renderMetrics(agent.status());
+    expect(metrics).toContain(
+      'edge_agent_firmware_package_state{title="kitchen-scale",version="2.5.0",state="VERIFIED"} 1',
+    );
+    // the gateway's own shared attributes are the firmware module's; the sync's profile attributes still work
+    await f.tb.setSharedAttributes('home-a', { v_tea: '33' });
+    await waitUntil(
+      'V applied',
+      () => agent.status().engagement.find((e) => e.profile === 'home-a' && e.campaign === 'tea')?.v === 33,
+    );
+  }, 40_000);
+});
