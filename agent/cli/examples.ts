@@ -13,6 +13,11 @@ export const EXAMPLES: Record<string, string[]> = {
   'consent revoke': ['edge-agent consent revoke --device presence-1 --category presence --erase', 'edge-agent consent revoke --profile home-a --channel sms'],
   'consent verify': ['edge-agent consent verify', 'edge-agent consent verify --json'],
   'consent export': ['edge-agent consent export --json --out receipts.json'],
+  'firmware status': ['edge-agent firmware status', 'edge-agent firmware status --json | jq .devices'],
+  'firmware defer': ['edge-agent firmware defer --device scale-1            # 24 h', 'edge-agent firmware defer --device scale-1 --never    # do not update', 'edge-agent firmware defer --device scale-1 --clear'],
+  'firmware retry': ['edge-agent firmware retry --device scale-1'],
+  'firmware import': ['edge-agent firmware import --package build/kitchen-scale.bin'],
+  'firmware update': ['sudo systemctl stop edge-agent && edge-agent firmware update --device scale-1 --port /dev/ttyUSB0'],
 };
 
 /** Adds the table's examples to the commands it names. */
