@@ -50,7 +50,9 @@ describe('firmware footprint: map and call-graph readers', () => {
   });
 });
 
-(missingFirmwareTools() ? describe.skip : describe)('firmware footprint of the real build (rv32imc, -Os)', () => {
+const missing = missingFirmwareTools();
+if (missing) process.stderr.write(`firmware footprint: skipped, missing ${missing} (.ci/run installs them)\n`);
+(missing ? describe.skip : describe)('firmware footprint of the real build (rv32imc, -Os)', () => {
   it('meets the targets: codec+session <= 12 KiB code, no static RAM of its own, stack <= 1.5 KiB', async () => {
     const rows = Object.fromEntries((await firmwareFootprintBench()).map((r) => [r.name, r.value]));
     expect(rows['firmware.edge_proto.text_plus_rodata']).toBeGreaterThan(2048);

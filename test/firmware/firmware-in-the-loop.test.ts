@@ -20,7 +20,7 @@ import { waitUntil } from '../support/wait-until';
  * every sample taken after boot's tare is stored exactly once.
  */
 const missing = missingFirmwareTools();
-if (missing) console.warn(`firmware-in-the-loop: skipped, missing ${missing} (.ci/run installs them)`);
+if (missing) process.stderr.write(`firmware-in-the-loop: skipped, missing ${missing} (.ci/run installs them)\n`);
 
 const TARE = 200_000; // HX711 counts with nothing on the scale
 const counts = (grams: number): number => TARE + Math.round(grams / GRAMS_PER_COUNT);
@@ -48,6 +48,22 @@ const counts = (grams: number): number => TARE + Math.round(grams / GRAMS_PER_CO
   const noDuplicateRows = (): void => {
     const dup = count(`SELECT count(*) - count(DISTINCT device_t) AS n FROM readings WHERE id > ${bootFirstReadingId}`);
     expect(dup).toBe(0);
+  };
+  /**
+   * Waits for the firmware to stop sampling: no HX711 conversion for longer than two sample periods. (When a
+   * consent-state reaches it depends on the machine's load; that it stops, and stays stopped, does not.)
+   */
+  const stopsSampling = async (what: string): Promise<number> => {
+    let last = board.conversions;
+    let since = Date.now();
+    await waitUntil(what, () => {
+      if (board.conversions !== last) {
+        last = board.conversions;
+        since = Date.now();
+      }
+      return Date.now() - since > 2500;
+    }, 20_000);
+    return last;
   };
   /** Weight off the scale by more than the firmware's 5 g: its next sample sends a dispense event. */
   const dispense = async (g: number): Promise<void> => {
@@ -120,10 +136,9 @@ const counts = (grams: number): number => TARE + Math.round(grams / GRAMS_PER_CO
 
   it('honours consent at the source: a withdrawn category is not even sampled', async () => {
     agent.changeConsent({ scope: 'device', subject: 'scale-1', target: 'usage', granted: false, source: 'cli', erase: false });
-    await settle(300);
+    const stopped = await stopsSampling('sampling stops after the withdrawal');
     await drained('withdrawn');
-    const stopped = board.conversions;
-    await settle(2500);
+    await settle(1500);
     expect(board.conversions).toBe(stopped);
     agent.changeConsent({ scope: 'device', subject: 'scale-1', target: 'usage', granted: true, source: 'cli', erase: false });
     await waitUntil('sampling after the grant', () => board.conversions >= stopped + 2, 10_000);
@@ -138,10 +153,12 @@ const counts = (grams: number): number => TARE + Math.round(grams / GRAMS_PER_CO
     grams -= 30; // a dispense while unplugged
     board.loadRaw = counts(grams);
     const eventsBefore = events();
-    await waitUntil('samples taken while unplugged', () => board.conversions >= before + 4, 15_000);
+    // two samples (2 readings and the dispense) while unplugged: with the agent's reconnect time on a loaded
+    // machine this stays inside the firmware's 8 retransmit slots (a full queue drops samples at the source)
+    await waitUntil('samples taken while unplugged', () => board.conversions >= before + 2, 15_000);
     await relay.start();
-    await waitUntil('link back', () => dev().connected, 20_000);
-    await waitUntil('the unplugged dispense', () => events() === eventsBefore + 1, 20_000);
+    await waitUntil('link back', () => dev().connected, 20_000, () => ` (link: ${dev().link})`);
+    await waitUntil('the unplugged dispense', () => events() === eventsBefore + 1, 20_000, () => ` (stored ${readings()}, sampled ${sampled()})`);
     await drained('after the replug');
     noDuplicateRows();
     expect(agent.status().ingest.framesBad).toBe(0);
