@@ -68,10 +68,17 @@ export class PackageDownloadStore {
   readonly rollbackDir: string;
   private fd: number | null = null;
   private progress: DownloadProgress | null = null;
+  /** chunks appended since the last fsync + progress write */
+  private unsynced = 0;
 
   constructor(
     readonly dir: string,
     readonly maxBytes: number,
+    /**
+     * chunks per fsync of data and progress: three fsyncs per 16 KiB chunk made the disk, not the link, the limit;
+     * a crash costs at most this many chunks fetched again
+     */
+    private readonly syncEvery = 8,
   ) {
     this.downloadDir = path.join(dir, 'download');
     this.dataFile = path.join(this.downloadDir, 'data.part');
@@ -141,6 +148,7 @@ export class PackageDownloadStore {
         `package of ${pkg.size} bytes does not fit the disk (${free} bytes free)`,
       );
     this.discard();
+    this.unsynced = 0;
     fs.mkdirSync(this.downloadDir, { recursive: true, mode: 0o700 });
     fs.writeFileSync(this.dataFile, '');
     writeFileDurably(this.progressFile, JSON.stringify({ chunks: 0, bytes: 0 }));
@@ -174,10 +182,14 @@ export class PackageDownloadStore {
     }
     this.fd ??= fs.openSync(this.dataFile, 'r+');
     fs.writeSync(this.fd, bytes, 0, bytes.length, p.bytes);
-    fs.fsyncSync(this.fd);
     p.chunks++;
     p.bytes += bytes.length;
-    writeFileDurably(this.progressFile, JSON.stringify({ chunks: p.chunks, bytes: p.bytes }));
+    // The recorded progress only ever covers fsynced bytes: on restart anything past it is cut off and fetched again.
+    if (++this.unsynced >= this.syncEvery || p.bytes === p.pkg.size) {
+      fs.fsyncSync(this.fd);
+      writeFileDurably(this.progressFile, JSON.stringify({ chunks: p.chunks, bytes: p.bytes }));
+      this.unsynced = 0;
+    }
     return p;
   }
 

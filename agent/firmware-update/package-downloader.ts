@@ -55,7 +55,7 @@ export class PackageDownloader {
     readonly pkg: FirmwarePackage,
     private readonly opts: PackageDownloaderOptions,
   ) {
-    this.window = opts.window ?? 4;
+    this.window = opts.window ?? 8;
     this.chunkTimeoutMs = opts.chunkTimeoutMs ?? 10_000;
     this.timeoutsBeforeNewRequest = opts.timeoutsBeforeNewRequest ?? 3;
     this.done = new Promise((res, rej) => {
