@@ -41,7 +41,10 @@ describe('data directory modes under umask 000 (built CLI)', () => {
       expect(mode(data)).toBe('700');
       const files = fs.readdirSync(data);
       expect(files).toEqual(expect.arrayContaining(['edge-agent.db', 'api-token', 'panel-code']));
-      for (const f of files) expect([f, mode(path.join(data, f))]).toEqual([f, '600']);
+      for (const f of files) {
+        const p = path.join(data, f);
+        expect([f, mode(p)]).toEqual([f, fs.statSync(p).isDirectory() ? '700' : '600']);
+      }
 
       // a directory someone made world-readable by hand, with a world-readable database in it
       fs.chmodSync(data, 0o755);
