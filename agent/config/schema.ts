@@ -225,7 +225,7 @@ export const CONFIG_SCHEMA = {
       properties: {
         maxBytes: { type: 'integer', minimum: 1048576, default: 268435456 },
         rawRetentionDays: { type: 'number', exclusiveMinimum: 0, default: 30 },
-        groupCommitMs: { type: 'number', minimum: 0, maximum: 1000, default: 5 },
+        groupCommitMs: { type: 'number', minimum: 0, maximum: 1000, default: 1000 },
         groupCommitRows: { type: 'integer', minimum: 1, maximum: 100000, default: 500 },
       },
     },

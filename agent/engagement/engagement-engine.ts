@@ -54,6 +54,9 @@ export interface Measure {
   v: number | null;
 }
 
+/** How often the engagement clock is persisted at most (see `drainChanges`). */
+export const CLOCK_SAVE_MS = 10 * 60_000;
+
 /**
  * The engagement engine (DESIGN §4), pure: no I/O, time passed in. Evaluation time never goes backwards
  * (a clock stepped back counts as no time passing), which lets expired events be dropped for good and keeps
@@ -279,8 +282,15 @@ export class EngagementEngine {
     return removed;
   }
 
-  drainChanges(): StateChange[] {
-    if (this.now !== this.drainedNow) {
+  /**
+   * The delta log since the last drain. The clock itself (a lower bound for `now` after a restart, so time never
+   * runs backwards on a gateway without a real-time clock) is logged at most every CLOCK_SAVE_MS, or when
+   * `saveClock` (a stop): it advances every second, and writing it with every frame or tick cost a page per commit
+   * and kept an idle gateway writing (issue #24). After a crash the restored clock is the newest of that save,
+   * the newest event and the newest trigger, so it lags by at most CLOCK_SAVE_MS.
+   */
+  drainChanges(saveClock = false): StateChange[] {
+    if (this.now !== this.drainedNow && (saveClock || this.now - this.drainedNow >= CLOCK_SAVE_MS)) {
       this.changes.push({ op: 'clock', now: this.now });
       this.drainedNow = this.now;
     }

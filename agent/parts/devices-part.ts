@@ -29,7 +29,8 @@ export class DevicesPart implements Part<BaseContext & StoreContext, DevicesCont
       if (s) s.restore({ fw: rec.fw, model: rec.model, lastSeen: rec.lastSeen, channels: parseChannels(rec.channels) });
     }
     // The duplicate window as it was at the crash or stop: retransmissions of committed frames stay duplicates.
-    for (const s of devices.sessions.values()) s.restoreSeqs(ingestStore.seqs(s.id));
+    const seqs = ingestStore.seqsSinceHello();
+    for (const s of devices.sessions.values()) s.restoreSeqs(seqs.get(s.id) ?? []);
     const links = new DeviceLinks();
     const commander = new DeviceCommander(bus, { send: (id, frame) => links.send(id, frame), nextSeq: (id) => devices.nextSeq(id) });
     this.commander = commander;

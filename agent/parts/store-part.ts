@@ -31,7 +31,7 @@ export class StorePart implements Part<BaseContext, StoreContext> {
     const db = openDatabase(databasePath(config.gateway.dataDir));
     this.db = db;
     // WAL checkpoints (megabytes and two fsyncs) in a worker thread, not inside a commit on the event loop (#11).
-    this.checkpointer = new WalCheckpointer(db, 100, (message) => logger.warn(message));
+    this.checkpointer = new WalCheckpointer(db, 1000, (message) => logger.warn(message));
     // fsyncOffLoop: acks still wait for the WAL fsync, but decoding and decisions no longer stall behind it (#11).
     // The uplink only ever reads durable rows: a signal is never published for an event a power cut could still
     // take back (its device would retransmit it, and a second signal with a new id would follow).

@@ -288,8 +288,8 @@ export class CampaignEngagement implements EngagementStage {
     this.collab.committer.submit(work, (err) => !err && this.bus.emit('outbox', { rows: due.length }));
   }
 
-  private persistPending(): void {
-    const changes = this.engine.drainChanges();
+  private persistPending(saveClock = false): void {
+    const changes = this.engine.drainChanges(saveClock);
     if (changes.length === 0) return;
     const work = (): void => this.store.apply(changes);
     this.collab.committer.submit(work, () => undefined);
@@ -355,7 +355,7 @@ export class CampaignEngagement implements EngagementStage {
   }
 
   flush(): void {
-    this.persistPending();
+    this.persistPending(true);
     this.collab.committer.flush();
   }
 }

@@ -80,6 +80,11 @@ export class IngestPipeline implements FrameSink {
     return this.devices.sessions;
   }
 
+  /** Every frame handed in so far has been answered: committed and acked, or refused (tests wait on this). */
+  get idle(): boolean {
+    return this.deps.committer.idle;
+  }
+
   private session(id: string): DeviceSession {
     return this.devices.session(id);
   }
@@ -172,13 +177,8 @@ export class IngestPipeline implements FrameSink {
       channels: frame.body.ch,
       at: now,
     };
-    this.deps.committer.submit(
-      () => {
-        this.deps.store.device(rec);
-        this.deps.store.clearSeqs(s.id); // a new window starts at hello, on disk as in memory
-      },
-      () => undefined,
-    );
+    // A new duplicate window starts at hello, on disk (devices.hello_ord) as in memory.
+    this.deps.committer.submit(() => this.deps.store.device(rec), () => undefined);
     s.committedSinceTrim = 0;
     // Privacy at the source: tell the device right away which categories it may sample.
     reply({ type: 'consent-state', seq: this.nextSeq(s.id), body: { cats: this.deps.deviceConsent.consentState(s) } });
@@ -270,7 +270,7 @@ export class IngestPipeline implements FrameSink {
     if (trim) s.committedSinceTrim = 0;
     work = () => {
       write();
-      store.seenSeq(s.id, seq, now);
+      store.seenSeq(s.id, seq);
       if (trim) store.trimSeqs(s.id, DEDUPE_WINDOW);
     };
     this.deps.committer.submit(work, (err) => {

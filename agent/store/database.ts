@@ -6,6 +6,11 @@ import { makePrivate, privateDir, privateFileMode } from './private-files';
 
 export type Db = Database.Database;
 
+/** Page size of a database this agent creates (see openDatabase). */
+export const PAGE_SIZE = 1024;
+/** WAL size at which SQLite checkpoints (see openDatabase). */
+export const WAL_CHECKPOINT_BYTES = 4 * 1024 * 1024;
+
 export interface OpenOptions {
   /** Read-only opens skip migrations (used by `doctor`/`status` fallbacks). */
   readonly?: boolean;
@@ -28,7 +33,15 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
   const db = new Database(file, { readonly: opts.readonly === true, fileMustExist: opts.readonly === true });
   db.pragma('busy_timeout = 5000');
   if (!opts.readonly) {
+    // 1 KiB pages for a new database (an existing one keeps its size): a commit writes every page it touches
+    // whole, to the WAL and again at the checkpoint, and a frame's rows touch a handful of pages — with 4 KiB
+    // pages that was most of the ~18 KB an accepted frame cost the SD card (issue #24, docs/performance.md).
+    db.pragma(`page_size = ${PAGE_SIZE}`);
     db.pragma('journal_mode = WAL');
+    // The WAL is checkpointed once it holds 4 MiB, as with SQLite's default of 1,000 4-KiB pages: a page changed
+    // by many commits in between is copied back once, so rarer checkpoints write less (storage-budget.ts counts
+    // on this bound).
+    db.pragma(`wal_autocheckpoint = ${Math.round(WAL_CHECKPOINT_BYTES / (db.pragma('page_size', { simple: true }) as number))}`);
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     migrate(db);

@@ -3,10 +3,23 @@ import type { Statement } from 'better-sqlite3';
 import type { Db } from './database';
 
 export interface GroupCommitOptions {
-  /** Longest a write waits for companions before it is committed. */
+  /**
+   * Longest a write waits for companions before it is committed (see `targetRows` for how long it actually waits).
+   * Every commit writes whole pages for every table and index it touches, so this also bounds the write rate
+   * whenever traffic is sparse or moderate: at most one commit per `maxDelayMs` (issue #24).
+   */
   maxDelayMs: number;
   /** Commit as soon as this many writes are queued. */
   maxRows: number;
+  /**
+   * The commit cadence adapts to the arrival rate: a batch waits about as long as `targetRows` writes take to
+   * arrive (at the recent rate), within [`minDelayMs`, `maxDelayMs`]. Fast traffic gets short waits and still full
+   * batches; moderate traffic waits up to `maxDelayMs` and shares one commit; traffic so sparse that no companion
+   * is expected within `maxDelayMs` is committed after `minDelayMs`, since waiting would buy nothing. Default 64.
+   */
+  targetRows?: number;
+  /** The shortest wait; default min(5, maxDelayMs). */
+  minDelayMs?: number;
   /**
    * Make timer- and size-triggered batches durable off the event loop: commit with synchronous=NORMAL (SQLite
    * writes the WAL but does not fsync it) and fsync the WAL file on libuv's thread pool, calling `done` (the acks)
@@ -23,6 +36,18 @@ export interface GroupCommitOptions {
   mark?: () => number;
   /** Called when waiting batches became durable (the uplink rechecks what it may publish). */
   onDurable?: () => void;
+}
+
+/**
+ * How long a batch waits for companions, given the recent mean gap between writes (see
+ * `GroupCommitOptions.targetRows`): about the time `targetRows` writes take, within [minDelayMs, maxDelayMs]; the
+ * minimum when not even one companion is expected within `maxDelayMs`.
+ */
+export function commitDelayMs(gapMs: number, o: Pick<GroupCommitOptions, 'maxDelayMs' | 'minDelayMs' | 'targetRows'>): number {
+  const max = o.maxDelayMs;
+  const min = Math.min(o.minDelayMs ?? 5, max);
+  if (!(gapMs < max)) return min;
+  return Math.min(max, Math.max(min, (o.targetRows ?? 64) * gapMs));
 }
 
 type Work = () => void;
@@ -55,6 +80,9 @@ export class GroupCommitter {
   private settledMark = 0;
   private batches = 0;
   private fsyncRunning = false;
+  /** Recent mean gap between submits (ms, exponentially weighted); Infinity until there were two. */
+  private gapMs = Infinity;
+  private lastSubmitAt = -Infinity;
 
   constructor(
     private readonly db: Db,
@@ -72,14 +100,28 @@ export class GroupCommitter {
     return this.works.length;
   }
 
+  /** Nothing queued, nothing committed still waiting for its fsync: every write so far has had its `done`. */
+  get idle(): boolean {
+    return this.works.length === 0 && this.waiting.length === 0;
+  }
+
   submit(work: Work, done: Done): void {
+    const now = performance.now();
+    const gap = now - this.lastSubmitAt;
+    this.lastSubmitAt = now;
+    if (gap !== Infinity) this.gapMs = this.gapMs === Infinity ? gap : this.gapMs * 0.9 + gap * 0.1;
     this.works.push(work);
     this.dones.push(done);
     if (this.works.length >= this.opts.maxRows) {
       this.commit(this.walFile !== null);
     } else if (this.timer === null) {
-      this.timer = setTimeout(() => this.commit(this.walFile !== null), this.opts.maxDelayMs);
+      this.timer = setTimeout(() => this.commit(this.walFile !== null), this.delayMs());
     }
+  }
+
+  /** How long the batch this write opens waits for companions (see `targetRows`). */
+  delayMs(): number {
+    return commitDelayMs(this.gapMs, this.opts);
   }
 
   /** Convenience for callers that prefer a promise. */

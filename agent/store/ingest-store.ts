@@ -32,6 +32,8 @@ export class IngestStore {
   private readonly touchDevice: Statement;
   /** prepared on first use, so read-only opens of a database before migration 5 still work */
   private insSeq: Statement | undefined;
+  /** the newest commit-order stamp used (see nextOrder); read from the database on first use */
+  private lastOrder: number | null = null;
 
   constructor(private readonly db: Db) {
     this.insReading = db.prepare('INSERT INTO readings (device, ch, category, v, device_t, t) VALUES (?, ?, ?, ?, ?, ?)');
@@ -39,10 +41,11 @@ export class IngestStore {
       'INSERT INTO events (device, name, category, ch, v, device_t, t) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
     this.upsertDevice = db.prepare(`
-      INSERT INTO devices (id, transport, profile, model, fw, channels, first_seen, last_seen)
-      VALUES (@id, @transport, @profile, @model, @fw, @channels, @at, @at)
+      INSERT INTO devices (id, transport, profile, model, fw, channels, first_seen, last_seen, hello_ord)
+      VALUES (@id, @transport, @profile, @model, @fw, @channels, @at, @at, @ord)
       ON CONFLICT (id) DO UPDATE SET transport = excluded.transport, profile = excluded.profile,
-        model = excluded.model, fw = excluded.fw, channels = excluded.channels, last_seen = excluded.last_seen`);
+        model = excluded.model, fw = excluded.fw, channels = excluded.channels, last_seen = excluded.last_seen,
+        hello_ord = excluded.hello_ord`);
     this.touchDevice = db.prepare('UPDATE devices SET last_seen = ? WHERE id = ?');
   }
 
@@ -62,6 +65,7 @@ export class IngestStore {
     this.insEvent.run(device, name, category, ch ?? null, v ?? null, deviceT ?? null, t);
   }
 
+  /** A hello: registers or updates the device and starts its new duplicate window (seqs before it are ignored). */
   device(rec: {
     id: string;
     transport: string;
@@ -71,7 +75,7 @@ export class IngestStore {
     channels: unknown;
     at: number;
   }): void {
-    this.upsertDevice.run({ ...rec, channels: JSON.stringify(rec.channels) });
+    this.upsertDevice.run({ ...rec, channels: JSON.stringify(rec.channels), ord: this.nextOrder() });
   }
 
   touch(device: string, at: number): void {
@@ -120,26 +124,52 @@ export class IngestStore {
     );
   }
 
-  /** A data frame's seq, committed with the frame: the duplicate window across restarts (migration 5). */
-  seenSeq(device: string, seq: number, at: number): void {
-    (this.insSeq ??= this.db.prepare('INSERT OR REPLACE INTO device_seqs (device, seq, at) VALUES (?, ?, ?)')).run(device, seq, at);
+  /**
+   * The next commit-order stamp of the duplicate window (device_seqs.ord, devices.hello_ord): one more than any
+   * stored, so it only grows — across restarts too, and whatever the wall clock does (a gateway without a
+   * real-time clock may boot with an earlier time). Taken as the writes run, i.e. in commit order.
+   */
+  private nextOrder(): number {
+    if (this.lastOrder === null) {
+      const seqs = this.db.prepare('SELECT max(ord) AS m FROM device_seqs').get() as { m: number | null };
+      const hellos = this.db.prepare('SELECT max(hello_ord) AS m FROM devices').get() as { m: number | null };
+      this.lastOrder = Math.max(seqs.m ?? 0, hellos.m ?? 0);
+    }
+    return ++this.lastOrder;
   }
 
-  /** Keeps the newest `keep` seqs of a device (the in-memory window's size). */
+  /** A data frame's seq, committed with the frame: the duplicate window across restarts (migrations 5, 6). */
+  seenSeq(device: string, seq: number): void {
+    (this.insSeq ??= this.db.prepare('INSERT OR REPLACE INTO device_seqs (ord, device, seq) VALUES (?, ?, ?)')).run(this.nextOrder(), device, seq);
+  }
+
+  /**
+   * Keeps the newest `keep` seqs of a device (the in-memory window's size). A scan (the table is keyed by commit
+   * order, so that commits append), run once per `keep` frames of a device.
+   */
   trimSeqs(device: string, keep: number): void {
     this.db
-      .prepare('DELETE FROM device_seqs WHERE device = ? AND at < (SELECT at FROM device_seqs WHERE device = ? ORDER BY at DESC LIMIT 1 OFFSET ?)')
+      .prepare('DELETE FROM device_seqs WHERE device = ? AND ord < (SELECT ord FROM device_seqs WHERE device = ? ORDER BY ord DESC LIMIT 1 OFFSET ?)')
       .run(device, device, keep - 1);
   }
 
-  /** A hello starts a new window: the device's earlier seqs mean nothing any more. */
-  clearSeqs(device: string): void {
-    this.db.prepare('DELETE FROM device_seqs WHERE device = ?').run(device);
-  }
-
-  /** The committed seqs of a device since its last hello, oldest first. */
-  seqs(device: string): number[] {
-    return (this.db.prepare('SELECT seq FROM device_seqs WHERE device = ? ORDER BY at').all(device) as Array<{ seq: number }>).map((r) => r.seq);
+  /**
+   * The seqs each device committed since its last hello, oldest first, read once at start (one pass in key
+   * order). Rows from before a hello stay until trimmed but never count.
+   */
+  seqsSinceHello(): Map<string, number[]> {
+    const hello = new Map(
+      (this.db.prepare('SELECT id, hello_ord AS helloOrd FROM devices').all() as Array<{ id: string; helloOrd: number | null }>).map((d) => [d.id, d.helloOrd ?? -Infinity]),
+    );
+    const out = new Map<string, number[]>();
+    const rows = this.db.prepare('SELECT ord, device, seq FROM device_seqs ORDER BY ord').iterate() as IterableIterator<{ ord: number; device: string; seq: number }>;
+    for (const r of rows) {
+      if (r.ord < (hello.get(r.device) ?? -Infinity)) continue;
+      let seqs = out.get(r.device);
+      if (!seqs) out.set(r.device, (seqs = []));
+      seqs.push(r.seq);
+    }
+    return out;
   }
 
   /** Drops raw data older than `cutoff` (raw kept only as long as the engagement window needs, DESIGN §7). */

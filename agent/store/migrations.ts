@@ -189,6 +189,35 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 6,
+    name: 'what every frame writes is appended in commit order',
+    sql: `
+      -- Every page a commit touches is written whole to the WAL, and again by the checkpoint (issue #24, SD-card
+      -- writes). A B-tree keyed by device first takes a frame of each device into a different leaf page: with
+      -- 20 devices, one commit wrote ~20 pages per such index. So what every frame writes is keyed in commit
+      -- order, and appends land in the same last page.
+      -- The duplicate window, keyed by commit order first (ord: a number that only grows, across restarts and
+      -- whatever the wall clock does). A hello no longer deletes the device's rows (a scan without a device-first
+      -- key): it stamps devices.hello_ord from the same sequence, and only seqs committed after it are restored.
+      CREATE TABLE device_seqs_by_order (
+        ord INTEGER NOT NULL,
+        device TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (ord, device, seq)
+      ) WITHOUT ROWID;
+      INSERT OR IGNORE INTO device_seqs_by_order (ord, device, seq) SELECT at, device, seq FROM device_seqs;
+      DROP TABLE device_seqs;
+      ALTER TABLE device_seqs_by_order RENAME TO device_seqs;
+      ALTER TABLE devices ADD COLUMN hello_ord INTEGER;
+      -- Device-first indexes on per-frame tables served only erasure (a consent withdrawal) and 'devices show':
+      -- rare, and bounded by the storage budget (storage.maxBytes), they scan the table instead.
+      DROP INDEX readings_device;
+      DROP INDEX events_device;
+      DROP INDEX engagement_events_source;
+      DROP INDEX outcome_events_source;
+    `,
+  },
 ];
 
 export class MigrationError extends Error {}

@@ -28,7 +28,7 @@ const DISK_ROOM_BYTES = 4 * 1024 * 1024;
 /**
  * `<dataDir>/space-reserve`: zeros the agent keeps on disk and deletes when the disk fills. Without it a full
  * disk deadlocks: deleting rows needs WAL space, and checkpointing the WAL needs room for the database to grow
- * (up to wal_autocheckpoint = 1000 pages = 4 MiB). 8 MiB, or a quarter of a small filesystem.
+ * (up to WAL_CHECKPOINT_BYTES = 4 MiB, database.ts). 8 MiB, or a quarter of a small filesystem.
  */
 export const RESERVE_FILE = 'space-reserve';
 const RESERVE_MAX_BYTES = 8 * 1024 * 1024;

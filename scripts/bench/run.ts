@@ -5,6 +5,7 @@ import { syncDrainBench } from './sync-bench';
 import { sandboxBench } from './sandbox-bench';
 import { coldStartBench, processLoadBench } from './agent-process-bench';
 import { growthBench } from './growth-bench';
+import { idleWritesBench, writeBudgetBench } from './write-budget-bench';
 import { peersBench } from './peers-bench';
 import { firmwareFootprintBench } from './firmware-footprint';
 import { thingsboardSoakBench } from './thingsboard-soak';
@@ -43,6 +44,15 @@ const GROUPS: BenchGroup[] = [
       ...(await processLoadBench('heavy', { devices: 200, ratePerSec: 10 }, quick ? 3 : 20, quick ? 1 : 5)),
       // The same home load with V8's young generation capped (1 MiB semi-spaces): what a small gateway would run.
       ...(await processLoadBench('home_semi_space_1m', { devices: 20, ratePerSec: 1 }, quick ? 3 : 20, quick ? 1 : 5, ['--max-semi-space-size=1'])),
+    ],
+  },
+  {
+    // Bytes written to storage (/proc/<pid>/io) per accepted frame at home load and at 1,000 frames/s, and idle.
+    name: 'writes',
+    run: async (quick) => [
+      ...(await writeBudgetBench('home', { devices: 20, ratePerSec: 1 }, quick ? 5 : 60, quick ? 2 : 5)),
+      ...(await writeBudgetBench('1k', { devices: 50, ratePerSec: 20 }, quick ? 5 : 30, quick ? 2 : 5)),
+      ...(await idleWritesBench(quick ? 5 : 30)),
     ],
   },
   { name: 'growth', run: (quick) => growthBench(quick) },

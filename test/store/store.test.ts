@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
-import { openDatabase, migrate, MIGRATIONS, MigrationError, GroupCommitter, OutboxStore, CounterStore } from '../../agent/store';
+import { openDatabase, migrate, MIGRATIONS, MigrationError, GroupCommitter, OutboxStore, CounterStore, IngestStore, commitDelayMs, PAGE_SIZE } from '../../agent/store';
 import { tempDir } from '../support/temp-dir';
 
 describe('database and migrations', () => {
@@ -86,6 +86,20 @@ describe('GroupCommitter', () => {
     expect(gc.stats.commits).toBe(1);
     other.close();
     db.close();
+  });
+
+  it.each([
+    // gap between writes (ms), max, expected wait: about targetRows (64) writes' worth, within [5, max]
+    { gap: Infinity, max: 1000, want: 5 }, // the first write after a quiet spell: nothing to wait for
+    { gap: 60_000, max: 1000, want: 5 }, // one device once a minute: no companion within a second
+    { gap: 1000, max: 1000, want: 5 }, // not even one companion expected within the longest wait
+    { gap: 50, max: 1000, want: 1000 }, // home load, 20 frames/s: one commit a second
+    { gap: 10, max: 1000, want: 640 }, // 100 frames/s
+    { gap: 1, max: 1000, want: 64 }, // 1,000 frames/s: short waits, full batches
+    { gap: 0.01, max: 1000, want: 5 }, // a flood: the floor
+    { gap: 1, max: 2, want: 2 }, // a configured maximum below the floor wins
+  ])('waits $want ms for companions when writes come every $gap ms (max $max)', ({ gap, max, want }) => {
+    expect(commitDelayMs(gap, { maxDelayMs: max })).toBeCloseTo(want);
   });
 
   it('commits immediately when maxRows is reached', () => {
@@ -186,6 +200,58 @@ describe('OutboxStore', () => {
     const ob = new OutboxStore(db);
     ob.enqueue(row('same', 'a', 'x'));
     expect(() => ob.enqueue(row('same', 'a', 'x'))).toThrow(/UNIQUE/);
+    db.close();
+  });
+
+  it('new databases use small pages, and an existing one keeps its page size', () => {
+    const fresh = openDatabase(path.join(t.dir, 'small.db'));
+    expect(fresh.pragma('page_size', { simple: true })).toBe(PAGE_SIZE);
+    fresh.close();
+    const file = path.join(t.dir, 'old.db');
+    const old = new Database(file);
+    old.exec('CREATE TABLE x (v)'); // created with SQLite's default 4 KiB pages
+    old.close();
+    const db = openDatabase(file);
+    expect(db.pragma('page_size', { simple: true })).toBe(4096);
+    db.close();
+  });
+
+  it('a counter save writes only what changed, and nothing when nothing did', () => {
+    const db = openDatabase(path.join(t.dir, 'q.db'));
+    const changes = (): number => (db.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
+    const store = new CounterStore(db);
+    store.load();
+    store.save(new Map([['a', 5], ['b', 7]]));
+    const before = changes();
+    store.save(new Map([['a', 5], ['b', 7]]));
+    expect(changes()).toBe(before);
+    store.save(new Map([['a', 6], ['b', 7]]));
+    expect(changes()).toBe(before + 1);
+    db.close();
+  });
+
+  it('the duplicate window: seqs committed since the last hello come back in commit order, across reopens and a migration from version 5', () => {
+    const file = path.join(t.dir, 'w.db');
+    let db = new Database(file);
+    migrate(db, MIGRATIONS.filter((m) => m.version <= 5));
+    db.prepare("INSERT INTO devices (id, transport, channels) VALUES ('d1', 'serial', '[]')").run();
+    for (const [seq, at] of [[3, 30], [1, 10], [2, 20]]) db.prepare("INSERT INTO device_seqs (device, seq, at) VALUES ('d1', ?, ?)").run(seq, at);
+    db.close();
+    db = openDatabase(file); // migrates to the commit-ordered table
+    let store = new IngestStore(db);
+    expect(store.seqsSinceHello().get('d1')).toEqual([1, 2, 3]);
+    store.seenSeq('d1', 4);
+    store.device({ id: 'd1', transport: 'serial', profile: null, model: 'm', fw: '1', channels: [], at: 0 }); // a hello
+    store.seenSeq('d1', 1); // a new window after the hello, whatever the clock says
+    store.seenSeq('d2', 9);
+    db.close();
+    db = openDatabase(file);
+    store = new IngestStore(db);
+    expect(Object.fromEntries(store.seqsSinceHello())).toEqual({ d1: [1], d2: [9] });
+    store.seenSeq('d1', 2); // stamps keep growing after a reopen
+    for (let s = 3; s <= 10; s++) store.seenSeq('d1', s);
+    store.trimSeqs('d1', 4);
+    expect(new IngestStore(db).seqsSinceHello().get('d1')).toEqual([7, 8, 9, 10]);
     db.close();
   });
 

@@ -1,5 +1,7 @@
 import { FrameDecoder, encodeSerialFrame, type DeviceFrame, type GatewayFrame } from '../../firmware-bridge/protocol';
 import type { Agent } from '../../agent/controller';
+import { timeScale } from './time-scale';
+import { waitUntil } from './wait-until';
 
 /** Drives an agent's pipeline as a driver would, through the real wire codec, recording what goes back. */
 export class DeviceLink {
@@ -32,3 +34,13 @@ export const reading = (seq: number, ch = 1, v = 12.5): DeviceFrame => ({ type: 
 export const dispense = (seq: number): DeviceFrame => ({ type: 'event', seq: seq & 0xffff, body: { e: 'dispense', ch: 2 } });
 
 export const settle = (ms = 30): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Waits until the agent has answered every frame handed to it (committed, fsynced, acked — or refused), however
+ * slow the machine: a fixed pause of a few ms is not enough on a loaded or Pi-class one.
+ */
+export async function allAnswered(agent: Agent, timeoutMs = 10_000 * timeScale()): Promise<void> {
+  await new Promise((r) => setImmediate(r));
+  await waitUntil('the agent to answer every frame', () => agent.pipeline.idle, timeoutMs);
+  await new Promise((r) => setImmediate(r));
+}
