@@ -5,7 +5,7 @@ import { loadConfig } from '../../agent/config';
 import { silentLogger } from '../../agent/logger';
 import type { OutcomesDocument } from '../../agent/outcomes';
 import type { DeviceFrame } from '../../firmware-bridge/protocol';
-import { DeviceLink, HELLO_SCALE, dispense, settle } from '../support/device-link';
+import { DeviceLink, HELLO_SCALE, dispense, allAnswered } from '../support/device-link';
 import { freePort } from '../support/free-port';
 import { runCli } from '../support/run-cli';
 import { tempDir } from '../support/temp-dir';
@@ -67,7 +67,7 @@ describe('edge-agent report (built CLI)', () => {
     await waitUntil('two triggers', () => a.status().outcomes!.campaigns[0].triggers === 2);
     now += 1.5 * DAY;
     la.send(ev(2, 'reorder'));
-    await settle(50);
+    await allAnswered(a);
     now = Date.now();
   });
   afterAll(async () => {

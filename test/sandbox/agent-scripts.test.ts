@@ -4,7 +4,7 @@ import { Agent } from '../../agent/controller';
 import { ConfigError, parseConfig } from '../../agent/config';
 import { silentLogger } from '../../agent/logger';
 import type { DeviceFrame } from '../../firmware-bridge/protocol';
-import { DeviceLink, HELLO_SCALE, settle } from '../support/device-link';
+import { DeviceLink, HELLO_SCALE, allAnswered } from '../support/device-link';
 import { runCli } from '../support/run-cli';
 import { tempDir } from '../support/temp-dir';
 
@@ -84,7 +84,7 @@ describe('scripts in the agent (real config loader, real SQLite, real codec)', (
     const l = new DeviceLink(agent!, 'scale-1');
     l.send(HELLO_SCALE());
     l.send(pour(1, 4), pour(2, 12), pour(3, 25));
-    await settle();
+    await allAnswered(agent as Agent);
     expect(row('big-pour')?.f).toBe(2); // 4 g is not a big pour
     expect(row('scored')).toMatchObject({ f: 3, v: 40 }); // scored before the third pour: 20 + 2 × 10
     const st = agent!.status();
@@ -100,7 +100,7 @@ describe('scripts in the agent (real config loader, real SQLite, real codec)', (
     expect(row('scored')).toMatchObject({ f: 3, v: 40 });
     const l2 = new DeviceLink(agent!, 'scale-1');
     l2.send(HELLO_SCALE(), pour(1, 30));
-    await settle();
+    await allAnswered(agent as Agent);
     expect(row('scored')).toMatchObject({ f: 4, v: 50 });
   });
 
@@ -108,7 +108,7 @@ describe('scripts in the agent (real config loader, real SQLite, real codec)', (
     await start();
     const l = new DeviceLink(agent!, 'scale-1');
     l.send(HELLO_SCALE(), pour(1, 13), pour(2, 13), pour(3, 13));
-    await settle();
+    await allAnswered(agent as Agent);
     expect(row('flaky')).toBeUndefined(); // fail closed: no event counted for the campaign
     expect(row('big-pour')?.f).toBe(3); // the other scripts and campaigns go on
     let s = agent!.status().scripts.find((x) => x.id === 'campaign/flaky/condition');
@@ -116,12 +116,12 @@ describe('scripts in the agent (real config loader, real SQLite, real codec)', (
     expect(s?.disabledUntil).toBe(new Date(T0 + 60_000).toISOString());
     // Disabled: even a good event does not run it.
     l.send(pour(4, 20));
-    await settle();
+    await allAnswered(agent as Agent);
     expect(row('flaky')).toBeUndefined();
     expect(agent!.status().scriptOutcomes.conditionFailed).toBe(4);
     now += 60_000;
     l.send(pour(5, 20));
-    await settle();
+    await allAnswered(agent as Agent);
     expect(row('flaky')?.f).toBe(1);
     s = agent!.status().scripts.find((x) => x.id === 'campaign/flaky/condition');
     expect(s).toMatchObject({ state: 'ok', failuresInARow: 0 });
@@ -137,7 +137,7 @@ describe('scripts in the agent (real config loader, real SQLite, real codec)', (
 `);
     const l = new DeviceLink(agent!, 'scale-1');
     l.send(HELLO_SCALE(), pour(1, 5), pour(2, 6));
-    await settle(200);
+    await allAnswered(agent as Agent);
     expect(l.acks()).toEqual([1, 2]);
     expect(agent!.status().ingest.accepted).toBe(2);
     expect(row('scored')).toMatchObject({ f: 2, v: null }); // counted, but no V: the index stays blocked
