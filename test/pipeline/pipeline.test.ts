@@ -6,7 +6,7 @@ import { testConfig } from '../support/test-config';
 type Grants = NonNullable<NonNullable<ConfigInput['consent']>['grants']>;
 import { silentLogger } from '../../agent/logger';
 import { encodeSerialFrame, type DeviceFrame } from '../../firmware-bridge/protocol';
-import { DeviceLink, HELLO_SCALE as helloScale, dispense, reading, settle } from '../support/device-link';
+import { DeviceLink, HELLO_SCALE as helloScale, dispense, allAnswered, reading } from '../support/device-link';
 import { SimDriver } from '../../drivers/sim';
 import { tempDir } from '../support/temp-dir';
 import { waitUntil } from '../support/wait-until';
@@ -59,7 +59,7 @@ describe('ingest pipeline (real SQLite file, real codec)', () => {
     await start([]);
     const l = new Link(agent, 'scale-1');
     l.send(HELLO_SCALE, reading(1), dispense(2));
-    await settle();
+    await allAnswered(agent);
     expect(count('readings') + count('events')).toBe(0);
     expect(agent.status().ingest).toMatchObject({ accepted: 0, droppedNoConsent: 2 });
     expect(l.acks()).toEqual([1, 2]);
@@ -81,11 +81,11 @@ describe('ingest pipeline (real SQLite file, real codec)', () => {
     await start([{ device: 'wear-1', category: '*' }]);
     const l = new Link(agent, 'wear-1');
     l.send(HELLO_WEAR, reading(1, 1, 70));
-    await settle();
+    await allAnswered(agent);
     expect(count('readings')).toBe(0);
     agent.changeConsent({ scope: 'device', subject: 'wear-1', target: 'health', granted: true, source: 'cli' });
     l.send(reading(2, 1, 71));
-    await settle();
+    await allAnswered(agent);
     expect(count('readings')).toBe(1);
   });
 
@@ -93,14 +93,14 @@ describe('ingest pipeline (real SQLite file, real codec)', () => {
     await start([{ device: 'scale-1', category: 'usage' }]);
     const l = new Link(agent, 'scale-1');
     l.send(HELLO_SCALE, reading(5));
-    await settle();
+    await allAnswered(agent);
     l.send(reading(5), reading(5));
-    await settle();
+    await allAnswered(agent);
     expect(count('readings')).toBe(1);
     expect(agent.status().ingest.duplicates).toBe(2);
     expect(l.acks()).toEqual([5, 5, 5]);
     l.send(HELLO_SCALE, reading(5));
-    await settle();
+    await allAnswered(agent);
     expect(count('readings')).toBe(2);
   });
 
@@ -108,7 +108,7 @@ describe('ingest pipeline (real SQLite file, real codec)', () => {
     await start([{ device: 'scale-1', category: 'usage' }]);
     let l = new Link(agent, 'scale-1');
     l.send(HELLO_SCALE, reading(7), dispense(8));
-    await settle();
+    await allAnswered(agent);
     expect(count('readings') + count('events')).toBe(2);
     // The agent goes away before the device saw those acks (a crash between commit and ack, or a restart);
     // the device, which did not reboot, retransmits both and goes on with seq 9. No hello: it never restarted.
@@ -123,11 +123,11 @@ describe('ingest pipeline (real SQLite file, real codec)', () => {
     expect(l.acks()).toEqual([7, 8, 9]); // the duplicates are re-acked, so the device stops retransmitting
     // A hello (the device rebooted) starts a new window, on disk too: seq 7 is new again, even after a restart.
     l.send(HELLO_SCALE);
-    await settle();
+    await allAnswered(agent);
     await agent.stop();
     await start([{ device: 'scale-1', category: 'usage' }]);
     new Link(agent, 'scale-1').send(reading(7));
-    await settle();
+    await allAnswered(agent);
     expect(count('readings') + count('events')).toBe(4);
   });
 
@@ -142,7 +142,7 @@ describe('ingest pipeline (real SQLite file, real codec)', () => {
     l.wire(Buffer.alloc(2000, 0x41)); // oversized run
     l.wire(Buffer.from([0x00]));
     l.wire(good);
-    await settle();
+    await allAnswered(agent);
     const dev = agent.status().devices.find((d) => d.id === 'scale-1')!;
     expect(dev.framesBad).toBe(3);
     expect(agent.status().ingest.framesBad).toBe(3);
@@ -156,14 +156,14 @@ describe('ingest pipeline (real SQLite file, real codec)', () => {
     ]);
     const l = new Link(agent, 'scale-1');
     l.send(HELLO_SCALE, dispense(1));
-    await settle();
+    await allAnswered(agent);
     expect(count('events')).toBe(1); // stored (device consent)…
     expect(agent.status().engagement).toEqual([]); // …but not counted (no campaign consent)
     expect(count('outbox')).toBe(0);
 
     agent.changeConsent({ scope: 'campaign', subject: 'home-a', target: 'coffee', granted: true, source: 'cli' });
     l.send(dispense(2), dispense(3), dispense(4));
-    await settle();
+    await allAnswered(agent);
     const e = agent.status().engagement[0];
     expect(e).toMatchObject({ profile: 'home-a', campaign: 'coffee', f: 3, index: 150, v: 50 });
     expect(count('outbox')).toBe(3);
@@ -190,23 +190,23 @@ describe('ingest pipeline (real SQLite file, real codec)', () => {
     expect(count('engagement_events')).toBe(0);
     expect(agent.status().engagement).toEqual([]);
     l.send(dispense(3));
-    await settle();
+    await allAnswered(agent);
     expect(count('outbox')).toBe(0);
   });
 
   it("the device's privacy button withdraws at once and the device is told to stop sampling", async () => {
     const sim = new SimDriver({ devices: [{ id: 'scale-1', model: 'kitchen-scale', fw: 's', kind: 'kitchen-scale', ratePerMin: 0.0001 }], clock: () => now });
     await start([{ device: 'scale-1', category: 'usage' }], [sim]);
-    await settle();
+    await allAnswered(agent);
     const dev = sim.device('scale-1')!;
     expect(dev.isWithheld('usage')).toBe(false);
     sim.inject('scale-1', encodeSerialFrame(dev.pressPrivacy('device', false)));
-    await settle();
+    await allAnswered(agent);
     expect(agent.ledger.rules.deviceAllows('scale-1', 'usage')).toBe(false);
     expect(dev.isWithheld('usage')).toBe(true); // consent-state 0x83 reached the device
     expect(dev.unacked()).toEqual([]); // the consent frame was acked
     sim.inject('scale-1', encodeSerialFrame(reading(77)));
-    await settle();
+    await allAnswered(agent);
     expect(count('readings')).toBe(0);
     expect(agent.ledger.verify().ok).toBe(true);
   });
@@ -220,7 +220,7 @@ describe('ingest pipeline (real SQLite file, real codec)', () => {
     await start(grants);
     const l = new Link(agent, 'scale-1');
     l.send(HELLO_SCALE, dispense(1), dispense(2), dispense(3));
-    await settle();
+    await allAnswered(agent);
     const before = agent.status().engagement;
     expect(before[0]).toMatchObject({ f: 3, armed: false });
     await agent.stop();
@@ -231,7 +231,7 @@ describe('ingest pipeline (real SQLite file, real codec)', () => {
     expect(after.ingest.accepted).toBe(3);
     const l2 = new Link(agent, 'scale-1');
     l2.send(HELLO_SCALE, dispense(1));
-    await settle();
+    await allAnswered(agent);
     expect(agent.status().engagement[0].f).toBe(4);
     expect(path.basename(agent.database.name)).toBe('edge-agent.db');
   });
