@@ -134,20 +134,24 @@ static void track(int fd, const char *path) {
     snprintf(shadow, sizeof shadow, "%s.durable", path);
     f->head = f->tail = NULL;
     f->recorded = 0;
+    /* The descriptor being opened may be write-only (O_APPEND to create a file with a mode): read through our own. */
+    int rfd = real_open(path, O_RDONLY | O_CLOEXEC);
+    if (rfd < 0) abort();
     f->shadow = real_open(shadow, O_RDWR | O_CLOEXEC);
     if (f->shadow >= 0) {
-      pending_from_predecessor(f, fd);
+      pending_from_predecessor(f, rfd);
     } else {
       f->shadow = real_open(shadow, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
       if (f->shadow < 0) abort();
       unsigned char buf[65536];
       off_t off = 0;
       ssize_t n;
-      while ((n = pread(fd, buf, sizeof buf, off)) > 0) {
+      while ((n = pread(rfd, buf, sizeof buf, off)) > 0) {
         real_pwrite64(f->shadow, buf, (size_t)n, off);
         off += n;
       }
     }
+    real_close(rfd);
     f->used = 1;
     f->dev = st.st_dev;
     f->ino = st.st_ino;
