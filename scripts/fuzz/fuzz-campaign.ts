@@ -91,7 +91,8 @@ function watchFiles(dir: string): { outside: Set<string>; restore: () => void } 
     originals.set(name, orig);
     m[name] = function (this: unknown, ...a: unknown[]): unknown {
       const p = a[0];
-      if (typeof p === 'string' || Buffer.isBuffer(p) || p instanceof URL) {
+      // `node:net` and the like are module specifiers a module loader probes (jest's does), not files
+      if ((typeof p === 'string' && !p.startsWith('node:')) || Buffer.isBuffer(p) || p instanceof URL) {
         const abs = path.resolve(p instanceof URL ? p.pathname : String(p));
         if (!(abs + path.sep).startsWith(root)) outside.add(`${name} ${abs}`);
       }
