@@ -29,7 +29,7 @@ export class ConsentPart implements Part<In, { consent: ConsentService }> {
       {
         beforeChange: () => committer.flush(),
         // outcome history (purchases, presence, triggers) is erased with the same scope as engagement state
-        purgeEngagement: (f) => (outcomes.purge(f), engagement.purge(f)),
+        purgeEngagement: (f) => outcomes.purge(f) + engagement.purge(f),
         eraseRaw: (device, category) => ingestStore.eraseDevice(device, category),
         purgeSignalsOfDevice: (device) => signalsOfDevice(config, device).reduce((n, scope) => n + outbox.purge(scope), 0),
         // the device stops sampling what was withdrawn: its consent state (0x83) is pushed at once
