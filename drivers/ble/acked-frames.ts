@@ -9,6 +9,9 @@ export function frameHash(bytes: Uint8Array): number {
   return h;
 }
 
+/** Longer than any commit wait (storage.groupCommitMs is at most 1 s, plus an fsync on a slow SD card). */
+const IN_FLIGHT_MS = 15_000;
+
 /**
  * Frames of one device the gateway acked (so: durable) — kept across reconnects. Every BLE reconnect
  * forwards the device's hello (fresh consent-state, current fw), which restarts the pipeline's duplicate
@@ -17,21 +20,25 @@ export function frameHash(bytes: Uint8Array): number {
  * its bytes are identical, so a device that rebooted and reuses seqs is never mistaken for a retransmission.
  */
 export class AckedFrames {
-  private readonly inFlight = new Map<number, number>();
+  /** seq → frame hash and when it was handed to the pipeline, until its ack comes back */
+  private readonly inFlight = new Map<number, { hash: number; at: number }>();
   private readonly acked = new Map<number, { hash: number; ack: Ack }>();
   suppressed = 0;
 
-  constructor(private readonly capacity = 4096) {}
+  constructor(
+    private readonly capacity = 4096,
+    private readonly clock: () => number = Date.now,
+  ) {}
 
   /** A data frame was handed to the pipeline. */
   forwarded(seq: number, hash: number): void {
-    this.inFlight.set(seq, hash);
+    this.inFlight.set(seq, { hash, at: this.clock() });
     if (this.inFlight.size > this.capacity) this.inFlight.delete(this.inFlight.keys().next().value as number);
   }
 
   /** The pipeline acked a frame (whether or not the ack reached the device). */
   ackSent(ack: Ack): void {
-    const hash = this.inFlight.get(ack.body.a);
+    const hash = this.inFlight.get(ack.body.a)?.hash;
     if (hash === undefined) return;
     this.inFlight.delete(ack.body.a);
     this.acked.delete(ack.body.a);
@@ -45,6 +52,18 @@ export class AckedFrames {
     if (!a || a.hash !== hash) return null;
     this.suppressed++;
     return a.ack;
+  }
+
+  /**
+   * True when this frame is a retransmission of one the pipeline is still committing (the link dropped and the
+   * reconnect's hello restarted the pipeline's duplicate window meanwhile): its ack follows the commit, so this copy
+   * is dropped. After IN_FLIGHT_MS without an ack the copy is forwarded again, so a lost ack can never wedge a frame.
+   */
+  stillCommitting(seq: number, hash: number): boolean {
+    const f = this.inFlight.get(seq);
+    if (!f || f.hash !== hash || this.clock() - f.at > IN_FLIGHT_MS) return false;
+    this.suppressed++;
+    return true;
   }
 
   /** The device booted (it notified its hello): its seqs start again. */

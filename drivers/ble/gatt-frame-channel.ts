@@ -137,6 +137,7 @@ export class GattFrameChannel implements GattSession {
         this.send(repeat);
         return;
       }
+      if (this.acked.stillCommitting(frame.seq, hash)) return;
       this.acked.forwarded(frame.seq, hash);
     }
     this.sink.onFrame(this.deviceId, frame, (reply) => this.send(reply));

@@ -15,6 +15,7 @@ import { PipelinePart } from '../../agent/parts/pipeline-part';
 import { ActivityLogPart } from '../../agent/parts/activity-log-part';
 import { ApiPart } from '../../agent/parts/api-part';
 import { DriverPart } from '../../agent/parts/driver-part';
+import { FirmwarePart } from '../../agent/parts/firmware-part';
 import { CounterStore } from '../../agent/store/counter-store';
 import { WalCheckpointer } from '../../agent/store/wal-checkpointer';
 import { SimDriver } from '../../drivers/sim';
@@ -91,7 +92,7 @@ describe('the agent as parts (real SQLite file)', () => {
 
   it('parts stop in the reverse of their start order, and status lists each with its state', async () => {
     const order: string[] = [];
-    for (const p of [...ESSENTIAL, ApiPart, DriverPart] as PartClass[]) {
+    for (const p of [...ESSENTIAL, ApiPart, DriverPart, FirmwarePart] as PartClass[]) {
       const start = p.prototype.start;
       const stop = p.prototype.stop;
       jest.spyOn(p.prototype, 'start').mockImplementation(function (this: Part<never, unknown>, ctx: never) {
@@ -105,7 +106,7 @@ describe('the agent as parts (real SQLite file)', () => {
     }
     const agent = new Agent(config(t.dir), { logger: silentLogger, drivers: [sim()] });
     await agent.start();
-    const names = [...ESSENTIAL_NAMES, 'api', 'driver:sim'];
+    const names = [...ESSENTIAL_NAMES, 'api', 'driver:sim', 'firmware'];
     expect(agent.status().parts).toEqual(names.map((name) => ({ name, state: 'running', error: null })));
     await agent.stop();
     expect(order).toEqual([...names.map((n) => `start ${n}`), ...[...names].reverse().map((n) => `stop ${n}`)]);
@@ -120,7 +121,7 @@ describe('the agent as parts (real SQLite file)', () => {
     expect(apiStop).toHaveBeenCalledTimes(1);
     const parts = agent.status().parts;
     expect(parts.find((p) => p.name === 'api')).toEqual({ name: 'api', state: 'failed', error: 'address in use' });
-    expect(parts.filter((p) => p.state === 'running').map((p) => p.name)).toEqual([...ESSENTIAL_NAMES, 'driver:sim']);
+    expect(parts.filter((p) => p.state === 'running').map((p) => p.name)).toEqual([...ESSENTIAL_NAMES, 'driver:sim', 'firmware']);
     expect(agent.apiAddress).toBeNull();
     await agent.stop();
     expect(apiStop).toHaveBeenCalledTimes(1); // not stopped twice

@@ -171,6 +171,7 @@ describe('FirmwareUplink against the ThingsBoard double (server-side OTA as the 
   it('survives a server restart mid-download: resumes on disk, under a new request id in the new session', async () => {
     await start();
     let restarted = false;
+    f.tb.ota.stallFrom = 8; // the server stalls after 8 chunks (else a fast machine finishes before the restart)
     await f.tb.assignFirmware({
       title: 'kitchen-scale',
       version: '2.5.0',
@@ -178,6 +179,7 @@ describe('FirmwareUplink against the ThingsBoard double (server-side OTA as the 
       data: IMAGE,
     });
     await waitUntil('8 chunks on disk', () => (updates.store.current()?.chunks ?? 0) >= 8, 20_000);
+    f.tb.ota.stallFrom = null;
     await f.tb.restart(300);
     restarted = true;
     await waitUntil('VERIFIED', () => updates.campaign()?.state === 'VERIFIED', 30_000);

@@ -23,7 +23,7 @@ function config(dataDir: string, port: string): AgentConfig {
         notify: { text: 'Low on {campaign}? ({index})', led: 'amber', buzz: true },
       },
     ],
-    storage: { maxBytes: 1 << 28 },
+    storage: { maxBytes: 1 << 28, groupCommitMs: 2 }, // triggers show in status once durable: soon, not after a 1 s group
     consent: {
       grants: [
         { device: 'scale-1', category: 'usage' },
@@ -32,7 +32,8 @@ function config(dataDir: string, port: string): AgentConfig {
         { profile: 'home-a', channel: 'device' },
       ],
     },
-    outcomes: { delivery: { ackTimeout: '200ms', attempts: 3 } },
+    // long enough that a trigger is still pending when status first shows it, even on a slow machine
+    outcomes: { delivery: { ackTimeout: '1s', attempts: 3 } },
   });
 }
 

@@ -183,11 +183,18 @@ describe('ingest pipeline (real SQLite file, real codec)', () => {
     ]);
     const l = new Link(agent, 'scale-1');
     l.send(HELLO_SCALE, dispense(1), dispense(2));
+    await allAnswered(agent); // acked frames are committed: the rows below are on disk
+    // "engagement" counts every derived row erased: the engine's events and the outcome rows kept for reporting.
+    const outcomeTables = ['outcome_events', 'outcome_triggers', 'index_samples'];
+    const outcomeRows = outcomeTables.reduce((n, t) => n + count(t), 0);
+    expect(count('engagement_events')).toBe(2);
     const res = agent.changeConsent({ scope: 'campaign', subject: 'home-a', target: 'coffee', granted: false, source: 'cli' });
-    expect(res.purged).toEqual({ outbox: 2, engagement: 2, raw: 0 });
-    expect(res.entry).toMatchObject({ granted: false, purged: { outbox: 2, engagement: 2, raw: 0 } });
+    const purged = { outbox: 2, engagement: 2 + outcomeRows, raw: 0 };
+    expect(res.purged).toEqual(purged);
+    expect(res.entry).toMatchObject({ granted: false, purged });
     expect(count('outbox')).toBe(0);
     expect(count('engagement_events')).toBe(0);
+    for (const t of outcomeTables) expect(count(t)).toBe(0);
     expect(agent.status().engagement).toEqual([]);
     l.send(dispense(3));
     await allAnswered(agent);

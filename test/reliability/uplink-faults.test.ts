@@ -129,8 +129,11 @@ function judge(checkers: MqttChecker[], acked: Record<string, number>): { copies
     const t = tempDir();
     const port = await freePort();
     const tlsPort = await freePort();
-    const ca1 = makeTestCa(path.join(t.dir, 'ca1'));
-    const ca2 = makeTestCa(path.join(t.dir, 'ca2'));
+    // The CAs live outside the agent's data directory: the agent makes that private (0700), and the broker,
+    // dropped to its own user, must still read its certificates.
+    const certs = tempDir();
+    const ca1 = makeTestCa(path.join(certs.dir, 'ca1'));
+    const ca2 = makeTestCa(path.join(certs.dir, 'ca2'));
     const caFile = path.join(t.dir, 'broker-ca.pem'); // what upstream.ca points at: re-read at every connection
     fs.copyFileSync(ca1.ca, caFile);
     const tls = (ca: typeof ca1): { port: number; ca: string; cert: string; key: string } => ({ port: tlsPort, ca: ca.ca, cert: ca.serverCert, key: ca.serverKey });
@@ -196,6 +199,7 @@ function judge(checkers: MqttChecker[], acked: Record<string, number>): { copies
       await gate.close();
       await broker.dispose();
       t.cleanup();
+      certs.cleanup();
     }
   }, 120_000);
 });

@@ -8,10 +8,11 @@ const BINARY = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find((p) => fs.exis
 
 export const hasMosquitto = BINARY !== undefined;
 
-function waitForPort(port: number, timeoutMs: number): Promise<void> {
+function waitForPort(port: number, timeoutMs: number, proc: ChildProcess): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
     const attempt = (): void => {
+      if (proc.exitCode !== null) return reject(new Error(`mosquitto exited with ${proc.exitCode} before listening on ${port}`));
       const s = net.connect(port, '127.0.0.1');
       s.once('connect', () => {
         s.destroy();
@@ -82,8 +83,12 @@ export class Mosquitto {
     this.proc = spawn(BINARY, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc.stdout!.on('data', (d: Buffer) => (this.log += d.toString()));
     this.proc.stderr!.on('data', (d: Buffer) => (this.log += d.toString()));
-    await waitForPort(this.port, 5000);
-    if (this.opts.tls) await waitForPort(this.opts.tls.port, 5000);
+    try {
+      await waitForPort(this.port, 5000, this.proc);
+      if (this.opts.tls) await waitForPort(this.opts.tls.port, 5000, this.proc);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; mosquitto said: ${this.log.trim() || '(nothing)'}`);
+    }
   }
 
   async stop(): Promise<void> {

@@ -185,7 +185,7 @@ export class Esp32Peripheral implements SimPeripheral {
   private flush(): void {
     if (!this.connected || !this.notifying) return;
     const now = Date.now();
-    const retransmitMs = this.opts.retransmitMs ?? 1000;
+    const retransmitMs = this.opts.retransmitMs ?? 2000; // the reference firmware's EDGE_SESSION_RETRANSMIT_MS
     let budget = 64;
     for (const p of this.pending.values()) {
       if (budget === 0) break;

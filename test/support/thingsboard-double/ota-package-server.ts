@@ -38,6 +38,8 @@ export class OtaPackageServer {
   pkg: OtaPackage | null = null;
   /** chunks not answered the first time they are asked for (a lost response) */
   readonly dropOnce = new Set<number>();
+  /** chunks from this index on are not answered at all (a server that stalls mid-download); null: all are */
+  stallFrom: number | null = null;
   readonly requests: Array<{ requestId: string; chunk: number; size: number }> = [];
   bytesServed = 0;
   private chunkSizes = new Map<string, number>();
@@ -69,6 +71,7 @@ export class OtaPackageServer {
       this.sessions.set(requestId, pkg); // a request id keeps the package it started with, as on the server
     }
     if (this.dropOnce.delete(chunk)) return { kind: 'none' };
+    if (this.stallFrom !== null && chunk >= this.stallFrom) return { kind: 'none' };
     let data: Buffer;
     if (size < 1) data = pkg.data;
     else {
