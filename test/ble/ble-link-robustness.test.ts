@@ -132,6 +132,28 @@ const addr = (i: number): string => `24:6F:28:AA:B0:${i.toString(16).padStart(2,
     await waitUntil('reconnected after a quick restart', () => linkStats('dev-4').connects > before && status('dev-4').connected, 10_000, detail('dev-4'));
   });
 
+  it('bluetoothd exiting while a call of the agent is in flight (every kind of call) crashes nothing; the link recovers', async () => {
+    const p = firmware(12, { limit: 400 });
+    run = await startAgent(configFor([12]));
+    p.start();
+    await waitUntil('10 rows', () => rows('dev-12') >= 10, 10_000, detail('dev-12'));
+    // The call bluetoothd is answering when it goes: an ack being written, a property read, the object tree,
+    // then (with bluetoothd back) the reconnect's own calls, each time at a different point of the set-up.
+    for (const member of ['WriteValue', 'Get', 'Introspect', 'Connect', 'StartNotify', 'ReadValue', 'WriteValue']) {
+      const before = linkStats('dev-12').connects;
+      let exited = false;
+      void sim.exitDuringCall(member).then(() => (exited = true));
+      // Connect, StartNotify and the info read happen while a link is set up: a link loss makes one.
+      if (['Connect', 'StartNotify', 'ReadValue'].includes(member)) sim.dropLink(p.address);
+      await waitUntil(`bluetoothd exiting during ${member}`, () => exited, 10_000, detail('dev-12'));
+      await waitUntil(`link down after bluetoothd exited during ${member}`, () => !status('dev-12').connected, 10_000, detail('dev-12'));
+      await sim.start();
+      await waitUntil(`reconnected after bluetoothd exited during ${member}`, () => linkStats('dev-12').connects > before && status('dev-12').connected, 15_000, detail('dev-12'));
+    }
+    await waitUntil('all 400 stored and acked', () => rows('dev-12') === 400 && p.unacked() === 0, 30_000, detail('dev-12'));
+    expect(distinctRows('dev-12')).toBe(400);
+  }, 120_000);
+
   it('the adapter unplugged and plugged back (bluetoothd keeps running) is survived', async () => {
     const p = firmware(7, { limit: 60 });
     run = await startAgent(configFor([7]));
@@ -172,6 +194,30 @@ const addr = (i: number): string => `24:6F:28:AA:B0:${i.toString(16).padStart(2,
     await waitUntil('all 60 stored', () => rows('dev-11') === 60 && p.unacked() === 0, 15_000, detail('dev-11'));
     expect(distinctRows('dev-11')).toBe(60);
   });
+
+  it('the system bus daemon dying while a call is in flight: no crash, a new bus connection, the link recovers', async () => {
+    const p = firmware(13, { limit: 300 });
+    run = await startAgent(configFor([13]));
+    p.start();
+    await waitUntil('10 rows', () => rows('dev-13') >= 10, 10_000, detail('dev-13'));
+    for (const member of ['WriteValue', 'Get', 'Connect']) {
+      const before = linkStats('dev-13').connects;
+      let crashed = false;
+      sim.onNextCall(member, () => {
+        bus.dbus.crash();
+        crashed = true;
+      });
+      if (member === 'Connect') sim.dropLink(p.address);
+      await waitUntil(`dbus-daemon killed during ${member}`, () => crashed, 10_000, detail('dev-13'));
+      await bus.dbus.restart();
+      await sim.stop(); // bluetoothd lost its bus too; it comes back after dbus, as under systemd
+      await waitUntil(`bus loss after ${member} in status`, () => /system bus|bluetoothd not running/.test(status('dev-13').link ?? ''), 10_000, detail('dev-13'));
+      await sim.start();
+      await waitUntil(`reconnected after the bus died during ${member}`, () => linkStats('dev-13').connects > before && status('dev-13').connected, 15_000, detail('dev-13'));
+    }
+    await waitUntil('all 300 stored and acked', () => rows('dev-13') === 300 && p.unacked() === 0, 30_000, detail('dev-13'));
+    expect(distinctRows('dev-13')).toBe(300);
+  }, 120_000);
 
   it('no signal listeners leak across reconnects', async () => {
     const p = firmware(5, { rateHz: 5 });

@@ -10,6 +10,9 @@ const devicePath = (adapter: string, address: string): string => `/org/bluez/${a
 const fail = (name: string, text: string): dbus.DBusError => new dbus.DBusError(name, text);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+const busWritable = (bus: dbus.MessageBus): boolean =>
+  (bus as unknown as { _connection?: { stream?: { writable?: boolean } } })._connection?.stream?.writable !== false;
+
 /** PropertiesChanged, unless the simulator's bus connection is already closed (bluetoothd "exited"). */
 function changed(iface: DbusInterface, props: Record<string, unknown>): void {
   try {
@@ -331,6 +334,7 @@ export class BluezSimulator {
     notifications: 0,
   };
   private connectsInFlight = 0;
+  private onCall: { member: string; action: () => void } | null = null;
   /** Connect calls per device address */
   readonly connectsByAddress = new Map<string, number>();
 
@@ -350,6 +354,21 @@ export class BluezSimulator {
     const bus = dbus.sessionBus({ busAddress: this.busAddress });
     this.bus = bus;
     bus.on('error', () => undefined); // the daemon going away at teardown is not an error of the simulator
+    // A bluetoothd that exited (or lost its bus) sends nothing. dbus-next answers a call that arrived before
+    // the close with a synchronous bus.send(), which throws 'Cannot send message, stream is closed' inside its
+    // 'message' handler (and again from its own error reply), an uncaught exception in whatever process hosts
+    // the service: replies and signals on a connection that is closed, or no longer ours, are dropped instead.
+    const send = bus.send.bind(bus);
+    bus.send = (msg) => {
+      if (this.bus === bus && busWritable(bus)) send(msg);
+    };
+    bus.on('message', (msg: dbus.Message) => {
+      const hook = this.onCall;
+      if (hook && msg.type === dbus.MessageType.METHOD_CALL && msg.member === hook.member) {
+        this.onCall = null;
+        hook.action(); // before dbus-next dispatches the call: whatever the action closes, the reply meets it
+      }
+    });
     this.objectManager = new ObjectManager(this);
     bus.export('/', this.objectManager);
     bus.export('/org/bluez', new AgentManager1());
@@ -358,6 +377,19 @@ export class BluezSimulator {
     const reply = await bus.requestName('org.bluez', dbus.NameFlag.DO_NOT_QUEUE);
     if (reply !== dbus.RequestNameReply.PRIMARY_OWNER) throw new Error(`could not own org.bluez (reply ${reply})`);
     for (const e of this.entries.values()) if (e.cached) this.exportDevice(e);
+  }
+
+  /**
+   * bluetoothd exits right after the next call of `member` reached it, before it answers: the caller's request
+   * is in flight while the connection closes. Resolves once stopped.
+   */
+  exitDuringCall(member: string): Promise<void> {
+    return new Promise<void>((done) => this.onNextCall(member, () => void this.stop().then(done)));
+  }
+
+  /** Runs `action` when the next call of `member` arrives, before the simulator handles it (one shot). */
+  onNextCall(member: string, action: () => void): void {
+    this.onCall = { member, action };
   }
 
   /** bluetoothd exits: every object and the bus name vanish at once. Peripherals stay (they are radios). */

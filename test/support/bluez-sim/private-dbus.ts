@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { timeScale } from '../time-scale';
 
 export const hasDbusDaemon = spawnSync('dbus-daemon', ['--version'], { stdio: 'ignore' }).status === 0;
 
@@ -16,7 +17,7 @@ export class PrivateDbus {
   private conf = '';
   address = '';
 
-  async start(timeoutMs = 5000): Promise<string> {
+  async start(timeoutMs = 5000 * timeScale()): Promise<string> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edge-dbus-'));
     this.dir = dir;
     const socket = path.join(dir, 'system_bus_socket');
@@ -48,17 +49,22 @@ export class PrivateDbus {
   }
 
   /** The daemon dies and comes back on the same socket (a dbus restart): every connection to it is cut. */
-  async restart(timeoutMs = 5000): Promise<void> {
+  async restart(timeoutMs = 5000 * timeScale()): Promise<void> {
     await this.kill();
     const socket = this.address.replace(/^unix:path=/, '').split(',')[0];
     fs.rmSync(socket, { force: true });
     await this.spawnDaemon(timeoutMs);
   }
 
+  /** The daemon is killed now (SIGKILL, synchronously sent): every connection is cut mid-conversation. */
+  crash(): void {
+    this.child?.kill('SIGKILL');
+  }
+
   private async kill(): Promise<void> {
     const child = this.child;
     this.child = null;
-    if (child && child.exitCode === null) {
+    if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       child.kill('SIGTERM');
       await exited;
