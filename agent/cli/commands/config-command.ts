@@ -49,7 +49,7 @@ export function configErrorAsCli(err: ConfigError): CliError {
 
 /** Loads a config for commands that need one; invalid config is a one-line usage error (exit 2). */
 export function loadConfigOrExit(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): ReturnType<typeof loadConfig> & { file: string } {
-  const file = resolveConfigPath(flag);
+  const file = resolveConfigPath(flag, env);
   try {
     return { ...loadConfig(file, env), file };
   } catch (err) {

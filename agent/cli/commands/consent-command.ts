@@ -7,7 +7,7 @@ import type { ConsentScope } from '../../consent/consent-rules';
 import { ConsentTargetError, consentTarget, type ConsentTarget } from '../../consent/consent-target';
 import { changeConsentOffline, withLedger } from '../../consent/offline-consent';
 import { databasePath } from '../../store/database';
-import { ApiUnreachable, apiRequest, readApiToken } from '../api-client';
+import { AgentClient, AgentNotRunning } from '../api-client';
 import { CliError } from '../cli-error';
 import { table, type CliOutput } from '../output';
 import { loadConfigOrExit } from './config-command';
@@ -55,19 +55,14 @@ export interface AppliedConsentChange {
 /** One consent change through the running agent's API, or straight on the database when nothing answers. */
 export async function applyConsentChange(config: AgentConfig, t: ConsentTarget, granted: boolean, erase: boolean): Promise<AppliedConsentChange> {
   try {
-    const res = await apiRequest(`http://${config.api.listen}`, 'POST', 'api/consent', {
-      token: readApiToken(config.gateway.dataDir),
-      body: {
-        ...(t.scope === 'device' ? { device: t.subject, category: t.target } : { profile: t.subject, [t.scope]: t.target }),
-        granted,
-        erase,
-      },
+    const { entry, purged } = await AgentClient.forConfig(config).changeConsent<{ entry: LedgerEntry; purged: PurgeCounts }>({
+      ...(t.scope === 'device' ? { device: t.subject, category: t.target } : { profile: t.subject, [t.scope]: t.target }),
+      granted,
+      erase,
     });
-    if (res.status !== 200) throw new CliError(`the agent refused the change: ${(res.body as { error?: string } | null)?.error ?? `HTTP ${res.status}`}`, res.status === 400 ? 2 : 1);
-    const { entry, purged } = res.body as { entry: LedgerEntry; purged: PurgeCounts };
     return { entry, purged, via: 'agent' };
   } catch (err) {
-    if (!(err instanceof ApiUnreachable)) throw err;
+    if (!(err instanceof AgentNotRunning)) throw err;
     const { entry, purged } = changeConsentOffline(config, { ...t, granted, source: 'cli', erase });
     return { entry, purged, via: 'database' };
   }
@@ -97,13 +92,12 @@ export async function consentChangeCommand(granted: boolean, o: ConsentChangeOpt
 
 /** `consent show`: the decisions in force, from the running agent or the database. */
 export async function consentShowCommand(o: { config?: string; json?: boolean }, io: CliOutput): Promise<number> {
-  const { config } = loadConfigOrExit(o.config);
+  const { config, file } = loadConfigOrExit(o.config);
   let entries: StateEntry[];
   try {
-    const res = await apiRequest(`http://${config.api.listen}`, 'GET', 'api/consent');
-    entries = (res.body as { entries: StateEntry[] }).entries;
+    entries = (await AgentClient.forConfig(config, file).consent<StateEntry>()).entries;
   } catch (err) {
-    if (!(err instanceof ApiUnreachable)) throw err;
+    if (!(err instanceof AgentNotRunning)) throw err;
     if (!fs.existsSync(databasePath(config.gateway.dataDir))) entries = [];
     else entries = withLedger(config, (l) => l.rules.entries());
   }

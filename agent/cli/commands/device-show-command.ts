@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import type { StatusDocument } from '../../api/status';
 import { withLedger } from '../../consent/offline-consent';
 import { databasePath } from '../../store/database';
-import { ApiUnreachable, apiRequest } from '../api-client';
+import { AgentClient, AgentNotRunning } from '../api-client';
 import { CliError } from '../cli-error';
 import { table, type CliOutput } from '../output';
 import { loadConfigOrExit } from './config-command';
@@ -34,16 +34,16 @@ const iso = (t: number | null | undefined): string | null => (t === null || t ==
  * hello, the flash record, the live link (from the running agent), its consents and its latest data.
  */
 export async function devicesShowCommand(id: string, o: { config?: string; json?: boolean; last?: string }, io: CliOutput): Promise<number> {
-  const { config } = loadConfigOrExit(o.config);
+  const { config, file: configFile } = loadConfigOrExit(o.config);
   const cfg = config.devices.find((d) => d.id === id);
   if (!cfg) throw new CliError(`no device "${id}" in the config — paired devices: ${config.devices.map((d) => d.id).join(', ') || '(none)'}`, 2);
   const last = Math.min(100, Math.max(1, Number(o.last ?? 5) || 5));
   let live: StatusDocument['devices'][number] | null = null;
   try {
-    const st = (await apiRequest(`http://${config.api.listen}`, 'GET', 'api/status')).body as StatusDocument;
+    const st = await AgentClient.forConfig(config, configFile).status();
     live = st.devices.find((d) => d.id === id) ?? null;
   } catch (err) {
-    if (!(err instanceof ApiUnreachable)) throw err;
+    if (!(err instanceof AgentNotRunning)) throw err;
   }
   const file = databasePath(config.gateway.dataDir);
   let reg: RegistryRow | null = null;

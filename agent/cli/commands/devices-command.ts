@@ -5,7 +5,7 @@ import { IngestStore } from '../../store/ingest-store';
 import { listSerialPorts, probeSerialPort, type ProbeResult, type SerialPortInfo } from '../../../drivers/serial/port-scanner';
 import type { CommandResult } from '../../devices/device-commander';
 import { BleScanError, scanBle } from '../../../drivers/ble/ble-scanner';
-import { ApiUnreachable, apiRequest, readApiToken } from '../api-client';
+import { AgentClient, AgentNotRunning } from '../api-client';
 import { CliError } from '../cli-error';
 import { table, type CliOutput } from '../output';
 import { loadConfigOrExit } from './config-command';
@@ -14,14 +14,13 @@ type DeviceRow = StatusDocument['devices'][number];
 
 /** `devices list`: configured and seen devices, live from the running agent or from the registry on disk. */
 export async function devicesListCommand(o: { config?: string; json?: boolean }, io: CliOutput): Promise<number> {
-  const { config } = loadConfigOrExit(o.config);
+  const { config, file: configFile } = loadConfigOrExit(o.config);
   let rows: DeviceRow[];
   let live = true;
   try {
-    const res = await apiRequest(`http://${config.api.listen}`, 'GET', 'api/status');
-    rows = (res.body as StatusDocument).devices;
+    rows = (await AgentClient.forConfig(config, configFile).status()).devices;
   } catch (err) {
-    if (!(err instanceof ApiUnreachable)) throw err;
+    if (!(err instanceof AgentNotRunning)) throw err;
     live = false;
     const file = databasePath(config.gateway.dataDir);
     const seen = new Map<string, { model: string | null; fw: string | null; lastSeen: number | null }>();
@@ -172,30 +171,18 @@ export async function devicesCommandCommand(
   o: { config?: string; json?: boolean; text?: string; led?: string; buzz?: boolean; timeout?: string },
   io: CliOutput,
 ): Promise<number> {
-  const { config } = loadConfigOrExit(o.config);
+  const { config, file } = loadConfigOrExit(o.config);
   const timeoutS = Number(o.timeout ?? '1.5');
   if (!Number.isFinite(timeoutS) || timeoutS < 0.05 || timeoutS > 30) throw new CliError('--timeout must be seconds from 0.05 to 30', 2);
   const args: Record<string, unknown> = {};
   if (o.text !== undefined) args.text = o.text;
   if (o.led !== undefined) args.led = o.led;
   if (o.buzz) args.buzz = true;
-  let res;
-  try {
-    res = await apiRequest(`http://${config.api.listen}`, 'POST', `api/devices/${encodeURIComponent(device)}/command`, {
-      token: readApiToken(config.gateway.dataDir),
-      body: { command, ...args, timeoutMs: Math.round(timeoutS * 1000) },
-      timeoutMs: timeoutS * 3000 + 2000,
-    });
-  } catch (err) {
-    if (err instanceof ApiUnreachable) {
-      throw new CliError(`the agent is not running (no API at ${config.api.listen}); start it with: edge-agent run`, 1);
-    }
-    throw err;
-  }
-  if (res.status !== 200 && res.status !== 504) {
-    throw new CliError((res.body as { error?: string } | null)?.error ?? `the agent answered ${res.status}`, res.status === 400 ? 2 : 1);
-  }
-  const r = res.body as CommandResult;
+  const r = await AgentClient.forConfig(config, file).deviceCommand<CommandResult>(
+    device,
+    { command, ...args, timeoutMs: Math.round(timeoutS * 1000) },
+    timeoutS * 3000 + 2000,
+  );
   if (o.json) io.out(JSON.stringify(r, null, 2));
   else if (r.acked) io.out(`${device}: ${command} acknowledged (seq ${r.seq}, ${r.rttMs} ms, attempt ${r.attempts})`);
   else io.err(`${device}: ${command} not acknowledged: ${r.error}`);

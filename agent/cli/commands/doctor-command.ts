@@ -2,7 +2,7 @@ import { ConfigError, loadConfig, type AgentConfig } from '../../config';
 import type { StatusDocument } from '../../api/status';
 import { runDoctor, type DoctorReport } from '../../doctor/doctor';
 import type { CheckStatus } from '../../doctor/check';
-import { ApiUnreachable, apiRequest } from '../api-client';
+import { AgentClient, AgentNotRunning } from '../api-client';
 import { CliError } from '../cli-error';
 import { resolveConfigPath } from '../config-path';
 import type { CliOutput } from '../output';
@@ -46,9 +46,9 @@ export async function doctorCommand(o: { config?: string; json?: boolean }, io: 
   const agentStatus = async (): Promise<StatusDocument | null> => {
     if (!config) return null;
     try {
-      return (await apiRequest(`http://${config.api.listen}`, 'GET', 'api/status', { timeoutMs: 2000 })).body as StatusDocument;
+      return await AgentClient.forConfig(config, configFile ?? undefined).status(2000);
     } catch (err) {
-      if (err instanceof ApiUnreachable) return null;
+      if (err instanceof AgentNotRunning) return null;
       throw err;
     }
   };

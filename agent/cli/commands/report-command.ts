@@ -3,7 +3,6 @@ import * as path from 'node:path';
 import type { AgentConfig } from '../../config';
 import { parseDuration } from '../../config';
 import { ConsentLedger } from '../../consent/consent-ledger';
-import type { StatusDocument } from '../../api/status';
 import {
   buildOutcomesDocument,
   indexChartSvg,
@@ -16,7 +15,7 @@ import { databasePath, openDatabase } from '../../store/database';
 import { CliError } from '../cli-error';
 import { fmtNumber, table, type CliOutput } from '../output';
 import { loadConfigOrExit } from './config-command';
-import { httpGetJson } from './status-command';
+import { AgentClient } from '../api-client';
 
 export interface ReportOptions {
   config?: string;
@@ -188,9 +187,8 @@ export async function reportCommand(o: ReportOptions, io: CliOutput): Promise<nu
   let source: Source = 'database';
   let samples: IndexSample[] = [];
   if (since === undefined && o.chart === undefined) {
-    const base = (o.url ?? `http://${config.api.listen}`).replace(/\/$/, '');
     try {
-      const st = (await httpGetJson(`${base}/api/status`, 2000)) as StatusDocument;
+      const st = await (o.url ? new AgentClient(o.url, 'from --url') : AgentClient.forConfig(config)).status(2000);
       if (st.outcomes) {
         doc = {
           ...st.outcomes,
