@@ -76,12 +76,24 @@ export class FirmwarePart implements Part<In, { firmware: FirmwareUpdates }> {
         if (!d || d.transport !== 'serial' || !link)
           throw new Error(`${id} is not a serial device of this gateway`);
         await link.stop(); // the port is the flasher's until the update ends
-        return new EspDeviceLink({
+        const esp = new EspDeviceLink({
           port: d.port,
           baud: fc.baud,
           appBaud: d.baud,
           release: async () => link.start(),
         });
+        return {
+          flashApp: (image, opts) => esp.flashApp(image, opts),
+          close: () => esp.close(),
+          // The hello after the flash is the device's: the session learns the version it runs now (the serial
+          // link, closed meanwhile, did not see it) and its seq window restarts, as at any boot.
+          waitHello: async (timeoutMs) => {
+            const h = await esp.waitHello(timeoutMs);
+            const s = devices.sessions.get(id);
+            if (h && s && h.id === id) s.hello(h.fw, s.model ?? '', [...s.channels.values()], clock());
+            return h;
+          },
+        };
       },
     };
     const up = config.upstream;
