@@ -1,7 +1,10 @@
 import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { StatusDocument } from '../../api/status';
 import { withLedger } from '../../consent/offline-consent';
+import { deviceUpdateView, householdChoiceWords } from '../../firmware-update/device-update-view';
+import { FirmwareUpdates } from '../../firmware-update/firmware-updates';
 import { databasePath } from '../../store/database';
 import { AgentClient, AgentNotRunning } from '../api-client';
 import { CliError } from '../cli-error';
@@ -64,6 +67,10 @@ export async function devicesShowCommand(id: string, o: { config?: string; json?
     }
     consents = withLedger(config, (l) => l.rules.entries().filter((e) => e.scope === 'device' && e.subject === id).map((e) => ({ target: e.target, granted: e.granted, at: e.at })));
   }
+  // the firmware files are the agent's and the CLI's shared state: read whether or not the agent runs
+  const update = fs.existsSync(path.join(config.gateway.dataDir, 'firmware'))
+    ? deviceUpdateView(new FirmwareUpdates(config.gateway.dataDir).status(), id, Date.now())
+    : null;
   const doc = {
     id,
     transport: cfg.transport,
@@ -75,6 +82,7 @@ export async function devicesShowCommand(id: string, o: { config?: string; json?
     firstSeen: iso(reg?.first_seen),
     lastSeen: live?.lastSeen ?? iso(reg?.last_seen),
     flashed: reg?.flashed_at ? { at: iso(reg.flashed_at), fw: reg.flashed_fw ?? null, mac: reg.mac ?? null } : null,
+    update,
     link: live ? { agent: 'running', connected: live.connected, detail: live.link ?? null, framesOk: live.framesOk, framesBad: live.framesBad, rssi: live.rssi ?? null, uptimeS: live.uptimeS ?? null } : { agent: 'not running' },
     consent: consents.map((c) => ({ category: c.target, granted: c.granted, since: iso(c.at) })),
     latest: samples.map((s) => ({ ...s, t: iso(s.t) })),
@@ -86,6 +94,13 @@ export async function devicesShowCommand(id: string, o: { config?: string; json?
   const where = cfg.transport === 'serial' ? `${cfg.port} @ ${cfg.baud}` : cfg.transport === 'ble' ? cfg.address : `simulated ${cfg.model}`;
   io.out(`${id}  ${cfg.transport} ${where}  profile ${doc.profile ?? '-'}`);
   io.out(`  firmware   ${doc.model ?? '?'} ${doc.fw ?? '(no hello yet)'}${doc.flashed ? `, flashed ${doc.flashed.at}${doc.flashed.fw ? ` with ${doc.flashed.fw}` : ''}` : ''}`);
+  if (update) {
+    const u = update;
+    const doing = u.state === 'UPDATING' ? ` (${u.step ?? 'starting'}, ${u.progress}%)` : '';
+    // a SKIPPED device's reason already is the household's choice
+    const choice = u.state === 'SKIPPED' ? '' : `; ${householdChoiceWords({ doNotUpdate: u.doNotUpdate, deferredUntil: u.deferredUntil === null ? null : Date.parse(u.deferredUntil) })}`;
+    io.out(`  update     ${u.package.title} ${u.package.version}: ${u.state}${doing}${u.reason ? ` — ${u.reason}` : ''}${choice}`);
+  }
   io.out(`  seen       first ${doc.firstSeen ?? 'never'}, last ${doc.lastSeen ?? 'never'}`);
   io.out(
     live
