@@ -9,7 +9,7 @@ import { changeConsentOffline, withLedger } from '../../consent/offline-consent'
 import { databasePath } from '../../store/database';
 import { AgentClient, AgentNotRunning } from '../api-client';
 import { CliError } from '../cli-error';
-import { table, type CliOutput } from '../output';
+import { jsonFailure, jsonText, printJson, table, type CliOutput } from '../output';
 import { loadConfigOrExit } from './config-command';
 
 export interface ConsentChangeOptions {
@@ -81,7 +81,7 @@ export async function consentChangeCommand(granted: boolean, o: ConsentChangeOpt
   if (o.erase && (granted || t.scope !== 'device')) throw new CliError('--erase goes with `consent revoke --device D --category C`', 2);
   const { entry, purged, via } = await applyConsentChange(config, t, granted, o.erase === true);
   if (o.json) {
-    io.out(JSON.stringify({ ok: true, via, entry, purged }));
+    printJson(io, { ok: true, via, entry, purged });
     return 0;
   }
   const what = describeTarget(t.scope, t.subject, t.target);
@@ -103,7 +103,7 @@ export async function consentShowCommand(o: { config?: string; json?: boolean },
   }
   entries.sort((a, b) => a.scope.localeCompare(b.scope) || a.subject.localeCompare(b.subject) || a.target.localeCompare(b.target));
   if (o.json) {
-    io.out(JSON.stringify({ defaultDeny: true, entries }, null, 2));
+    printJson(io, { defaultDeny: true, entries });
     return 0;
   }
   if (entries.length === 0) {
@@ -125,9 +125,10 @@ export function consentVerifyCommand(o: { config?: string; json?: boolean }, io:
   const { config } = loadConfigOrExit(o.config);
   requireDatabase(config);
   const v = withLedger(config, (l) => l.verify());
-  if (o.json) io.out(JSON.stringify(v));
+  const broken = `consent ledger BROKEN at entry ${v.brokenAt}: ${v.reason} — the history cannot be trusted from there on; keep a copy of ${databasePath(config.gateway.dataDir)} for investigation`;
+  if (o.json) printJson(io, v.ok ? v : jsonFailure(broken, 1, { ...v }));
   else if (v.ok) io.out(`consent ledger OK: ${v.entries} entries, hash chain intact`);
-  else io.err(`consent ledger BROKEN at entry ${v.brokenAt}: ${v.reason} — the history cannot be trusted from there on; keep a copy of ${databasePath(config.gateway.dataDir)} for investigation`);
+  else io.err(broken);
   return v.ok ? 0 : 1;
 }
 
@@ -136,8 +137,9 @@ export function consentExportCommand(o: { config?: string; json?: boolean; out?:
   const { config } = loadConfigOrExit(o.config);
   requireDatabase(config);
   const { receipts, verify } = withLedger(config, (l) => ({ receipts: l.entries().map((e) => receiptOf(e, config.gateway.id)), verify: l.verify() }));
+  const doc = { gateway: config.gateway.id, exportedAt: new Date().toISOString(), ledger: verify, receipts };
   const text = o.json
-    ? JSON.stringify({ gateway: config.gateway.id, exportedAt: new Date().toISOString(), ledger: verify, receipts }, null, 2)
+    ? jsonText(verify.ok ? doc : jsonFailure(`consent ledger BROKEN at entry ${verify.brokenAt}: ${verify.reason}`, 1, doc))
     : [
         `Consent record of gateway ${config.gateway.id} (${receipts.length} entries, ledger ${verify.ok ? 'verified' : `BROKEN at entry ${verify.brokenAt}`})`,
         ...receipts.map(receiptLine),

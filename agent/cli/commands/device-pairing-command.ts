@@ -13,7 +13,7 @@ import { listSerialPorts } from '../../../drivers/serial/port-scanner';
 import { scanBle, type BleScanEntry } from '../../../drivers/ble/ble-scanner';
 import { AgentClient, AgentNotRunning } from '../api-client';
 import { CliError } from '../cli-error';
-import type { CliOutput } from '../output';
+import { printJson, type CliOutput } from '../output';
 import { Prompter } from '../prompter';
 import { applyConsentChange, type AppliedConsentChange } from './consent-command';
 import { configErrorAsCli, loadConfigOrExit } from './config-command';
@@ -232,7 +232,7 @@ export async function devicesPairCommand(o: PairOptions, io: CliOutput): Promise
   for (const c of plan.consents) applied.push({ ...(await applyConsentChange(next, c.target, true, false)), what: c.what });
   handDatabaseBack(next.gateway.dataDir);
   if (o.json) {
-    io.out(JSON.stringify({ ok: true, device: plan.device, config: file, agent, consents: applied.map((a) => ({ what: a.what, via: a.via, seq: a.entry?.seq ?? null })) }));
+    printJson(io, { ok: true, device: plan.device, config: file, agent, consents: applied.map((a) => ({ what: a.what, via: a.via, seq: a.entry?.seq ?? null })) });
     return 0;
   }
   io.out(`paired ${plan.device.id}: ${describeDevice(plan.device)}, profile ${plan.device.profile} (added to ${file})`);
@@ -309,7 +309,7 @@ export async function devicesUnpairCommand(id: string, o: { config?: string; yes
   handDatabaseBack(config.gateway.dataDir);
   const agent = await reloadAgent(next);
   if (o.json) {
-    io.out(JSON.stringify({ ok: true, device: id, withdrawn: cats, erased, configChanges: changed, agent }));
+    printJson(io, { ok: true, device: id, withdrawn: cats, erased, configChanges: changed, agent });
     return 0;
   }
   io.out(`unpaired ${id}: consents withdrawn (${cats.join(', ') || 'none held'}); erased ${erased.raw} raw rows, ${erased.engagement} engagement events, ${erased.outbox} queued signals`);

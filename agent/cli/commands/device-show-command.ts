@@ -8,7 +8,7 @@ import { FirmwareUpdates } from '../../firmware-update/firmware-updates';
 import { databasePath } from '../../store/database';
 import { AgentClient, AgentNotRunning } from '../api-client';
 import { CliError } from '../cli-error';
-import { table, type CliOutput } from '../output';
+import { printJson, table, type CliOutput } from '../output';
 import { loadConfigOrExit } from './config-command';
 
 interface RegistryRow {
@@ -88,7 +88,7 @@ export async function devicesShowCommand(id: string, o: { config?: string; json?
     latest: samples.map((s) => ({ ...s, t: iso(s.t) })),
   };
   if (o.json) {
-    io.out(JSON.stringify(doc));
+    printJson(io, doc);
     return 0;
   }
   const where = cfg.transport === 'serial' ? `${cfg.port} @ ${cfg.baud}` : cfg.transport === 'ble' ? cfg.address : `simulated ${cfg.model}`;

@@ -7,7 +7,7 @@ import type { CommandResult } from '../../devices/device-commander';
 import { BleScanError, scanBle } from '../../../drivers/ble/ble-scanner';
 import { AgentClient, AgentNotRunning } from '../api-client';
 import { CliError } from '../cli-error';
-import { table, type CliOutput } from '../output';
+import { jsonFailure, printJson, table, type CliOutput } from '../output';
 import { loadConfigOrExit } from './config-command';
 
 type DeviceRow = StatusDocument['devices'][number];
@@ -49,7 +49,7 @@ export async function devicesListCommand(o: { config?: string; json?: boolean },
     });
   }
   if (o.json) {
-    io.out(JSON.stringify({ live, devices: rows }, null, 2));
+    printJson(io, { live, devices: rows });
     return 0;
   }
   const where = (id: string): string => {
@@ -102,7 +102,7 @@ export async function devicesScanCommand(
     }
   }
   if (o.json) {
-    io.out(JSON.stringify({ ports: ports.map((p) => ({ ...p, probe: probes.get(p.path) ?? null })) }, null, 2));
+    printJson(io, { ports: ports.map((p) => ({ ...p, probe: probes.get(p.path) ?? null })) });
     return 0;
   }
   if (ports.length === 0) {
@@ -143,7 +143,7 @@ async function bleScanCommand(o: { duration: string; adapter?: string; json?: bo
     throw err;
   }
   if (o.json) {
-    io.out(JSON.stringify(result, null, 2));
+    printJson(io, result);
     return 0;
   }
   if (result.devices.length === 0) {
@@ -183,8 +183,9 @@ export async function devicesCommandCommand(
     { command, ...args, timeoutMs: Math.round(timeoutS * 1000) },
     timeoutS * 3000 + 2000,
   );
-  if (o.json) io.out(JSON.stringify(r, null, 2));
+  const failure = `${device}: ${command} not acknowledged: ${r.error}`;
+  if (o.json) printJson(io, r.acked ? r : jsonFailure(failure, 1, { ...r }));
   else if (r.acked) io.out(`${device}: ${command} acknowledged (seq ${r.seq}, ${r.rttMs} ms, attempt ${r.attempts})`);
-  else io.err(`${device}: ${command} not acknowledged: ${r.error}`);
+  else io.err(failure);
   return r.acked ? 0 : 1;
 }

@@ -13,7 +13,7 @@ import {
 } from '../../outcomes';
 import { databasePath, openDatabase } from '../../store/database';
 import { CliError } from '../cli-error';
-import { fmtNumber, table, type CliOutput } from '../output';
+import { fmtNumber, printJson, table, type CliOutput } from '../output';
 import { loadConfigOrExit } from './config-command';
 import { AgentClient } from '../api-client';
 
@@ -222,6 +222,7 @@ export async function reportCommand(o: ReportOptions, io: CliOutput): Promise<nu
         `chart written to ${file} (${new Set(samples.map((s) => `${s.profile}/${s.campaign}`)).size} series, ${samples.length} samples)`,
       );
   }
-  io.out(o.json ? JSON.stringify({ source, ...doc }, null, 2) : renderReport(doc, source));
+  if (o.json) printJson(io, { source, ...doc });
+  else io.out(renderReport(doc, source));
   return 0;
 }

@@ -1,6 +1,6 @@
 import type { StatusDocument } from '../../api/status';
 import { AgentClient } from '../api-client';
-import { fmtNumber, table, type CliOutput } from '../output';
+import { fmtNumber, printJson, table, type CliOutput } from '../output';
 
 function ago(iso: string | null, now: number): string {
   if (!iso) return 'never';
@@ -56,6 +56,7 @@ export function renderStatus(s: StatusDocument, now = Date.now()): string {
 /** `edge-agent status`: asks the running agent's local API (same document as GET /api/status). */
 export async function statusCommand(opts: { config?: string; url?: string; json?: boolean }, io: CliOutput): Promise<number> {
   const doc = await AgentClient.locate(opts).status();
-  io.out(opts.json ? JSON.stringify(doc, null, 2) : renderStatus(doc));
+  if (opts.json) printJson(io, doc);
+  else io.out(renderStatus(doc));
   return 0;
 }

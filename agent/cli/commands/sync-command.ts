@@ -1,7 +1,7 @@
 import type { SyncDocument } from '../../api/status';
 import { AgentClient } from '../api-client';
 import { CliError } from '../cli-error';
-import { table, type CliOutput } from '../output';
+import { printJson, table, type CliOutput } from '../output';
 
 function bytes(n: number): string {
   return n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1048576).toFixed(1)} MiB`;
@@ -46,7 +46,7 @@ export async function syncCommand(o: { config?: string; json?: boolean; now?: bo
   } else {
     doc = await agent.sync();
   }
-  if (o.json) io.out(JSON.stringify(flush ? { ...doc, flush } : doc, null, 2));
+  if (o.json) printJson(io, flush ? { ...doc, flush } : doc);
   else {
     if (flush) io.out(flush.drained ? `flushed: outbox empty after ${flush.tookMs} ms\n` : `not flushed: ${flush.pending} rows still pending after ${flush.tookMs} ms\n`);
     io.out(renderSync(doc));
