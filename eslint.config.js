@@ -1,7 +1,7 @@
 // Flat config: typescript-eslint's recommended rules; `any` is banned at module boundaries.
 const tseslint = require('typescript-eslint');
 module.exports = tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'firmware-bridge/firmware/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'firmware-bridge/firmware/**', 'coverage/**', 'agent/config/generated/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

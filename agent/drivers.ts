@@ -1,7 +1,6 @@
 import type { AgentConfig } from './config';
 import type { Driver } from '../drivers/types';
 import { SimDriver } from '../drivers/sim/sim-driver';
-import { SerialDriver } from '../drivers/serial/serial-driver';
 import type { Logger } from './logger';
 import type { BleDriverOptions } from '../drivers/ble/ble-driver';
 import type { BleDeviceSpec } from '../drivers/ble/ble-device-spec';
@@ -91,7 +90,12 @@ export function createDrivers(cfg: AgentConfig, log: Logger, opts: CreateDrivers
     );
   }
   const serial = cfg.devices.flatMap((d) => (d.transport === 'serial' ? [{ id: d.id, port: d.port, baud: d.baud }] : []));
-  if (serial.length > 0) drivers.push(new SerialDriver(serial));
+  if (serial.length > 0) {
+    // Loaded only when serial devices are configured (serialport and its bindings: ~70 modules).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { SerialDriver } = require('../drivers/serial/serial-driver') as typeof import('../drivers/serial/serial-driver');
+    drivers.push(new SerialDriver(serial));
+  }
   const ble = cfg.devices.flatMap((d) => (d.transport === 'ble' ? [bleDeviceSpec(d)] : []));
   if (ble.length > 0) {
     const scripts = opts.scripts;

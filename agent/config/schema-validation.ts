@@ -1,14 +1,17 @@
-import Ajv, { type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import type { ConfigIssue } from './errors';
+import { validate as generatedValidator } from './generated/config-validator';
 import { CONFIG_SCHEMA, HINTS } from './schema';
 import type { ValidatedConfig } from './types';
 
-/** ajv fills every default of the schema into the document it validates (the one place defaults are written). */
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
-// Durations are parsed (and their ranges checked) with the other cross-field rules in the normaliser, so a bad
-// one is listed together with every other problem of the file rather than alone.
-ajv.addFormat('duration', true);
-const validate = ajv.compile(CONFIG_SCHEMA);
+/**
+ * The schema's validator, compiled ahead of time (scripts/dev/generate-config-validator.ts): ajv compiling it at
+ * start cost ~8 MiB of RSS on a 512 MB gateway, and ajv itself is then never loaded by `run`. It fills every default
+ * of the schema into the document it validates (the one place defaults are written); durations are parsed (and
+ * their ranges checked) with the other cross-field rules in the normaliser, so a bad one is listed together with
+ * every other problem of the file rather than alone.
+ */
+const validate = generatedValidator as unknown as ((doc: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
 /** What a duration of the wrong type is told, by key (the rest: the generic one); the normaliser says the same. */
 const DURATION_HINTS: Record<string, string> = { poll: 'invalid poll period %s — use e.g. 30s or 5m (at least 100ms)' };

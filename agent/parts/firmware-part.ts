@@ -1,6 +1,5 @@
 import type { Driver } from '../../drivers/types';
 import type { SerialDriver } from '../../drivers/serial/serial-driver';
-import { EspDeviceLink } from '../firmware-update/esp-device-link';
 import { DEFAULT_FIRMWARE_OPTIONS, FirmwareUpdates } from '../firmware-update/firmware-updates';
 import { FirmwareUplink } from '../firmware-update/firmware-uplink';
 import type { DeviceAccess } from '../firmware-update/rollout-executor';
@@ -76,24 +75,16 @@ export class FirmwarePart implements Part<In, { firmware: FirmwareUpdates }> {
         if (!d || d.transport !== 'serial' || !link)
           throw new Error(`${id} is not a serial device of this gateway`);
         await link.stop(); // the port is the flasher's until the update ends
-        const esp = new EspDeviceLink({
+        // Loaded when a device is about to be flashed: the flasher and serialport are 76 modules and ~65 ms of
+        // start-up (several times that on a Pi) that a gateway with nothing to update should not pay.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { EspDeviceLink } = require('../firmware-update/esp-device-link') as typeof import('../firmware-update/esp-device-link');
+        return new EspDeviceLink({
           port: d.port,
           baud: fc.baud,
           appBaud: d.baud,
           release: async () => link.start(),
         });
-        return {
-          flashApp: (image, opts) => esp.flashApp(image, opts),
-          close: () => esp.close(),
-          // The hello after the flash is the device's: the session learns the version it runs now (the serial
-          // link, closed meanwhile, did not see it) and its seq window restarts, as at any boot.
-          waitHello: async (timeoutMs) => {
-            const h = await esp.waitHello(timeoutMs);
-            const s = devices.sessions.get(id);
-            if (h && s && h.id === id) s.hello(h.fw, s.model ?? '', [...s.channels.values()], clock());
-            return h;
-          },
-        };
       },
     };
     const up = config.upstream;

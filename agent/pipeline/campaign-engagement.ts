@@ -337,7 +337,8 @@ export class CampaignEngagement implements EngagementStage {
   rows(now: number): EngagementRow[] {
     return this.engine
       .keysList()
-      .sort((a, b) => (a.profile + a.campaign).localeCompare(b.profile + b.campaign))
+      // code-unit order: localeCompare would page in ~3 MiB of ICU collation data for ids that are ASCII anyway
+      .sort((a, b) => byCodeUnits(a.profile + a.campaign, b.profile + b.campaign))
       .map((k) => {
         const c = this.engine.current(k.profile, k.campaign, now);
         const st = this.engine.armed(k.profile, k.campaign);
@@ -358,4 +359,8 @@ export class CampaignEngagement implements EngagementStage {
     this.persistPending(true);
     this.collab.committer.flush();
   }
+}
+
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

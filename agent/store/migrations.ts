@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 
 /**
  * Numbered, forward-only schema migrations. A migration is never edited once released: add a new one.
- * Each runs in its own transaction together with the bump of `user_version`.
+ * Those pending run in one transaction together with the bumps of `user_version`: all are applied or none.
  */
 export interface Migration {
   readonly version: number;
@@ -231,14 +231,14 @@ export function migrate(db: Database.Database, migrations: readonly Migration[] 
       `database schema version ${current} is newer than this agent supports (${latest}) — upgrade edge-agent or restore a matching backup`,
     );
   }
-  let applied = 0;
-  for (const m of migrations) {
-    if (m.version <= current) continue;
-    db.transaction(() => {
+  // Every pending migration in one transaction: all or none, like one each, but one commit (one WAL fsync) instead
+  // of six on a fresh database — a third of the first start's time under a Pi-class CPU quota (bench group pi).
+  const pending = migrations.filter((m) => m.version > current);
+  db.transaction(() => {
+    for (const m of pending) {
       db.exec(m.sql);
       db.pragma(`user_version = ${m.version}`);
-    })();
-    applied++;
-  }
-  return applied;
+    }
+  })();
+  return pending.length;
 }

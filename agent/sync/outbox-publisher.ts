@@ -1,4 +1,4 @@
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { Backoff } from '../../drivers/backoff';
 import type { UpstreamConfig } from '../config/types';
 import type { EventBus } from '../event-bus';
@@ -129,6 +129,10 @@ export class OutboxPublisher {
     const will = this.profile.will();
     let client: MqttClient;
     try {
+      // Loaded at the first connection: mqtt.js and its streams are ~100 modules an agent without upstream (or
+      // before its first connect) need not load.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const mqtt = require('mqtt') as typeof import('mqtt');
       client = mqtt.connect(
         this.upstream.url,
         mqttConnectOptions(this.upstream, this.gatewayId, will ? { topic: will.topic, payload: Buffer.from(will.payload), qos: 1, retain: will.retain } : undefined),

@@ -77,17 +77,25 @@ export interface RunningAgent {
   api: string;
 }
 
+/** How the agent process is started: a launcher prefix (a cgroup's), extra environment (a disk model's). */
+export interface AgentLaunch {
+  prefix?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
 /** Spawns `node bin/edge-agent.js run --config F` and waits until it logged "ready" and its API answers. */
 export async function spawnAgent(
   configFile: string,
   apiPort: number,
   nodeFlags: readonly string[] = [],
+  launch: AgentLaunch = {},
 ): Promise<RunningAgent> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [...nodeFlags, CLI, 'run', '--config', configFile], {
+  const [cmd, ...args] = [...(launch.prefix ?? []), process.execPath, ...nodeFlags, CLI, 'run', '--config', configFile];
+  const child = spawn(cmd, args, {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, EDGE_AGENT_LOG_LEVEL: 'info' },
+    env: { ...process.env, EDGE_AGENT_LOG_LEVEL: 'info', ...launch.env },
   });
   try {
     await waitForLine(child, 'stderr', (l) => l.includes('"msg":"ready"'), 60_000);
@@ -125,8 +133,20 @@ function median(xs: number[]): number {
   return s[Math.floor((s.length - 1) / 2)];
 }
 
+/** How a process bench runs the agent, and under which names its figures are reported. */
+export interface ProcessBenchOptions {
+  nodeFlags?: readonly string[];
+  launch?: AgentLaunch;
+  /** figure names start with this (default `agent.cold_start` / `agent.load.<label>`) */
+  prefix?: string;
+  /** the RSS target shown next to the mean */
+  rssTarget?: string;
+  /** the cold-start target shown next to the API figure */
+  startTarget?: string;
+}
+
 /** Cold start to ready: a fresh process (and a fresh data directory) each time; median of `runs`. */
-export async function coldStartBench(runs: number): Promise<BenchResult[]> {
+export async function coldStartBench(runs: number, opts: ProcessBenchOptions = {}): Promise<BenchResult[]> {
   const ready: number[] = [];
   const apiAnswers: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -134,7 +154,7 @@ export async function coldStartBench(runs: number): Promise<BenchResult[]> {
     try {
       const port = await freePort();
       const file = agentConfigFile(dir, port, { devices: 20, ratePerSec: 1 }, null);
-      const a = await spawnAgent(file, port);
+      const a = await spawnAgent(file, port, opts.nodeFlags, opts.launch);
       ready.push(a.readyMs);
       apiAnswers.push(a.apiMs);
       await stopChild(a.child);
@@ -142,10 +162,11 @@ export async function coldStartBench(runs: number): Promise<BenchResult[]> {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }
+  const p = opts.prefix ?? 'agent.cold_start';
   return [
-    { name: 'agent.cold_start.ready_median', value: Math.round(median(ready)), unit: 'ms' },
-    { name: 'agent.cold_start.api_answers_median', value: Math.round(median(apiAnswers)), unit: 'ms' },
-    { name: 'agent.cold_start.runs', value: runs, unit: 'runs' },
+    { name: `${p}.ready_median`, value: Math.round(median(ready)), unit: 'ms' },
+    { name: `${p}.api_answers_median`, value: Math.round(median(apiAnswers)), unit: 'ms', ...(opts.startTarget ? { target: opts.startTarget } : {}) },
+    { name: `${p}.runs`, value: runs, unit: 'runs' },
   ];
 }
 
@@ -158,7 +179,7 @@ export async function processLoadBench(
   load: AgentLoad,
   seconds: number,
   warmupS: number,
-  nodeFlags: readonly string[] = [],
+  opts: ProcessBenchOptions = {},
 ): Promise<BenchResult[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edge-load-bench-'));
   const broker = await startBroker(dir);
@@ -166,12 +187,12 @@ export async function processLoadBench(
   try {
     const port = await freePort();
     const file = agentConfigFile(dir, port, load, broker?.port ?? null);
-    agent = await spawnAgent(file, port, nodeFlags);
+    agent = await spawnAgent(file, port, opts.nodeFlags, opts.launch);
     await new Promise((r) => setTimeout(r, warmupS * 1000));
     const n0 = await accepted(agent.api);
     const sample = await sampleProcess(agent.child.pid as number, seconds);
     const n1 = await accepted(agent.api);
-    const p = `agent.load.${label}`;
+    const p = opts.prefix ?? `agent.load.${label}`;
     return [
       { name: `${p}.offered`, value: load.devices * load.ratePerSec, unit: 'events/s' },
       { name: `${p}.accepted`, value: Math.round((n1 - n0) / sample.seconds), unit: 'frames/s' },
@@ -179,7 +200,7 @@ export async function processLoadBench(
         name: `${p}.rss_mean`,
         value: MiB(sample.rssMeanBytes),
         unit: 'MiB',
-        ...(label === 'home' ? { target: '< 80' } : {}),
+        ...(opts.rssTarget ? { target: opts.rssTarget } : {}),
       },
       { name: `${p}.rss_max`, value: MiB(sample.rssMaxBytes), unit: 'MiB' },
       { name: `${p}.cpu`, value: Math.round(sample.cpuPercent * 10) / 10, unit: '% of one core' },

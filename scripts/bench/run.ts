@@ -4,6 +4,8 @@ import { bleBench } from './ble-bench';
 import { syncDrainBench } from './sync-bench';
 import { sandboxBench } from './sandbox-bench';
 import { coldStartBench, processLoadBench } from './agent-process-bench';
+import { serviceNodeOptions } from './pi/pi-model';
+import { piProfileBench } from './pi/pi-profile-bench';
 import { growthBench } from './growth-bench';
 import { idleWritesBench, writeBudgetBench } from './write-budget-bench';
 import { peersBench } from './peers-bench';
@@ -42,8 +44,9 @@ const GROUPS: BenchGroup[] = [
       ...(await coldStartBench(quick ? 2 : 5)),
       ...(await processLoadBench('home', { devices: 20, ratePerSec: 1 }, quick ? 3 : 20, quick ? 1 : 5)),
       ...(await processLoadBench('heavy', { devices: 200, ratePerSec: 10 }, quick ? 3 : 20, quick ? 1 : 5)),
-      // The same home load with V8's young generation capped (1 MiB semi-spaces): what a small gateway would run.
-      ...(await processLoadBench('home_semi_space_1m', { devices: 20, ratePerSec: 1 }, quick ? 3 : 20, quick ? 1 : 5, ['--max-semi-space-size=1'])),
+      // The same loads with the node options of the systemd unit: what a gateway runs.
+      ...(await processLoadBench('home_unit', { devices: 20, ratePerSec: 1 }, quick ? 3 : 20, quick ? 1 : 5, { nodeFlags: serviceNodeOptions(), rssTarget: '< 60' })),
+      ...(await processLoadBench('heavy_unit', { devices: 200, ratePerSec: 10 }, quick ? 3 : 20, quick ? 1 : 5, { nodeFlags: serviceNodeOptions() })),
     ],
   },
   {
@@ -56,6 +59,8 @@ const GROUPS: BenchGroup[] = [
     ],
   },
   { name: 'growth', run: (quick) => growthBench(quick) },
+  // The workloads under a Pi Zero 2 W model: a quarter core, 256 MiB, slow fsync (scripts/bench/pi/pi-model.ts)
+  { name: 'pi', run: (quick) => piProfileBench(quick) },
   // the real firmware built for rv32imc: code and RAM per component, worst-case stack from the call graph
   { name: 'firmware', run: () => firmwareFootprintBench() },
   // A simulated hour against the ThingsBoard double: two campaigns per household, RPC, attribute changes, restarts.

@@ -91,6 +91,7 @@ describe('the systemd unit', () => {
         'EDGE_AGENT_CONFIG=/etc/edge-agent/config.yaml',
         'EDGE_AGENT_GATEWAY_DATA_DIR=/var/lib/edge-agent',
         'NODE_ENV=production',
+        'NODE_OPTIONS=--max-semi-space-size=1',
       ],
     ],
   ])('%s=%j', (key, values) => {

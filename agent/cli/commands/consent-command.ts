@@ -7,9 +7,9 @@ import type { ConsentScope } from '../../consent/consent-rules';
 import { ConsentTargetError, consentTarget, type ConsentTarget } from '../../consent/consent-target';
 import { changeConsentOffline, withLedger } from '../../consent/offline-consent';
 import { databasePath } from '../../store/database';
-import { AgentClient, AgentNotRunning } from '../api-client';
+import { ApiUnreachable, apiRequest, readApiToken } from '../api-client';
 import { CliError } from '../cli-error';
-import { jsonFailure, jsonText, printJson, table, type CliOutput } from '../output';
+import { table, type CliOutput } from '../output';
 import { loadConfigOrExit } from './config-command';
 
 export interface ConsentChangeOptions {
@@ -55,14 +55,19 @@ export interface AppliedConsentChange {
 /** One consent change through the running agent's API, or straight on the database when nothing answers. */
 export async function applyConsentChange(config: AgentConfig, t: ConsentTarget, granted: boolean, erase: boolean): Promise<AppliedConsentChange> {
   try {
-    const { entry, purged } = await AgentClient.forConfig(config).changeConsent<{ entry: LedgerEntry; purged: PurgeCounts }>({
-      ...(t.scope === 'device' ? { device: t.subject, category: t.target } : { profile: t.subject, [t.scope]: t.target }),
-      granted,
-      erase,
+    const res = await apiRequest(`http://${config.api.listen}`, 'POST', 'api/consent', {
+      token: readApiToken(config.gateway.dataDir),
+      body: {
+        ...(t.scope === 'device' ? { device: t.subject, category: t.target } : { profile: t.subject, [t.scope]: t.target }),
+        granted,
+        erase,
+      },
     });
+    if (res.status !== 200) throw new CliError(`the agent refused the change: ${(res.body as { error?: string } | null)?.error ?? `HTTP ${res.status}`}`, res.status === 400 ? 2 : 1);
+    const { entry, purged } = res.body as { entry: LedgerEntry; purged: PurgeCounts };
     return { entry, purged, via: 'agent' };
   } catch (err) {
-    if (!(err instanceof AgentNotRunning)) throw err;
+    if (!(err instanceof ApiUnreachable)) throw err;
     const { entry, purged } = changeConsentOffline(config, { ...t, granted, source: 'cli', erase });
     return { entry, purged, via: 'database' };
   }
@@ -81,7 +86,7 @@ export async function consentChangeCommand(granted: boolean, o: ConsentChangeOpt
   if (o.erase && (granted || t.scope !== 'device')) throw new CliError('--erase goes with `consent revoke --device D --category C`', 2);
   const { entry, purged, via } = await applyConsentChange(config, t, granted, o.erase === true);
   if (o.json) {
-    printJson(io, { ok: true, via, entry, purged });
+    io.out(JSON.stringify({ ok: true, via, entry, purged }));
     return 0;
   }
   const what = describeTarget(t.scope, t.subject, t.target);
@@ -92,18 +97,19 @@ export async function consentChangeCommand(granted: boolean, o: ConsentChangeOpt
 
 /** `consent show`: the decisions in force, from the running agent or the database. */
 export async function consentShowCommand(o: { config?: string; json?: boolean }, io: CliOutput): Promise<number> {
-  const { config, file } = loadConfigOrExit(o.config);
+  const { config } = loadConfigOrExit(o.config);
   let entries: StateEntry[];
   try {
-    entries = (await AgentClient.forConfig(config, file).consent<StateEntry>()).entries;
+    const res = await apiRequest(`http://${config.api.listen}`, 'GET', 'api/consent');
+    entries = (res.body as { entries: StateEntry[] }).entries;
   } catch (err) {
-    if (!(err instanceof AgentNotRunning)) throw err;
+    if (!(err instanceof ApiUnreachable)) throw err;
     if (!fs.existsSync(databasePath(config.gateway.dataDir))) entries = [];
     else entries = withLedger(config, (l) => l.rules.entries());
   }
   entries.sort((a, b) => a.scope.localeCompare(b.scope) || a.subject.localeCompare(b.subject) || a.target.localeCompare(b.target));
   if (o.json) {
-    printJson(io, { defaultDeny: true, entries });
+    io.out(JSON.stringify({ defaultDeny: true, entries }, null, 2));
     return 0;
   }
   if (entries.length === 0) {
@@ -125,10 +131,9 @@ export function consentVerifyCommand(o: { config?: string; json?: boolean }, io:
   const { config } = loadConfigOrExit(o.config);
   requireDatabase(config);
   const v = withLedger(config, (l) => l.verify());
-  const broken = `consent ledger BROKEN at entry ${v.brokenAt}: ${v.reason} — the history cannot be trusted from there on; keep a copy of ${databasePath(config.gateway.dataDir)} for investigation`;
-  if (o.json) printJson(io, v.ok ? v : jsonFailure(broken, 1, { ...v }));
+  if (o.json) io.out(JSON.stringify(v));
   else if (v.ok) io.out(`consent ledger OK: ${v.entries} entries, hash chain intact`);
-  else io.err(broken);
+  else io.err(`consent ledger BROKEN at entry ${v.brokenAt}: ${v.reason} — the history cannot be trusted from there on; keep a copy of ${databasePath(config.gateway.dataDir)} for investigation`);
   return v.ok ? 0 : 1;
 }
 
@@ -137,9 +142,8 @@ export function consentExportCommand(o: { config?: string; json?: boolean; out?:
   const { config } = loadConfigOrExit(o.config);
   requireDatabase(config);
   const { receipts, verify } = withLedger(config, (l) => ({ receipts: l.entries().map((e) => receiptOf(e, config.gateway.id)), verify: l.verify() }));
-  const doc = { gateway: config.gateway.id, exportedAt: new Date().toISOString(), ledger: verify, receipts };
   const text = o.json
-    ? jsonText(verify.ok ? doc : jsonFailure(`consent ledger BROKEN at entry ${verify.brokenAt}: ${verify.reason}`, 1, doc))
+    ? JSON.stringify({ gateway: config.gateway.id, exportedAt: new Date().toISOString(), ledger: verify, receipts }, null, 2)
     : [
         `Consent record of gateway ${config.gateway.id} (${receipts.length} entries, ledger ${verify.ok ? 'verified' : `BROKEN at entry ${verify.brokenAt}`})`,
         ...receipts.map(receiptLine),

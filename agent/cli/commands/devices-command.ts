@@ -5,22 +5,23 @@ import { IngestStore } from '../../store/ingest-store';
 import { listSerialPorts, probeSerialPort, type ProbeResult, type SerialPortInfo } from '../../../drivers/serial/port-scanner';
 import type { CommandResult } from '../../devices/device-commander';
 import { BleScanError, scanBle } from '../../../drivers/ble/ble-scanner';
-import { AgentClient, AgentNotRunning } from '../api-client';
+import { ApiUnreachable, apiRequest, readApiToken } from '../api-client';
 import { CliError } from '../cli-error';
-import { jsonFailure, printJson, table, type CliOutput } from '../output';
+import { table, type CliOutput } from '../output';
 import { loadConfigOrExit } from './config-command';
 
 type DeviceRow = StatusDocument['devices'][number];
 
 /** `devices list`: configured and seen devices, live from the running agent or from the registry on disk. */
 export async function devicesListCommand(o: { config?: string; json?: boolean }, io: CliOutput): Promise<number> {
-  const { config, file: configFile } = loadConfigOrExit(o.config);
+  const { config } = loadConfigOrExit(o.config);
   let rows: DeviceRow[];
   let live = true;
   try {
-    rows = (await AgentClient.forConfig(config, configFile).status()).devices;
+    const res = await apiRequest(`http://${config.api.listen}`, 'GET', 'api/status');
+    rows = (res.body as StatusDocument).devices;
   } catch (err) {
-    if (!(err instanceof AgentNotRunning)) throw err;
+    if (!(err instanceof ApiUnreachable)) throw err;
     live = false;
     const file = databasePath(config.gateway.dataDir);
     const seen = new Map<string, { model: string | null; fw: string | null; lastSeen: number | null }>();
@@ -49,7 +50,7 @@ export async function devicesListCommand(o: { config?: string; json?: boolean },
     });
   }
   if (o.json) {
-    printJson(io, { live, devices: rows });
+    io.out(JSON.stringify({ live, devices: rows }, null, 2));
     return 0;
   }
   const where = (id: string): string => {
@@ -102,7 +103,7 @@ export async function devicesScanCommand(
     }
   }
   if (o.json) {
-    printJson(io, { ports: ports.map((p) => ({ ...p, probe: probes.get(p.path) ?? null })) });
+    io.out(JSON.stringify({ ports: ports.map((p) => ({ ...p, probe: probes.get(p.path) ?? null })) }, null, 2));
     return 0;
   }
   if (ports.length === 0) {
@@ -143,7 +144,7 @@ async function bleScanCommand(o: { duration: string; adapter?: string; json?: bo
     throw err;
   }
   if (o.json) {
-    printJson(io, result);
+    io.out(JSON.stringify(result, null, 2));
     return 0;
   }
   if (result.devices.length === 0) {
@@ -171,21 +172,32 @@ export async function devicesCommandCommand(
   o: { config?: string; json?: boolean; text?: string; led?: string; buzz?: boolean; timeout?: string },
   io: CliOutput,
 ): Promise<number> {
-  const { config, file } = loadConfigOrExit(o.config);
+  const { config } = loadConfigOrExit(o.config);
   const timeoutS = Number(o.timeout ?? '1.5');
   if (!Number.isFinite(timeoutS) || timeoutS < 0.05 || timeoutS > 30) throw new CliError('--timeout must be seconds from 0.05 to 30', 2);
   const args: Record<string, unknown> = {};
   if (o.text !== undefined) args.text = o.text;
   if (o.led !== undefined) args.led = o.led;
   if (o.buzz) args.buzz = true;
-  const r = await AgentClient.forConfig(config, file).deviceCommand<CommandResult>(
-    device,
-    { command, ...args, timeoutMs: Math.round(timeoutS * 1000) },
-    timeoutS * 3000 + 2000,
-  );
-  const failure = `${device}: ${command} not acknowledged: ${r.error}`;
-  if (o.json) printJson(io, r.acked ? r : jsonFailure(failure, 1, { ...r }));
+  let res;
+  try {
+    res = await apiRequest(`http://${config.api.listen}`, 'POST', `api/devices/${encodeURIComponent(device)}/command`, {
+      token: readApiToken(config.gateway.dataDir),
+      body: { command, ...args, timeoutMs: Math.round(timeoutS * 1000) },
+      timeoutMs: timeoutS * 3000 + 2000,
+    });
+  } catch (err) {
+    if (err instanceof ApiUnreachable) {
+      throw new CliError(`the agent is not running (no API at ${config.api.listen}); start it with: edge-agent run`, 1);
+    }
+    throw err;
+  }
+  if (res.status !== 200 && res.status !== 504) {
+    throw new CliError((res.body as { error?: string } | null)?.error ?? `the agent answered ${res.status}`, res.status === 400 ? 2 : 1);
+  }
+  const r = res.body as CommandResult;
+  if (o.json) io.out(JSON.stringify(r, null, 2));
   else if (r.acked) io.out(`${device}: ${command} acknowledged (seq ${r.seq}, ${r.rttMs} ms, attempt ${r.attempts})`);
-  else io.err(failure);
+  else io.err(`${device}: ${command} not acknowledged: ${r.error}`);
   return r.acked ? 0 : 1;
 }

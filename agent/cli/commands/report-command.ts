@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { AgentConfig } from '../../config';
 import { parseDuration } from '../../config';
 import { ConsentLedger } from '../../consent/consent-ledger';
+import type { StatusDocument } from '../../api/status';
 import {
   buildOutcomesDocument,
   indexChartSvg,
@@ -13,9 +14,9 @@ import {
 } from '../../outcomes';
 import { databasePath, openDatabase } from '../../store/database';
 import { CliError } from '../cli-error';
-import { fmtNumber, printJson, table, type CliOutput } from '../output';
+import { fmtNumber, table, type CliOutput } from '../output';
 import { loadConfigOrExit } from './config-command';
-import { AgentClient } from '../api-client';
+import { httpGetJson } from './status-command';
 
 export interface ReportOptions {
   config?: string;
@@ -187,8 +188,9 @@ export async function reportCommand(o: ReportOptions, io: CliOutput): Promise<nu
   let source: Source = 'database';
   let samples: IndexSample[] = [];
   if (since === undefined && o.chart === undefined) {
+    const base = (o.url ?? `http://${config.api.listen}`).replace(/\/$/, '');
     try {
-      const st = await (o.url ? new AgentClient(o.url, 'from --url') : AgentClient.forConfig(config)).status(2000);
+      const st = (await httpGetJson(`${base}/api/status`, 2000)) as StatusDocument;
       if (st.outcomes) {
         doc = {
           ...st.outcomes,
@@ -222,7 +224,6 @@ export async function reportCommand(o: ReportOptions, io: CliOutput): Promise<nu
         `chart written to ${file} (${new Set(samples.map((s) => `${s.profile}/${s.campaign}`)).size} series, ${samples.length} samples)`,
       );
   }
-  if (o.json) printJson(io, { source, ...doc });
-  else io.out(renderReport(doc, source));
+  io.out(o.json ? JSON.stringify({ source, ...doc }, null, 2) : renderReport(doc, source));
   return 0;
 }

@@ -1,0 +1,56 @@
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { coldStartBench, processLoadBench, type AgentLaunch } from '../agent-process-bench';
+import type { BenchResult } from '../stats';
+import { PI_MODEL, PiCgroup, buildSlowFsync, serviceNodeOptions, slowDiskEnv } from './pi-model';
+
+/** Runs the latency child inside the cgroup and collects its figures. */
+function latencyInside(launch: AgentLaunch, nodeFlags: readonly string[], rate: number, seconds: number): Promise<BenchResult[]> {
+  const child = path.join(__dirname, 'pi-latency-child.js');
+  const [cmd, ...args] = [...(launch.prefix ?? []), process.execPath, ...nodeFlags, child, String(rate), String(seconds)];
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...launch.env } });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.once('error', reject);
+    p.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`latency child exited with ${code}`));
+      resolve(out.trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as BenchResult));
+    });
+  });
+}
+
+/**
+ * The Pi-class profile (pi-model.ts): the same workloads with a quarter of one core, 256 MiB and a slow-fsync
+ * disk, run with the node options of the systemd unit. Skipped (with a note on stderr) where cgroups cannot be
+ * created, e.g. not root.
+ */
+export async function piProfileBench(quick: boolean): Promise<BenchResult[]> {
+  const cgroup = PiCgroup.create(`edge-bench-pi-${process.pid}`);
+  if (!cgroup) {
+    process.stderr.write('bench: pi profile skipped: cannot create a cgroup here (run as root on cgroupfs)\n');
+    return [];
+  }
+  const shim = buildSlowFsync();
+  if (!shim) process.stderr.write('bench: pi profile without the slow-fsync disk model (no gcc)\n');
+  const launch: AgentLaunch = { prefix: cgroup.launcher(), env: slowDiskEnv(shim) };
+  const nodeFlags = serviceNodeOptions();
+  try {
+    const out: BenchResult[] = [
+      { name: 'pi.model.cpu_quota', value: PI_MODEL.cpuPercentOfOneCore, unit: '% of one core' },
+      { name: 'pi.model.memory_max', value: PI_MODEL.memoryBytes / 1048576, unit: 'MiB' },
+      { name: 'pi.model.fsync_delay', value: shim ? PI_MODEL.fsyncDelayMs : 0, unit: 'ms' },
+      ...(await coldStartBench(quick ? 2 : 5, { nodeFlags, launch, prefix: 'pi.cold_start', startTarget: '< 1000' })),
+      ...(await processLoadBench('pi_home', { devices: 20, ratePerSec: 1 }, quick ? 3 : 20, quick ? 2 : 5, { nodeFlags, launch, prefix: 'pi.home', rssTarget: '< 60' })),
+      // what a quarter core sustains: offered well above it, accepted is the ceiling
+      ...(await processLoadBench('pi_heavy', { devices: 100, ratePerSec: 10 }, quick ? 3 : 20, quick ? 2 : 5, { nodeFlags, launch, prefix: 'pi.heavy' })),
+    ];
+    const lat = await latencyInside(launch, nodeFlags, 100, quick ? 3 : 20);
+    out.push(...lat.filter((r) => r.name.includes('.p99.') || r.name.includes('.p50.')).map((r) => ({ ...r, name: `pi.${r.name}`, target: r.name.includes('offered_to_decision.p99') ? '< 1000' : undefined })));
+    return out;
+  } finally {
+    cgroup.remove();
+    if (shim) fs.rmSync(path.dirname(shim), { recursive: true, force: true });
+  }
+}
