@@ -79,12 +79,24 @@ export class FirmwarePart implements Part<In, { firmware: FirmwareUpdates }> {
         // start-up (several times that on a Pi) that a gateway with nothing to update should not pay.
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { EspDeviceLink } = require('../firmware-update/esp-device-link') as typeof import('../firmware-update/esp-device-link');
-        return new EspDeviceLink({
+        const esp = new EspDeviceLink({
           port: d.port,
           baud: fc.baud,
           appBaud: d.baud,
           release: async () => link.start(),
         });
+        return {
+          flashApp: (image, opts) => esp.flashApp(image, opts),
+          close: () => esp.close(),
+          // The hello after the flash is the device's: the session learns the version it runs now (the serial
+          // link, closed meanwhile, did not see it) and its seq window restarts, as at any boot.
+          waitHello: async (timeoutMs) => {
+            const h = await esp.waitHello(timeoutMs);
+            const s = devices.sessions.get(id);
+            if (h && s && h.id === id) s.hello(h.fw, s.model ?? '', [...s.channels.values()], clock());
+            return h;
+          },
+        };
       },
     };
     const up = config.upstream;

@@ -42,6 +42,33 @@ const COMPILE_TIMEOUT_MS = 1000;
 /** Retained heap is measured every this many calls (one measurement costs ~30 µs; a call ~5 µs). */
 const MEMORY_CHECK_EVERY = 256;
 
+/**
+ * How often QuickJS asks whether to stop a running script. QuickJS counts "ticks" (calls and backward jumps) and
+ * polls the interrupt handler once every 10,000 of them, whatever a tick costs. Most cost ~35 ns, but some cost a
+ * millisecond or more: a throw at depth builds a backtrace of every frame (1.3 ms at 1,000 frames, measured), a
+ * garbage collection walks the whole heap near the memory ceiling. 10,000 such ticks run for seconds past the
+ * deadline. The handler therefore resets QuickJS's countdown to this many ticks at every poll, bounding the gap
+ * to POLL_EVERY_TICKS expensive ticks. A poll costs ~0.1 µs (a clock read; the heap is measured by time, below):
+ * nothing measurable on a decoder call, ~35% on the tightest possible loop (measured).
+ */
+const POLL_EVERY_TICKS = 16;
+/**
+ * Where QuickJS keeps that countdown: `JSContext.interrupt_counter`, byte 232 of the struct in the wasm32 build of
+ * quickjs 2025-09-13 (`@jitl/quickjs-wasmfile-release-sync` 0.32), verified in every new instance before it
+ * is written (`findCountdown`); a build with another layout is refused, never written blindly.
+ */
+const INTERRUPT_COUNTER_OFFSET = 232;
+const QUICKJS_COUNTDOWN_INIT = 10000;
+/**
+ * While a script runs, its heap is measured by time, not at every poll: a measurement walks the heap (30 µs on a
+ * small heap, ~2 ms on a full one, measured), so the next one is due after this many times the last one's cost
+ * (at most ~10% of the run), and at least HEAP_CHECK_MIN_INTERVAL_MS later; once more when the deadline passes,
+ * so that an allocation bomb is reported as memory. Between measurements the fixed WebAssembly memory is the
+ * ceiling.
+ */
+const HEAP_CHECK_COST_FACTOR = 10;
+const HEAP_CHECK_MIN_INTERVAL_MS = 1;
+
 let compiledWasm: WebAssembly.Module | null = null;
 /** The QuickJS WebAssembly code, compiled once per process and instantiated once per script. */
 function quickjsWasm(): WebAssembly.Module {
@@ -105,8 +132,16 @@ export interface CallOutcome {
  */
 export class IsolatedScript {
   private deadline = 0;
+  /** when the heap is next measured during the current run (performance.now() ms) */
+  private heapCheckDue = 0;
+  /** int32 index of QuickJS's interrupt countdown in the memory, once verified by findCountdown */
+  private countdownIndex: number | null = null;
+  private countdownProbe = -1;
+  private words: Int32Array;
   private timedOut = false;
   private overMemory = false;
+  /** interrupt polls in the current (or last) run: how closely the run was watched */
+  pollsInRun = 0;
   private calls = 0;
   /** the instance is unusable (heap exhausted or engine fault) and must be rebuilt */
   broken = false;
@@ -125,6 +160,7 @@ export class IsolatedScript {
     private readonly takeLogs: QuickJSHandle,
   ) {
     this.ceilingBytes = ceilingPages(limits) * PAGE;
+    this.words = new Int32Array(memory.buffer);
   }
 
   /** Compiles a script once; throws a ScriptError (`compile`, or `timeout`/`memory` from a runaway expression). */
@@ -154,6 +190,7 @@ export class IsolatedScript {
     const script = new IsolatedScript(id, kind, limits, memory, rt, ctx, null, takeLogs);
     rt.setInterruptHandler(() => script.shouldInterrupt());
     try {
+      script.findCountdown();
       const userFn = script.compileFunction(source, filename);
       const maxOut = ctx.newNumber(limits.maxOutputBytes);
       script.fn = ctx.unwrapResult(ctx.callFunction(makeInvoker, ctx.undefined, userFn, maxOut));
@@ -167,23 +204,73 @@ export class IsolatedScript {
     return script;
   }
 
-  /** Polled by QuickJS every few thousand operations. Memory first: an allocation bomb is reported as such. */
+  /**
+   * Polled by QuickJS every POLL_EVERY_TICKS ticks (after this handler's first call). The deadline is checked at
+   * every poll; the heap by time. Memory first: an allocation bomb that reaches its deadline is reported as such.
+   */
   private shouldInterrupt(): boolean {
-    let over: boolean;
-    try {
-      over = this.memoryExhausted() || this.heapBytes() > this.limits.memoryBytes;
-    } catch {
-      over = true; // too full even to measure itself
+    this.pollsInRun++;
+    this.shortenCountdown();
+    const now = performance.now(); // monotonic: a clock step does not end or extend a run
+    const late = now > this.deadline;
+    if (late || now >= this.heapCheckDue) {
+      let over: boolean;
+      try {
+        over = this.memoryExhausted() || this.heapBytes() > this.limits.memoryBytes;
+      } catch {
+        over = true; // too full even to measure itself
+      }
+      const finished = performance.now();
+      this.heapCheckDue = finished + Math.max(HEAP_CHECK_MIN_INTERVAL_MS, HEAP_CHECK_COST_FACTOR * (finished - now));
+      if (over) {
+        this.overMemory = true;
+        return true;
+      }
     }
-    if (over) {
-      this.overMemory = true;
-      return true;
-    }
-    if (Date.now() > this.deadline) {
+    if (late) {
       this.timedOut = true;
       return true;
     }
     return false;
+  }
+
+  /** Sets QuickJS's countdown to the next poll (see POLL_EVERY_TICKS). */
+  private shortenCountdown(): void {
+    const words = this.wordsNow();
+    if (this.countdownIndex === null) {
+      // the first poll after findCountdown: QuickJS has just reset the countdown, the word must hold that value
+      if (words[this.countdownProbe] !== QUICKJS_COUNTDOWN_INIT) return;
+      this.countdownIndex = this.countdownProbe;
+    }
+    words[this.countdownIndex] = POLL_EVERY_TICKS;
+  }
+
+  /** The memory as 32-bit words (a grown memory has a new buffer). */
+  private wordsNow(): Int32Array {
+    if (this.words.buffer !== this.memory.buffer) this.words = new Int32Array(this.memory.buffer);
+    return this.words;
+  }
+
+  /**
+   * Finds QuickJS's interrupt countdown before any user code runs, so that a script is polled from its first
+   * tick. The candidate word must look like the countdown (1..10,000); it is set to 1, and one evaluation must then
+   * poll the handler with the word just reset to 10,000. Any other QuickJS layout fails here, at the first script
+   * any test loads, instead of running scripts whose time limit does not hold (the probed instance is discarded).
+   */
+  private findCountdown(): void {
+    const contextAddress = (this.ctx as unknown as { ctx: { value: unknown } }).ctx.value;
+    const index = typeof contextAddress === 'number' ? (contextAddress + INTERRUPT_COUNTER_OFFSET) >> 2 : -1;
+    const word = index >= 0 ? this.wordsNow()[index] : undefined;
+    if (word !== undefined && word >= 1 && word <= QUICKJS_COUNTDOWN_INIT) {
+      this.countdownProbe = index;
+      this.wordsNow()[index] = 1;
+      this.arm(COMPILE_TIMEOUT_MS);
+      const probe = this.ctx.evalCode('0', 'countdown-probe.js');
+      (probe.error ?? probe.value).dispose();
+    }
+    if (this.countdownIndex === null) {
+      throw new Error(`this QuickJS build keeps its interrupt countdown elsewhere (word at +${INTERRUPT_COUNTER_OFFSET}: ${String(word)}); the sandbox cannot bound a script's time`);
+    }
   }
 
   /** Bytes the script's runtime holds now (QuickJS walks its heap: ~30 µs). */
@@ -246,7 +333,10 @@ export class IsolatedScript {
   private arm(timeoutMs: number): void {
     this.timedOut = false;
     this.overMemory = false;
-    this.deadline = Date.now() + timeoutMs;
+    this.deadline = performance.now() + timeoutMs;
+    this.heapCheckDue = performance.now() + HEAP_CHECK_MIN_INTERVAL_MS; // a short call is not measured (see call)
+    this.pollsInRun = 0;
+    if (this.countdownIndex !== null) this.wordsNow()[this.countdownIndex] = POLL_EVERY_TICKS; // polled from the first ticks
   }
 
   /** The memory-class error of a run that exhausted the heap; the instance is rebuilt before the next call. */

@@ -1,6 +1,7 @@
 import * as vm from 'node:vm';
 import { IsolatedScript, ScriptHost, checkCondition, checkDecoded } from '../../agent/sandbox';
 import { percentile, type BenchResult } from './stats';
+import { MEMORY_PRESSURE_SCRIPTS } from './memory-pressure-scripts';
 
 const DECODER = 'return { telemetry: { t: (payload[0] | (payload[1] << 8)) / 100, batt: payload[2] } }';
 const PAYLOAD = [0x66, 0x08, 97];
@@ -84,25 +85,17 @@ export async function sandboxBench(quick: boolean): Promise<BenchResult[]> {
 }
 
 /**
- * Scripts that work near their memory ceiling (issue #21): big blocks allocated until the heap is nearly full,
- * then churned, with out-of-memory errors swallowed. Little JavaScript runs between QuickJS's interrupt polls, so
- * the time limit has to hold through allocation and garbage collection. Figure: the slowest stop over `runs`
- * runs of each, against the target of twice the limit.
+ * Scripts that work near their memory ceiling (issue #21, scripts/bench/memory-pressure-scripts.ts): between
+ * QuickJS's interrupt polls they allocate, collect and unwind, so the time limit has to hold through that work.
+ * Figures: the slowest stop over `runs` runs of each, against the target of twice the limit, and the median.
  */
 export async function stopUnderMemoryPressure(runs: number): Promise<BenchResult[]> {
-  const scripts = [
-    'var keep = []; try { for (;;) keep.push(new Array(1000).fill(1)); } catch (e) {} keep.pop(); for (;;) { try { var x = new Array(500).fill(1); } catch (e) {} }',
-    'var keep = []; for (;;) { try { keep.push(new Array(200000)); } catch (e) { keep.pop(); } }',
-    'var keep = []; for (;;) { try { keep.push({ a: 1, b: [keep.length] }); } catch (e) { keep.length -= 10; } }',
-    'var keep = []; for (var i = 0; i < 450; i++) keep.push(new Array(1000).fill(i)); for (;;) { var x = { a: [1, 2, 3], b: "x" + i }; }',
-    'var s = "x"; for (;;) { try { s = s + s; } catch (e) { s = "x"; } }',
-  ];
   const limits = { timeoutMs: 50, memoryBytes: 8 * 1024 * 1024, maxOutputBytes: 64 * 1024, stackBytes: 256 * 1024 };
   let worst = 0;
   const all: number[] = [];
-  for (const [i, source] of scripts.entries()) {
+  for (const { body } of MEMORY_PRESSURE_SCRIPTS) {
     for (let r = 0; r < runs; r++) {
-      const s = await IsolatedScript.compile(`pressure-${i}`, 'condition', `function (msg) { ${source} }`, limits);
+      const s = await IsolatedScript.compile('pressure', 'condition', `function (msg) { ${body} }`, limits);
       const t0 = process.hrtime.bigint();
       try {
         s.call([{}]);

@@ -12,6 +12,7 @@ import { DownlinkHandler } from '../../agent/sync/downlink-handler';
 import { GenericProfile } from '../../agent/sync/generic-profile';
 import type { SyncProfile } from '../../agent/sync/sync-profile';
 import { ThingsboardProfile } from '../../agent/sync/thingsboard-profile';
+import { HOUSEHOLD_SECTIONS } from '../../test/sync/household';
 import { PROTOTYPE_NAMES, deepJson, downlinkBodies, hostileValue, payloadOf, type Household } from './hostile-inputs';
 
 /**
@@ -54,16 +55,7 @@ function config(dataDir: string): AgentConfig {
     api: { listen: '127.0.0.1:0', panel: { enabled: true } },
     // never reachable: the campaign feeds the downlink path directly, and the uplink stays quiet
     upstream: { url: 'mqtt://127.0.0.1:1', reconnect: { minMs: 60_000, maxMs: 60_000 } },
-    devices: [
-      { id: 'scale-a', transport: 'sim', model: 'kitchen-scale', profile: 'home-a' },
-      { id: 'scale-b', transport: 'sim', model: 'kitchen-scale', profile: 'home-b' },
-    ],
-    campaigns: [
-      { id: 'coffee', qualify: { event: 'dispense' }, value: 50, threshold: 1e9, channels: ['push'] },
-      { id: 'tea', qualify: { event: 'brew' }, value: { fromUpstream: true }, threshold: 1e9, channels: ['push'] },
-    ],
-    engagement: { signalIntervalS: 0 },
-    storage: { maxBytes: 1 << 30, groupCommitMs: 2 },
+    ...HOUSEHOLD_SECTIONS,
     consent: {
       grants: [
         { device: 'scale-a', category: 'usage' },

@@ -75,7 +75,7 @@ describe('CLI conventions', () => {
     const res = await runCli(['status', '--url', 'http://127.0.0.1:9']);
     expect(res.code).toBe(1);
     expect(res.stderr.trim().split('\n')).toHaveLength(1);
-    expect(res.stderr).toMatch(/cannot reach the agent.*is it running/);
+    expect(res.stderr).toMatch(/the agent is not running .* start it with: edge-agent run/);
   });
 });
 

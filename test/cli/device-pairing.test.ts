@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SerialSimDevice } from '../../drivers/sim';
-import { apiRequest, readApiToken } from '../../agent/cli/api-client';
+import { AgentClient, readApiToken } from '../../agent/cli/api-client';
 import { freePort } from '../support/free-port';
 import { PtyPair, hasSocat } from '../support/pty-pair';
 import { BIN, REPO, runCli, startCli } from '../support/run-cli';
@@ -98,8 +98,8 @@ const rows = (db: string, sql: string, ...args: unknown[]): number => {
       // The device keeps sending; the agent no longer listens to it and stores nothing of it.
       await new Promise((r) => setTimeout(r, 1500));
       expect(rows(db, 'SELECT count(*) AS n FROM events WHERE device = ?', 'scale-1')).toBe(0);
-      const status = await apiRequest(`http://127.0.0.1:${apiPort}`, 'GET', 'api/status');
-      expect((status.body as { devices: Array<{ id: string }> }).devices.map((x) => x.id)).toEqual(['door-1']);
+      const status = await new AgentClient(`http://127.0.0.1:${apiPort}`, 'test').status();
+      expect(status.devices.map((x) => x.id)).toEqual(['door-1']);
       const verify = await runCli(['consent', 'verify', '--config', cfg]);
       expect(verify.code).toBe(0);
     } finally {
@@ -135,17 +135,17 @@ const rows = (db: string, sql: string, ...args: unknown[]): number => {
       const before = fs.readFileSync(cfg, 'utf8');
       fs.writeFileSync(cfg, before + 'engagment: { windowDays: 30 }\n');
       const token = readApiToken(path.join(t.dir, 'data'));
-      const r = await apiRequest(`http://127.0.0.1:${apiPort}`, 'POST', 'api/reload', { token });
+      const r = await new AgentClient(`http://127.0.0.1:${apiPort}`, 'test', token).request('POST', 'api/reload', undefined);
       expect(r.status).toBe(400);
       expect((r.body as { error: string }).error).toMatch(/is invalid, nothing changed: engagment/);
-      const noToken = await apiRequest(`http://127.0.0.1:${apiPort}`, 'POST', 'api/reload', {});
+      const noToken = await new AgentClient(`http://127.0.0.1:${apiPort}`, 'test').request('POST', 'api/reload', undefined);
       expect(noToken.status).toBe(401);
-      const st = await apiRequest(`http://127.0.0.1:${apiPort}`, 'GET', 'api/status');
-      expect((st.body as { devices: Array<{ id: string }> }).devices.map((x) => x.id)).toEqual(['door-1']);
+      const st = await new AgentClient(`http://127.0.0.1:${apiPort}`, 'test').status();
+      expect(st.devices.map((x) => x.id)).toEqual(['door-1']);
       // SIGHUP takes the same path: refused and logged, the agent keeps running.
       agent.child.kill('SIGHUP');
       await agent.waitFor(/reload refused/);
-      expect((await apiRequest(`http://127.0.0.1:${apiPort}`, 'GET', 'api/status')).status).toBe(200);
+      expect((await new AgentClient(`http://127.0.0.1:${apiPort}`, 'test').request('GET', 'api/status', undefined)).status).toBe(200);
     } finally {
       agent.child.kill('SIGTERM');
       await agent.exit;

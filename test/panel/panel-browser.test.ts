@@ -7,6 +7,7 @@ import { freePort } from '../support/free-port';
 import { REPO, runCli } from '../support/run-cli';
 import { tempDir } from '../support/temp-dir';
 import { waitUntil } from '../support/wait-until';
+import { pendingUpdate } from '../firmware-update/firmware-fixtures';
 import { rowCount, startHousehold, type PanelHousehold } from './panel-harness';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -281,5 +282,23 @@ function cliConfig(dir: string, hh: PanelHousehold): string {
       expect(fs.readFileSync(file).subarray(1, 4).toString()).toBe('PNG');
       await page.context().close();
     }
+  });
+
+  // last: the pending update stays on the page for any test after it
+  it('shows a pending firmware update; "Not now" defers it, "Allow updates again" undoes that, and the rollout follows', async () => {
+    const { plan } = pendingUpdate(hh.dataDir, 'scale-1');
+    expect(plan()).toBe('update PENDING');
+    const page = await openPanel();
+    const section = page.getByRole('region', { name: 'Software update for scale-1' });
+    await section.getByText('A software update (kitchen-scale 2.5.0) is waiting.').waitFor();
+    await section.getByRole('button', { name: 'Not now (1 day)' }).click();
+    await section.getByText(/You put it off until/).waitFor();
+    expect(plan()).toBe('wait PENDING deferred by the household until …');
+    await page.locator('#announcer').filter({ hasText: 'scale-1: Not now (1 day).' }).waitFor();
+    expect(((await page.evaluate(AUDIT)) as { violations: unknown[] }).violations).toEqual([]);
+    await section.getByRole('button', { name: 'Allow updates again' }).click();
+    await section.getByRole('button', { name: 'Not now (1 day)' }).waitFor();
+    expect(plan()).toBe('update PENDING');
+    await page.context().close();
   });
 });

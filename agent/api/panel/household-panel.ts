@@ -4,6 +4,8 @@ import type { ConsentLedger } from '../../consent/consent-ledger';
 import { receiptOf } from '../../consent/consent-receipt';
 import { WILDCARD } from '../../consent/consent-rules';
 import type { EventBus } from '../../event-bus';
+import { deviceUpdateView, parseHouseholdRequest } from '../../firmware-update/device-update-view';
+import { FirmwareUpdates } from '../../firmware-update/firmware-updates';
 import type { ApiResponse } from '../http-api';
 import { closeWithoutReading } from '../http-listener';
 import { LoginThrottle } from './login-throttle';
@@ -23,6 +25,8 @@ export interface HouseholdPanelDeps {
   bus: EventBus;
   clock: () => number;
   assets?: Map<string, PanelAsset>;
+  /** the gateway's firmware updates (files in the data directory, shared with the agent's rollout and the CLI) */
+  firmware?: FirmwareUpdates;
 }
 
 /** Panel request bodies are one small JSON object; anything bigger is refused before it is buffered. */
@@ -59,6 +63,7 @@ export class HouseholdPanel {
   private readonly hosts: HostAllowList;
   private readonly assets: Map<string, PanelAsset>;
   private readonly sessionS: number;
+  private firmwareFiles: FirmwareUpdates | null = null;
 
   constructor(private readonly deps: HouseholdPanelDeps) {
     const panel = deps.config.api.panel;
@@ -136,7 +141,13 @@ export class HouseholdPanel {
       drain(req);
       return { status: 401, body: { error: 'not signed in: enter the pairing code (shown by `edge-agent panel` on the gateway)' } };
     }
-    if (route === '/state') return only('GET') ?? { status: 200, body: panelState(this.deps.config, this.deps.ledger.rules, this.deps.devices()) };
+    if (route === '/state') {
+      const wrong = only('GET');
+      if (wrong) return wrong;
+      const fw = this.firmware.status();
+      const now = this.deps.clock();
+      return { status: 200, body: panelState(this.deps.config, this.deps.ledger.rules, this.deps.devices(), (id) => deviceUpdateView(fw, id, now)) };
+    }
     if (route === '/history') return only('GET') ?? { status: 200, body: this.history() };
     if (route === '/events') {
       const wrong = only('GET');
@@ -157,7 +168,8 @@ export class HouseholdPanel {
     }
 
     const erase = /^\/devices\/([^/]+)\/erase$/.exec(route);
-    if (route === '/consent' || route === '/logout' || erase) {
+    const firmware = /^\/devices\/([^/]+)\/firmware$/.exec(route);
+    if (route === '/consent' || route === '/logout' || erase || firmware) {
       const wrong = only('POST') ?? this.checkMutation(req, session);
       if (wrong) {
         drain(req);
@@ -172,11 +184,11 @@ export class HouseholdPanel {
       if (route === '/consent') return this.change(body.value);
       let device: string;
       try {
-        device = decodeURIComponent(erase![1]!);
+        device = decodeURIComponent((erase ?? firmware)![1]!);
       } catch {
         return { status: 400, body: { error: 'the device id in the path is not valid percent-encoding' } };
       }
-      return this.eraseDevice(device);
+      return erase ? this.eraseDevice(device) : this.householdFirmwareChoice(device, body.value);
     }
     drain(req);
     return { status: 404, body: { error: `no panel route ${method} ${p}` } };
@@ -250,6 +262,31 @@ export class HouseholdPanel {
     const b = raw as Record<string, unknown>;
     if (b.category === WILDCARD) return { status: 400, body: { error: 'the panel changes one category at a time' } };
     return this.deps.consentChange({ ...b, source: 'panel' });
+  }
+
+  private get firmware(): FirmwareUpdates {
+    this.firmwareFiles ??= this.deps.firmware ?? new FirmwareUpdates(this.deps.config.gateway.dataDir);
+    return this.firmwareFiles;
+  }
+
+  /**
+   * The household's say on a firmware update of one device (docs/firmware-updates.md §5): not now (deferred for
+   * some hours), never ("do not update": skipped and reported upstream), or allowed again. The same files as
+   * `edge-agent firmware defer`; the agent's rollout reads them before every step.
+   */
+  private householdFirmwareChoice(device: string, raw: unknown): Reply {
+    if (!this.deps.config.devices.some((d) => d.id === device)) return { status: 404, body: { error: `no device "${device}"` } };
+    let request;
+    try {
+      request = parseHouseholdRequest(raw, this.deps.clock());
+    } catch (err) {
+      return { status: 400, body: { error: err instanceof Error ? err.message : String(err) } };
+    }
+    const choice = this.firmware.defer(device, request);
+    return {
+      status: 200,
+      body: { device, doNotUpdate: choice.doNotUpdate, deferredUntil: choice.deferredUntil === null ? null : new Date(choice.deferredUntil).toISOString() },
+    };
   }
 
   /**

@@ -2,6 +2,7 @@ import type { AgentConfig } from '../../config/types';
 import { CATEGORIES } from '../../../firmware-bridge/protocol';
 import { CHANNELS } from '../../engagement/types';
 import { SPECIAL_CATEGORIES, WILDCARD, type ConsentRules } from '../../consent/consent-rules';
+import type { DeviceUpdateView } from '../../firmware-update/device-update-view';
 import { campaignWords, categoryWords, channelWords } from './plain-language';
 
 /** What the agent knows about a device's link, from its last hello (see DeviceSession). */
@@ -42,6 +43,8 @@ export interface PanelDevice {
   /** an installer's "every ordinary category" grant is in force (never covers special categories) */
   wildcardGranted: boolean;
   categories: PanelCategory[];
+  /** a firmware update for this device (pending, running, done, skipped or failed), with the household's say */
+  update: DeviceUpdateView | null;
 }
 
 export interface PanelCampaign extends Switch {
@@ -75,7 +78,12 @@ export interface PanelState {
 
 const iso = (t: number | null | undefined): string | null => (t === null || t === undefined ? null : new Date(t).toISOString());
 
-export function panelState(cfg: AgentConfig, rules: ConsentRules, facts: ReadonlyMap<string, PanelDeviceFacts>): PanelState {
+export function panelState(
+  cfg: AgentConfig,
+  rules: ConsentRules,
+  facts: ReadonlyMap<string, PanelDeviceFacts>,
+  updates: (device: string) => DeviceUpdateView | null = () => null,
+): PanelState {
   const decided = (scope: 'device' | 'campaign' | 'channel', subject: string, target: string): string | null =>
     iso(rules.decision(scope, subject, target)?.at);
   const devices = cfg.devices.map((d): PanelDevice => {
@@ -100,6 +108,7 @@ export function panelState(cfg: AgentConfig, rules: ConsentRules, facts: Readonl
         allowed: rules.deviceAllows(d.id, c),
         decidedAt: decided('device', d.id, c) ?? decided('device', d.id, WILDCARD),
       })),
+      update: updates(d.id),
     };
   });
   const profiles = [...new Set(cfg.devices.map((d) => d.profile).filter((p): p is string => !!p))];

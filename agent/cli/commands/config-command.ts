@@ -2,7 +2,7 @@ import { ConfigError, loadConfig } from '../../config';
 import { ScriptHost, configuredScripts, loadConfiguredScripts, scriptLimits } from '../../sandbox';
 import { CliError } from '../cli-error';
 import { resolveConfigPath } from '../config-path';
-import type { CliOutput } from '../output';
+import { jsonFailure, printJson, type CliOutput } from '../output';
 
 /** `edge-agent config validate`: every problem on its own line, path first; exit 2 when invalid. */
 export async function configValidateCommand(opts: { config?: string; json?: boolean }, io: CliOutput): Promise<number> {
@@ -19,7 +19,7 @@ export async function configValidateCommand(opts: { config?: string; json?: bool
     }
     const scripts = configuredScripts(config).length;
     if (opts.json) {
-      io.out(JSON.stringify({ ok: true, file, warnings, devices: config.devices.length, campaigns: config.campaigns.length, scripts }));
+      printJson(io, { ok: true, file, warnings, devices: config.devices.length, campaigns: config.campaigns.length, scripts });
     } else {
       for (const w of warnings) io.err(`warning: ${w}`);
       io.out(
@@ -30,7 +30,7 @@ export async function configValidateCommand(opts: { config?: string; json?: bool
   } catch (err) {
     if (err instanceof ConfigError) {
       if (opts.json) {
-        io.out(JSON.stringify({ ok: false, file, issues: err.issues }));
+        printJson(io, jsonFailure(`${file}: ${err.issues.length} problem${err.issues.length === 1 ? '' : 's'}`, 2, { file, issues: err.issues }));
       } else {
         for (const i of err.issues) io.err(`${i.path}: ${i.message}`);
       }
@@ -49,7 +49,7 @@ export function configErrorAsCli(err: ConfigError): CliError {
 
 /** Loads a config for commands that need one; invalid config is a one-line usage error (exit 2). */
 export function loadConfigOrExit(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): ReturnType<typeof loadConfig> & { file: string } {
-  const file = resolveConfigPath(flag);
+  const file = resolveConfigPath(flag, env);
   try {
     return { ...loadConfig(file, env), file };
   } catch (err) {

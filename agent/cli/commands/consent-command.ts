@@ -7,9 +7,9 @@ import type { ConsentScope } from '../../consent/consent-rules';
 import { ConsentTargetError, consentTarget, type ConsentTarget } from '../../consent/consent-target';
 import { changeConsentOffline, withLedger } from '../../consent/offline-consent';
 import { databasePath } from '../../store/database';
-import { ApiUnreachable, apiRequest, readApiToken } from '../api-client';
+import { AgentClient, AgentNotRunning } from '../api-client';
 import { CliError } from '../cli-error';
-import { table, type CliOutput } from '../output';
+import { jsonFailure, jsonText, printJson, table, type CliOutput } from '../output';
 import { loadConfigOrExit } from './config-command';
 
 export interface ConsentChangeOptions {
@@ -55,19 +55,14 @@ export interface AppliedConsentChange {
 /** One consent change through the running agent's API, or straight on the database when nothing answers. */
 export async function applyConsentChange(config: AgentConfig, t: ConsentTarget, granted: boolean, erase: boolean): Promise<AppliedConsentChange> {
   try {
-    const res = await apiRequest(`http://${config.api.listen}`, 'POST', 'api/consent', {
-      token: readApiToken(config.gateway.dataDir),
-      body: {
-        ...(t.scope === 'device' ? { device: t.subject, category: t.target } : { profile: t.subject, [t.scope]: t.target }),
-        granted,
-        erase,
-      },
+    const { entry, purged } = await AgentClient.forConfig(config).changeConsent<{ entry: LedgerEntry; purged: PurgeCounts }>({
+      ...(t.scope === 'device' ? { device: t.subject, category: t.target } : { profile: t.subject, [t.scope]: t.target }),
+      granted,
+      erase,
     });
-    if (res.status !== 200) throw new CliError(`the agent refused the change: ${(res.body as { error?: string } | null)?.error ?? `HTTP ${res.status}`}`, res.status === 400 ? 2 : 1);
-    const { entry, purged } = res.body as { entry: LedgerEntry; purged: PurgeCounts };
     return { entry, purged, via: 'agent' };
   } catch (err) {
-    if (!(err instanceof ApiUnreachable)) throw err;
+    if (!(err instanceof AgentNotRunning)) throw err;
     const { entry, purged } = changeConsentOffline(config, { ...t, granted, source: 'cli', erase });
     return { entry, purged, via: 'database' };
   }
@@ -86,7 +81,7 @@ export async function consentChangeCommand(granted: boolean, o: ConsentChangeOpt
   if (o.erase && (granted || t.scope !== 'device')) throw new CliError('--erase goes with `consent revoke --device D --category C`', 2);
   const { entry, purged, via } = await applyConsentChange(config, t, granted, o.erase === true);
   if (o.json) {
-    io.out(JSON.stringify({ ok: true, via, entry, purged }));
+    printJson(io, { ok: true, via, entry, purged });
     return 0;
   }
   const what = describeTarget(t.scope, t.subject, t.target);
@@ -97,19 +92,18 @@ export async function consentChangeCommand(granted: boolean, o: ConsentChangeOpt
 
 /** `consent show`: the decisions in force, from the running agent or the database. */
 export async function consentShowCommand(o: { config?: string; json?: boolean }, io: CliOutput): Promise<number> {
-  const { config } = loadConfigOrExit(o.config);
+  const { config, file } = loadConfigOrExit(o.config);
   let entries: StateEntry[];
   try {
-    const res = await apiRequest(`http://${config.api.listen}`, 'GET', 'api/consent');
-    entries = (res.body as { entries: StateEntry[] }).entries;
+    entries = (await AgentClient.forConfig(config, file).consent<StateEntry>()).entries;
   } catch (err) {
-    if (!(err instanceof ApiUnreachable)) throw err;
+    if (!(err instanceof AgentNotRunning)) throw err;
     if (!fs.existsSync(databasePath(config.gateway.dataDir))) entries = [];
     else entries = withLedger(config, (l) => l.rules.entries());
   }
   entries.sort((a, b) => a.scope.localeCompare(b.scope) || a.subject.localeCompare(b.subject) || a.target.localeCompare(b.target));
   if (o.json) {
-    io.out(JSON.stringify({ defaultDeny: true, entries }, null, 2));
+    printJson(io, { defaultDeny: true, entries });
     return 0;
   }
   if (entries.length === 0) {
@@ -131,9 +125,10 @@ export function consentVerifyCommand(o: { config?: string; json?: boolean }, io:
   const { config } = loadConfigOrExit(o.config);
   requireDatabase(config);
   const v = withLedger(config, (l) => l.verify());
-  if (o.json) io.out(JSON.stringify(v));
+  const broken = `consent ledger BROKEN at entry ${v.brokenAt}: ${v.reason} — the history cannot be trusted from there on; keep a copy of ${databasePath(config.gateway.dataDir)} for investigation`;
+  if (o.json) printJson(io, v.ok ? v : jsonFailure(broken, 1, { ...v }));
   else if (v.ok) io.out(`consent ledger OK: ${v.entries} entries, hash chain intact`);
-  else io.err(`consent ledger BROKEN at entry ${v.brokenAt}: ${v.reason} — the history cannot be trusted from there on; keep a copy of ${databasePath(config.gateway.dataDir)} for investigation`);
+  else io.err(broken);
   return v.ok ? 0 : 1;
 }
 
@@ -142,8 +137,9 @@ export function consentExportCommand(o: { config?: string; json?: boolean; out?:
   const { config } = loadConfigOrExit(o.config);
   requireDatabase(config);
   const { receipts, verify } = withLedger(config, (l) => ({ receipts: l.entries().map((e) => receiptOf(e, config.gateway.id)), verify: l.verify() }));
+  const doc = { gateway: config.gateway.id, exportedAt: new Date().toISOString(), ledger: verify, receipts };
   const text = o.json
-    ? JSON.stringify({ gateway: config.gateway.id, exportedAt: new Date().toISOString(), ledger: verify, receipts }, null, 2)
+    ? jsonText(verify.ok ? doc : jsonFailure(`consent ledger BROKEN at entry ${verify.brokenAt}: ${verify.reason}`, 1, doc))
     : [
         `Consent record of gateway ${config.gateway.id} (${receipts.length} entries, ledger ${verify.ok ? 'verified' : `BROKEN at entry ${verify.brokenAt}`})`,
         ...receipts.map(receiptLine),

@@ -6,7 +6,7 @@ import { EmbeddedBroker } from '../../sync/embedded-broker';
 import { databasePath } from '../../store/database';
 import { CliError } from '../cli-error';
 import { renderLiveView, type LiveExtras } from '../live-view';
-import type { CliOutput } from '../output';
+import { printJson, type CliOutput } from '../output';
 import { packageRoot } from '../package-root';
 import { loadConfigOrExit } from './config-command';
 import type { AgentConfig } from '../../config';
@@ -110,7 +110,7 @@ export async function demoCommand(opts: DemoOptions, io: CliOutput): Promise<num
         const screen = renderLiveView(s, extras(), true) + (logLines.length ? '\n\n' + logLines.join('\n') : '');
         io.out('\x1b[H\x1b[2J' + screen);
       } else if (opts.json) {
-        io.out(JSON.stringify({ ...s, demo: { itemsPerSec: rate, mqttMessages: broker.received } }));
+        printJson(io, { ...s, demo: { itemsPerSec: rate, mqttMessages: broker.received } });
       } else if (frame++ % 5 === 0) {
         const idx = s.engagement.map((e) => `${e.profile}/${e.campaign}=${e.index.toFixed(2)}`).join(' ');
         io.out(

@@ -1,6 +1,5 @@
 import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
-import type { StatusDocument } from '../../api/status';
 import type { AgentConfig, DeviceConfig } from '../../config';
 import { ConfigError } from '../../config';
 import { addDevice, editConfigFile, removeDevice } from '../../config/config-editor';
@@ -12,9 +11,9 @@ import { withLedger } from '../../consent/offline-consent';
 import { databasePath, handDatabaseBack } from '../../store/database';
 import { listSerialPorts } from '../../../drivers/serial/port-scanner';
 import { scanBle, type BleScanEntry } from '../../../drivers/ble/ble-scanner';
-import { ApiUnreachable, apiRequest, readApiToken } from '../api-client';
+import { AgentClient, AgentNotRunning } from '../api-client';
 import { CliError } from '../cli-error';
-import type { CliOutput } from '../output';
+import { printJson, type CliOutput } from '../output';
 import { Prompter } from '../prompter';
 import { applyConsentChange, type AppliedConsentChange } from './consent-command';
 import { configErrorAsCli, loadConfigOrExit } from './config-command';
@@ -169,24 +168,22 @@ async function askMissing(o: PairOptions, config: AgentConfig, p: Prompter): Pro
 
 /** Asks the running agent to re-read its config and waits until the new one answers (devices connect or go). */
 export async function reloadAgent(config: AgentConfig, timeoutMs = 20_000): Promise<'reloaded' | 'not running'> {
-  const base = `http://${config.api.listen}`;
+  const agent = AgentClient.forConfig(config);
   let before: string;
   try {
-    const res = await apiRequest(base, 'POST', 'api/reload', { token: readApiToken(config.gateway.dataDir) });
-    if (res.status !== 200) throw new CliError(`the agent did not reload: ${(res.body as { error?: string } | null)?.error ?? `HTTP ${res.status}`} — restart it (\`sudo systemctl restart edge-agent\`)`, 1);
-    before = (res.body as { startedAt: string }).startedAt;
+    before = (await agent.reload()).startedAt;
   } catch (err) {
-    if (err instanceof ApiUnreachable) return 'not running';
+    if (err instanceof AgentNotRunning) return 'not running';
     throw err;
   }
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 200));
     try {
-      const st = (await apiRequest(base, 'GET', 'api/status')).body as StatusDocument;
+      const st = await agent.status();
       if (st.gateway.startedAt !== before) return 'reloaded';
     } catch (err) {
-      if (!(err instanceof ApiUnreachable)) throw err; // between the old agent and the new one
+      if (!(err instanceof AgentNotRunning)) throw err; // between the old agent and the new one
     }
   }
   throw new CliError(`the agent did not come back within ${timeoutMs / 1000} s after the reload — check \`edge-agent doctor\` and the log`, 1);
@@ -235,7 +232,7 @@ export async function devicesPairCommand(o: PairOptions, io: CliOutput): Promise
   for (const c of plan.consents) applied.push({ ...(await applyConsentChange(next, c.target, true, false)), what: c.what });
   handDatabaseBack(next.gateway.dataDir);
   if (o.json) {
-    io.out(JSON.stringify({ ok: true, device: plan.device, config: file, agent, consents: applied.map((a) => ({ what: a.what, via: a.via, seq: a.entry?.seq ?? null })) }));
+    printJson(io, { ok: true, device: plan.device, config: file, agent, consents: applied.map((a) => ({ what: a.what, via: a.via, seq: a.entry?.seq ?? null })) });
     return 0;
   }
   io.out(`paired ${plan.device.id}: ${describeDevice(plan.device)}, profile ${plan.device.profile} (added to ${file})`);
@@ -312,7 +309,7 @@ export async function devicesUnpairCommand(id: string, o: { config?: string; yes
   handDatabaseBack(config.gateway.dataDir);
   const agent = await reloadAgent(next);
   if (o.json) {
-    io.out(JSON.stringify({ ok: true, device: id, withdrawn: cats, erased, configChanges: changed, agent }));
+    printJson(io, { ok: true, device: id, withdrawn: cats, erased, configChanges: changed, agent });
     return 0;
   }
   io.out(`unpaired ${id}: consents withdrawn (${cats.join(', ') || 'none held'}); erased ${erased.raw} raw rows, ${erased.engagement} engagement events, ${erased.outbox} queued signals`);

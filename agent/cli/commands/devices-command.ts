@@ -5,23 +5,22 @@ import { IngestStore } from '../../store/ingest-store';
 import { listSerialPorts, probeSerialPort, type ProbeResult, type SerialPortInfo } from '../../../drivers/serial/port-scanner';
 import type { CommandResult } from '../../devices/device-commander';
 import { BleScanError, scanBle } from '../../../drivers/ble/ble-scanner';
-import { ApiUnreachable, apiRequest, readApiToken } from '../api-client';
+import { AgentClient, AgentNotRunning } from '../api-client';
 import { CliError } from '../cli-error';
-import { table, type CliOutput } from '../output';
+import { jsonFailure, printJson, table, type CliOutput } from '../output';
 import { loadConfigOrExit } from './config-command';
 
 type DeviceRow = StatusDocument['devices'][number];
 
 /** `devices list`: configured and seen devices, live from the running agent or from the registry on disk. */
 export async function devicesListCommand(o: { config?: string; json?: boolean }, io: CliOutput): Promise<number> {
-  const { config } = loadConfigOrExit(o.config);
+  const { config, file: configFile } = loadConfigOrExit(o.config);
   let rows: DeviceRow[];
   let live = true;
   try {
-    const res = await apiRequest(`http://${config.api.listen}`, 'GET', 'api/status');
-    rows = (res.body as StatusDocument).devices;
+    rows = (await AgentClient.forConfig(config, configFile).status()).devices;
   } catch (err) {
-    if (!(err instanceof ApiUnreachable)) throw err;
+    if (!(err instanceof AgentNotRunning)) throw err;
     live = false;
     const file = databasePath(config.gateway.dataDir);
     const seen = new Map<string, { model: string | null; fw: string | null; lastSeen: number | null }>();
@@ -50,7 +49,7 @@ export async function devicesListCommand(o: { config?: string; json?: boolean },
     });
   }
   if (o.json) {
-    io.out(JSON.stringify({ live, devices: rows }, null, 2));
+    printJson(io, { live, devices: rows });
     return 0;
   }
   const where = (id: string): string => {
@@ -103,7 +102,7 @@ export async function devicesScanCommand(
     }
   }
   if (o.json) {
-    io.out(JSON.stringify({ ports: ports.map((p) => ({ ...p, probe: probes.get(p.path) ?? null })) }, null, 2));
+    printJson(io, { ports: ports.map((p) => ({ ...p, probe: probes.get(p.path) ?? null })) });
     return 0;
   }
   if (ports.length === 0) {
@@ -144,7 +143,7 @@ async function bleScanCommand(o: { duration: string; adapter?: string; json?: bo
     throw err;
   }
   if (o.json) {
-    io.out(JSON.stringify(result, null, 2));
+    printJson(io, result);
     return 0;
   }
   if (result.devices.length === 0) {
@@ -172,32 +171,21 @@ export async function devicesCommandCommand(
   o: { config?: string; json?: boolean; text?: string; led?: string; buzz?: boolean; timeout?: string },
   io: CliOutput,
 ): Promise<number> {
-  const { config } = loadConfigOrExit(o.config);
+  const { config, file } = loadConfigOrExit(o.config);
   const timeoutS = Number(o.timeout ?? '1.5');
   if (!Number.isFinite(timeoutS) || timeoutS < 0.05 || timeoutS > 30) throw new CliError('--timeout must be seconds from 0.05 to 30', 2);
   const args: Record<string, unknown> = {};
   if (o.text !== undefined) args.text = o.text;
   if (o.led !== undefined) args.led = o.led;
   if (o.buzz) args.buzz = true;
-  let res;
-  try {
-    res = await apiRequest(`http://${config.api.listen}`, 'POST', `api/devices/${encodeURIComponent(device)}/command`, {
-      token: readApiToken(config.gateway.dataDir),
-      body: { command, ...args, timeoutMs: Math.round(timeoutS * 1000) },
-      timeoutMs: timeoutS * 3000 + 2000,
-    });
-  } catch (err) {
-    if (err instanceof ApiUnreachable) {
-      throw new CliError(`the agent is not running (no API at ${config.api.listen}); start it with: edge-agent run`, 1);
-    }
-    throw err;
-  }
-  if (res.status !== 200 && res.status !== 504) {
-    throw new CliError((res.body as { error?: string } | null)?.error ?? `the agent answered ${res.status}`, res.status === 400 ? 2 : 1);
-  }
-  const r = res.body as CommandResult;
-  if (o.json) io.out(JSON.stringify(r, null, 2));
+  const r = await AgentClient.forConfig(config, file).deviceCommand<CommandResult>(
+    device,
+    { command, ...args, timeoutMs: Math.round(timeoutS * 1000) },
+    timeoutS * 3000 + 2000,
+  );
+  const failure = `${device}: ${command} not acknowledged: ${r.error}`;
+  if (o.json) printJson(io, r.acked ? r : jsonFailure(failure, 1, { ...r }));
   else if (r.acked) io.out(`${device}: ${command} acknowledged (seq ${r.seq}, ${r.rttMs} ms, attempt ${r.attempts})`);
-  else io.err(`${device}: ${command} not acknowledged: ${r.error}`);
+  else io.err(failure);
   return r.acked ? 0 : 1;
 }

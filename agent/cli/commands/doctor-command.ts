@@ -2,10 +2,10 @@ import { ConfigError, loadConfig, type AgentConfig } from '../../config';
 import type { StatusDocument } from '../../api/status';
 import { runDoctor, type DoctorReport } from '../../doctor/doctor';
 import type { CheckStatus } from '../../doctor/check';
-import { ApiUnreachable, apiRequest } from '../api-client';
+import { AgentClient, AgentNotRunning } from '../api-client';
 import { CliError } from '../cli-error';
 import { resolveConfigPath } from '../config-path';
-import type { CliOutput } from '../output';
+import { jsonFailure, printJson, type CliOutput } from '../output';
 
 const LABEL: Record<CheckStatus, string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', skip: 'SKIP' };
 const COLOUR: Record<CheckStatus, string> = { pass: '\x1b[32m', warn: '\x1b[33m', fail: '\x1b[31m', skip: '\x1b[90m' };
@@ -46,14 +46,17 @@ export async function doctorCommand(o: { config?: string; json?: boolean }, io: 
   const agentStatus = async (): Promise<StatusDocument | null> => {
     if (!config) return null;
     try {
-      return (await apiRequest(`http://${config.api.listen}`, 'GET', 'api/status', { timeoutMs: 2000 })).body as StatusDocument;
+      return await AgentClient.forConfig(config, configFile ?? undefined).status(2000);
     } catch (err) {
-      if (err instanceof ApiUnreachable) return null;
+      if (err instanceof AgentNotRunning) return null;
       throw err;
     }
   };
   const report = await runDoctor({ configFile, config, configProblems, env: process.env, now: Date.now(), agentStatus });
-  if (o.json) io.out(JSON.stringify({ ...report, gateway: config?.gateway.id ?? null, config: configFile, at: new Date().toISOString() }));
+  if (o.json) {
+    const doc = { ...report, gateway: config?.gateway.id ?? null, config: configFile, at: new Date().toISOString() };
+    printJson(io, report.ok ? doc : jsonFailure(`${report.counts.fail} check${report.counts.fail === 1 ? '' : 's'} failed`, 1, doc));
+  }
   else {
     io.out(`edge-agent doctor — ${config ? `gateway ${config.gateway.id}, ` : ''}config ${configFile ?? '(none found)'}`);
     io.out(renderDoctor(report, io.isTTY));

@@ -9,7 +9,7 @@ import type { DeviceUpdate } from '../../firmware-update/rollout-plan';
 import { databasePath, openDatabase } from '../../store/database';
 import { IngestStore, type DeviceRecord } from '../../store/ingest-store';
 import { CliError } from '../cli-error';
-import { table, type CliOutput } from '../output';
+import { printJson, table, type CliOutput } from '../output';
 import { loadConfigOrExit } from './config-command';
 
 interface CommonOptions {
@@ -60,7 +60,7 @@ function deviceLine(d: FirmwareStatus['devices'][number]): string[] {
 export function firmwareStatusCommand(o: CommonOptions, io: CliOutput): number {
   const s = firmwareOf(o).status();
   if (o.json) {
-    io.out(JSON.stringify(s));
+    printJson(io, s);
     return 0;
   }
   if (!s.package) {
@@ -89,7 +89,7 @@ export function firmwareDeferCommand(
         ? Date.now() + 24 * 3600_000
         : undefined;
   const choice = firmwareOf(o).defer(o.device, { until, never: o.never, clear: o.clear });
-  if (o.json) io.out(JSON.stringify({ device: o.device, ...choice }));
+  if (o.json) printJson(io, { device: o.device, ...choice });
   else if (o.clear) io.out(`${o.device}: firmware updates allowed again`);
   else if (choice.doNotUpdate)
     io.out(`${o.device}: will not be updated (reported upstream as skipped by the household)`);
@@ -99,22 +99,21 @@ export function firmwareDeferCommand(
 
 export function firmwareRetryCommand(o: CommonOptions & { device: string }, io: CliOutput): number {
   const d = asCli(() => firmwareOf(o).retry(o.device));
-  io.out(o.json ? JSON.stringify(d) : `${o.device}: back to PENDING; it is updated at its next turn`);
+  if (o.json) printJson(io, d);
+  else io.out(`${o.device}: back to PENDING; it is updated at its next turn`);
   return 0;
 }
 
 export function firmwareImportCommand(o: CommonOptions & { package: string }, io: CliOutput): number {
   const v = asCli(() => firmwareOf(o).importPackage(o.package));
   if (o.json)
-    io.out(
-      JSON.stringify({
-        title: v.pkg.title,
-        version: v.pkg.version,
-        size: v.pkg.size,
-        sha256: v.pkg.checksum,
-        state: 'VERIFIED',
-      }),
-    );
+    printJson(io, {
+      title: v.pkg.title,
+      version: v.pkg.version,
+      size: v.pkg.size,
+      sha256: v.pkg.checksum,
+      state: 'VERIFIED',
+    });
   else
     io.out(
       `package ${v.pkg.title} ${v.pkg.version} (${v.pkg.size} bytes) verified; devices of model ${v.pkg.title} are updated at their turn`,
@@ -217,15 +216,13 @@ export async function firmwareUpdateCommand(o: FirmwareUpdateOptions, io: CliOut
     }
   }
   if (o.json)
-    io.out(
-      JSON.stringify({
-        device: o.device,
-        state: dev?.state,
-        fw: dev?.fw,
-        fromVersion: dev?.fromVersion,
-        reason: dev?.reason,
-      }),
-    );
+    printJson(io, {
+      device: o.device,
+      state: dev?.state,
+      fw: dev?.fw,
+      fromVersion: dev?.fromVersion,
+      reason: dev?.reason,
+    });
   else
     io.out(
       `${o.device}: ${dev?.state}${dev?.fw ? ` (firmware ${dev.fw})` : ''}${dev?.reason ? ` — ${dev.reason}` : ''}`,

@@ -19,7 +19,7 @@ import {
 } from '../../../firmware-bridge/flasher';
 import { CliError } from '../cli-error';
 import { resolveConfigPath } from '../config-path';
-import type { CliOutput } from '../output';
+import { printJson, type CliOutput } from '../output';
 import { loadConfigOrExit } from './config-command';
 import { UnfinishedFlashGuard } from './unfinished-flash-guard';
 
@@ -76,7 +76,7 @@ export function progressPrinter(
   let lastTenth = -1;
   return (e) => {
     if (o.json) {
-      if (e.event !== 'log' || o.debug) io.out(JSON.stringify(e));
+      if (e.event !== 'log' || o.debug) printJson(io, e);
       return;
     }
     if (e.event === 'log') {
@@ -111,10 +111,10 @@ export function progressPrinter(
  * it has its result, the process cannot end with status 0 (UnfinishedFlashGuard).
  */
 export async function flashCommand(o: FlashCommandOptions, io: CliOutput): Promise<number> {
-  const guard = new UnfinishedFlashGuard(
-    (line) => io.err(line),
-    o.json ? (event) => io.out(JSON.stringify(event)) : null,
-  );
+  // Under --json the failure is said once, as the result line on stdout (docs/cli.md).
+  const guard = o.json
+    ? new UnfinishedFlashGuard(() => undefined, (event) => printJson(io, event))
+    : new UnfinishedFlashGuard((line) => io.err(line));
   guard.arm();
   try {
     return await flashUntilResult(o, io, guard);
@@ -140,7 +140,7 @@ async function flashUntilResult(o: FlashCommandOptions, io: CliOutput, guard: Un
   }
   // The checks that need no device run first: a broken file never gets as far as the port.
   const offline = planProblems(plan, undefined);
-  if (offline.length > 0 && !o.force) return fail(o, io, refusalMessage(offline), { flashed: false });
+  if (offline.length > 0 && !o.force) return fail(refusalMessage(offline), { flashed: false });
 
   const print = progressPrinter(o, io);
   const emit = (e: FlashEvent): void => {
@@ -159,7 +159,7 @@ async function flashUntilResult(o: FlashCommandOptions, io: CliOutput, guard: Un
     });
   } catch (err) {
     if (err instanceof FlashError)
-      return fail(o, io, err.message, { flashed: false, kind: err.kind, halfWritten: err.written });
+      return fail(err.message, { flashed: false, kind: err.kind, halfWritten: err.written });
     throw err;
   }
 
@@ -218,7 +218,7 @@ async function flashUntilResult(o: FlashCommandOptions, io: CliOutput, guard: Un
       : outcome.reset === 'rtc-watchdog'
         ? ' (restarted by watchdog: the port has no DTR/RTS)'
         : '';
-  if (o.json) io.out(JSON.stringify({ event: 'result', ...summary }));
+  if (o.json) printJson(io, { event: 'result', ...summary });
   else {
     io.out(
       `flashed ${formatBytes(total)} in ${outcome.parts.length} part${outcome.parts.length === 1 ? '' : 's'} to ${outcome.chipDescription} (MAC ${outcome.mac}) in ${(outcome.durationMs / 1000).toFixed(1)} s, ${formatBytes(outcome.bytesPerSecond)}/s, MD5 verified${resetNote}`,
@@ -247,7 +247,7 @@ async function flashUntilResult(o: FlashCommandOptions, io: CliOutput, guard: Un
   return 0;
 }
 
-function fail(o: FlashCommandOptions, io: CliOutput, message: string, extra: Record<string, unknown>): never {
-  if (o.json) io.out(JSON.stringify({ event: 'result', ok: false, ...extra, error: message }));
-  throw new CliError(message, 1);
+/** Under --json the error is the stream's last line, its `result` event (main prints it through jsonFailure). */
+function fail(message: string, extra: Record<string, unknown>): never {
+  throw new CliError(message, 1, { event: 'result', ...extra });
 }

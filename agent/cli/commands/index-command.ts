@@ -1,6 +1,6 @@
 import { computeIndex, EngagementError } from '../../engagement';
 import { CliError } from '../cli-error';
-import type { CliOutput } from '../output';
+import { printJson, type CliOutput } from '../output';
 
 export interface IndexOptions {
   recency: string;
@@ -33,7 +33,7 @@ export function indexCommand(opts: IndexOptions, io: CliOutput): number {
   }
   const effectiveR = Math.max(recencyDays, recencyFloorDays);
   if (opts.json) {
-    io.out(JSON.stringify({ index, r: recencyDays, rEffective: effectiveR, f: frequency, v: value, scale, recencyFloorDays }));
+    printJson(io, { index, r: recencyDays, rEffective: effectiveR, f: frequency, v: value, scale, recencyFloorDays });
   } else {
     const shown = Number(index.toPrecision(12));
     io.out(`index = (S / R) × F × (V / 100) = (${scale} / ${effectiveR}) × ${frequency} × (${value} / 100) = ${shown}`);

@@ -4,7 +4,7 @@ import { parseDuration } from '../../config';
 import { formatLogRecord, isLogLevel, matchesFilter, parseLogLine, type LogFilter } from '../../logging/log-record';
 import { logFileOf } from '../../logging/rotating-log-file';
 import { CliError } from '../cli-error';
-import type { CliOutput } from '../output';
+import { printJson, type CliOutput } from '../output';
 import { loadConfigOrExit } from './config-command';
 
 export interface LogsOptions {
@@ -59,7 +59,8 @@ export async function logsCommand(o: LogsOptions, io: CliOutput): Promise<number
       return;
     }
     if (!matchesFilter(r, filter)) return;
-    io.out(o.json ? JSON.stringify({ time: r.time, level: r.level, msg: r.msg, ...r.fields }) : formatLogRecord(r, io.isTTY));
+    if (o.json) printJson(io, { time: r.time, level: r.level, msg: r.msg, ...r.fields });
+    else io.out(formatLogRecord(r, io.isTTY));
   };
 
   let file = o.file;

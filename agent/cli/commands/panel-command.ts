@@ -3,7 +3,7 @@ import { parseListen } from '../../api/http-api';
 import { formatPairingCode, pairingCodePath, readPairingCode, writeNewPairingCode } from '../../api/panel/pairing-code';
 import type { AgentConfig } from '../../config/types';
 import { CliError } from '../cli-error';
-import type { CliOutput } from '../output';
+import { printJson, type CliOutput } from '../output';
 import { loadConfigOrExit } from './config-command';
 
 export interface PanelInfo {
@@ -64,6 +64,7 @@ export function renderPanelInfo(i: PanelInfo): string {
 export async function panelCommand(opts: { config?: string; newCode?: boolean; json?: boolean }, io: CliOutput): Promise<number> {
   const { config } = loadConfigOrExit(opts.config);
   const info = panelInfo(config, opts.newCode === true);
-  io.out(opts.json ? JSON.stringify(info, null, 2) : renderPanelInfo(info));
+  if (opts.json) printJson(io, info);
+  else io.out(renderPanelInfo(info));
   return 0;
 }

@@ -3,7 +3,6 @@ import * as path from 'node:path';
 import type { AgentConfig } from '../../config';
 import { parseDuration } from '../../config';
 import { ConsentLedger } from '../../consent/consent-ledger';
-import type { StatusDocument } from '../../api/status';
 import {
   buildOutcomesDocument,
   indexChartSvg,
@@ -14,9 +13,9 @@ import {
 } from '../../outcomes';
 import { databasePath, openDatabase } from '../../store/database';
 import { CliError } from '../cli-error';
-import { fmtNumber, table, type CliOutput } from '../output';
+import { fmtNumber, printJson, table, type CliOutput } from '../output';
 import { loadConfigOrExit } from './config-command';
-import { httpGetJson } from './status-command';
+import { AgentClient } from '../api-client';
 
 export interface ReportOptions {
   config?: string;
@@ -188,9 +187,8 @@ export async function reportCommand(o: ReportOptions, io: CliOutput): Promise<nu
   let source: Source = 'database';
   let samples: IndexSample[] = [];
   if (since === undefined && o.chart === undefined) {
-    const base = (o.url ?? `http://${config.api.listen}`).replace(/\/$/, '');
     try {
-      const st = (await httpGetJson(`${base}/api/status`, 2000)) as StatusDocument;
+      const st = await (o.url ? new AgentClient(o.url, 'from --url') : AgentClient.forConfig(config)).status(2000);
       if (st.outcomes) {
         doc = {
           ...st.outcomes,
@@ -224,6 +222,7 @@ export async function reportCommand(o: ReportOptions, io: CliOutput): Promise<nu
         `chart written to ${file} (${new Set(samples.map((s) => `${s.profile}/${s.campaign}`)).size} series, ${samples.length} samples)`,
       );
   }
-  io.out(o.json ? JSON.stringify({ source, ...doc }, null, 2) : renderReport(doc, source));
+  if (o.json) printJson(io, { source, ...doc });
+  else io.out(renderReport(doc, source));
   return 0;
 }

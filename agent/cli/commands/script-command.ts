@@ -19,7 +19,7 @@ import {
 } from '../../sandbox';
 import { whyScriptCannotRun } from '../../sandbox/cannot-run-reason';
 import { CliError } from '../cli-error';
-import type { CliOutput } from '../output';
+import { jsonFailure, printJson, type CliOutput } from '../output';
 import { configErrorAsCli } from './config-command';
 
 export interface ScriptTestOptions {
@@ -133,7 +133,7 @@ export async function scriptTestCommand(o: ScriptTestOptions, io: CliOutput): Pr
 
   const unfit = whyScriptCannotRun(source, null);
   if (unfit) {
-    if (o.json) io.out(JSON.stringify({ ok: false, kind, cannotRunHere: unfit }));
+    if (o.json) printJson(io, jsonFailure(`cannot run here: ${unfit}`, 1, { kind, cannotRunHere: unfit }));
     else io.err(`cannot run here: ${unfit}`);
     return 1;
   }
@@ -142,7 +142,7 @@ export async function scriptTestCommand(o: ScriptTestOptions, io: CliOutput): Pr
     const compileError = await host.add({ id: path.basename(file), kind, source, file });
     if (compileError) {
       const why = whyScriptCannotRun(source, compileError);
-      if (o.json) io.out(JSON.stringify({ ok: false, kind, error: { ...compileError.toJSON(), file }, ...(why ? { cannotRunHere: why } : {}) }));
+      if (o.json) printJson(io, jsonFailure(compileError.message, 1, { kind, ...(why ? { cannotRunHere: why } : {}) }, { ...compileError.toJSON(), file }));
       else if (why) io.err(`cannot run here: ${why} (compile error at ${compileError.where(file)}: ${compileError.detail})`);
       else io.err(`compile error at ${compileError.where(file)}: ${compileError.detail}`);
       return 1;
@@ -163,12 +163,11 @@ export async function scriptTestCommand(o: ScriptTestOptions, io: CliOutput): Pr
     const value = count > 1 ? results : results[0];
     const why = run.ok ? null : whyScriptCannotRun(source, run.error);
     if (o.json) {
-      io.out(
-        JSON.stringify(
-          run.ok
-            ? { ok: true, kind, result: value, logs, durationMs: ms }
-            : { ok: false, kind, error: run.error.toJSON(), ...(why ? { cannotRunHere: why } : {}), logs, durationMs: ms },
-        ),
+      printJson(
+        io,
+        run.ok
+          ? { ok: true, kind, result: value, logs, durationMs: ms }
+          : jsonFailure(run.error.message, 1, { kind, ...(why ? { cannotRunHere: why } : {}), logs, durationMs: ms }, run.error.toJSON()),
       );
     } else {
       for (const l of logs) io.err(`console.${l}`);

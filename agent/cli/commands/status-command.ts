@@ -1,28 +1,6 @@
-import * as http from 'node:http';
 import type { StatusDocument } from '../../api/status';
-import { CliError } from '../cli-error';
-import { loadConfigOrExit } from './config-command';
-import { fmtNumber, table, type CliOutput } from '../output';
-
-export function httpGetJson(url: string, timeoutMs = 3000): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => {
-        if ((res.statusCode ?? 500) >= 400) return reject(new Error(`HTTP ${res.statusCode}: ${body.trim()}`));
-        try {
-          resolve(JSON.parse(body));
-        } catch {
-          reject(new Error('the API answered with something that is not JSON'));
-        }
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-  });
-}
+import { AgentClient } from '../api-client';
+import { fmtNumber, printJson, table, type CliOutput } from '../output';
 
 function ago(iso: string | null, now: number): string {
   if (!iso) return 'never';
@@ -77,20 +55,8 @@ export function renderStatus(s: StatusDocument, now = Date.now()): string {
 
 /** `edge-agent status`: asks the running agent's local API (same document as GET /api/status). */
 export async function statusCommand(opts: { config?: string; url?: string; json?: boolean }, io: CliOutput): Promise<number> {
-  let base = opts.url;
-  if (!base) {
-    const { config } = loadConfigOrExit(opts.config);
-    base = `http://${config.api.listen}`;
-  }
-  let doc: StatusDocument;
-  try {
-    doc = (await httpGetJson(`${base.replace(/\/$/, '')}/api/status`)) as StatusDocument;
-  } catch (err) {
-    throw new CliError(
-      `cannot reach the agent at ${base} (${err instanceof Error ? err.message : String(err)}) — is it running? Start it with \`edge-agent run\` or check \`systemctl status edge-agent\``,
-      1,
-    );
-  }
-  io.out(opts.json ? JSON.stringify(doc, null, 2) : renderStatus(doc));
+  const doc = await AgentClient.locate(opts).status();
+  if (opts.json) printJson(io, doc);
+  else io.out(renderStatus(doc));
   return 0;
 }

@@ -1,8 +1,7 @@
 import type { SyncDocument } from '../../api/status';
-import { ApiUnreachable, apiRequest, readApiToken } from '../api-client';
+import { AgentClient } from '../api-client';
 import { CliError } from '../cli-error';
-import { table, type CliOutput } from '../output';
-import { loadConfigOrExit } from './config-command';
+import { printJson, table, type CliOutput } from '../output';
 
 function bytes(n: number): string {
   return n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1048576).toFixed(1)} MiB`;
@@ -35,31 +34,19 @@ export function renderSync(d: SyncDocument): string {
 
 /** `edge-agent sync [--now] [--json]`: the uplink and the outbox; `--now` drains before answering. */
 export async function syncCommand(o: { config?: string; json?: boolean; now?: boolean; timeout?: string }, io: CliOutput): Promise<number> {
-  const { config } = loadConfigOrExit(o.config);
-  const base = `http://${config.api.listen}`;
   const timeoutS = Number(o.timeout ?? '30');
   if (!Number.isFinite(timeoutS) || timeoutS <= 0 || timeoutS > 600) throw new CliError('--timeout must be seconds from 1 to 600', 2);
   let doc: SyncDocument;
   let flush: { drained: boolean; pending: number; tookMs: number } | null = null;
-  try {
-    if (o.now) {
-      const res = await apiRequest(base, 'POST', 'api/sync/flush', {
-        token: readApiToken(config.gateway.dataDir),
-        body: { timeoutMs: timeoutS * 1000 },
-        timeoutMs: timeoutS * 1000 + 5000,
-      });
-      if (res.status !== 200) throw new CliError((res.body as { error?: string } | null)?.error ?? `the agent answered ${res.status}`);
-      const b = res.body as { drained: boolean; pending: number; tookMs: number; sync: SyncDocument };
-      flush = { drained: b.drained, pending: b.pending, tookMs: b.tookMs };
-      doc = b.sync;
-    } else {
-      doc = (await apiRequest(base, 'GET', 'api/sync')).body as SyncDocument;
-    }
-  } catch (err) {
-    if (err instanceof ApiUnreachable) throw new CliError(`the agent is not running (no API at ${config.api.listen}); start it with: edge-agent run`);
-    throw err;
+  const agent = AgentClient.locate(o);
+  if (o.now) {
+    const b = await agent.flushSync(timeoutS * 1000);
+    flush = { drained: b.drained, pending: b.pending, tookMs: b.tookMs };
+    doc = b.sync;
+  } else {
+    doc = await agent.sync();
   }
-  if (o.json) io.out(JSON.stringify(flush ? { ...doc, flush } : doc, null, 2));
+  if (o.json) printJson(io, flush ? { ...doc, flush } : doc);
   else {
     if (flush) io.out(flush.drained ? `flushed: outbox empty after ${flush.tookMs} ms\n` : `not flushed: ${flush.pending} rows still pending after ${flush.tookMs} ms\n`);
     io.out(renderSync(doc));

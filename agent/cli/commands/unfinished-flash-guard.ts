@@ -1,4 +1,5 @@
 import type { FlashEvent } from '../../../firmware-bridge/flasher';
+import { jsonFailure } from '../output';
 
 /**
  * The process-level half of "a flash that has not reached its result never exits 0". The flasher rejects what
@@ -45,7 +46,7 @@ export class UnfinishedFlashGuard {
 
   private trip(): void {
     this.disarm();
-    this.result?.({ event: 'result', ok: false, flashed: false, kind: 'lost', halfWritten: this.percent !== null, error: this.message });
+    this.result?.(jsonFailure(this.message, 1, { event: 'result', flashed: false, kind: 'lost', halfWritten: this.percent !== null }));
     this.report(`edge-agent: ${this.message}`);
     process.exitCode = 1;
   }

@@ -186,6 +186,12 @@ export class Esp32RomSimulator {
     this.port = port;
   }
 
+  /** Powers the plugged-in board on with its BOOT button released: it boots its app from flash (hello). */
+  powerOn(): void {
+    this.resetIntoRom();
+    this.boot('rst:0x1 (POWERON_RESET)');
+  }
+
   async detach(): Promise<void> {
     this.cancelTimers();
     const port = this.port;

@@ -52,3 +52,6 @@ export const history = () => call('GET', 'api/history');
 export const change = (target, granted) => call('POST', 'api/consent', { ...target, granted });
 
 export const eraseDevice = (device) => call('POST', `api/devices/${encodeURIComponent(device)}/erase`, {});
+
+/** body: { choice: 'defer', hours } | { choice: 'never' } | { choice: 'clear' } */
+export const firmwareChoice = (device, body) => call('POST', `api/devices/${encodeURIComponent(device)}/firmware`, body);

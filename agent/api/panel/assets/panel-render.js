@@ -58,6 +58,36 @@ export function consentSwitch({ id, label, extra, explanation, allowed, decidedA
   );
 }
 
+/** A firmware update of the device, in plain words, with the household's say: not now, never, or allow again. */
+function updateSection(d, handlers) {
+  const u = d.update;
+  if (!u) return null;
+  const name = `${u.package.title} ${u.package.version}`;
+  const waiting = u.state === 'PENDING';
+  const words = {
+    PENDING: u.deferredUntil
+      ? `A software update (${name}) is waiting. You put it off until ${when(u.deferredUntil)}.`
+      : `A software update (${name}) is waiting. The gateway installs it when the device is not in use; it restarts once.`,
+    UPDATING: `Installing the software update ${name} (${u.progress} %). The device restarts when it is done.`,
+    UPDATED: `Software update ${name} installed.`,
+    SKIPPED: `You chose not to update this device: ${name} is not installed on it.`,
+    FAILED: `The software update ${name} did not work on this device; it runs its previous software again.`,
+  }[u.state];
+  const button = (kind, label, body) =>
+    h('button', { type: 'button', class: 'update-choice', id: slug('update', kind, d.id), onclick: () => handlers.firmwareChoice(d.id, body, label) }, label);
+  const buttons = [
+    waiting && !u.deferredUntil ? button('defer', 'Not now (1 day)', { choice: 'defer', hours: 24 }) : null,
+    waiting ? button('never', 'Do not update this device', { choice: 'never' }) : null,
+    u.doNotUpdate || u.deferredUntil ? button('clear', 'Allow updates again', { choice: 'clear' }) : null,
+  ].filter(Boolean);
+  return h(
+    'section',
+    { class: `update state-${u.state.toLowerCase()}`, id: slug('update', d.id), 'aria-label': `Software update for ${d.id}` },
+    h('p', { text: words }),
+    buttons.length ? h('div', { class: 'update-actions' }, buttons) : null,
+  );
+}
+
 export function renderDevices(container, devices, handlers) {
   const cards = devices.map((d) => {
     const title = `${MODEL_WORDS[d.model] ?? d.model ?? 'Device'} “${d.id}”`;
@@ -87,6 +117,7 @@ export function renderDevices(container, devices, handlers) {
       d.wildcardGranted
         ? h('p', { class: 'note', text: 'Your installer allowed every ordinary kind of data for this device. Switching one off here overrides that for it. Special categories always need their own switch.' })
         : null,
+      updateSection(d, handlers),
       h('ul', { class: 'consents', 'aria-label': `What ${d.id} may collect` }, items),
       h('button', { type: 'button', class: 'erase', id: slug('erase', d.id), onclick: () => handlers.erase(d.id) }, `Erase my data from ${d.id}…`),
     );

@@ -77,6 +77,18 @@ const handlers = {
     await refresh();
   },
 
+  async firmwareChoice(device, body, label) {
+    showError('');
+    try {
+      await api.firmwareChoice(device, body);
+      announce(`${device}: ${label}.`);
+    } catch (err) {
+      if (err.status === 401) return signedOut();
+      showError(`The change was not made: ${err.message}`);
+    }
+    await refresh();
+  },
+
   erase(device) {
     const dialog = $('erase-dialog');
     $('erase-device').textContent = device;

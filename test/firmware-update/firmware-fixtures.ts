@@ -1,0 +1,34 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { FirmwareUpdates } from '../../agent/firmware-update/firmware-updates';
+import type { DeviceFacts } from '../../agent/firmware-update/rollout-plan';
+import { buildEspImage } from '../support/esp-rom-sim';
+
+/** A kitchen-scale app image of `version` as ESP-IDF builds it (magic, segments, app descriptor, SHA-256). */
+export function kitchenScaleImage(version: string, size: number, seed: number): Buffer {
+  return buildEspImage({ size, seed, appDescriptor: { projectName: 'kitchen-scale', version, idfVersion: 'v5.3.1' } });
+}
+
+/** Where the ESP-IDF app lives in flash (what the rollout writes) */
+export const APP_ADDRESS = 0x10000;
+
+/**
+ * A verified kitchen-scale 2.5.0 package on the gateway in `dataDir` (imported as a technician would) and a
+ * rollout in which `device` (kitchen-scale 2.4.0, connected, idle) is planned. `plan()` is what the agent's rollout
+ * does next with the household's choices on file: "<action> <device state>[ <reason>]".
+ */
+export function pendingUpdate(dataDir: string, device: string): { fw: FirmwareUpdates; plan: () => string } {
+  const fw = new FirmwareUpdates(dataDir);
+  const file = path.join(dataDir, 'new.bin');
+  fs.writeFileSync(file, kitchenScaleImage('2.5.0', 64 * 1024, 41));
+  fw.importPackage(file);
+  const facts: DeviceFacts[] = [
+    { id: device, model: 'kitchen-scale', fw: '2.4.0', connected: true, idle: true, doNotUpdate: false, deferredUntil: null },
+  ];
+  const plan = (): string => {
+    const p = fw.plan(facts, Date.now())!;
+    const d = p.rollout.devices.find((x) => x.id === device)!;
+    return `${p.action.kind} ${d.state}${d.reason ? ` ${d.reason.replace(/until .*/, 'until …')}` : ''}`;
+  };
+  return { fw, plan };
+}
