@@ -3,7 +3,7 @@ import type { AgentConfig } from '../../agent/config';
 import { silentLogger } from '../../agent/logger';
 import { renderMetrics } from '../../agent/api/metrics';
 import type { DeviceFrame } from '../../firmware-bridge/protocol';
-import { DeviceLink, HELLO_SCALE, dispense, settle } from '../support/device-link';
+import { DeviceLink, HELLO_SCALE, allAnswered, dispense } from '../support/device-link';
 import { tempDir } from '../support/temp-dir';
 import { waitUntil } from '../support/wait-until';
 import { testConfig } from '../support/test-config';
@@ -108,7 +108,7 @@ describe('campaign outcomes in a running agent (real SQLite, consent, restart)',
     // day 3: home-a reorders (converts its trigger); home-b never does
     now = T0 + 3 * DAY;
     a.send(ev(3, 'reorder', 2));
-    await settle(50);
+    await allAnswered(agent); // every frame committed and answered
     await agent.outcomes.settled();
 
     const c = coffee(agent);
@@ -166,7 +166,7 @@ describe('campaign outcomes in a running agent (real SQLite, consent, restart)',
     const a2 = new DeviceLink(agent, 'scale-a');
     a2.send(HELLO_SCALE('scale-a'));
     a2.send(ev(10, 'reorder', 2));
-    await settle(50);
+    await allAnswered(agent); // every frame committed and answered
     expect(rows(agent, 'outcome_events', 'home-a')).toBe(0);
   });
 
@@ -181,7 +181,7 @@ describe('campaign outcomes in a running agent (real SQLite, consent, restart)',
     now += 5 * MIN;
     p.send(ev(2, 'presence_end', 1));
     a.send(dispense(2));
-    await settle(50);
+    await allAnswered(agent); // every frame committed and answered
     expect(rows(agent, 'outcome_events', 'home-a')).toBe(3);
     expect(rows(agent, 'index_samples', 'home-a')).toBeGreaterThan(0);
     agent.changeConsent({
@@ -228,10 +228,12 @@ describe('campaign outcomes in a running agent (real SQLite, consent, restart)',
     await waitUntil('trigger', () => coffee(agent).triggers === 1);
     expect(agent.outcomes.enqueueSignals(now)).toBe(1);
     expect(agent.outcomes.enqueueSignals(now)).toBe(1); // the unsent older aggregate is replaced, not stacked
-    await settle(30);
-    const q = agent.database
-      .prepare("SELECT campaign, profile, payload FROM outbox WHERE kind = 'outcomes'")
-      .all() as Array<{ campaign: string; profile: string | null; payload: string }>;
+    const queued = () =>
+      agent.database
+        .prepare("SELECT campaign, profile, payload FROM outbox WHERE kind = 'outcomes'")
+        .all() as Array<{ campaign: string; profile: string | null; payload: string }>;
+    await waitUntil('the aggregate committed', () => queued().length > 0); // both enqueues share one group commit
+    const q = queued();
     expect(q).toHaveLength(1);
     expect(q[0]).toMatchObject({ campaign: 'coffee', profile: null });
     expect(q[0].payload).not.toMatch(/home-a|scale-a/);

@@ -5,7 +5,7 @@ import { encodeSerialFrame, type DeviceFrame } from '../../firmware-bridge/proto
 import { SerialSimDevice } from '../../drivers/sim';
 import { MAX_UNACKED } from '../../drivers/sim/sim-device';
 import { PtyPair, hasSocat } from '../support/pty-pair';
-import { settle } from '../support/device-link';
+import { allAnswered, settle } from '../support/device-link';
 import { scaleGatewayConfig } from '../support/scale-gateway-config';
 import { tempDir } from '../support/temp-dir';
 import { waitUntil } from '../support/wait-until';
@@ -118,7 +118,7 @@ import { waitUntil } from '../support/wait-until';
     ]);
     sim.write(stream);
     await waitUntil('good frames stored', () => events() >= 4);
-    await settle(100);
+    await allAnswered(agent);
     expect(events()).toBe(4); // seqs 1, 2, 5, 6
     expect(dev().framesBad).toBe(4);
     expect(agent.status().ingest.duplicates).toBe(2);
@@ -132,6 +132,8 @@ import { waitUntil } from '../support/wait-until';
     await waitUntil('link up', () => dev().connected);
     await sim.open();
     await waitUntil('some events', () => events() >= 3);
+    // acks follow the group commit and its fsync: wait for some to cross before the cable goes
+    await waitUntil('some acks received', () => sim.received.some((f) => f.type === 'ack'));
     // Unplug: the cable goes, both PTY ends vanish; the device keeps sampling into its unacked buffer.
     await sim.close();
     await pty.stop();
@@ -159,7 +161,7 @@ import { waitUntil } from '../support/wait-until';
     command('resume');
     sim.sendFrames(sim.device.unacked());
     await sim.drained(15_000);
-    await settle(100);
+    await allAnswered(agent);
     const stored = (agent.database.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
     const readings = (agent.database.prepare('SELECT count(*) AS n FROM readings').get() as { n: number }).n;
     expect(stored).toBeGreaterThanOrEqual(storedBefore);
