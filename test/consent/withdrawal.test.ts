@@ -4,7 +4,8 @@ import { Agent } from '../../agent/controller';
 import type { AgentConfig } from '../../agent/config';
 import { testConfig } from '../support/test-config';
 import { silentLogger } from '../../agent/logger';
-import { DeviceLink, HELLO_SCALE, dispense, reading, settle } from '../support/device-link';
+import { DeviceLink, HELLO_SCALE, allAnswered, dispense, reading, settle } from '../support/device-link';
+import { waitUntil } from '../support/wait-until';
 import { freePort } from '../support/free-port';
 import { Mosquitto, hasMosquitto } from '../support/mosquitto';
 import { TcpProxy } from '../support/tcp-proxy';
@@ -51,7 +52,7 @@ const signalCount = (agent: Agent, profile: string): number =>
       b.send(HELLO_SCALE('scale-b'));
       for (let i = 1; i <= 10_000; i++) a.send(dispense(i));
       for (let i = 1; i <= 50; i++) b.send(dispense(i));
-      await settle(200);
+      await allAnswered(agent);
       expect(signalCount(agent, 'home-a')).toBe(10_000);
       expect(agent.status().upstream.connected).toBe(false);
 
@@ -71,15 +72,14 @@ const signalCount = (agent: Agent, profile: string): number =>
       });
       await new Promise<void>((resolve) => sub.on('connect', () => sub.subscribe('edge/#', { qos: 1 }, () => resolve())));
       await uplink.open();
-      for (let i = 0; i < 100 && seen.filter((s) => s.profile === 'home-b').length < 50; i++) await settle(100);
+      await waitUntil("home-b's 50 signals upstream", () => seen.filter((s) => s.profile === 'home-b').length >= 50, 10_000);
       sub.end(true);
 
       expect(seen.filter((s) => s.profile === 'home-b')).toHaveLength(50); // the uplink really works…
       expect(seen.filter((s) => s.profile === 'home-a')).toHaveLength(0); // …and nothing withdrawn left
       expect(receipts.some((r) => r.state === 'withdrawn' && r.piiPrincipal.id === 'home-a')).toBe(true);
       // acked rows are deleted in a group within ~20 ms of their PUBACK
-      for (let i = 0; i < 40 && agent.status().outbox.pending > 0; i++) await settle(50);
-      expect(agent.status().outbox.pending).toBe(0);
+      await waitUntil('the outbox drained', () => agent.status().outbox.pending === 0, 5_000);
     } finally {
       await agent.stop();
       await uplink.close();

@@ -47,7 +47,7 @@ describe('a quiet agent (built CLI, real SQLite file)', () => {
     // A busy first run leaves engagement state, counters and a WAL behind.
     const busy = startCli(['run', '--config', cfg(1200)]);
     await busy.waitFor(/ready/, 20_000 * timeScale());
-    await waitUntil('a WAL', () => fs.existsSync(path.join(dataDir, 'edge-agent.db-wal')), 10_000 * timeScale());
+    await waitUntil('a WAL', () => fs.existsSync(path.join(dataDir, 'edge-agent.db-wal')), 10_000);
     await new Promise((r) => setTimeout(r, 1500));
     busy.child.kill('SIGTERM');
     expect(await busy.exit).toBe(0);

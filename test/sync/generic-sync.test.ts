@@ -2,7 +2,7 @@ import { Agent } from '../../agent/controller';
 import type { UpstreamConfig } from '../../agent/config';
 import { household } from './household';
 import { silentLogger } from '../../agent/logger';
-import { DeviceLink, HELLO_SCALE, dispense, settle } from '../support/device-link';
+import { DeviceLink, HELLO_SCALE, allAnswered, dispense } from '../support/device-link';
 import { freePort } from '../support/free-port';
 import { Mosquitto, hasMosquitto } from '../support/mosquitto';
 import { MqttChecker, hasMosquittoClients as hasClients } from '../support/mqtt-checker';
@@ -89,7 +89,7 @@ const waitUntil = (what: string, cond: () => boolean): Promise<void> => waitFor(
     await broker.stop();
     await waitUntil('agent sees the outage', () => !agent!.status().upstream.connected);
     for (let i = 101; i <= 3000; i++) (i % 2 ? a : b).send(dispense(i));
-    await settle(300);
+    await allAnswered(agent); // all 2,900 committed
     const queued = agent.database.prepare("SELECT signal_id AS sid FROM outbox WHERE kind = 'signal' ORDER BY id").all() as Array<{ sid: string }>;
     expect(queued.length).toBe(2900);
     expect(agent.status().upstream.error).toMatch(/connection refused|ECONNREFUSED|closed/i);

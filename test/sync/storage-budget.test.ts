@@ -20,7 +20,7 @@ async function feedUntil(agent: Agent, a: DeviceLink, from: number, frame: (seq:
     if (seq - from > 200_000) throw new Error(`${what}: not reached after ${seq - from} frames`);
     for (const end = seq + 5000; seq < end; seq++) a.send(frame(seq));
     await allAnswered(agent);
-    await waitUntil(what, reached, 1500 * timeScale()).catch(() => undefined);
+    await waitUntil(what, reached, 1500).catch(() => undefined);
   }
   return seq;
 }
@@ -106,7 +106,7 @@ describe('storage.maxBytes drop policy (real SQLite file)', () => {
 
       // Space returns (the household erases the campaign history): the same frame, retransmitted, is accepted.
       agent.changeConsent({ scope: 'campaign', subject: 'home-a', target: 'coffee', granted: false, source: 'cli' });
-      await waitUntil('space to return', () => !agent.status().storage.full, 10_000 * timeScale());
+      await waitUntil('space to return', () => !agent.status().storage.full, 10_000);
       a.send(reading(seq + 1, 1, 1));
       await allAnswered(agent);
       expect(a.acks()).toContain((seq + 1) & 0xffff);
