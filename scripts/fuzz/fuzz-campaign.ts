@@ -13,16 +13,26 @@ import { GenericProfile } from '../../agent/sync/generic-profile';
 import type { SyncProfile } from '../../agent/sync/sync-profile';
 import { ThingsboardProfile } from '../../agent/sync/thingsboard-profile';
 import { HOUSEHOLD_SECTIONS } from '../../test/sync/household';
+import { Mosquitto, hasMosquitto } from '../../test/support/mosquitto';
+import { freePort } from '../../test/support/free-port';
+import { waitUntil } from '../../test/support/wait-until';
+import { BrokerFeed } from './broker-downlink';
+import { DownlinkObserver, type DownlinkFigures } from './downlink-observer';
+import { runFrames, type FrameFigures } from './frame-fuzz';
 import { PROTOTYPE_NAMES, deepJson, downlinkBodies, hostileValue, payloadOf, type Household } from './hostile-inputs';
 
 /**
- * The fuzz campaign of issue #21: hostile downlink messages for both profiles and hostile HTTP requests (many at
- * once) against one real agent (real SQLite file, real HTTP listener with the household panel). It counts:
- * - crashes: the downlink path throwing, a reply that is not JSON or is unbounded, an HTTP 5xx or a dropped
- *   connection, anything reaching the process's last-resort events;
+ * The fuzz campaign of issue #21 against real agents (real SQLite file, real HTTP listener with the household
+ * panel): hostile device traffic (hello and data frames, noise) through the wire decoder and the ingest pipeline;
+ * hostile downlink messages for both profiles, fed to a downlink handler directly and published through a real
+ * Mosquitto broker to agents subscribed as in production (one per profile); hostile HTTP requests, many at once.
+ * It counts:
+ * - crashes: the frame or downlink path throwing, a reply that is not JSON or is unbounded, an HTTP 5xx or a
+ *   dropped connection, anything reaching the process's last-resort events;
  * - state changes from rejected messages: any mutating call (consent applied, V set, campaign saved, conversion
- *   recorded) made while handling a message that was answered with an error, and any change of the consent
- *   ledger caused by HTTP requests that carry no valid credentials;
+ *   recorded) made while handling a message that was answered with an error, any change of the consent ledger
+ *   caused by HTTP requests that carry no valid credentials, rows stored from frames without consent, consent
+ *   granted by a device, hellos answered beyond their rate limit;
  * - file reads outside the data directory: every fs call that opens, reads, lists or probes a path, wrapped
  *   for the campaign's duration.
  * Invariants checked along the way: the ledger verifies, stays in time order, never dated ahead, and never holds
@@ -30,7 +40,12 @@ import { PROTOTYPE_NAMES, deepJson, downlinkBodies, hostileValue, payloadOf, typ
  */
 
 export interface FuzzBudget {
+  /** downlink messages fed to a downlink handler directly (both profiles) */
   downlink: number;
+  /** downlink messages published through a real Mosquitto broker to the agents (both profiles) */
+  brokerDownlink: number;
+  /** byte runs (frames, cut frames, noise) on the household's device links */
+  frames: number;
   api: number;
   concurrency: number;
   seed: number;
@@ -38,7 +53,8 @@ export interface FuzzBudget {
 
 export interface FuzzReport {
   seed: number;
-  downlink: { messages: number; accepted: number; rejected: number; crashes: number; stateChangesOnReject: number; perSecond: number };
+  frames: FrameFigures;
+  downlink: DownlinkFigures;
   api: { requests: number; byStatus: Record<string, number>; crashes: number; stateChangesWithoutCredentials: number; perSecond: number };
   invariantViolations: string[];
   fileReadsOutsideDataDir: string[];
@@ -49,12 +65,17 @@ export interface FuzzReport {
 const GATEWAY = 'gw-fuzz';
 const HOUSEHOLD: Household = { devices: ['scale-a', 'scale-b'], profiles: ['home-a', 'home-b'], campaigns: ['coffee', 'tea'] };
 
-function config(dataDir: string): AgentConfig {
+/** Without a broker the upstream is never reachable: the downlink path is fed directly, the uplink stays quiet. */
+const NO_BROKER = 'mqtt://127.0.0.1:1';
+
+function config(dataDir: string, broker: string, profile: 'generic' | 'thingsboard'): AgentConfig {
   return buildConfig({
-    gateway: { id: GATEWAY, dataDir },
+    // the MQTT client id is the gateway's: two agents with one id would take the broker session from each other
+    gateway: { id: profile === 'generic' ? GATEWAY : `${GATEWAY}-tb`, dataDir },
     api: { listen: '127.0.0.1:0', panel: { enabled: true } },
-    // never reachable: the campaign feeds the downlink path directly, and the uplink stays quiet
-    upstream: { url: 'mqtt://127.0.0.1:1', reconnect: { minMs: 60_000, maxMs: 60_000 } },
+    upstream: { url: broker, profile, reconnect: broker === NO_BROKER ? { minMs: 60_000, maxMs: 60_000 } : { minMs: 50, maxMs: 500 } },
+    // the frame phase fuzzes what frames carry; the per-device rate limit is flood.test.ts's (hellos keep theirs)
+    ingest: { maxFramesPerSecondPerDevice: 1_000_000 },
     ...HOUSEHOLD_SECTIONS,
     consent: {
       grants: [
@@ -70,10 +91,10 @@ function config(dataDir: string): AgentConfig {
 type FsName = 'readFileSync' | 'openSync' | 'readdirSync' | 'statSync' | 'lstatSync' | 'existsSync' | 'accessSync' | 'readFile' | 'open' | 'createReadStream' | 'opendirSync';
 const WATCHED: FsName[] = ['readFileSync', 'openSync', 'readdirSync', 'statSync', 'lstatSync', 'existsSync', 'accessSync', 'readFile', 'open', 'createReadStream', 'opendirSync'];
 
-/** Wraps the fs calls that touch a path; returns the paths touched outside `dir` and the unwrapper. */
-function watchFiles(dir: string): { outside: Set<string>; restore: () => void } {
+/** Wraps the fs calls that touch a path; returns the paths touched outside `dirs` and the unwrapper. */
+function watchFiles(dirs: readonly string[]): { outside: Set<string>; restore: () => void } {
   const outside = new Set<string>();
-  const root = path.resolve(dir) + path.sep;
+  const roots = dirs.map((d) => path.resolve(d) + path.sep);
   const originals = new Map<FsName, unknown>();
   // the module object itself (an ES namespace import is a read-only view of it); every importer sees the wrapper
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -86,7 +107,7 @@ function watchFiles(dir: string): { outside: Set<string>; restore: () => void } 
       // `node:net` and the like are module specifiers a module loader probes (jest's does), not files
       if ((typeof p === 'string' && !p.startsWith('node:')) || Buffer.isBuffer(p) || p instanceof URL) {
         const abs = path.resolve(p instanceof URL ? p.pathname : String(p));
-        if (!(abs + path.sep).startsWith(root)) outside.add(`${name} ${abs}`);
+        if (!roots.some((root) => (abs + path.sep).startsWith(root))) outside.add(`${name} ${abs}`);
       }
       return orig.apply(this, a);
     };
@@ -174,99 +195,80 @@ function ledgerProblems(agent: Agent, now: number): string[] {
   return out;
 }
 
-async function runDownlink(agent: Agent, budget: FuzzBudget, report: FuzzReport): Promise<void> {
-  const profiles: Record<DownlinkCase['profile'], SyncProfile> = {
-    generic: new GenericProfile('edge', GATEWAY),
-    thingsboard: new ThingsboardProfile(HOUSEHOLD.profiles, ['tea']),
-  };
+const PROFILES: Record<DownlinkCase['profile'], SyncProfile> = {
+  generic: new GenericProfile('edge', GATEWAY),
+  thingsboard: new ThingsboardProfile(HOUSEHOLD.profiles, ['tea']),
+};
+/** Every this many messages, one is a replay of an accepted message (same payload, later), as a captured one. */
+const REPLAY_EVERY = 50;
+
+/** Samples `n` downlink cases; every REPLAY_EVERY-th comes from `replays` (accepted messages seen so far). */
+function sampleDownlinks(seed: number, n: number, replays: readonly DownlinkCase[]): DownlinkCase[] {
+  const cases = fc.sample(downlinkCases(Date.now()), { seed, numRuns: n });
+  return cases.map((c, i) => (i % REPLAY_EVERY === REPLAY_EVERY - 1 && replays.length > 0 ? replays[(seed + i) % replays.length]! : c));
+}
+
+/** Downlink messages handed to a DownlinkHandler of the agent's own services directly (fast, both profiles). */
+async function runDownlinkDirect(agent: Agent, budget: FuzzBudget, observer: DownlinkObserver, report: FuzzReport, replays: DownlinkCase[]): Promise<void> {
   const store = new CampaignStore(agent.database);
-  let mutations = 0;
   const handler = new DownlinkHandler({
     config: agent.config,
-    consent: {
-      fromUpstream: (req, now) => {
-        const r = agent.consent.fromUpstream(req, now);
-        if (r.applied) mutations++;
-        return r;
-      },
-    },
-    engagement: {
-      setValue: (p, c, v) => {
-        mutations++;
-        agent.engagement.setValue(p, c, v);
-      },
-      clearValue: (p, c) => {
-        mutations++;
-        agent.engagement.clearValue(p, c);
-      },
-      upsertCampaign: (c) => {
-        mutations++;
-        return agent.engagement.upsertCampaign(c);
-      },
-      campaign: (id) => agent.engagement.campaign(id),
-    },
-    saveCampaign: (c) => {
-      mutations++;
-      store.save(c);
-    },
-    outcomes: {
-      reportConversion: (t, at, p) => {
-        const r = agent.outcomes.reportConversion(t, at, p); // refuses an unknown trigger by throwing: no change
-        mutations++;
-        return r;
-      },
-    },
+    consent: agent.consent,
+    engagement: agent.engagement,
+    saveCampaign: (c) => store.save(c),
+    outcomes: agent.outcomes,
     clock: Date.now,
   });
-  const started = Date.now();
   const chunk = 5000;
-  // replays: accepted messages come back later (same payload), as a captured message would
-  const replayPool: DownlinkCase[] = [];
   for (let done = 0; done < budget.downlink; ) {
     const n = Math.min(chunk, budget.downlink - done);
-    const cases = fc.sample(downlinkCases(Date.now()), { seed: budget.seed + done, numRuns: n });
-    for (let i = 0; i < cases.length; i++) {
-      const c = i % 50 === 49 && replayPool.length > 0 ? replayPool[(done + i) % replayPool.length]! : cases[i]!;
-      const before = mutations;
-      const rejectedBefore = handler.rejected;
-      const acceptedBefore = handler.accepted;
-      let replies: Array<{ topic: string; payload: string }>;
-      try {
-        replies = handler.serve(profiles[c.profile], c.topic, c.payload);
-      } catch (err) {
-        report.downlink.crashes++;
-        if (report.crashDetails.length < 20) report.crashDetails.push(`downlink ${c.topic}: ${String(err)}`);
-        continue;
-      }
-      for (const r of replies) {
-        if (r.payload.length > 70_000) {
-          report.downlink.crashes++;
-          if (report.crashDetails.length < 20) report.crashDetails.push(`reply of ${r.payload.length} bytes to ${c.topic}`);
-        }
-        try {
-          JSON.parse(r.payload);
-        } catch {
-          report.downlink.crashes++;
-          if (report.crashDetails.length < 20) report.crashDetails.push(`reply to ${c.topic} is not JSON`);
-        }
-      }
-      const rejected = handler.rejected - rejectedBefore;
-      const accepted = handler.accepted - acceptedBefore;
-      report.downlink.rejected += rejected;
-      report.downlink.accepted += accepted;
-      // a message answered only with errors changed nothing
-      if (rejected > 0 && accepted === 0 && mutations !== before) {
-        report.downlink.stateChangesOnReject++;
-        if (report.crashDetails.length < 20) report.crashDetails.push(`state changed by a rejected ${c.topic}: ${c.payload.toString('utf8', 0, 300)} → ${handler.lastError ?? ''}`);
-      }
-      if (accepted > 0 && replayPool.length < 500) replayPool.push(c);
+    for (const c of sampleDownlinks(budget.seed + done, n, replays)) {
+      const accepted = handler.accepted;
+      observer.observe(handler, c.topic, c.payload, () => handler.serve(PROFILES[c.profile], c.topic, c.payload));
+      if (handler.accepted > accepted && replays.length < 500) replays.push(c);
     }
     done += n;
-    report.downlink.messages = done;
     if (done % 50_000 < chunk) report.invariantViolations.push(...ledgerProblems(agent, Date.now()));
     await new Promise((r) => setImmediate(r)); // group commits and timers run between chunks
   }
-  report.downlink.perSecond = Math.round(report.downlink.messages / ((Date.now() - started) / 1000));
+}
+
+/**
+ * Downlink messages published to a real Mosquitto broker, each to the agent subscribed for its profile, which
+ * receives it through its own MQTT client and upstream handler, exactly as from a platform.
+ */
+async function runDownlinkBroker(
+  agents: Record<DownlinkCase['profile'], Agent>,
+  broker: string,
+  budget: FuzzBudget,
+  observer: DownlinkObserver,
+  report: FuzzReport,
+  replays: DownlinkCase[],
+  progress: (line: string) => void,
+): Promise<void> {
+  // v1/devices/me/attributes is the firmware uplink's (agent/firmware-update): it never reaches the downlink handler
+  const subscriptions = [...PROFILES.generic.subscriptions(), ...PROFILES.thingsboard.subscriptions()].filter((t) => t !== 'v1/devices/me/attributes');
+  const feed = new BrokerFeed(broker, subscriptions);
+  observer.watchServe(DownlinkHandler, (topic, payload) => feed.onServed(topic, payload));
+  await feed.connect();
+  try {
+    const chunk = 4000;
+    let sent = 0;
+    for (let round = 0; sent < budget.brokerDownlink; round++) {
+      const cases = sampleDownlinks(budget.seed + 1_000_003 + round * chunk, chunk, replays).filter((c) => feed.delivers(c.topic));
+      const batch = cases.slice(0, budget.brokerDownlink - sent);
+      report.downlink.lost += await feed.send(batch);
+      report.downlink.viaBroker = feed.served;
+      for (const c of batch) if (replays.length < 500 && c.payload.length < 2000) replays.push(c);
+      sent += batch.length;
+      if (sent % 100_000 < chunk) {
+        for (const a of Object.values(agents)) report.invariantViolations.push(...ledgerProblems(a, Date.now()));
+        progress(`fuzz: ${sent} downlink messages through the broker`);
+      }
+    }
+  } finally {
+    await feed.close();
+  }
 }
 
 interface ApiCase {
@@ -377,16 +379,19 @@ async function runApi(agent: Agent, dataDir: string, budget: FuzzBudget, report:
 export async function runFuzzCampaign(budget: FuzzBudget, progress: (line: string) => void = () => undefined): Promise<FuzzReport> {
   const report: FuzzReport = {
     seed: budget.seed,
-    downlink: { messages: 0, accepted: 0, rejected: 0, crashes: 0, stateChangesOnReject: 0, perSecond: 0 },
+    frames: { inputs: 0, frames: 0, badFrames: 0, acked: 0, hellosAnswered: 0, crashes: 0, stateChangesOnReject: 0, perSecond: 0 },
+    downlink: { messages: 0, viaBroker: 0, lost: 0, accepted: 0, rejected: 0, crashes: 0, stateChangesOnReject: 0, perSecond: 0 },
     api: { requests: 0, byStatus: {}, crashes: 0, stateChangesWithoutCredentials: 0, perSecond: 0 },
     invariantViolations: [],
     fileReadsOutsideDataDir: [],
     crashDetails: [],
     ms: 0,
   };
+  if (budget.brokerDownlink > 0 && !hasMosquitto) throw new Error('fuzz: the broker phase needs mosquitto (apt-get install mosquitto; .ci/run does it)');
   const t = scratchDir();
   const dataDir = path.join(t.dir, 'data');
-  const agent = new Agent(config(dataDir), { logger: silentLogger, drivers: [] });
+  const tbDataDir = path.join(t.dir, 'data-thingsboard');
+  const mosquitto = budget.brokerDownlink > 0 ? new Mosquitto(await freePort()) : null;
   const onFault = (err: unknown): void => {
     report.downlink.crashes++;
     report.crashDetails.push(`escaped to the process: ${String(err)}`);
@@ -394,19 +399,45 @@ export async function runFuzzCampaign(budget: FuzzBudget, progress: (line: strin
   process.on('uncaughtException', onFault);
   process.on('unhandledRejection', onFault);
   const started = Date.now();
-  await agent.start();
+  const agents: Agent[] = [];
   let files: ReturnType<typeof watchFiles> | null = null;
+  const observer = new DownlinkObserver(report.downlink, report.crashDetails);
   try {
-    files = watchFiles(dataDir);
-    progress(`fuzz: seed ${budget.seed}, ${budget.downlink} downlink messages, ${budget.api} API/panel requests (${budget.concurrency} at a time)`);
-    await runDownlink(agent, budget, report);
-    progress(`fuzz: downlink done: ${report.downlink.messages} messages, ${report.downlink.perSecond}/s`);
+    await mosquitto?.start();
+    const broker = mosquitto?.url ?? NO_BROKER;
+    const agent = new Agent(config(dataDir, broker, 'generic'), { logger: silentLogger, drivers: [] });
+    agents.push(agent);
+    await agent.start();
+    // the ThingsBoard-profile agent only runs to receive its downlinks through the broker
+    const tbAgent = mosquitto ? new Agent(config(tbDataDir, broker, 'thingsboard'), { logger: silentLogger, drivers: [], api: false }) : null;
+    if (tbAgent) {
+      agents.push(tbAgent);
+      await tbAgent.start();
+      for (const a of agents) await waitUntil(`the ${a.config.upstream?.profile ?? ''} agent to connect to the broker`, () => a.status().upstream?.connected === true, 30_000);
+    }
+    files = watchFiles([dataDir, tbDataDir]);
+    for (const a of agents) observer.watchAgent(a);
+    progress(
+      `fuzz: seed ${budget.seed}: ${budget.frames} device inputs, ${budget.downlink} downlink messages direct and ${budget.brokerDownlink} through Mosquitto, ` +
+        `${budget.api} API/panel requests (${budget.concurrency} at a time)`,
+    );
+    await runFrames(agent, budget.frames, budget.seed, report.frames, report.crashDetails);
+    progress(`fuzz: device inputs done: ${report.frames.inputs}, ${report.frames.perSecond}/s`);
+    const replays: DownlinkCase[] = [];
+    const downlinkStarted = Date.now();
+    await runDownlinkDirect(agent, budget, observer, report, replays);
+    if (tbAgent) await runDownlinkBroker({ generic: agent, thingsboard: tbAgent }, broker, budget, observer, report, replays, progress);
+    report.downlink.perSecond = Math.round(report.downlink.messages / Math.max(0.001, (Date.now() - downlinkStarted) / 1000));
+    progress(`fuzz: downlink done: ${report.downlink.messages} messages (${report.downlink.viaBroker} through the broker), ${report.downlink.perSecond}/s`);
     await runApi(agent, dataDir, budget, report);
     progress(`fuzz: API done: ${report.api.requests} requests, ${report.api.perSecond}/s`);
+    for (const a of agents) report.invariantViolations.push(...ledgerProblems(a, Date.now()));
   } finally {
+    observer.restore();
     files?.restore();
     report.fileReadsOutsideDataDir = [...(files?.outside ?? [])];
-    await agent.stop();
+    for (const a of agents.reverse()) await a.stop();
+    await mosquitto?.dispose();
     process.off('uncaughtException', onFault);
     process.off('unhandledRejection', onFault);
     t.cleanup();

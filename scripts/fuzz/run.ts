@@ -1,9 +1,10 @@
 import { runFuzzCampaign } from './fuzz-campaign';
 
 /**
- * `npm run fuzz [-- --downlink N --api N --concurrency N --seed S]`: the long fuzz campaign of issue #21
- * (defaults: 1,000,000 downlink messages, 100,000 API/panel requests, 32 at a time). Prints the report as JSON;
- * exits 1 when anything was found. `npm test` runs the same campaign with a small budget.
+ * `npm run fuzz [-- --frames N --downlink N --broker-downlink N --api N --concurrency N --seed S]`: the long fuzz
+ * campaign of issue #21 (defaults: 200,000 device inputs, 100,000 downlink messages fed directly and 1,000,000
+ * through a real Mosquitto broker, 100,000 API/panel requests, 32 at a time). Prints the report as JSON; exits 1
+ * when anything was found. `npm test` runs the same campaign with a small budget.
  */
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -18,7 +19,9 @@ function flag(name: string, fallback: number): number {
 
 async function main(): Promise<void> {
   const budget = {
-    downlink: flag('downlink', 1_000_000),
+    frames: flag('frames', 200_000),
+    downlink: flag('downlink', 100_000),
+    brokerDownlink: flag('broker-downlink', 1_000_000),
     api: flag('api', 100_000),
     concurrency: flag('concurrency', 32),
     seed: flag('seed', Date.now() % 2 ** 31),
@@ -26,7 +29,12 @@ async function main(): Promise<void> {
   const report = await runFuzzCampaign(budget, (line) => process.stderr.write(`${line}\n`));
   process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   const found =
-    report.downlink.crashes + report.downlink.stateChangesOnReject + report.api.crashes + report.api.stateChangesWithoutCredentials + report.invariantViolations.length + report.fileReadsOutsideDataDir.length;
+    report.frames.crashes +
+    report.frames.stateChangesOnReject +
+    report.downlink.crashes +
+    report.downlink.stateChangesOnReject +
+    report.downlink.lost +
+    report.api.crashes + report.api.stateChangesWithoutCredentials + report.invariantViolations.length + report.fileReadsOutsideDataDir.length;
   process.stderr.write(`fuzz: ${found === 0 ? 'nothing found' : `${found} findings`} in ${(report.ms / 1000).toFixed(1)} s (replay with --seed ${report.seed})\n`);
   process.exit(found === 0 ? 0 : 1);
 }
