@@ -41,8 +41,11 @@ export class SimDevice {
   evicted = 0;
   /** a reboot command was acked: the transport restarts the device once the ack has left (takeReboot) */
   private rebootRequested = false;
-  /** after a reboot, like the firmware, nothing is sampled until the gateway's consent-state answers the hello */
-  private awaitingConsentState = false;
+  /**
+   * Like the firmware, at first boot and after every reboot nothing is sampled until the gateway's consent-state
+   * answers the hello: privacy at the source, default deny.
+   */
+  private awaitingConsentState = true;
   reboots = 0;
 
   constructor(

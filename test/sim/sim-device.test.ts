@@ -4,6 +4,12 @@ import { DEVICE_CATALOG, SimDevice, seededRandom, RETRANSMIT_MS, type SimKind } 
 const HOUR = 3_600_000;
 const kinds = Object.keys(DEVICE_CATALOG) as SimKind[];
 
+/** A device as a healthy gateway leaves it after its hello: answered with a consent-state allowing everything. */
+function answered(dev: SimDevice): SimDevice {
+  dev.onGatewayFrame({ type: 'consent-state', seq: 0, body: { cats: {} } });
+  return dev;
+}
+
 /** Runs a device for `ms` of simulated time in 100 ms steps, acking everything (like a healthy gateway). */
 function run(dev: SimDevice, from: number, ms: number, ack = true): DeviceFrame[] {
   const out: DeviceFrame[] = [];
@@ -20,7 +26,15 @@ function run(dev: SimDevice, from: number, ms: number, ack = true): DeviceFrame[
 describe.each(kinds)('simulated %s', (kind) => {
   const desc = DEVICE_CATALOG[kind];
   const make = (rate?: number): SimDevice =>
-    new SimDevice({ id: `${kind}-1`, model: kind, fw: '1.0', kind, ...(rate !== undefined ? { ratePerMin: rate } : {}) }, seededRandom(99));
+    answered(new SimDevice({ id: `${kind}-1`, model: kind, fw: '1.0', kind, ...(rate !== undefined ? { ratePerMin: rate } : {}) }, seededRandom(99)));
+
+  it('at first boot samples nothing until the gateway answers its hello with consent-state (default deny)', () => {
+    const dev = new SimDevice({ id: `${kind}-1`, model: kind, fw: '1.0', kind, ratePerMin: 30 }, seededRandom(99));
+    const data = (fs: DeviceFrame[]) => fs.filter((f) => f.type === 'reading' || f.type === 'event');
+    expect(data(run(dev, 0, 10 * 60_000))).toEqual([]);
+    dev.onGatewayFrame({ type: 'consent-state', seq: 1, body: { cats: {} } });
+    expect(data(run(dev, 10 * 60_000, 10 * 60_000)).length).toBeGreaterThan(0);
+  });
 
   it('emits only frames that survive the real codec, on declared channels', () => {
     const dev = make();
@@ -59,7 +73,7 @@ describe.each(kinds)('simulated %s', (kind) => {
 });
 
 describe('device behaviour', () => {
-  const dev = (): SimDevice => new SimDevice({ id: 's', model: 'kitchen-scale', fw: '1', kind: 'kitchen-scale', ratePerMin: 60 }, seededRandom(1));
+  const dev = (): SimDevice => answered(new SimDevice({ id: 's', model: 'kitchen-scale', fw: '1', kind: 'kitchen-scale', ratePerMin: 60 }, seededRandom(1)));
 
   it('retransmits unacked frames after the timeout, and stops once acked', () => {
     const d = dev();
@@ -114,7 +128,7 @@ describe('device behaviour', () => {
   });
 
   it('presence sensors alternate start and end', () => {
-    const d = new SimDevice({ id: 'p', model: 'presence', fw: '1', kind: 'presence', ratePerMin: 30 }, seededRandom(3));
+    const d = answered(new SimDevice({ id: 'p', model: 'presence', fw: '1', kind: 'presence', ratePerMin: 30 }, seededRandom(3)));
     const names = run(d, 0, HOUR).filter((f) => f.type === 'event').map((f) => (f.type === 'event' ? f.body.e : ''));
     names.forEach((n, i) => expect(n).toBe(i % 2 === 0 ? 'presence_start' : 'presence_end'));
   });
