@@ -3,6 +3,7 @@ import mqtt from 'mqtt';
 import { Agent } from '../../agent/controller';
 import type { AgentConfig } from '../../agent/config';
 import { testConfig } from '../support/test-config';
+import { TEST_TUNING, TWO_SCALES, bothScalesGrant } from '../sync/household';
 import { silentLogger } from '../../agent/logger';
 import { DeviceLink, HELLO_SCALE, allAnswered, dispense, reading, settle } from '../support/device-link';
 import { waitUntil } from '../support/wait-until';
@@ -15,21 +16,10 @@ function household(dataDir: string, upstreamUrl?: string): AgentConfig {
   return testConfig(dataDir, {
     id: 'gw-consent',
     ...(upstreamUrl ? { upstream: { url: upstreamUrl } } : {}),
-    devices: [
-      { id: 'scale-a', transport: 'sim', model: 'kitchen-scale', profile: 'home-a' },
-      { id: 'scale-b', transport: 'sim', model: 'kitchen-scale', profile: 'home-b' },
-    ],
+    devices: TWO_SCALES,
     campaigns: [{ id: 'coffee', qualify: { event: 'dispense' }, value: 50, threshold: 1e9, channels: ['push'] }],
-    engagement: { signalIntervalS: 0 },
-    storage: { maxBytes: 1 << 30, groupCommitMs: 2 },
-    consent: {
-      grants: [
-        { device: 'scale-a', category: 'usage' },
-        { device: 'scale-b', category: 'usage' },
-        { profile: 'home-a', campaign: 'coffee' },
-        { profile: 'home-b', campaign: 'coffee' },
-      ],
-    },
+    ...TEST_TUNING,
+    consent: { grants: bothScalesGrant(['coffee']) },
   });
 }
 

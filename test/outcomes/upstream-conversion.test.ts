@@ -11,28 +11,16 @@ import { tempDir } from '../support/temp-dir';
 import { thingsboardDoubleFixture } from '../support/thingsboard-double/jest-fixture';
 import { waitUntil } from '../support/wait-until';
 import { testConfig } from '../support/test-config';
+import { TEST_TUNING, TWO_SCALES, bothScalesGrant } from '../sync/household';
 
 function household(dataDir: string, upstream: NonNullable<ConfigInput['upstream']>): AgentConfig {
   return testConfig(dataDir, {
     id: 'gw-out',
     upstream: { reconnect: { minMs: 50, maxMs: 300 }, ...upstream },
-    devices: [
-      { id: 'scale-a', transport: 'sim', model: 'kitchen-scale', profile: 'home-a' },
-      { id: 'scale-b', transport: 'sim', model: 'kitchen-scale', profile: 'home-b' },
-    ],
+    devices: TWO_SCALES,
     campaigns: [{ id: 'coffee', qualify: { event: 'dispense' }, value: 50, threshold: 30, channels: ['push'] }],
-    engagement: { signalIntervalS: 0 },
-    storage: { maxBytes: 1 << 30, groupCommitMs: 2 },
-    consent: {
-      grants: [
-        { device: 'scale-a', category: 'usage' },
-        { device: 'scale-b', category: 'usage' },
-        { profile: 'home-a', campaign: 'coffee' },
-        { profile: 'home-b', campaign: 'coffee' },
-        { profile: 'home-a', channel: 'push' },
-        { profile: 'home-b', channel: 'push' },
-      ],
-    },
+    ...TEST_TUNING,
+    consent: { grants: bothScalesGrant(['coffee'], ['push']) },
     outcomes: { signalInterval: '1s' },
   });
 }
