@@ -64,6 +64,8 @@ export type DeviceConfig = SerialDeviceConfig | BleDeviceConfig | SimDeviceConfi
 export interface ScriptSourceConfig {
   source: string;
   file?: string;
+  /** `language: tbel` in the config (or a .tbel file); JavaScript otherwise */
+  language?: 'js' | 'tbel';
 }
 
 export type CampaignValueConfig =

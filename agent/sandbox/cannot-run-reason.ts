@@ -1,4 +1,5 @@
 import type { ScriptError } from './script-error';
+import type { ScriptLanguage } from './script-language';
 
 /** Host facilities a script may reach for that do not exist in the sandbox (nor in ThingsBoard's). */
 const HOST_NAMES: Record<string, string> = {
@@ -32,16 +33,16 @@ const TBEL_SIGNS: Array<[RegExp, string]> = [
  * sandbox does not have (and ThingsBoard's JavaScript sandbox has neither) or a different language — or null
  * when the failure is an ordinary one (a typo, bad data) that the error message already explains.
  */
-export function whyScriptCannotRun(source: string, err: ScriptError | null): string | null {
+export function whyScriptCannotRun(source: string, err: ScriptError | null, language: ScriptLanguage = 'js'): string | null {
   const t = source.trimStart();
   if (t.startsWith('{') && /"configuration"\s*:/.test(source) && /"(?:decoder|tbelDecoder)"\s*:/.test(source))
-    return 'this is a converter export (JSON), not a script: pass the script in its configuration.decoder (JavaScript) instead';
+    return 'this is a converter export (JSON), not a script: run it with script test --converter, or pass its decoder script';
   if (/\bfunction\s+Encoder\s*\(/.test(source) && !/\bfunction\s+Decoder\s*\(/.test(source)) return 'it is a downlink encoder: this gateway only decodes uplinks';
   if (err === null) return null; // nothing more can be told before it runs
-  if (err.kind === 'compile') {
+  if (err.kind === 'compile' && language === 'js') {
     if (/^\s*(?:import\s[^(]|export\s)/m.test(source)) return 'it is an ES module (import/export): a script here is one function or function body, with nothing to import';
     const tbel = TBEL_SIGNS.filter(([re]) => re.test(source)).map(([, what]) => what);
-    if (tbel.length > 0) return `it looks like TBEL, not JavaScript (${tbel.join(', ')}): run it as a TBEL script`;
+    if (tbel.length > 0) return `it looks like TBEL, not JavaScript (${tbel.join(', ')}): run it as TBEL (--lang tbel, or language: tbel in the config)`;
     return null;
   }
   const undefinedName = /ReferenceError: '([\w$]+)' is not defined/.exec(err.detail)?.[1];

@@ -15,7 +15,7 @@ export const bleDecoderScriptId = (device: string, characteristic: number): stri
 export function configuredScripts(config: AgentConfig): ConfiguredScript[] {
   const out: ConfiguredScript[] = [];
   const add = (id: string, kind: ScriptDefinition['kind'], s: ScriptSourceConfig, at: string): void => {
-    out.push({ id, kind, source: s.source, ...(s.file ? { file: s.file } : {}), path: s.file ? `${at}.scriptFile` : `${at}.script` });
+    out.push({ id, kind, source: s.source, ...(s.file ? { file: s.file } : {}), ...(s.language ? { language: s.language } : {}), path: s.file ? `${at}.scriptFile` : `${at}.script` });
   };
   config.campaigns.forEach((c, i) => {
     if (c.value.kind === 'script') add(campaignScriptId(c.id, 'value'), 'score', c.value, `campaigns[${i}].value`);

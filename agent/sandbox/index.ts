@@ -5,3 +5,5 @@ export { ScriptBreaker } from './script-breaker';
 export { SCRIPT_KINDS, KIND_SHAPES, checkDecoded, checkScore, checkCondition, type ScriptKind, type DecodedMessage, type Checked } from './script-kind';
 export { configuredScripts, loadConfiguredScripts, scriptLimits, campaignScriptId, type ConfiguredScript } from './configured-scripts';
 export { checkTransform, checkGenerated, checkSwitch, FIRST_GENERATOR_INPUT, type RuleMessage } from './rule-node-result';
+export { SCRIPT_LANGUAGES, languageOfFile, type ScriptLanguage } from './script-language';
+export { readConverterExport, type ConverterExport } from './converter-export';

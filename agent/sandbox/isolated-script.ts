@@ -11,8 +11,12 @@ import releaseSync from '@jitl/quickjs-wasmfile-release-sync';
 import { ScriptError } from './script-error';
 import { CONFIG_SCHEMA } from '../config/schema';
 import { parseDuration } from '../config/duration';
-import { BODY_LINE_OFFSET, bodyWrapper, type ScriptKind } from './script-kind';
+import { BODY_LINE_OFFSET, bodyWrapper, KIND_SHAPES, type ScriptKind } from './script-kind';
 import { MEMORY_ERROR_MESSAGES, PRELUDE_SOURCE } from './prelude';
+import type { ScriptLanguage } from './script-language';
+import { TBEL_RUNTIME_SOURCE } from './tbel/tbel-runtime';
+import { TbelSyntaxError } from './tbel/tbel-lexer';
+import { translateTbel } from './tbel/tbel-to-js';
 
 export interface ScriptLimits {
   /** wall time per call */
@@ -164,7 +168,24 @@ export class IsolatedScript {
   }
 
   /** Compiles a script once; throws a ScriptError (`compile`, or `timeout`/`memory` from a runaway expression). */
-  static async compile(id: string, kind: ScriptKind, source: string, limits: ScriptLimits = DEFAULT_LIMITS, filename = `${id}.js`): Promise<IsolatedScript> {
+  static async compile(
+    id: string,
+    kind: ScriptKind,
+    source: string,
+    limits: ScriptLimits = DEFAULT_LIMITS,
+    filename = `${id}.js`,
+    language: ScriptLanguage = 'js',
+  ): Promise<IsolatedScript> {
+    // TBEL is translated before any VM exists: a syntax error costs no instance.
+    let tbelJs: string | null = null;
+    if (language === 'tbel') {
+      try {
+        tbelJs = translateTbel(source, KIND_SHAPES[kind].params, kind === 'decoder' ? 'payload' : undefined).js;
+      } catch (err) {
+        if (err instanceof TbelSyntaxError) throw new ScriptError('compile', id, `TBEL syntax error: ${err.detail}`, err.line, err.col);
+        throw err;
+      }
+    }
     const memory = new WebAssembly.Memory({ initial: BASE_PAGES, maximum: ceilingPages(limits) });
     const qjs = await newQuickJSWASMModuleFromVariant(
       newVariant(variant, {
@@ -184,6 +205,7 @@ export class IsolatedScript {
     rt.setMaxStackSize(limits.stackBytes);
     const ctx = rt.newContext();
     const pair = ctx.unwrapResult(ctx.evalCode(PRELUDE_SOURCE, 'prelude.js'));
+    if (tbelJs !== null) ctx.unwrapResult(ctx.evalCode(TBEL_RUNTIME_SOURCE, 'tbel-runtime.js')).dispose();
     const makeInvoker = ctx.getProp(pair, 0);
     const takeLogs = ctx.getProp(pair, 1);
     pair.dispose();
@@ -191,7 +213,7 @@ export class IsolatedScript {
     rt.setInterruptHandler(() => script.shouldInterrupt());
     try {
       script.findCountdown();
-      const userFn = script.compileFunction(source, filename);
+      const userFn = tbelJs === null ? script.compileFunction(source, filename) : script.compileTranslated(tbelJs, filename);
       const maxOut = ctx.newNumber(limits.maxOutputBytes);
       script.fn = ctx.unwrapResult(ctx.callFunction(makeInvoker, ctx.undefined, userFn, maxOut));
       maxOut.dispose();
@@ -304,6 +326,17 @@ export class IsolatedScript {
     // Errors past the end (an unclosed brace) are reported on the source's last line.
     const line = e.line !== undefined ? Math.min(Math.max(1, e.line - BODY_LINE_OFFSET), source.split('\n').length) : undefined;
     throw new ScriptError('compile', this.id, e.message, line, e.column);
+  }
+
+  /** A TBEL script's JavaScript translation: it parsed as TBEL, so a failure here is the translator's, not the user's. */
+  private compileTranslated(js: string, filename: string): QuickJSHandle {
+    this.arm(Math.max(COMPILE_TIMEOUT_MS, this.limits.timeoutMs));
+    const res = this.ctx.evalCode(js, filename);
+    if (!res.error) return res.value;
+    const e = this.errorOf(res.error);
+    if (this.timedOut) throw new ScriptError('timeout', this.id, 'the script did not finish loading in time');
+    if (this.overMemory || e.memory) throw new ScriptError('memory', this.id, 'the script ran out of memory while loading');
+    throw new ScriptError('compile', this.id, `TBEL construct not supported by this engine (${e.message})`);
   }
 
   private errorOf(handle: QuickJSHandle): { message: string; line?: number; column?: number; memory: boolean } {

@@ -2,6 +2,7 @@ import { DEFAULT_LIMITS, IsolatedScript, type ScriptLimits } from './isolated-sc
 import { ScriptBreaker } from './script-breaker';
 import { ScriptError, type ScriptErrorKind } from './script-error';
 import type { Checked, ScriptKind } from './script-kind';
+import type { ScriptLanguage } from './script-language';
 
 export interface ScriptDefinition {
   id: string;
@@ -9,6 +10,8 @@ export interface ScriptDefinition {
   source: string;
   /** where the source came from (shown in errors); inline scripts have none */
   file?: string;
+  /** JavaScript unless said otherwise */
+  language?: ScriptLanguage;
 }
 
 export type ScriptRun<T> = { ok: true; value: T; logs?: string[] } | { ok: false; error: ScriptError; disabled: boolean; logs?: string[] };
@@ -63,7 +66,7 @@ export class ScriptHost {
     const entry: Entry = { def, script: null, compileError: null, breaker: new ScriptBreaker(), calls: 0, failures: 0, lastError: null, reloading: false };
     this.entries.set(def.id, entry);
     try {
-      entry.script = await IsolatedScript.compile(def.id, def.kind, def.source, this.limits, def.file ?? `${def.id}.js`);
+      entry.script = await IsolatedScript.compile(def.id, def.kind, def.source, this.limits, def.file ?? `${def.id}.js`, def.language);
     } catch (err) {
       if (!(err instanceof ScriptError)) throw err;
       entry.compileError = err;
@@ -123,7 +126,7 @@ export class ScriptHost {
     entry.script = null;
     old?.dispose();
     try {
-      const fresh = await IsolatedScript.compile(entry.def.id, entry.def.kind, entry.def.source, this.limits, entry.def.file ?? `${entry.def.id}.js`);
+      const fresh = await IsolatedScript.compile(entry.def.id, entry.def.kind, entry.def.source, this.limits, entry.def.file ?? `${entry.def.id}.js`, entry.def.language);
       if (this.entries.get(entry.def.id) === entry) entry.script = fresh;
       else fresh.dispose();
     } catch (err) {

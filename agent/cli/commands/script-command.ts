@@ -5,16 +5,20 @@ import {
   FIRST_GENERATOR_INPUT,
   ScriptHost,
   SCRIPT_KINDS,
+  SCRIPT_LANGUAGES,
   checkCondition,
   checkDecoded,
   checkGenerated,
   checkScore,
   checkSwitch,
   checkTransform,
+  languageOfFile,
+  readConverterExport,
   scriptLimits,
   type Checked,
   type RuleMessage,
   type ScriptKind,
+  type ScriptLanguage,
   type ScriptLimits,
 } from '../../sandbox';
 import { whyScriptCannotRun } from '../../sandbox/cannot-run-reason';
@@ -23,7 +27,10 @@ import { jsonFailure, printJson, type CliOutput } from '../output';
 import { configErrorAsCli } from './config-command';
 
 export interface ScriptTestOptions {
-  file: string;
+  file?: string;
+  /** a ThingsBoard converter export; its decoder runs as a decoder in its own language */
+  converter?: string;
+  lang?: string;
   input?: string;
   kind?: string;
   metadata?: string;
@@ -42,6 +49,16 @@ export function guessKind(source: string): ScriptKind {
   if (/\bfunction\s+Decoder\b|\bpayload\b/.test(source)) return 'decoder';
   if (/\bfeatures\b/.test(source)) return 'score';
   return 'rule';
+}
+
+/** A flag's value that names an existing file is read from it (converter payload.json, metadata.json). */
+function fileOrText(value: string): { text: string; file: boolean } {
+  try {
+    if (fs.statSync(value).isFile()) return { text: fs.readFileSync(value, 'utf8'), file: true };
+  } catch {
+    // not a file: the value itself
+  }
+  return { text: value, file: false };
 }
 
 function parseJson(text: string, flag: string): unknown {
@@ -88,7 +105,8 @@ const asMetadata = (v: unknown): Record<string, string> =>
  * console lines and the time it took.
  */
 export async function scriptTestCommand(o: ScriptTestOptions, io: CliOutput): Promise<number> {
-  const file = path.resolve(o.file);
+  if ((o.file === undefined) === (o.converter === undefined)) throw new CliError('give the script with --file or a ThingsBoard converter export with --converter (one of them)', 2);
+  const file = path.resolve((o.file ?? o.converter)!);
   let source: string;
   try {
     source = fs.readFileSync(file, 'utf8');
@@ -98,7 +116,21 @@ export async function scriptTestCommand(o: ScriptTestOptions, io: CliOutput): Pr
   if (o.kind !== undefined && !SCRIPT_KINDS.includes(o.kind as ScriptKind)) {
     throw new CliError(`--kind must be one of ${SCRIPT_KINDS.join(', ')}, got "${o.kind}"`, 2);
   }
-  const kind = (o.kind as ScriptKind | undefined) ?? guessKind(source);
+  if (o.lang !== undefined && !SCRIPT_LANGUAGES.includes(o.lang.toLowerCase() as ScriptLanguage)) {
+    throw new CliError(`--lang must be one of ${SCRIPT_LANGUAGES.join(', ')}, got "${o.lang}"`, 2);
+  }
+  let language = (o.lang?.toLowerCase() as ScriptLanguage | undefined) ?? languageOfFile(o.file);
+  if (o.converter !== undefined) {
+    if (o.kind !== undefined && o.kind !== 'decoder') throw new CliError(`a converter's script is a decoder; --kind ${o.kind} does not apply`, 2);
+    try {
+      const conv = readConverterExport(source);
+      source = conv.source;
+      language = (o.lang?.toLowerCase() as ScriptLanguage | undefined) ?? conv.language;
+    } catch (err) {
+      throw new CliError(`${file}: ${(err as Error).message}`, 2);
+    }
+  }
+  const kind = o.converter !== undefined ? 'decoder' : ((o.kind as ScriptKind | undefined) ?? guessKind(source));
   const limits: Partial<ScriptLimits> = {};
   if (o.config) {
     try {
@@ -119,55 +151,62 @@ export async function scriptTestCommand(o: ScriptTestOptions, io: CliOutput): Pr
     limits.memoryBytes = mb * 1048576;
   }
   const generator = kind === 'generator';
-  const input = o.input === undefined ? (kind === 'decoder' ? [] : {}) : parseJson(o.input, '--input');
-  const metadata = o.metadata === undefined ? {} : parseJson(o.metadata, '--metadata');
+  const inputArg = o.input === undefined ? null : fileOrText(o.input);
+  // a decoder given a file gets the file's bytes, as a device or an integration would send them
+  const rawFile = inputArg !== null && inputArg.file && kind === 'decoder';
+  const input = inputArg === null ? (kind === 'decoder' ? [] : {}) : rawFile ? inputArg.text : parseJson(inputArg.text, '--input');
+  const metadata = o.metadata === undefined ? {} : parseJson(fileOrText(o.metadata).text, '--metadata');
   // a generator's first call gets {} / {} / "" (ThingsBoard's generator node), unless given a previous message
   const message: RuleMessage = generator
     ? { msg: o.input === undefined ? FIRST_GENERATOR_INPUT.msg : input, metadata: asMetadata(metadata), msgType: o.msgType ?? FIRST_GENERATOR_INPUT.msgType }
     : { msg: input, metadata: asMetadata(metadata), msgType: o.msgType ?? 'EVENT' };
   const argsOf = (m: RuleMessage): unknown[] =>
-    kind === 'decoder' ? [payloadBytes(input), metadata] : kind === 'score' ? [input] : [m.msg, generator ? m.metadata : metadata, m.msgType];
+    kind === 'decoder' ? [rawFile ? [...Buffer.from(input as string, 'utf8')] : payloadBytes(input), metadata] : kind === 'score' ? [input] : [m.msg, generator ? m.metadata : metadata, m.msgType];
   const count = o.count === undefined ? 1 : Number(o.count);
   if (!Number.isInteger(count) || count < 1 || count > 1000) throw new CliError(`--count must be 1–1000, got "${o.count}"`, 2);
   if (count > 1 && !generator) throw new CliError('--count is for generator scripts (each message is generated from the one before)', 2);
 
-  const unfit = whyScriptCannotRun(source, null);
+  // A converter's result is shown as ThingsBoard shows it; the agent's decoder check would refuse forms that
+  // ThingsBoard accepts (nested JSON values), so it is not applied there.
+  const checkFor = (m: RuleMessage): ((v: unknown) => Checked<unknown>) => (o.converter !== undefined ? checkOf('rule', m) : checkOf(kind, m));
+  const unfit = whyScriptCannotRun(source, null, language);
   if (unfit) {
-    if (o.json) printJson(io, jsonFailure(`cannot run here: ${unfit}`, 1, { kind, cannotRunHere: unfit }));
+    if (o.json) printJson(io, jsonFailure(`cannot run here: ${unfit}`, 1, { kind, language, cannotRunHere: unfit }));
     else io.err(`cannot run here: ${unfit}`);
     return 1;
   }
   const host = new ScriptHost({ limits });
   try {
-    const compileError = await host.add({ id: path.basename(file), kind, source, file });
+    const compileError = await host.add({ id: path.basename(file), kind, source, file, language });
     if (compileError) {
-      const why = whyScriptCannotRun(source, compileError);
-      if (o.json) printJson(io, jsonFailure(compileError.message, 1, { kind, ...(why ? { cannotRunHere: why } : {}) }, { ...compileError.toJSON(), file }));
-      else if (why) io.err(`cannot run here: ${why} (compile error at ${compileError.where(file)}: ${compileError.detail})`);
-      else io.err(`compile error at ${compileError.where(file)}: ${compileError.detail}`);
+      const why = whyScriptCannotRun(source, compileError, language);
+      const where = o.converter !== undefined ? `${file} (its ${language === 'tbel' ? 'tbelDecoder' : 'decoder'}, ${compileError.where() || 'no line'})` : compileError.where(file);
+      if (o.json) printJson(io, jsonFailure(compileError.message, 1, { kind, language, ...(why ? { cannotRunHere: why } : {}) }, { ...compileError.toJSON(), file }));
+      else if (why) io.err(`cannot run here: ${why} (compile error at ${where}: ${compileError.detail})`);
+      else io.err(`compile error at ${where}: ${compileError.detail}`);
       return 1;
     }
     const started = process.hrtime.bigint();
     const results: unknown[] = [];
     let prev = message;
-    let run = host.run(path.basename(file), argsOf(prev), checkOf(kind, prev), { logs: true });
+    let run = host.run(path.basename(file), argsOf(prev), checkFor(prev), { logs: true });
     const logs = [...(run.logs ?? [])];
     while (run.ok) {
       results.push(run.value);
       if (results.length >= count) break;
       prev = run.value as RuleMessage;
-      run = host.run(path.basename(file), argsOf(prev), checkOf(kind, prev), { logs: true });
+      run = host.run(path.basename(file), argsOf(prev), checkFor(prev), { logs: true });
       logs.push(...(run.logs ?? []));
     }
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     const value = count > 1 ? results : results[0];
-    const why = run.ok ? null : whyScriptCannotRun(source, run.error);
+    const why = run.ok ? null : whyScriptCannotRun(source, run.error, language);
     if (o.json) {
       printJson(
         io,
         run.ok
-          ? { ok: true, kind, result: value, logs, durationMs: ms }
-          : jsonFailure(run.error.message, 1, { kind, ...(why ? { cannotRunHere: why } : {}), logs, durationMs: ms }, run.error.toJSON()),
+          ? { ok: true, kind, language, result: value, logs, durationMs: ms }
+          : jsonFailure(run.error.message, 1, { kind, language, ...(why ? { cannotRunHere: why } : {}), logs, durationMs: ms }, run.error.toJSON()),
       );
     } else {
       for (const l of logs) io.err(`console.${l}`);

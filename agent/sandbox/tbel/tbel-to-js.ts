@@ -1,0 +1,443 @@
+import type { Expr, Stmt } from './tbel-ast';
+import { parseTbel } from './tbel-parser';
+import { JAVA_CLASSES, TBEL_FUNCTIONS } from './tbel-runtime';
+
+/**
+ * Translates a TBEL script into one JavaScript function expression for the QuickJS sandbox. What differs from
+ * JavaScript is made explicit in the output, through the runtime the sandbox installs (tbel-runtime.ts):
+ *  - member and index reads go through `$g` (a missing map key is null, a list index out of range throws,
+ *    `list.size`, `map.keys`… are TBEL properties); `a.?b` chains through `$gn` (null stops the chain);
+ *  - method calls go through `$c`, which dispatches on the receiver (list, map, string, number, date) to the
+ *    Java/TBEL method of that name (`add`, `put`, `substring`, `entrySet`…);
+ *  - `==` is TBEL's value equality (`$eq`: numbers by value across int/double, "1" == 1), `&&`/`||` yield
+ *    booleans, casts and `instanceof` take Java types, `new` builds lists, maps, sets and dates;
+ *  - free names that are helpers (`parseBytesToInt`) or Java classes (`Integer`, `Math`, `String`) resolve to
+ *    the runtime unless the script declares them itself;
+ *  - a variable assigned without `var` is declared (TBEL creates it), and the value of the last statement is
+ *    the result when the script (or a function) has no `return` there, as in MVEL.
+ */
+export interface TbelTranslation {
+  /** a JavaScript expression evaluating to the script's function */
+  js: string;
+}
+
+const JS_RESERVED = new Set([
+  'arguments', 'await', 'case', 'catch', 'class', 'const', 'debugger', 'default', 'delete', 'enum', 'eval', 'export', 'extends',
+  'finally', 'function', 'implements', 'import', 'in', 'interface', 'let', 'package', 'private', 'protected', 'public', 'static',
+  'super', 'this', 'typeof', 'void', 'with', 'yield', 'NaN', 'Infinity', 'undefined', 'globalThis', 'Object', 'Array', 'Function',
+  'Reflect', 'Proxy', 'Symbol', 'Promise', 'JSON',
+]);
+const jsId = (name: string): string => (name.startsWith('$') ? `$u${name}` : JS_RESERVED.has(name) ? `$r_${name}` : name);
+const lit = (s: string): string => JSON.stringify(s);
+
+/** Names a scope declares (vars, loop variables, catch parameters), not looking into nested functions. */
+function declaredIn(stmts: Stmt[], into: Set<string>): void {
+  const visit = (s: Stmt | null): void => {
+    if (!s) return;
+    switch (s.t) {
+      case 'var':
+        for (const d of s.decls) into.add(d.name);
+        break;
+      case 'function':
+        into.add(s.name);
+        break;
+      case 'if':
+        visit(s.then);
+        visit(s.else);
+        break;
+      case 'for':
+        visit(s.init);
+        visit(s.body);
+        break;
+      case 'foreach':
+        into.add(s.name);
+        visit(s.body);
+        break;
+      case 'while':
+      case 'do':
+        visit(s.body);
+        break;
+      case 'switch':
+        for (const c of s.cases) c.body.forEach(visit);
+        break;
+      case 'try':
+        s.block.forEach(visit);
+        if (s.param) into.add(s.param);
+        s.handler?.forEach(visit);
+        s.finalizer?.forEach(visit);
+        break;
+      case 'block':
+        s.body.forEach(visit);
+        break;
+      default:
+        break;
+    }
+  };
+  stmts.forEach(visit);
+}
+
+/** Names assigned (`x = …`, `x++`) in a scope's own statements, not in nested functions. */
+function assignedIn(stmts: Stmt[], into: Set<string>): void {
+  const expr = (e: Expr | null): void => {
+    if (!e) return;
+    switch (e.t) {
+      case 'assign':
+        if (e.target.t === 'id') into.add(e.target.name);
+        expr(e.target);
+        expr(e.value);
+        break;
+      case 'update':
+        if (e.target.t === 'id') into.add(e.target.name);
+        expr(e.target);
+        break;
+      case 'list':
+        e.items.forEach(expr);
+        break;
+      case 'map':
+        e.entries.forEach((x) => expr(x.value));
+        break;
+      case 'member':
+        expr(e.obj);
+        break;
+      case 'index':
+        expr(e.obj);
+        expr(e.index);
+        break;
+      case 'call':
+        expr(e.callee);
+        e.args.forEach(expr);
+        break;
+      case 'new':
+        e.args.forEach(expr);
+        break;
+      case 'newArray':
+        expr(e.size);
+        e.init?.forEach(expr);
+        break;
+      case 'unary':
+        expr(e.arg);
+        break;
+      case 'binary':
+        expr(e.left);
+        expr(e.right);
+        break;
+      case 'cond':
+        expr(e.test);
+        expr(e.then);
+        expr(e.else);
+        break;
+      case 'cast':
+      case 'instanceof':
+        expr(e.expr);
+        break;
+      default:
+        break;
+    }
+  };
+  const stmt = (s: Stmt | null): void => {
+    if (!s) return;
+    switch (s.t) {
+      case 'var':
+        s.decls.forEach((d) => expr(d.init));
+        break;
+      case 'if':
+        expr(s.test);
+        stmt(s.then);
+        stmt(s.else);
+        break;
+      case 'for':
+        stmt(s.init);
+        expr(s.test);
+        s.update.forEach(expr);
+        stmt(s.body);
+        break;
+      case 'foreach':
+        expr(s.iter);
+        stmt(s.body);
+        break;
+      case 'while':
+      case 'do':
+        expr(s.test);
+        stmt(s.body);
+        break;
+      case 'switch':
+        expr(s.disc);
+        for (const c of s.cases) {
+          expr(c.test);
+          c.body.forEach(stmt);
+        }
+        break;
+      case 'return':
+        expr(s.arg);
+        break;
+      case 'throw':
+        expr(s.arg);
+        break;
+      case 'try':
+        s.block.forEach(stmt);
+        s.handler?.forEach(stmt);
+        s.finalizer?.forEach(stmt);
+        break;
+      case 'block':
+        s.body.forEach(stmt);
+        break;
+      case 'expr':
+        expr(s.expr);
+        break;
+      default:
+        break;
+    }
+  };
+  stmts.forEach(stmt);
+}
+
+/** MVEL returns the value of the last statement: turn a trailing expression (also inside if/else) into a return. */
+function withImplicitReturn(stmts: Stmt[]): Stmt[] {
+  let last = stmts.length - 1;
+  while (last >= 0 && (stmts[last].t === 'function' || stmts[last].t === 'empty')) last--;
+  if (last < 0) return stmts;
+  const s = stmts[last];
+  let replaced: Stmt | null = null;
+  if (s.t === 'expr') replaced = { t: 'return', arg: s.expr };
+  else if (s.t === 'if') {
+    const branch = (b: Stmt): Stmt => ({ t: 'block', body: withImplicitReturn(b.t === 'block' ? b.body : [b]) });
+    replaced = { t: 'if', test: s.test, then: branch(s.then), else: s.else ? branch(s.else) : null };
+  } else if (s.t === 'block') replaced = { t: 'block', body: withImplicitReturn(s.body) };
+  if (!replaced) return stmts;
+  const out = stmts.slice();
+  out[last] = replaced;
+  return out;
+}
+
+class Emitter {
+  /** every name the script declares anywhere: these shadow helpers and Java classes */
+  private readonly userNames = new Set<string>();
+  private loop = 0;
+
+  constructor(
+    program: Stmt[],
+    private readonly params: readonly string[],
+  ) {
+    params.forEach((p) => this.userNames.add(p));
+    const all = (stmts: Stmt[]): void => {
+      declaredIn(stmts, this.userNames);
+      for (const s of stmts) this.functionsIn(s).forEach((f) => f.t === 'function' && (f.params.forEach((p) => this.userNames.add(p)), all(f.body)));
+    };
+    all(program);
+  }
+
+  private functionsIn(s: Stmt): Stmt[] {
+    const out: Stmt[] = [];
+    const visit = (x: Stmt | null): void => {
+      if (!x) return;
+      if (x.t === 'function') out.push(x);
+      else if (x.t === 'block') x.body.forEach(visit);
+      else if (x.t === 'if') {
+        visit(x.then);
+        visit(x.else);
+      }
+    };
+    visit(s);
+    return out;
+  }
+
+  program(body: Stmt[], prologue: string): string {
+    const declared = new Set<string>(this.params);
+    declaredIn(body, declared);
+    const implicit = new Set<string>();
+    assignedIn(body, implicit);
+    const hoist = [...implicit].filter((n) => !declared.has(n));
+    hoist.forEach((n) => declared.add(n));
+    return `${prologue}${hoist.length ? `var ${hoist.map((n) => `${jsId(n)} = null`).join(', ')};\n` : ''}${this.stmts(withImplicitReturn(body), declared)}`;
+  }
+
+  private stmts(list: Stmt[], outer: Set<string>): string {
+    return list.map((s) => this.stmt(s, outer)).join('\n');
+  }
+
+  private stmt(s: Stmt, outer: Set<string>): string {
+    switch (s.t) {
+      case 'var':
+        return `var ${s.decls.map((d) => `${jsId(d.name)} = ${d.init ? this.expr(d.init) : 'null'}`).join(', ')};`;
+      case 'function': {
+        const local = new Set<string>(s.params);
+        declaredIn(s.body, local);
+        const assigned = new Set<string>();
+        assignedIn(s.body, assigned);
+        const extra = [...assigned].filter((n) => !local.has(n) && !outer.has(n));
+        const scope = new Set([...outer, ...local, ...extra]);
+        const pre = extra.length ? `var ${extra.map((n) => `${jsId(n)} = null`).join(', ')};\n` : '';
+        return `function ${jsId(s.name)}(${s.params.map(jsId).join(', ')}) {\n${pre}${this.stmts(withImplicitReturn(s.body), scope)}\n}`;
+      }
+      case 'if':
+        return `if (${this.expr(s.test)}) ${this.nested(s.then, outer)}${s.else ? ` else ${this.nested(s.else, outer)}` : ''}`;
+      case 'for': {
+        const init = s.init ? this.stmt(s.init, outer).replace(/;$/, '') : '';
+        const initJs = s.init?.t === 'block' ? s.init.body.map((x) => (x.t === 'expr' ? this.expr(x.expr) : '')).join(', ') : init;
+        return `for (${initJs}; ${s.test ? this.expr(s.test) : ''}; ${s.update.map((u) => this.expr(u)).join(', ')}) ${this.nested(s.body, outer)}`;
+      }
+      case 'foreach': {
+        const n = this.loop++;
+        return `for (var $it${n} = $iter(${this.expr(s.iter)}), $i${n} = 0; $i${n} < $it${n}.length; $i${n}++) { var ${jsId(s.name)} = $it${n}[$i${n}];\n${this.nested(s.body, outer)}\n}`;
+      }
+      case 'while':
+        return `while (${this.expr(s.test)}) ${this.nested(s.body, outer)}`;
+      case 'do':
+        return `do ${this.nested(s.body, outer)} while (${this.expr(s.test)});`;
+      case 'switch':
+        return `switch (${this.expr(s.disc)}) {\n${s.cases.map((c) => `${c.test ? `case ${this.expr(c.test)}:` : 'default:'}\n${this.stmts(c.body, outer)}`).join('\n')}\n}`;
+      case 'break':
+        return 'break;';
+      case 'continue':
+        return 'continue;';
+      case 'return':
+        return s.arg ? `return ${this.expr(s.arg)};` : 'return;';
+      case 'throw':
+        return `throw $throwable(${this.expr(s.arg)});`;
+      case 'try': {
+        let out = `try {\n${this.stmts(s.block, outer)}\n}`;
+        if (s.handler) out += ` catch (${s.param ? jsId(s.param) : '$e'}) {\n${s.param ? `${jsId(s.param)} = $caught(${jsId(s.param)});\n` : ''}${this.stmts(s.handler, outer)}\n}`;
+        if (s.finalizer) out += ` finally {\n${this.stmts(s.finalizer, outer)}\n}`;
+        return out;
+      }
+      case 'block':
+        return `{\n${this.stmts(s.body, outer)}\n}`;
+      case 'expr':
+        return `${this.expr(s.expr)};`;
+      case 'empty':
+        return ';';
+    }
+  }
+
+  private nested(s: Stmt, outer: Set<string>): string {
+    return s.t === 'block' ? this.stmt(s, outer) : `{\n${this.stmt(s, outer)}\n}`;
+  }
+
+  private isClass(e: Expr): e is { t: 'id'; name: string } {
+    return e.t === 'id' && JAVA_CLASSES.includes(e.name) && !this.userNames.has(e.name);
+  }
+
+  /** Whether a `.?` occurs earlier in this member/index/call chain (null then ends the whole chain). */
+  private nullSafeChain(e: Expr): boolean {
+    for (let x: Expr = e; ; ) {
+      if (x.t === 'member') {
+        if (x.nullSafe) return true;
+        x = x.obj;
+      } else if (x.t === 'index') x = x.obj;
+      else if (x.t === 'call' && x.callee.t === 'member') x = x.callee.obj;
+      else return false;
+    }
+  }
+
+  private args(list: Expr[]): string {
+    return list.map((a) => this.expr(a)).join(', ');
+  }
+
+  private target(e: Expr): string {
+    if (e.t === 'id') return jsId(e.name);
+    if (e.t === 'member') return `${this.expr(e.obj)}[${lit(e.name)}]`;
+    if (e.t === 'index') return `${this.expr(e.obj)}[$key(${this.expr(e.index)})]`;
+    return this.expr(e);
+  }
+
+  expr(e: Expr): string {
+    switch (e.t) {
+      case 'num':
+        return e.value < 0 || Object.is(e.value, -0) ? `(${e.value})` : String(e.value);
+      case 'str':
+        return lit(e.value);
+      case 'bool':
+        return String(e.value);
+      case 'null':
+        return 'null';
+      case 'id':
+        if (this.userNames.has(e.name)) return jsId(e.name);
+        if (JAVA_CLASSES.includes(e.name)) return `$J.${e.name}`;
+        if (TBEL_FUNCTIONS.includes(e.name)) return `$T.${e.name}`;
+        return jsId(e.name);
+      case 'list':
+        return `[${this.args(e.items)}]`;
+      case 'map':
+        if (e.entries.some((x) => !(x.value.t === 'num' || x.value.t === 'str' || x.value.t === 'bool' || x.value.t === 'list' || x.value.t === 'map'))) {
+          return `$map({${e.entries.map((x) => `${x.key === '__proto__' ? `[${lit(x.key)}]` : lit(x.key)}: ${this.expr(x.value)}`).join(', ')}})`;
+        }
+        return `{${e.entries.map((x) => `${x.key === '__proto__' ? `[${lit(x.key)}]` : lit(x.key)}: ${this.expr(x.value)}`).join(', ')}}`;
+      case 'member':
+        if (this.isClass(e.obj)) return `$J.${e.obj.name}[${lit(e.name)}]`;
+        return `${e.nullSafe || this.nullSafeChain(e.obj) ? '$gn' : '$g'}(${this.expr(e.obj)}, ${lit(e.name)})`;
+      case 'index':
+        return `${this.nullSafeChain(e.obj) ? '$gn' : '$g'}(${this.expr(e.obj)}, ${this.expr(e.index)})`;
+      case 'call': {
+        const c = e.callee;
+        if (c.t === 'id') {
+          if (this.userNames.has(c.name)) return `${jsId(c.name)}(${this.args(e.args)})`;
+          if (TBEL_FUNCTIONS.includes(c.name)) return `$T.${c.name}(${this.args(e.args)})`;
+          return `$nofn(${lit(c.name)})(${this.args(e.args)})`;
+        }
+        if (c.t === 'member') {
+          if (this.isClass(c.obj)) return `$J.${c.obj.name}.$m(${lit(c.name)})(${this.args(e.args)})`;
+          const safe = c.nullSafe || this.nullSafeChain(c.obj);
+          return `${safe ? '$cn' : '$c'}(${this.expr(c.obj)}, ${lit(c.name)}${e.args.length ? `, ${this.args(e.args)}` : ''})`;
+        }
+        return `(${this.expr(c)})(${this.args(e.args)})`;
+      }
+      case 'new':
+        return `$new(${lit(e.type)}, [${this.args(e.args)}])`;
+      case 'newArray':
+        return e.init ? `[${this.args(e.init)}]` : `$arr(${this.expr(e.size!)}, ${lit(e.type)})`;
+      case 'unary':
+        return `(${e.op}${this.expr(e.arg)})`;
+      case 'update':
+        return e.prefix ? `(${e.op}${this.target(e.target)})` : `(${this.target(e.target)}${e.op})`;
+      case 'binary': {
+        const l = this.expr(e.left);
+        const r = this.expr(e.right);
+        switch (e.op) {
+          case '==':
+          case '===':
+            return `$eq(${l}, ${r})`;
+          case '!=':
+          case '!==':
+            return `!$eq(${l}, ${r})`;
+          case '&&':
+          case '||':
+            return `(!!${l} ${e.op} !!${r})`;
+          case '+':
+            return `$add(${l}, ${r})`;
+          default:
+            return `(${l} ${e.op} ${r})`;
+        }
+      }
+      case 'assign':
+        if (e.target.t === 'member' || e.target.t === 'index') {
+          // through $set: a map entry set to null is removed (TBEL's ExecutionHashMap), a list index is checked
+          const k = e.target.t === 'member' ? lit(e.target.name) : this.expr(e.target.index);
+          return `$set(${this.expr(e.target.obj)}, ${k}, ${lit(e.op)}, ${this.expr(e.value)})`;
+        }
+        if (e.op === '+=') return `(${this.target(e.target)} = $add(${this.expr(e.target)}, ${this.expr(e.value)}))`;
+        return `(${this.target(e.target)} ${e.op} ${this.expr(e.value)})`;
+      case 'cond':
+        return `(${this.expr(e.test)} ? ${this.expr(e.then)} : ${this.expr(e.else)})`;
+      case 'cast':
+        return `$cast(${lit(e.type)}, ${this.expr(e.expr)})`;
+      case 'instanceof':
+        return `$io(${this.expr(e.expr)}, ${lit(e.type)})`;
+    }
+  }
+}
+
+/** The runtime's entry points, bound once per script as locals of the translated function's closure. */
+const RUNTIME_LOCALS = ['g', 'gn', 'c', 'cn', 'eq', 'add', 'set', 'map', 'io', 'cast', 'new', 'arr', 'iter', 'key', 'nofn', 'throwable', 'caught', 'T', 'J'];
+
+/**
+ * Parses and translates; throws TbelSyntaxError with the TBEL line and column. `params` are the names the
+ * script's body receives; `bytesParam` is converted to TBEL's signed bytes first (converters get a byte[]).
+ */
+export function translateTbel(source: string, params: readonly string[], bytesParam?: string): TbelTranslation {
+  const program = parseTbel(source);
+  const emitter = new Emitter(program, params);
+  const prologue = bytesParam ? `${jsId(bytesParam)} = $R.bytes(${jsId(bytesParam)});\n` : '';
+  const locals = RUNTIME_LOCALS.map((n) => `$${n} = $R.${n}`).join(', ');
+  const body = emitter.program(program, prologue);
+  return { js: `(function ($R) { var ${locals};\nreturn function (${params.map(jsId).join(', ')}) {\n${body}\n}; })(globalThis.$tbel)` };
+}
