@@ -10,6 +10,9 @@ import { tempDir } from '../support/temp-dir';
  */
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'tbel');
 
+/** a fresh process's first call of any script (JavaScript too) pays for the cold engine: not what is tested here */
+const COLD = ['--timeout', '2s'];
+
 const config = (campaigns: string): string => `
 gateway: { id: gw-tbel }
 devices:
@@ -30,7 +33,7 @@ describe('TBEL from the command line', () => {
   };
 
   it('script test --converter runs a converter export in the language it names, the payload file as its bytes', async () => {
-    const r = await runCli(['script', 'test', '--converter', path.join(FIXTURES, 'scale-converter.json'), '--input', path.join(FIXTURES, 'scale-payload.json'), '--json']);
+    const r = await runCli(['script', 'test', '--converter', path.join(FIXTURES, 'scale-converter.json'), '--input', path.join(FIXTURES, 'scale-payload.json'), ...COLD, '--json']);
     expect(r.code).toBe(0);
     // by hand from the payload: bytes 05 09 C4 FF 38 64 1A; 0x09C4 / 100.0; 0xFF38 as a signed 16-bit / 10
     expect(JSON.parse(r.stdout)).toEqual({
@@ -61,9 +64,9 @@ describe('TBEL from the command line', () => {
 
   it('--lang tbel (or a .tbel file) runs TBEL; the same text as JavaScript is told to use TBEL', async () => {
     const src = 'var n = 0;\nforeach (v : msg.values) { if (v > 10) { n++; } }\nreturn n >= 2;\n';
-    let r = await runCli(['script', 'test', '--kind', 'condition', '--lang', 'tbel', '--file', f('cond.txt', src), '--input', '{"values": [5, 12, 30]}', '--json']);
+    let r = await runCli(['script', 'test', '--kind', 'condition', '--lang', 'tbel', '--file', f('cond.txt', src), '--input', '{"values": [5, 12, 30]}', ...COLD, '--json']);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, kind: 'condition', language: 'tbel', result: true });
-    r = await runCli(['script', 'test', '--kind', 'condition', '--file', f('cond.tbel', src), '--input', '{"values": [5, 12]}', '--json']);
+    r = await runCli(['script', 'test', '--kind', 'condition', '--file', f('cond.tbel', src), '--input', '{"values": [5, 12]}', ...COLD, '--json']);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, language: 'tbel', result: false });
     r = await runCli(['script', 'test', '--kind', 'condition', '--file', f('cond.js', src), '--input', '{"values": [5]}']);
     expect(r.code).toBe(1);
