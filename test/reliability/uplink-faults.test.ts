@@ -4,7 +4,7 @@ import { Agent } from '../../agent/controller';
 import { silentLogger } from '../../agent/logger';
 import { seededRandom } from '../../drivers/sim/sim-driver';
 import { household } from '../sync/household';
-import { ChaosProxy } from '../support/chaos-proxy';
+import { TcpProxy } from '../support/tcp-proxy';
 import { DeviceLink, HELLO_SCALE, dispense } from '../support/device-link';
 import { freePort } from '../support/free-port';
 import { Mosquitto, hasMosquitto } from '../support/mosquitto';
@@ -78,7 +78,7 @@ function judge(checkers: MqttChecker[], acked: Record<string, number>): { copies
     await broker.start();
     const checker = new MqttChecker(broker.port, ['edge/gw-sync/signals'], `uplink-${seed}`);
     await checker.start();
-    const proxy = new ChaosProxy(await freePort(), broker.port);
+    const proxy = new TcpProxy(await freePort(), broker.port);
     await proxy.open();
     const agent = new Agent(household(t.dir, { url: proxy.url, batch: { maxRows: 50, maxBytes: 65536, delayMs: 20 } }), { logger: silentLogger, drivers: [], api: false });
     let producer: ReturnType<typeof produce> | null = null;
@@ -142,7 +142,7 @@ function judge(checkers: MqttChecker[], acked: Record<string, number>): { copies
     await broker.start();
     // TLS passes through this TCP proxy untouched; closing it while a broker is swapped lets the checker
     // subscribe before the agent can publish anything.
-    const gate = new ChaosProxy(await freePort(), tlsPort);
+    const gate = new TcpProxy(await freePort(), tlsPort);
     await gate.open();
     const agent = new Agent(household(t.dir, { url: `mqtts://127.0.0.1:${gate.port}`, ca: caFile, username: 'gw', password: 's3cret' }), { logger: silentLogger, drivers: [], api: false });
     const checkers: MqttChecker[] = [];
