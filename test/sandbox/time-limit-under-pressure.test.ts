@@ -1,3 +1,4 @@
+import * as fc from 'fast-check';
 import { IsolatedScript, ScriptError, type ScriptErrorKind } from '../../agent/sandbox';
 import { MEMORY_PRESSURE_SCRIPTS } from '../../scripts/bench/memory-pressure-scripts';
 
@@ -43,6 +44,46 @@ describe('the time limit under memory pressure', () => {
     const err = errorOf(() => script.call([{}]));
     expect(err.kind).toBe('timeout');
     expect(script.pollsInRun).toBeGreaterThan(1);
+    script.dispose();
+  });
+});
+
+describe('built-in sorts without a comparator can be interrupted', () => {
+  test('every comparison of a default sort is a step QuickJS polls at (typed arrays and arrays)', async () => {
+    const script = await IsolatedScript.compile(
+      'sorts',
+      'condition',
+      'function (msg) { var t = new Float64Array(msg.n), a = new Array(msg.n); for (var i = 0; i < msg.n; i++) { t[i] = (i * 7919) % 1000; a[i] = t[i] } if (msg.typed) t.sort(); else a.sort(); return msg.typed ? t[0] : a[0] }',
+      { ...LIMITS, timeoutMs: 5000 }, // counting polls, not racing the clock
+    );
+    // building the arrays polls ~2 * n / 16 times; the ~n log2 n comparisons of a sort ~8 times more
+    for (const typed of [true, false]) {
+      expect(script.call([{ n: 10_000, typed }]).value).toBe(0);
+      expect(script.pollsInRun).toBeGreaterThan(5000);
+    }
+    script.dispose();
+  });
+
+  // Oracle: V8's own default sorts.
+  const element = fc.oneof(fc.double(), fc.integer(), fc.constantFrom(-0, 0, Number.NaN, undefined, null, true, false, ''), fc.string({ maxLength: 3 }));
+  const show = (v: unknown): string => (Object.is(v, -0) ? '-0' : v === undefined ? 'undefined' : typeof v === 'number' && !Number.isFinite(v) ? String(v) : JSON.stringify(v));
+
+  test('they order exactly as the built-ins do', async () => {
+    const script = await IsolatedScript.compile(
+      'sort-oracle',
+      'condition',
+      'function (msg) { function value(s) { return s === "u" ? undefined : s === "n" ? NaN : s === "-0" ? -0 : s === "i" ? Infinity : s === "-i" ? -Infinity : JSON.parse(s) } var a = msg.a.map(value); var t = new Float64Array(msg.t.map(value)); a.sort(); t.sort(); function show(v) { return Object.is(v, -0) ? "-0" : v === undefined ? "undefined" : typeof v === "number" && !isFinite(v) ? String(v) : JSON.stringify(v) } return [a.map(show), Array.prototype.map.call(t, show), [3, 1, 2].toSorted().join()] }',
+      { ...LIMITS, timeoutMs: 1000 },
+    );
+    const encode = (v: unknown): string =>
+      v === undefined ? 'u' : Number.isNaN(v) ? 'n' : Object.is(v, -0) ? '-0' : v === Infinity ? 'i' : v === -Infinity ? '-i' : JSON.stringify(v);
+    fc.assert(
+      fc.property(fc.array(element, { maxLength: 40 }), fc.array(fc.double(), { maxLength: 40 }), (a, t) => {
+        const expected = [[...a].sort().map(show), Array.from(new Float64Array(t).sort()).map(show), '1,2,3'];
+        expect(script.call([{ a: a.map(encode), t: t.map(encode) }]).value).toEqual(expected);
+      }),
+      { seed: 2121, numRuns: 300 },
+    );
     script.dispose();
   });
 });
