@@ -80,22 +80,26 @@ export async function sandboxBench(quick: boolean): Promise<BenchResult[]> {
   out.push({ name: 'peer.node_vm_call_with_timeout_median', value: withTimeout.p50, unit: 'µs', peer: 'node:vm' });
   raw.dispose();
   host.stop();
-  out.push(...(await stopUnderMemoryPressure(quick ? 3 : 20)));
+  out.push(...(await stopUnderMemoryPressure(quick ? 3 : 30)));
   return out;
 }
 
 /**
  * Scripts that work near their memory ceiling (issue #21, scripts/bench/memory-pressure-scripts.ts): between
  * QuickJS's interrupt polls they allocate, collect and unwind, so the time limit has to hold through that work.
- * Figures: the slowest stop over `runs` runs of each, against the target of twice the limit, and the median.
+ * Figures: the slowest stop over `runs` runs of each (wall time, against the target of twice the limit), the
+ * median, and the slowest in CPU time: on a loaded machine a run's wall time also holds the time the process
+ * waited for a core, which no limit inside the process can shorten.
  */
 export async function stopUnderMemoryPressure(runs: number): Promise<BenchResult[]> {
   const limits = { timeoutMs: 50, memoryBytes: 8 * 1024 * 1024, maxOutputBytes: 64 * 1024, stackBytes: 256 * 1024 };
   let worst = 0;
+  let worstCpu = 0;
   const all: number[] = [];
   for (const { body } of MEMORY_PRESSURE_SCRIPTS) {
     for (let r = 0; r < runs; r++) {
       const s = await IsolatedScript.compile('pressure', 'condition', `function (msg) { ${body} }`, limits);
+      const cpu0 = process.cpuUsage();
       const t0 = process.hrtime.bigint();
       try {
         s.call([{}]);
@@ -103,14 +107,18 @@ export async function stopUnderMemoryPressure(runs: number): Promise<BenchResult
         // a timeout or memory error is the expected end
       }
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      const cpu = process.cpuUsage(cpu0);
       all.push(ms);
       worst = Math.max(worst, ms);
+      worstCpu = Math.max(worstCpu, (cpu.user + cpu.system) / 1000);
       s.dispose();
     }
   }
   const sorted = Float64Array.from(all).sort();
   return [
     { name: 'sandbox.stop_under_memory_pressure_max', value: Math.round(worst), unit: 'ms', target: `<= ${2 * limits.timeoutMs} ms (2x the limit)` },
+    { name: 'sandbox.stop_under_memory_pressure_p99', value: Math.round(percentile(sorted, 99)), unit: 'ms' },
     { name: 'sandbox.stop_under_memory_pressure_p50', value: Math.round(percentile(sorted, 50)), unit: 'ms' },
+    { name: 'sandbox.stop_under_memory_pressure_max_cpu', value: Math.round(worstCpu), unit: 'ms' },
   ];
 }
