@@ -2,12 +2,12 @@ import type * as NodeBle from 'node-ble';
 import {
   ProtocolError,
   decodeBody,
-  decodeDeviceFrame,
   encodeFrame,
   frameFromBody,
   type DeviceFrame,
   type GatewayFrame,
 } from '../../firmware-bridge/protocol';
+import { DeviceInput } from '../device-input';
 import type { FrameSink } from '../types';
 import { AckedFrames, frameHash } from './acked-frames';
 import { bluezErrorName, bluezErrorText, withTimeout } from './bluez-access';
@@ -38,6 +38,8 @@ export class GattFrameChannel implements GattSession {
   /** bumped at every close: a write that finishes after its connection ended must not touch the next one's queue */
   private connection = 0;
   private readonly acked = new AckedFrames();
+  /** uplink notifications: the transports' one decode path */
+  private readonly input: DeviceInput;
   /** the latest consent-state the gateway sent: repeated after a reconnect that brought no hello */
   private consentState: Extract<GatewayFrame, { type: 'consent-state' }> | null = null;
   writes = 0;
@@ -50,7 +52,12 @@ export class GattFrameChannel implements GattSession {
     private readonly deviceId: string,
     private readonly sink: FrameSink,
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    this.input = new DeviceInput(deviceId, sink, (frame, raw) => {
+      if (frame.type === 'hello') this.acked.clear(); // a hello on uplink means the device booted: its seqs restart
+      this.deliver(frame, raw);
+    });
+  }
 
   get retransmissionsAnswered(): number {
     return this.acked.suppressed;
@@ -117,16 +124,7 @@ export class GattFrameChannel implements GattSession {
   }
 
   private onNotification(value: Buffer): void {
-    if (!this.open_) return;
-    let frame: DeviceFrame;
-    try {
-      frame = decodeDeviceFrame(value);
-    } catch (err) {
-      this.sink.onBadFrame(this.deviceId, asProtocolError(err));
-      return;
-    }
-    if (frame.type === 'hello') this.acked.clear(); // a hello on uplink means the device booted: its seqs restart
-    this.deliver(frame, value);
+    if (this.open_) this.input.datagram(value);
   }
 
   private deliver(frame: DeviceFrame, bytes: Uint8Array | null): void {

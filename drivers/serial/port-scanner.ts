@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SerialPort } from 'serialport';
-import { FrameDecoder, encodeSerialFrame, type Frame } from '../../firmware-bridge/protocol';
+import { deviceStreamDecoder, encodeSerialFrame, type Frame } from '../../firmware-bridge/protocol';
 
 export interface SerialPortInfo {
   path: string;
@@ -107,7 +107,7 @@ export async function probeSerialPort(portPath: string, baudRate: number, timeou
   await new Promise<void>((resolve) => port.set({ dtr: false, rts: true }, () => resolve()));
   await new Promise<void>((resolve) => setTimeout(resolve, 100));
   await new Promise<void>((resolve) => port.set({ dtr: false, rts: false }, () => resolve()));
-  const decoder = new FrameDecoder();
+  const decoder = deviceStreamDecoder(); // a gateway-only frame type counts as bad, as in the agent
   const IDENTIFY_SEQ = 0xfff0;
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, timeoutMs);

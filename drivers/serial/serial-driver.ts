@@ -1,6 +1,6 @@
 import type { GatewayFrame } from '../../firmware-bridge/protocol';
 import type { Driver, FrameSink } from '../types';
-import { SerialLink } from './serial-link';
+import { SerialLink, type OpenSerialPort } from './serial-link';
 
 export interface SerialDeviceSpec {
   id: string;
@@ -15,7 +15,7 @@ export class SerialDriver implements Driver {
 
   constructor(
     private readonly devices: readonly SerialDeviceSpec[],
-    private readonly opts: { silenceTimeoutMs?: number } = {},
+    private readonly opts: { silenceTimeoutMs?: number; openPort?: OpenSerialPort } = {},
   ) {}
 
   async start(sink: FrameSink): Promise<void> {

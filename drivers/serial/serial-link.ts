@@ -1,10 +1,19 @@
-import { SerialPort } from 'serialport';
-import { FrameDecoder, encodeSerialFrame, type DeviceFrame, type GatewayFrame } from '../../firmware-bridge/protocol';
+import { SerialPort, type SerialPortMock } from 'serialport';
+import { encodeSerialFrame, type GatewayFrame } from '../../firmware-bridge/protocol';
+import { DeviceInput } from '../device-input';
 import type { FrameSink } from '../types';
 import { Backoff } from '../backoff';
 
 /** About 90 ms of line time at 921,600 baud; beyond this the device is not reading. */
 const MAX_PENDING_WRITE_BYTES = 8192;
+
+/**
+ * Makes the (not yet open) port of a link: the system's by default, serialport's mock binding (SerialPortMock) in
+ * the driver contract tests — the binding is an option, as serialport itself injects it.
+ */
+export type OpenSerialPort = (path: string, baudRate: number) => SerialPort | SerialPortMock;
+
+const systemPort: OpenSerialPort = (path, baudRate) => new SerialPort({ path, baudRate, autoOpen: false });
 
 export interface SerialLinkOptions {
   deviceId: string;
@@ -13,16 +22,17 @@ export interface SerialLinkOptions {
   /** a device silent for longer than this shows `connected: false` (heartbeats come every 30 s) */
   silenceTimeoutMs?: number;
   backoff?: Backoff;
+  openPort?: OpenSerialPort;
 }
 
 /**
- * One USB-UART device: opens the port, feeds bytes through the streaming FrameDecoder, writes gateway frames,
+ * One USB-UART device: opens the port, feeds bytes through the transports' one decode path (DeviceInput), writes gateway frames,
  * and reopens with backoff after an unplug or a port error — without restarting the agent and without losing
  * anything acked (acks only ever follow a commit).
  */
 export class SerialLink {
-  private port: SerialPort | null = null;
-  private decoder = new FrameDecoder();
+  private port: SerialPort | SerialPortMock | null = null;
+  private readonly input: DeviceInput;
   private retry: NodeJS.Timeout | null = null;
   private watchdog: NodeJS.Timeout | null = null;
   private stopped = true;
@@ -40,6 +50,7 @@ export class SerialLink {
     private readonly sink: FrameSink,
   ) {
     this.backoff = opts.backoff ?? new Backoff();
+    this.input = new DeviceInput(opts.deviceId, sink, (frame) => sink.onFrame(opts.deviceId, frame, (reply) => this.send(reply)));
   }
 
   get isOpen(): boolean {
@@ -61,7 +72,7 @@ export class SerialLink {
 
   private open(): void {
     if (this.stopped) return;
-    const port = new SerialPort({ path: this.opts.path, baudRate: this.opts.baudRate, autoOpen: false });
+    const port = (this.opts.openPort ?? systemPort)(this.opts.path, this.opts.baudRate);
     this.port = port;
     port.open((err) => {
       if (this.port !== port) return;
@@ -75,7 +86,7 @@ export class SerialLink {
       }
       this.opens++;
       this.backoff.reset();
-      this.decoder = new FrameDecoder(); // a fresh line: never glue bytes from before the unplug to new ones
+      this.input.restart();
       this.state = 'open';
       this.silent = false;
       this.lastRx = Date.now();
@@ -109,14 +120,7 @@ export class SerialLink {
       this.silent = false;
       this.sink.onLink(this.opts.deviceId, true, `open ${this.opts.path} @ ${this.opts.baudRate}`);
     }
-    for (const r of this.decoder.push(chunk)) {
-      if (!r.ok) {
-        this.sink.onBadFrame(this.opts.deviceId, r.error);
-        continue;
-      }
-      if (r.frame.type === 'command' || r.frame.type === 'consent-state') continue; // gateway-only types
-      this.sink.onFrame(this.opts.deviceId, r.frame as DeviceFrame, (reply) => this.send(reply));
-    }
+    this.input.stream(chunk);
   }
 
   send(frame: GatewayFrame): boolean {

@@ -1,5 +1,5 @@
 import { SerialPort } from 'serialport';
-import { FrameDecoder, cobsEncode, encodeSerialFrame, type DeviceFrame, type GatewayFrame } from '../../firmware-bridge/protocol';
+import { cobsEncode, encodeSerialFrame, gatewayStreamDecoder, type DeviceFrame, type GatewayFrame } from '../../firmware-bridge/protocol';
 import { SimDevice, type SimDeviceSpec } from './sim-device';
 import { seededRandom } from './sim-driver';
 import { DEFAULT_BAUD } from '../serial/baud';
@@ -21,7 +21,7 @@ export function serialBootBytes(hello: Uint8Array): Buffer {
 export class SerialSimDevice {
   readonly device: SimDevice;
   private port: SerialPort | null = null;
-  private readonly decoder = new FrameDecoder();
+  private readonly decoder = gatewayStreamDecoder();
   private timer: NodeJS.Timeout | null = null;
   readonly received: GatewayFrame[] = [];
 
@@ -40,7 +40,7 @@ export class SerialSimDevice {
     port.on('data', (chunk: Buffer) => {
       for (const r of this.decoder.push(chunk)) {
         if (!r.ok) continue;
-        const f = r.frame as GatewayFrame;
+        const f = r.frame;
         this.received.push(f);
         const answers = this.device.onGatewayFrame(f);
         if (answers.length) this.sendFrames(answers);

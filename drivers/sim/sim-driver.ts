@@ -1,12 +1,12 @@
 import {
-  FrameDecoder,
   cobsEncode,
-  decodeFrame,
+  decodeGatewayFrame,
   encodeFrame,
   encodeSerialFrame,
   type DeviceFrame,
   type GatewayFrame,
 } from '../../firmware-bridge/protocol';
+import { DeviceInput } from '../device-input';
 import type { Driver, FrameSink } from '../types';
 import { SimDevice, type SimDeviceSpec } from './sim-device';
 
@@ -34,12 +34,12 @@ export function seededRandom(seed: number): () => number {
 
 interface Link {
   device: SimDevice;
-  decoder: FrameDecoder;
+  input: DeviceInput;
 }
 
 /**
  * In-process transport for simulated ESP32 devices. Every frame crosses the real wire format both ways:
- * device frames are COBS/CRC/CBOR-encoded and parsed by the same streaming FrameDecoder the serial driver uses;
+ * device frames are COBS/CRC/CBOR-encoded and go through the decode path the serial driver uses (DeviceInput);
  * gateway frames are encoded and decoded before the simulated device sees them.
  */
 export class SimDriver implements Driver {
@@ -58,7 +58,8 @@ export class SimDriver implements Driver {
     const rng = seededRandom(this.opts.seed ?? 0x5eed);
     for (const spec of this.opts.devices) {
       const scaled = this.opts.speed && spec.ratePerMin ? { ...spec, ratePerMin: spec.ratePerMin * this.opts.speed } : spec;
-      const link: Link = { device: new SimDevice(scaled, rng), decoder: new FrameDecoder() };
+      const input = new DeviceInput(spec.id, sink, (frame) => sink.onFrame(spec.id, frame, (reply) => this.send(spec.id, reply)));
+      const link: Link = { device: new SimDevice(scaled, rng), input };
       this.links.set(spec.id, link);
       sink.onLink(spec.id, true, 'simulated');
       this.deliverWire(spec.id, link, concat([cobsEncode(link.device.hello()), new Uint8Array([0])]));
@@ -80,17 +81,7 @@ export class SimDriver implements Driver {
 
   /** Feeds raw wire bytes through the streaming decoder, exactly as bytes from a UART would be. */
   deliverWire(id: string, link: Link, bytes: Uint8Array): void {
-    const sink = this.sink;
-    if (!sink) return;
-    for (const r of link.decoder.push(bytes)) {
-      if (!r.ok) {
-        sink.onBadFrame(id, r.error);
-        continue;
-      }
-      const f = r.frame;
-      if (f.type === 'command' || f.type === 'consent-state') continue; // a device never sends these
-      sink.onFrame(id, f as DeviceFrame, (reply) => this.send(id, reply));
-    }
+    if (this.links.get(id) === link) link.input.stream(bytes);
   }
 
   /** Injects raw bytes on a simulated link (tests: garbage, truncated frames). */
@@ -102,7 +93,7 @@ export class SimDriver implements Driver {
   send(deviceId: string, frame: GatewayFrame): boolean {
     const link = this.links.get(deviceId);
     if (!link) return false;
-    const onDevice = decodeFrame(encodeFrame(frame)) as GatewayFrame;
+    const onDevice = decodeGatewayFrame(encodeFrame(frame));
     const answers = link.device.onGatewayFrame(onDevice);
     if (answers.length > 0) {
       // Answer asynchronously, as a real device on a wire would.

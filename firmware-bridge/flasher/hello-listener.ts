@@ -1,5 +1,5 @@
 import type { SerialPort } from 'serialport';
-import { FrameDecoder, type DeviceFrame } from '../protocol';
+import { deviceStreamDecoder, type DeviceFrame } from '../protocol';
 
 export type HelloBody = Extract<DeviceFrame, { type: 'hello' }>['body'];
 
@@ -24,7 +24,7 @@ export async function listenForHello(
     port.update({ baudRate }, (err) => (err ? reject(err) : resolve())),
   );
   const started = Date.now();
-  const decoder = new FrameDecoder();
+  const decoder = deviceStreamDecoder(); // a gateway-only frame type counts as bad, as in the agent
   const result: HelloResult = { hello: null, framesOk: 0, framesBad: 0, waitedMs: 0 };
   await new Promise<void>((resolve) => {
     const done = (): void => {

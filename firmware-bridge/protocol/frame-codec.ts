@@ -2,7 +2,7 @@ import { decodeBody, encodeBody } from './cbor-body';
 import { cobsEncode } from './cobs';
 import { crc16 } from './crc16';
 import { ProtocolError } from './errors';
-import { FRAME_TYPES, GATEWAY_ONLY, TYPE_BY_CODE, bodyOf, frameFromBody, type DeviceFrame, type Frame } from './frames';
+import { FRAME_TYPES, GATEWAY_ONLY, TYPE_BY_CODE, bodyOf, frameFromBody, type DeviceFrame, type Frame, type GatewayFrame } from './frames';
 
 export const PROTOCOL_VERSION = 0x01;
 /** version + type + seq (2) + smallest body (A0) + CRC (2) */
@@ -27,11 +27,21 @@ export function decodeFrame(bytes: Uint8Array): Frame {
   return frameFromBody(type, seq, decodeBody(bytes.subarray(4, end)));
 }
 
-/** As decodeFrame, but only frames a device may send (a device sending a command is a protocol error). */
+/**
+ * As decodeFrame, but only frames a device may send: a gateway-only type (command, consent-state) from a device is
+ * a protocol error, counted as a bad frame like any other on every transport.
+ */
 export function decodeDeviceFrame(bytes: Uint8Array): DeviceFrame {
   const f = decodeFrame(bytes);
   if (GATEWAY_ONLY.has(f.type)) throw new ProtocolError('type', `frame type ${f.type} is gateway → device only`);
   return f as DeviceFrame;
+}
+
+/** The device's side of decodeDeviceFrame: only frames the gateway may send (simulated devices, firmware tests). */
+export function decodeGatewayFrame(bytes: Uint8Array): GatewayFrame {
+  const f = decodeFrame(bytes);
+  if (f.type !== 'ack' && !GATEWAY_ONLY.has(f.type)) throw new ProtocolError('type', `frame type ${f.type} is device → gateway only`);
+  return f as GatewayFrame;
 }
 
 export function encodeFrame(frame: Frame): Uint8Array {

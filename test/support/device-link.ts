@@ -1,4 +1,4 @@
-import { FrameDecoder, encodeSerialFrame, type DeviceFrame, type GatewayFrame } from '../../firmware-bridge/protocol';
+import { deviceStreamDecoder, encodeSerialFrame, type DeviceFrame, type GatewayFrame } from '../../firmware-bridge/protocol';
 import type { Agent } from '../../agent/controller';
 import { timeScale } from './time-scale';
 import { waitUntil } from './wait-until';
@@ -6,7 +6,7 @@ import { waitUntil } from './wait-until';
 /** Drives an agent's pipeline as a driver would, through the real wire codec, recording what goes back. */
 export class DeviceLink {
   readonly sent: GatewayFrame[] = [];
-  private readonly decoder = new FrameDecoder();
+  private readonly decoder = deviceStreamDecoder();
   constructor(
     private readonly agent: Agent,
     readonly id: string,
@@ -16,7 +16,7 @@ export class DeviceLink {
   }
   wire(bytes: Uint8Array): void {
     for (const r of this.decoder.push(bytes)) {
-      if (r.ok) this.agent.pipeline.onFrame(this.id, r.frame as DeviceFrame, (g) => this.sent.push(g));
+      if (r.ok) this.agent.pipeline.onFrame(this.id, r.frame, (g) => this.sent.push(g));
       else this.agent.pipeline.onBadFrame(this.id, r.error);
     }
   }

@@ -1,5 +1,5 @@
 import {
-  decodeFrame,
+  decodeGatewayFrame,
   encodeBody,
   encodeFrame,
   type ChannelInfo,
@@ -201,7 +201,7 @@ export class Esp32Peripheral implements SimPeripheral {
   private onDownlink(value: Uint8Array): void {
     let f: GatewayFrame;
     try {
-      f = decodeFrame(value) as GatewayFrame;
+      f = decodeGatewayFrame(value);
     } catch {
       this.badWrites++;
       return;
