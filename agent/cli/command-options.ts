@@ -1,5 +1,8 @@
 import { Option } from 'commander';
 import { DEFAULT_BAUD } from '../../drivers/serial/baud';
+import { CONFIG_SCHEMA } from '../config/schema';
+
+const FIRMWARE = CONFIG_SCHEMA.properties.firmware.properties;
 
 /** Where a command looks for its config file without --config (agent/cli/config-path.ts). */
 const CONFIG_SEARCH = '$EDGE_AGENT_CONFIG, ./config.yaml, /etc/edge-agent/config.yaml';
@@ -15,7 +18,8 @@ export const sharedOptions = {
   /** `--json`: one JSON document (or JSON lines) on stdout, errors included (docs/cli.md) */
   json: (what = 'machine-readable output'): Option => new Option('--json', `${what}; errors as {"ok": false, "error": …}`),
   /** `--url`: talk to the agent here instead of at the config's api.listen */
-  url: (): Option => new Option('--url <url>', 'local API base URL (default http://<api.listen> from the config, else 127.0.0.1:8787)'),
+  url: (): Option =>
+    new Option('--url <url>', `local API base URL (default http://<api.listen> from the config, else ${CONFIG_SCHEMA.properties.api.properties.listen.default})`),
   /** `-y, --yes`: never prompt */
   yes: (what: string): Option => new Option('-y, --yes', what),
   /** `-d, --device <id>`, required */
@@ -24,9 +28,10 @@ export const sharedOptions = {
   protocolBaud: (flags = '--baud <rate>', what = 'serial baud rate'): Option =>
     new Option(flags, what).default(String(DEFAULT_BAUD)),
   /** `-b, --baud` while the flasher stub transfers an image */
-  transferBaud: (): Option => new Option('-b, --baud <rate>', 'baud rate for the transfer once the flasher stub runs').default('460800'),
+  transferBaud: (): Option =>
+    new Option('-b, --baud <rate>', 'baud rate for the transfer once the flasher stub runs').default(String(FIRMWARE.baud.default)),
   /** `--hello-timeout`: how long new firmware has to say hello */
-  helloTimeout: (seconds: number): Option =>
+  helloTimeout: (seconds: number = FIRMWARE.helloTimeoutS.default): Option =>
     new Option('--hello-timeout <seconds>', "how long to wait for the device's hello").default(String(seconds)),
   /** `--timeout` for a device command's ack */
   ackTimeout: (): Option => new Option('--timeout <seconds>', 'wait this long for the ack before each retry').default('1.5'),

@@ -1,9 +1,12 @@
 import { CATEGORIES, SPECIAL_CATEGORIES } from '../../firmware-bridge/protocol';
 import { NUMERIC_FORMATS } from '../../drivers/ble/characteristic-decoder';
+import { CHARACTERISTIC_MODES } from '../../drivers/ble/ble-device-spec';
 import { SIM_KINDS } from '../../drivers/sim/device-catalog';
 import { DEFAULT_BAUD } from '../../drivers/serial/baud';
 import { CHANNELS } from '../engagement/types';
+import { DEFAULT_RECENCY_FLOOR_DAYS, PUBLISHED_SCALE } from '../engagement/index-formula';
 import { LOG_LEVELS } from '../logger';
+import { SYNC_PROFILES } from '../sync/sync-profile';
 
 /**
  * JSON Schema of the config file (DESIGN §9): the one place each key, its type, its default and its enum are
@@ -64,7 +67,7 @@ export const CONFIG_SCHEMA = {
       required: ['url'],
       properties: {
         url: { type: 'string', pattern: '^(mqtt|mqtts|ws|wss)://[^\\s]+$' },
-        profile: { enum: ['generic', 'thingsboard'], default: 'generic' },
+        profile: { enum: SYNC_PROFILES, default: 'generic' },
         baseTopic: { type: 'string', pattern: '^[^#+\\s]+$', default: 'edge' },
         clientId: { type: 'string', minLength: 1 },
         username: secret,
@@ -125,7 +128,7 @@ export const CONFIG_SCHEMA = {
               properties: {
                 uuid: { type: 'string', pattern: UUID },
                 service: { type: 'string', pattern: UUID },
-                mode: { enum: ['notify', 'read'], default: 'notify' },
+                mode: { enum: CHARACTERISTIC_MODES, default: 'notify' },
                 /** read mode: the poll period (default 1m, filled by the loader: only read characteristics have one) */
                 poll: DURATION,
                 format: { enum: NUMERIC_FORMATS },
@@ -213,8 +216,8 @@ export const CONFIG_SCHEMA = {
       default: {},
       properties: {
         windowDays: { type: 'number', exclusiveMinimum: 0, default: 30 },
-        recencyFloorDays: { type: 'number', exclusiveMinimum: 0, default: 1 },
-        recencyScale: { type: 'number', exclusiveMinimum: 0, default: 100 },
+        recencyFloorDays: { type: 'number', exclusiveMinimum: 0, default: DEFAULT_RECENCY_FLOOR_DAYS },
+        recencyScale: { type: 'number', exclusiveMinimum: 0, default: PUBLISHED_SCALE },
         signalIntervalS: { type: 'number', minimum: 0, default: 60 },
       },
     },

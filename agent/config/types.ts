@@ -1,6 +1,7 @@
 import type { Category } from '../../firmware-bridge/protocol';
 import type { Channel } from '../engagement/types';
 import type { NumericFormat } from '../../drivers/ble/characteristic-decoder';
+import type { CharacteristicMode } from '../../drivers/ble/ble-device-spec';
 
 import type { SimKind } from '../../drivers/sim/device-catalog';
 import type { FromSchema } from './from-schema';
@@ -38,7 +39,7 @@ export interface BleCharacteristicConfig {
   /** full lower-case 128-bit UUID */
   uuid: string;
   service?: string;
-  mode: 'notify' | 'read';
+  mode: CharacteristicMode;
   /** read mode: poll period */
   pollMs: number;
   decoder: BleDecoderConfig;

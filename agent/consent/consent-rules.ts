@@ -3,10 +3,13 @@
  * No I/O: the ledger replays its entries into this state; enforcement points query it synchronously,
  * so a withdrawal applied here takes effect for the very next frame.
  */
+import { SPECIAL_CATEGORIES as ART9_CATEGORIES } from '../../firmware-bridge/protocol/frames';
+
 export type ConsentScope = 'device' | 'campaign' | 'channel';
 export type ConsentSource = 'cli' | 'panel' | 'device' | 'upstream';
 
-export const SPECIAL_CATEGORIES: ReadonlySet<string> = new Set(['health', 'biometric']);
+/** GDPR Art. 9 categories (the protocol's list), as a set for the enforcement points' lookups */
+export const SPECIAL_CATEGORIES: ReadonlySet<string> = new Set(ART9_CATEGORIES);
 export const WILDCARD = '*';
 
 export interface ConsentChange {

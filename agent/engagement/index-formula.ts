@@ -7,6 +7,10 @@ export class EngagementError extends Error {
 }
 
 export const DAY_MS = 86_400_000;
+/** S as published (DESIGN §4); the config's engagement.recencyScale and `index --scale` default to it */
+export const PUBLISHED_SCALE = 100;
+/** R's floor in days; the config's engagement.recencyFloorDays and `index --floor` default to it */
+export const DEFAULT_RECENCY_FLOOR_DAYS = 1;
 
 export interface IndexInputs {
   /** R: days since the last qualifying event (real number) */
@@ -32,8 +36,8 @@ export function validateValue(v: number, what = 'value (V)'): void {
  * Inputs outside their domain throw instead of being clamped: a silently clamped V would hide an upstream bug.
  */
 export function computeIndex(i: IndexInputs): number {
-  const scale = i.scale ?? 100;
-  const floor = i.recencyFloorDays ?? 1;
+  const scale = i.scale ?? PUBLISHED_SCALE;
+  const floor = i.recencyFloorDays ?? DEFAULT_RECENCY_FLOOR_DAYS;
   if (!Number.isFinite(i.recencyDays) || i.recencyDays < 0) {
     throw new EngagementError(`recency (R) must be a number of days >= 0, got ${String(i.recencyDays)}`);
   }

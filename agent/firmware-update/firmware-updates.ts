@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { CONFIG_SCHEMA } from '../config/schema';
 import { inspectEspImage } from '../../firmware-bridge/flasher/esp-image-inspector';
 import { readJsonFile, writeFileDurably } from './durable-file';
 import { PackageChecksum, type FirmwarePackage } from './firmware-package';
@@ -29,11 +30,13 @@ export interface FirmwareUpdateOptions {
   maxAttempts: number;
 }
 
+const CONFIGURED = CONFIG_SCHEMA.properties.firmware.properties;
+/** The `firmware:` section's defaults (the schema's), for what runs without a config (the CLI, tests). */
 export const DEFAULT_FIRMWARE_OPTIONS: FirmwareUpdateOptions = {
-  maxBytes: 8 * 1024 * 1024,
+  maxBytes: CONFIGURED.maxBytes.default,
   window: null,
-  helloTimeoutMs: 20_000,
-  maxAttempts: 3,
+  helloTimeoutMs: CONFIGURED.helloTimeoutS.default * 1000,
+  maxAttempts: CONFIGURED.maxAttempts.default,
 };
 
 /** The household's say per device: deferred until a time, or never updated. */

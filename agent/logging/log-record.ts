@@ -1,13 +1,17 @@
+import { LOG_LEVELS } from '../logger';
+
+/** The levels a written line can have (`trace` is never written to the log file or journald). */
+const LEVELS = LOG_LEVELS.filter((l): l is Exclude<(typeof LOG_LEVELS)[number], 'trace'> => l !== 'trace');
+
 /** One line of the agent's structured log, as `edge-agent logs` reads it back. */
 export interface LogRecord {
   time: string;
-  level: 'debug' | 'info' | 'warn' | 'error';
+  level: (typeof LEVELS)[number];
   msg: string;
   fields: Record<string, unknown>;
 }
 
-const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
-const RANK: Record<LogRecord['level'], number> = { debug: 0, info: 1, warn: 2, error: 3 };
+const RANK = (level: LogRecord['level']): number => LEVELS.indexOf(level);
 
 /** A JSON log line back into a record; null for anything else (a stack trace, a line from another program). */
 export function parseLogLine(line: string): LogRecord | null {
@@ -41,7 +45,7 @@ export function isLogLevel(s: string): s is LogRecord['level'] {
 }
 
 export function matchesFilter(r: LogRecord, f: LogFilter): boolean {
-  if (f.level && RANK[r.level] < RANK[f.level]) return false;
+  if (f.level && RANK(r.level) < RANK(f.level)) return false;
   if (f.since !== undefined && Date.parse(r.time) < f.since) return false;
   if (f.device !== undefined) {
     const d = r.fields.device ?? r.fields.id;

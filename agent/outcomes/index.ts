@@ -7,5 +7,6 @@ export * from './outcome-metrics';
 export * from './outcome-store';
 export * from './outcome-service';
 export * from './outcomes-document';
+export * from './outcomes-signal';
 export * from './notify-template';
 export * from './index-chart';

@@ -1,7 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { AgentConfig, CampaignConfig } from '../config/types';
 import type { ConsentRules } from '../consent/consent-rules';
-import { campaignOptOutByDeviceType, optOutByDeviceType } from '../consent/opt-out';
 import type { CommandOptions, CommandResult } from '../devices/device-commander';
 import type { Evaluation, PurgeFilter } from '../engagement/types';
 import type { EventBus } from '../event-bus';
@@ -12,10 +10,10 @@ import type { GroupCommitter } from '../store/group-commit';
 import type { OutboxStore } from '../store/outbox-store';
 import { attribute } from './attribution';
 import { renderNotify } from './notify-template';
-import { OutcomeMetrics } from './outcome-metrics';
 import { outcomeRule, type OutcomeRule } from './outcome-rules';
 import type { OutcomeStore } from './outcome-store';
-import type { OutcomesDocument } from './outcomes-document';
+import { buildOutcomesDocument, withOptOut, type OutcomesDocument } from './outcomes-document';
+import { outcomesSignal } from './outcomes-signal';
 
 export class OutcomeError extends Error {}
 
@@ -37,28 +35,6 @@ export interface OutcomeDeps {
   /** registered devices with their type and household, for opt-out rates */
   devices: () => Array<{ id: string; type: string | null; profile: string | null }>;
   clock: () => number;
-}
-
-/** Aggregate `outcomes` signal for upstream: one campaign, no profile ids, no per-household rows. */
-export interface OutcomesSignal {
-  id: string;
-  campaign: string;
-  ts: number;
-  households: number;
-  triggers: number;
-  converted: number;
-  conversionRate: number | null;
-  purchases: number;
-  reorderCycle: OutcomesDocument['campaigns'][number]['reorderCycle'];
-  dwell: {
-    triggeredMedianMinutes: number | null;
-    baselineMedianMinutes: number | null;
-    triggeredSessions: number;
-    baselineSessions: number;
-    truncated: number;
-  };
-  delivery: OutcomesDocument['campaigns'][number]['delivery'];
-  optOutByDeviceType: OutcomesDocument['campaigns'][number]['optOutByDeviceType'];
 }
 
 /**
@@ -332,29 +308,7 @@ export class OutcomeService {
   /** Queues one aggregate `outcomes` signal per campaign (replacing an unsent older one). */
   enqueueSignals(now: number): number {
     const doc = this.document(now);
-    const rows = doc.campaigns.map((c) => {
-      const payload: OutcomesSignal = {
-        id: randomUUID(),
-        campaign: c.campaign,
-        ts: now,
-        households: c.households,
-        triggers: c.triggers,
-        converted: c.converted,
-        conversionRate: c.conversionRate,
-        purchases: c.purchases,
-        reorderCycle: c.reorderCycle,
-        dwell: {
-          triggeredMedianMinutes: c.dwell.triggered.medianMinutes,
-          baselineMedianMinutes: c.dwell.baseline.medianMinutes,
-          triggeredSessions: c.dwell.triggered.sessions,
-          baselineSessions: c.dwell.baseline.sessions,
-          truncated: c.dwell.truncated,
-        },
-        delivery: c.delivery,
-        optOutByDeviceType: c.optOutByDeviceType,
-      };
-      return payload;
-    });
+    const rows = doc.campaigns.map((c) => outcomesSignal(c, now));
     this.d.committer.submit(
       () => {
         for (const p of rows) {
@@ -375,55 +329,4 @@ export class OutcomeService {
     );
     return rows.length;
   }
-}
-
-/** The outcomes document from stored history; used by the agent and by `report` against a read-only database. */
-export function buildOutcomesDocument(
-  store: OutcomeStore,
-  allRules: readonly OutcomeRule[],
-  consent: ConsentRules,
-  devices: ReadonlyArray<{ id: string; type: string | null; profile: string | null }>,
-  now: number,
-  filter: { since?: number; campaign?: string } = {},
-): OutcomesDocument {
-  const rules =
-    filter.campaign === undefined ? allRules : allRules.filter((r) => r.campaign === filter.campaign);
-  const metrics = new OutcomeMetrics(rules).compute(store.history(), now, filter.since ?? null);
-  const doc: OutcomesDocument = {
-    since: filter.since === undefined ? null : new Date(filter.since).toISOString(),
-    generatedAt: new Date(now).toISOString(),
-    campaigns: metrics.map((m) => ({ ...m, optOutByDeviceType: [] })),
-    optOutByDeviceType: [],
-    recentTriggers: store
-      .recentTriggers(20)
-      .filter((t) => filter.campaign === undefined || t.campaign === filter.campaign)
-      .map((t) => ({
-        id: t.id,
-        profile: t.profile,
-        campaign: t.campaign,
-        device: t.device,
-        at: new Date(t.at).toISOString(),
-        delivery: t.delivery,
-        error: t.deliveryError,
-      })),
-  };
-  return withOptOut(doc, consent, devices, now);
-}
-
-/** Fills the opt-out rates from the consent decisions and devices of now (they change without outcome writes). */
-export function withOptOut(
-  doc: OutcomesDocument,
-  consent: ConsentRules,
-  devices: ReadonlyArray<{ id: string; type: string | null; profile: string | null }>,
-  now: number,
-): OutcomesDocument {
-  return {
-    ...doc,
-    generatedAt: new Date(now).toISOString(),
-    campaigns: doc.campaigns.map((c) => ({
-      ...c,
-      optOutByDeviceType: campaignOptOutByDeviceType(devices, consent, c.campaign),
-    })),
-    optOutByDeviceType: optOutByDeviceType(devices, consent),
-  };
 }

@@ -1,6 +1,6 @@
 import type { Driver } from '../../drivers/types';
 import type { SerialDriver } from '../../drivers/serial/serial-driver';
-import { DEFAULT_FIRMWARE_OPTIONS, FirmwareUpdates } from '../firmware-update/firmware-updates';
+import { FirmwareUpdates } from '../firmware-update/firmware-updates';
 import { FirmwareUplink } from '../firmware-update/firmware-uplink';
 import type { DeviceAccess } from '../firmware-update/rollout-executor';
 import type { DeviceFacts } from '../firmware-update/rollout-plan';
@@ -37,16 +37,8 @@ export class FirmwarePart implements Part<In, { firmware: FirmwareUpdates }> {
     commander,
     publisher,
   }: In): Promise<{ firmware: FirmwareUpdates }> {
-    const fc = config.firmware ?? {
-      maxBytes: 8 * 1024 * 1024,
-      helloTimeoutS: 20,
-      chunkBytes: 16384,
-      maxAttempts: 3,
-      baud: 460800,
-      idleS: 2,
-    };
+    const fc = config.firmware; // every default filled by the schema
     const updates = new FirmwareUpdates(config.gateway.dataDir, {
-      ...DEFAULT_FIRMWARE_OPTIONS,
       maxBytes: fc.maxBytes,
       window: fc.window ?? null,
       helloTimeoutMs: fc.helloTimeoutS * 1000,

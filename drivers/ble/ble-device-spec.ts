@@ -9,12 +9,16 @@ export interface SensorChannelSpec {
   category: Category;
 }
 
+/** How a third-party characteristic is followed: its notifications, or a read every poll period. */
+export const CHARACTERISTIC_MODES = ['notify', 'read'] as const;
+export type CharacteristicMode = (typeof CHARACTERISTIC_MODES)[number];
+
 export interface SensorCharacteristicSpec {
   /** full lower-case 128-bit UUID */
   uuid: string;
   /** the service to look in; any service when absent */
   service?: string;
-  mode: 'notify' | 'read';
+  mode: CharacteristicMode;
   /** read mode: poll period */
   pollMs: number;
   decoder: DecoderSpec;

@@ -66,7 +66,7 @@ function planOf(o: Required<Pick<PairOptions, 'id' | 'transport' | 'profile'>> &
   if (o.transport === 'serial') {
     if (!o.port) problems.push('--port is needed for a serial device');
     const baud = Number(o.baud ?? DEFAULT_BAUD);
-    if (!Number.isInteger(baud) || baud < 300) problems.push(`--baud ${o.baud}: a whole number of bits per second, e.g. 115200`);
+    if (!Number.isInteger(baud) || baud < 300) problems.push(`--baud ${o.baud}: a whole number of bits per second, e.g. ${DEFAULT_BAUD}`);
     device = { id: o.id, transport: 'serial', port: o.port ?? '', baud, profile: o.profile };
   } else if (o.transport === 'ble') {
     if (!o.address || !MAC_RE.test(o.address)) problems.push(`--address ${o.address ?? '(missing)'}: a BLE address like 24:6F:28:AA:BB:CC`);

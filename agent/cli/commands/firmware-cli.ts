@@ -44,7 +44,7 @@ export function registerFirmware(program: Command, ctx: CommandContext): void {
       .requiredOption('-p, --port <path>', 'its serial port (stop the agent first: it holds the port)')
       .addOption(sharedOptions.transferBaud())
       .addOption(sharedOptions.protocolBaud('--app-baud <rate>', "the firmware's protocol baud, for its hello"))
-      .addOption(sharedOptions.helloTimeout(20)),
+      .addOption(sharedOptions.helloTimeout()),
   ).action(async (o: FirmwareUpdateOptions) => exit(await (await load()).firmwareUpdateCommand(o, io)));
   usageWhenBare(fw, ctx);
 }

@@ -1,4 +1,4 @@
-import { computeIndex, EngagementError } from '../../engagement';
+import { computeIndex, DEFAULT_RECENCY_FLOOR_DAYS, EngagementError, PUBLISHED_SCALE } from '../../engagement';
 import { CliError } from '../cli-error';
 import { printJson, type CliOutput } from '../output';
 
@@ -22,8 +22,8 @@ export function indexCommand(opts: IndexOptions, io: CliOutput): number {
   const recencyDays = num('recency', opts.recency);
   const frequency = num('frequency', opts.frequency);
   const value = num('value', opts.value);
-  const scale = opts.scale === undefined ? 100 : num('scale', opts.scale);
-  const recencyFloorDays = opts.floor === undefined ? 1 : num('floor', opts.floor);
+  const scale = opts.scale === undefined ? PUBLISHED_SCALE : num('scale', opts.scale);
+  const recencyFloorDays = opts.floor === undefined ? DEFAULT_RECENCY_FLOOR_DAYS : num('floor', opts.floor);
   let index: number;
   try {
     index = computeIndex({ recencyDays, frequency, value, scale, recencyFloorDays });
