@@ -1,5 +1,5 @@
 import type { AgentConfig, ConfigIssue, ScriptSourceConfig } from '../config';
-import type { ScriptLimits } from './isolated-script';
+import type { ScriptLimits } from './script-limits';
 import type { ScriptDefinition, ScriptHost } from './script-host';
 
 /** A script from the config, with the config path it came from (for `config validate`). */

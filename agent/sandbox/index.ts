@@ -1,5 +1,6 @@
 export { ScriptHost, type ScriptDefinition, type ScriptRun, type ScriptStatus, type ScriptHostOptions } from './script-host';
-export { IsolatedScript, DEFAULT_LIMITS, type ScriptLimits } from './isolated-script';
+export { IsolatedScript } from './isolated-script';
+export { DEFAULT_LIMITS, type ScriptLimits } from './script-limits';
 export { ScriptError, type ScriptErrorKind } from './script-error';
 export { ScriptBreaker } from './script-breaker';
 export { SCRIPT_KINDS, KIND_SHAPES, checkDecoded, checkScore, checkCondition, type ScriptKind, type DecodedMessage, type Checked } from './script-kind';

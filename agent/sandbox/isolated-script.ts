@@ -1,16 +1,7 @@
-import * as fs from 'node:fs';
-import {
-  newQuickJSWASMModuleFromVariant,
-  newVariant,
-  type QuickJSContext,
-  type QuickJSHandle,
-  type QuickJSRuntime,
-  type QuickJSSyncVariant,
-} from 'quickjs-emscripten-core';
-import releaseSync from '@jitl/quickjs-wasmfile-release-sync';
+import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core';
 import { ScriptError } from './script-error';
-import { CONFIG_SCHEMA } from '../config/schema';
-import { parseDuration } from '../config/duration';
+import { HeapExhausted, ceilingBytes, quickjsInFixedMemory } from './quickjs-instance';
+import { DEFAULT_LIMITS, type ScriptLimits } from './script-limits';
 import { BODY_LINE_OFFSET, bodyWrapper, KIND_SHAPES, type ScriptKind } from './script-kind';
 import { MEMORY_ERROR_MESSAGES, PRELUDE_SOURCE } from './prelude';
 import type { ScriptLanguage } from './script-language';
@@ -18,29 +9,6 @@ import { TBEL_RUNTIME_SOURCE } from './tbel/tbel-runtime';
 import { TbelSyntaxError } from './tbel/tbel-lexer';
 import { translateTbel } from './tbel/tbel-to-js';
 
-export interface ScriptLimits {
-  /** wall time per call */
-  timeoutMs: number;
-  /** heap the script may hold */
-  memoryBytes: number;
-  /** length of the JSON result */
-  maxOutputBytes: number;
-  /** QuickJS stack (deep recursion ends here, not in the WebAssembly stack) */
-  stackBytes: number;
-}
-
-const CONFIGURED = CONFIG_SCHEMA.properties.scripts.properties;
-/** The config's defaults (`scripts:` in agent/config/schema.ts), for hosts built without a config; the stack is ours. */
-export const DEFAULT_LIMITS: ScriptLimits = {
-  timeoutMs: parseDuration(CONFIGURED.timeout.default) as number, // a valid duration literal
-  memoryBytes: CONFIGURED.memoryMb.default * 1024 * 1024,
-  maxOutputBytes: CONFIGURED.maxOutputKb.default * 1024,
-  stackBytes: 256 * 1024,
-};
-
-/** What the QuickJS build needs before any script allocates (its import declares 256 pages minimum). */
-const BASE_PAGES = 256;
-const PAGE = 65536;
 /** Source code runs at compile time only in a function-expression script; give a slow parse some room. */
 const COMPILE_TIMEOUT_MS = 1000;
 /** Retained heap is measured every this many calls (one measurement costs ~30 µs; a call ~5 µs). */
@@ -72,54 +40,6 @@ const QUICKJS_COUNTDOWN_INIT = 10000;
  */
 const HEAP_CHECK_COST_FACTOR = 10;
 const HEAP_CHECK_MIN_INTERVAL_MS = 1;
-
-let compiledWasm: WebAssembly.Module | null = null;
-/** The QuickJS WebAssembly code, compiled once per process and instantiated once per script. */
-function quickjsWasm(): WebAssembly.Module {
-  compiledWasm ??= new WebAssembly.Module(fs.readFileSync(require.resolve('@jitl/quickjs-wasmfile-release-sync/wasm')));
-  return compiledWasm;
-}
-
-/**
- * The release-sync build, loaded through `require`: the package's own variant uses a dynamic `import()`, which
- * needs a flag under jest and buys nothing here.
- */
-const variant: QuickJSSyncVariant = {
-  ...releaseSync,
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  importModuleLoader: () => Promise.resolve(require('@jitl/quickjs-wasmfile-release-sync/emscripten-module') as Awaited<ReturnType<QuickJSSyncVariant['importModuleLoader']>>),
-};
-
-/** Thrown through the WebAssembly stack when a script's heap cannot grow: the instance is dropped and rebuilt. */
-class HeapExhausted extends Error {
-  constructor() {
-    super('heap exhausted');
-  }
-}
-
-/**
- * Wraps Emscripten's heap-resize import so that a failed growth ends the call at once. Without it, a script
- * that swallows its out-of-memory errors keeps the engine garbage-collecting a full heap on every allocation
- * between two interrupt polls (seconds, measured). The import is found by what it does (it grows the memory),
- * not by its minified name.
- */
-function stopWhenHeapIsFull(imports: WebAssembly.Imports): WebAssembly.Imports {
-  const out: WebAssembly.Imports = {};
-  for (const [ns, table] of Object.entries(imports)) {
-    out[ns] = { ...table };
-    for (const [name, fn] of Object.entries(table)) {
-      if (typeof fn === 'function' && /\.grow\(/.test(Function.prototype.toString.call(fn))) {
-        const resize = fn as (...a: unknown[]) => unknown;
-        out[ns][name] = (...a: unknown[]): unknown => {
-          const grown = resize(...a);
-          if (!grown) throw new HeapExhausted();
-          return grown;
-        };
-      }
-    }
-  }
-  return out;
-}
 
 export interface CallOutcome {
   value: unknown;
@@ -163,7 +83,7 @@ export class IsolatedScript {
     private fn: QuickJSHandle | null,
     private readonly takeLogs: QuickJSHandle,
   ) {
-    this.ceilingBytes = ceilingPages(limits) * PAGE;
+    this.ceilingBytes = ceilingBytes(limits.memoryBytes);
     this.words = new Int32Array(memory.buffer);
   }
 
@@ -186,19 +106,7 @@ export class IsolatedScript {
         throw err;
       }
     }
-    const memory = new WebAssembly.Memory({ initial: BASE_PAGES, maximum: ceilingPages(limits) });
-    const qjs = await newQuickJSWASMModuleFromVariant(
-      newVariant(variant, {
-        wasmMemory: memory,
-        emscriptenModule: {
-          instantiateWasm(imports: WebAssembly.Imports, onSuccess: (instance: WebAssembly.Instance) => void): WebAssembly.Exports {
-            const instance = new WebAssembly.Instance(quickjsWasm(), stopWhenHeapIsFull(imports));
-            onSuccess(instance);
-            return instance.exports;
-          },
-        },
-      }),
-    );
+    const { memory, qjs } = await quickjsInFixedMemory(limits.memoryBytes);
     const rt = qjs.newRuntime();
     // Bounds a single allocation; the running total is measured by us (see class comment).
     rt.setMemoryLimit(limits.memoryBytes);
@@ -463,6 +371,5 @@ export class IsolatedScript {
 }
 
 /** Pages of a script's fixed memory: what QuickJS needs before any script allocates, plus the limit. */
-const ceilingPages = (limits: ScriptLimits): number => BASE_PAGES + Math.ceil(limits.memoryBytes / PAGE);
 
 const mib = (n: number): string => `${(n / 1048576).toFixed(n < 1048576 ? 2 : 1)} MiB`;

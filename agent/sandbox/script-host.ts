@@ -1,4 +1,5 @@
-import { DEFAULT_LIMITS, IsolatedScript, type ScriptLimits } from './isolated-script';
+import { IsolatedScript } from './isolated-script';
+import { DEFAULT_LIMITS, type ScriptLimits } from './script-limits';
 import { ScriptBreaker } from './script-breaker';
 import { ScriptError, type ScriptErrorKind } from './script-error';
 import type { Checked, ScriptKind } from './script-kind';
