@@ -1,6 +1,8 @@
 import * as fc from 'fast-check';
 import type { Agent } from '../../agent/controller';
-import { FrameDecoder, type DeviceFrame, type GatewayFrame } from '../../firmware-bridge/protocol';
+import type { GatewayFrame } from '../../firmware-bridge/protocol';
+import { DeviceInput } from '../../drivers/device-input';
+import type { FrameSink } from '../../drivers/types';
 import { waitUntil } from '../../test/support/wait-until';
 import { deviceWireBytes } from './hostile-inputs';
 
@@ -29,33 +31,39 @@ const HELLO_BURST = 5;
 const HELLOS_PER_SECOND = 1;
 
 /**
- * One device link as the serial driver runs it (drivers/serial/serial-link.ts): bytes through the streaming
- * frame decoder, bad frames and gateway-only types refused, the rest into the agent's ingest pipeline.
+ * One device link as the serial driver runs it (drivers/serial/serial-link.ts): bytes through the transports'
+ * one decode path (DeviceInput: bad frames and gateway-only types to onBadFrame), good frames into the agent's
+ * ingest pipeline; what the pipeline answers is counted.
  */
 class WireLink {
-  private readonly decoder = new FrameDecoder();
+  private readonly input: DeviceInput;
   hellosAnswered = 0;
   acked = 0;
   constructor(
-    private readonly agent: Agent,
+    agent: Agent,
     readonly id: string,
-    private readonly figures: FrameFigures,
-  ) {}
-
-  push(bytes: Uint8Array): void {
-    for (const r of this.decoder.push(bytes)) {
-      if (!r.ok) {
-        this.figures.badFrames++;
-        this.agent.pipeline.onBadFrame(this.id, r.error);
-        continue;
-      }
-      this.figures.frames++;
-      if (r.frame.type === 'command' || r.frame.type === 'consent-state') continue; // gateway-only types
-      this.agent.pipeline.onFrame(this.id, r.frame as DeviceFrame, (g: GatewayFrame) => {
+    figures: FrameFigures,
+  ) {
+    const pipeline = agent.pipeline;
+    const sink: FrameSink = {
+      onFrame: (device, frame, reply) => pipeline.onFrame(device, frame, reply),
+      onBadFrame: (device, error) => {
+        figures.badFrames++;
+        pipeline.onBadFrame(device, error);
+      },
+      onLink: (device, connected, detail) => pipeline.onLink(device, connected, detail),
+    };
+    this.input = new DeviceInput(id, sink, (frame) => {
+      figures.frames++;
+      sink.onFrame(id, frame, (g: GatewayFrame) => {
         if (g.type === 'consent-state') this.hellosAnswered++;
         if (g.type === 'ack') this.acked++;
       });
-    }
+    });
+  }
+
+  push(bytes: Uint8Array): void {
+    this.input.stream(bytes);
   }
 }
 
@@ -90,8 +98,8 @@ function frameStateProblems(agent: Agent): string[] {
 }
 
 /**
- * Hostile device traffic on the household's two links, `count` byte runs in chunks, through the wire decoder and
- * the agent's real ingest pipeline (consent check, rate limits, group commit, SQLite).
+ * Hostile device traffic on the household's two links, `count` byte runs in chunks, through the drivers' decode
+ * path and the agent's real ingest pipeline (consent check, rate limits, group commit, SQLite).
  */
 export async function runFrames(agent: Agent, count: number, seed: number, figures: FrameFigures, details: string[]): Promise<void> {
   const links = [new WireLink(agent, KEEPS_CONSENT, figures), new WireLink(agent, 'scale-b', figures)];

@@ -23,9 +23,10 @@ import { PROTOTYPE_NAMES, deepJson, downlinkBodies, hostileValue, payloadOf, typ
 
 /**
  * The fuzz campaign of issue #21 against real agents (real SQLite file, real HTTP listener with the household
- * panel): hostile device traffic (hello and data frames, noise) through the wire decoder and the ingest pipeline;
- * hostile downlink messages for both profiles, fed to a downlink handler directly and published through a real
- * Mosquitto broker to agents subscribed as in production (one per profile); hostile HTTP requests, many at once.
+ * panel): hostile device traffic (hello and data frames, noise) through the drivers' decode path and the ingest
+ * pipeline; hostile downlink messages for both profiles, fed to a downlink handler directly and published
+ * through a real Mosquitto broker to agents subscribed as in production (one per profile); hostile HTTP requests,
+ * many at once.
  * It counts:
  * - crashes: the frame or downlink path throwing, a reply that is not JSON or is unbounded, an HTTP 5xx or a
  *   dropped connection, anything reaching the process's last-resort events;
