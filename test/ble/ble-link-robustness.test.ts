@@ -56,7 +56,8 @@ const addr = (i: number): string => `24:6F:28:AA:B0:${i.toString(16).padStart(2,
     const p = firmware(1, { limit: 80 });
     run = await startAgent(configFor([1]));
     p.start();
-    await waitUntil('20 rows', () => rows('dev-1') >= 20, 10_000, detail('dev-1'));
+    // acks follow the group commit and its fsync: rows are visible before the device has their acks
+    await waitUntil('20 rows, 5 of them acked', () => rows('dev-1') >= 20 && p.acked.size >= 5, 10_000, detail('dev-1'));
     // The link drops; the acks of the last few frames were lost in the air, so the device sends them again.
     sim.dropLink(p.address);
     const lost = p.loseLastAcks(5);
