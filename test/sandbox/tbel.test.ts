@@ -137,6 +137,45 @@ return { deviceName: metadata.deviceName, telemetry: { temperature: t, raw: raw,
   });
 });
 
+// Java's number types where they change a result (MVEL's MathProcessor: Integer / Integer is a double, mixed
+// integer types divide as the wider type; Double.toString and Float.toString for text), and MVEL's function
+// scope (a function's `var` is its own from that line on). Payload [101, 0, 200, 7]: bytes 101, 0, -56, 7.
+describe('TBEL number types and function scope', () => {
+  const host = new ScriptHost({ limits: { timeoutMs: 1000 } });
+  afterAll(() => host.stop());
+  let n = 0;
+  const decode = async (source: string): Promise<unknown> => {
+    const id = `n${n++}`;
+    const err = await host.add({ id, kind: 'decoder', source, language: 'tbel' });
+    if (err) throw err;
+    const r = host.run(id, [[101, 0, 200, 7], {}], any);
+    if (!r.ok) throw r.error;
+    return r.value;
+  };
+
+  it.each<[string, string, unknown]>([
+    ['a payload byte divided by an int is an int (Byte / Integer)', 'return [payload[0] / 2, payload[2] / 10, payload[0] / 2.0, payload[0] / 2L];', [50, -5, 50.5, 50]],
+    ['a masked byte is an int: int / int is a double', 'return [(payload[0] & 0xFF) / 2, parseBytesToInt(payload, 0, 1) / 2];', [50.5, 50.5]],
+    ['bytes from base64ToBytes and hexToBytes divide the same way', 'var b = base64ToBytes("ZQ=="); var h = hexToBytes("65"); return [b[0] / 2, h[0] / 2];', [50, 50]],
+    ['an element of a list of ints divides as a double', 'var l = [101]; return l[0] / 2;', 50.5],
+    ['two bytes divide as doubles (same type)', 'return payload[0] / payload[3];', 101 / 7],
+    ['long / int truncates, int / int does not', 'var l = parseBytesToLong(payload, 0, 2); var i = parseBytesToInt(payload, 0, 2); return [l / 1000, i / 1000, 7 / 2, 7L / 2];', [25, 25.856, 3.5, 3]],
+    ['a whole double as text keeps ".0"', 'var r = 7 / 7; return ["v" + r, "" + 2.5, String.valueOf(4 / 2), "n=" + 10, (3.0).toString()];', ['v1.0', '2.5', '2.0', 'n=10', '3.0']],
+    ['large and small doubles as text use E notation', 'return ["" + 1.0e7, "" + 123456.5, "" + 0.0001, "" + 0.001, "" + -2.5e-5];', ['1.0E7', '123456.5', '1.0E-4', '0.001', '-2.5E-5']],
+    ['a float as text is its shortest float digits', 'var f = parseBytesIntToFloat(payload, 3, 1) / 10; return ["V" + f, "" + 0.1f];', ['V0.7', '0.1']],
+    ['a computed key: int arithmetic then / 3 + 1 is a double', 'var chans = [3, 6, 9]; var id = payload[3] & 0xff; return "line_" + ((id - chans[0]) / 4 + 1);', 'line_2.0'],
+    ['+= on text', 'var s = "t="; s += 5 / 2; s += 4 / 2; return s;', 't=2.52.0'],
+    [
+      "a function reads the caller's variable until its own var of that name",
+      'var data = 5;\nfunction f() { var before = data; if (true) { var data = 7; } return [before, data]; }\nvar r = f();\nreturn [r[0], r[1], data];',
+      [5, 7, 5],
+    ],
+    ['a function var of a name the caller has is the function\'s own', 'var ts = -1;\nfunction g(x) { var ts = x * 2; return ts; }\nvar a = g(21);\nreturn [a, ts];', [42, -1]],
+  ])('%s', async (_name, source, expected) => {
+    expect(await decode(source)).toEqual(expected);
+  });
+});
+
 describe('TBEL compile errors carry the TBEL line and column', () => {
   const host = new ScriptHost();
   afterAll(() => host.stop());

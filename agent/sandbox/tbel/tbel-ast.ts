@@ -4,8 +4,11 @@ export interface Pos {
   col: number;
 }
 
+/** Java's number types as TBEL literals and helpers give them (tbel-types.ts) */
+export type NumKind = 'byte' | 'short' | 'int' | 'long' | 'float' | 'double';
+
 export type Expr =
-  | { t: 'num'; value: number; isDouble: boolean }
+  | { t: 'num'; value: number; isDouble: boolean; kind: NumKind }
   | { t: 'str'; value: string }
   | { t: 'bool'; value: boolean }
   | { t: 'null' }

@@ -1,3 +1,4 @@
+import { literalKind } from './tbel-types';
 import type { Expr, Stmt } from './tbel-ast';
 import { TbelSyntaxError, tokenize, type Token } from './tbel-lexer';
 
@@ -452,7 +453,7 @@ class Parser {
     switch (t.type) {
       case 'num':
         this.i++;
-        return { t: 'num', value: t.num, isDouble: t.isDouble };
+        return { t: 'num', value: t.num, isDouble: t.isDouble, kind: literalKind(t.value, t.isDouble, t.num) };
       case 'str':
         this.i++;
         return { t: 'str', value: t.value };

@@ -5,9 +5,10 @@
  * helper library TbUtils as documented: lists and maps with their Java methods, strings with Java's, signed
  * bytes (a converter's payload is a byte[]), Java number parsing and formatting, TBEL's Date.
  *
- * Numbers are JavaScript doubles: integer and double arithmetic give the same values as TBEL (TBEL's `/`
- * divides as doubles, int overflow widens to long), except bitwise operators (32-bit) on values beyond
- * 32 bits and the text of a double in string concatenation (`"" + 2.0` is "2.0" in TBEL, "2" here).
+ * Numbers are JavaScript doubles. Where Java's number types change a result, the translator (tbel-to-js.ts)
+ * knows the types statically and calls in here: mixed integer types divide as integers (`idiv`, and `bdiv`
+ * for an element of a byte array), a double or float concatenated to text shows as Java shows it (`jd`:
+ * "2.0"). Beyond that: bitwise operators are 32-bit on values beyond 32 bits.
  */
 
 /** Helper functions a TBEL script may call by name (ThingsBoard's TbUtils list). */
@@ -364,13 +365,53 @@ export const TBEL_RUNTIME_SOURCE = String.raw`(function () {
     if (typeof v !== 'number' || v !== floor(v) || v < -128 || v > 255) throw fail('NumberFormatException', 'The value \'' + str(v) + '\' could not be correctly converted to a byte.');
     return v > 127 ? v - 256 : v;
   }
+  /**
+   * Arrays whose elements are Java Bytes (a converter's byte[], base64ToBytes, hexToBytes…): Byte / Integer is
+   * integer division in TBEL (MathProcessor widens mixed boxed types to the wider one), unlike Integer / Integer.
+   */
+  var byteContainers = new WeakSet();
+  function bytesOut(a) {
+    byteContainers.add(a);
+    return a;
+  }
   function signedBytes(list) {
     if (list === null || list === undefined) throw fail('NullPointerException', 'bytes are null');
     if (typeof list === 'string') return utf8Encode(list);
     if (!isArray(list)) throw fail('IllegalArgumentException', 'expected a list of bytes, got a ' + typeName(list));
     var out = [];
     for (var i = 0; i < list.length; i++) out[i] = byteOf(list[i]);
-    return out;
+    return bytesOut(out);
+  }
+  /** Mixed integer types divide as doubles narrowed to the wider type (int saturates, long truncates). */
+  function idiv(a, b, bits) {
+    if (typeof a !== 'number' || typeof b !== 'number') return a / b;
+    return bits === 32 ? toIntValue(a / b, 32) : trunc(a / b);
+  }
+  /** o[k] / b where b is an integer: integer division when o holds Bytes. */
+  function bdiv(o, k, b, bits) {
+    var a = g(o, k);
+    return byteContainers.has(o) ? idiv(a, b, bits) : a / b;
+  }
+  /** Java's Double.toString / Float.toString (a whole double still shows ".0"; E notation below 1e-3 and from 1e7). */
+  function javaDecimal(n, isFloat) {
+    if (typeof n !== 'number') return n;
+    if (n !== n || n === Infinity || n === -Infinity) return numText(n);
+    if (n === 0) return Object.is(n, -0) ? '-0.0' : '0.0';
+    var v = n;
+    if (isFloat) {
+      var f = fround(n);
+      for (var p = 1; p <= 9; p++) {
+        var cand = Number(f.toPrecision(p));
+        if (fround(cand) === f) { v = cand; break; }
+      }
+    }
+    var a = abs(v);
+    if (a >= 1e-3 && a < 1e7) {
+      var plain = String(v);
+      return plain.indexOf('.') < 0 ? plain + '.0' : plain;
+    }
+    var m = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(v.toExponential());
+    return m[1] + m[2] + '.' + (m[3] || '0') + 'E' + Number(m[4]);
   }
   function utf8Encode(s) {
     var out = [];
@@ -389,7 +430,7 @@ export const TBEL_RUNTIME_SOURCE = String.raw`(function () {
       else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
     }
     for (var j = 0; j < out.length; j++) if (out[j] > 127) out[j] -= 256;
-    return out;
+    return bytesOut(out);
   }
   function utf8Decode(bytes) {
     var s = '', chunk = [];
@@ -459,7 +500,7 @@ export const TBEL_RUNTIME_SOURCE = String.raw`(function () {
         out.push(byte > 127 ? byte - 256 : byte);
       }
     }
-    return out;
+    return bytesOut(out);
   }
   function prepareNumberString(value, bigEndian) {
     if (value === null || value === undefined) return null;
@@ -630,7 +671,7 @@ export const TBEL_RUNTIME_SOURCE = String.raw`(function () {
       var b = parseInt(hex.substr(i, 2), 16);
       out.push(b > 127 ? b - 256 : b);
     }
-    return out;
+    return bytesOut(out);
   }
   function hexString(n, bigEndian, pref, len, hexLenMax) {
     var big = uintN(64, BigIntFn(trunc(n)));
@@ -1412,7 +1453,7 @@ export const TBEL_RUNTIME_SOURCE = String.raw`(function () {
 
   g0.$tbel = {
     g: g, gn: gn, c: c, cn: cn, eq: eq, add: add, set: set, map: map, io: io, cast: cast, 'new': newObject, arr: arr, iter: iter, key: key,
-    nofn: nofn, throwable: throwable, caught: caught, T: tb, J: J,
+    nofn: nofn, throwable: throwable, caught: caught, T: tb, J: J, idiv: idiv, bdiv: bdiv, jd: javaDecimal,
     /** A converter's payload: TBEL sees the bytes signed (-128..127), as Java's byte[]. */
     bytes: function (p) { return isArray(p) ? signedBytes(p) : p; },
   };

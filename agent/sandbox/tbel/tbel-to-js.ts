@@ -1,6 +1,7 @@
 import type { Expr, Stmt } from './tbel-ast';
 import { parseTbel } from './tbel-parser';
 import { JAVA_CLASSES, TBEL_FUNCTIONS } from './tbel-runtime';
+import { TbelTypes, isDecimalKind, isIntegerKind } from './tbel-types';
 
 /**
  * Translates a TBEL script into one JavaScript function expression for the QuickJS sandbox. What differs from
@@ -30,8 +31,8 @@ const JS_RESERVED = new Set([
 const jsId = (name: string): string => (name.startsWith('$') ? `$u${name}` : JS_RESERVED.has(name) ? `$r_${name}` : name);
 const lit = (s: string): string => JSON.stringify(s);
 
-/** Names a scope declares (vars, loop variables, catch parameters), not looking into nested functions. */
-function declaredIn(stmts: Stmt[], into: Set<string>): void {
+/** Names a scope declares (vars, loop variables, catch parameters; only `var`s with onlyVars), not looking into nested functions. */
+function declaredIn(stmts: Stmt[], into: Set<string>, onlyVars = false): void {
   const visit = (s: Stmt | null): void => {
     if (!s) return;
     switch (s.t) {
@@ -39,7 +40,7 @@ function declaredIn(stmts: Stmt[], into: Set<string>): void {
         for (const d of s.decls) into.add(d.name);
         break;
       case 'function':
-        into.add(s.name);
+        if (!onlyVars) into.add(s.name);
         break;
       case 'if':
         visit(s.then);
@@ -50,7 +51,7 @@ function declaredIn(stmts: Stmt[], into: Set<string>): void {
         visit(s.body);
         break;
       case 'foreach':
-        into.add(s.name);
+        if (!onlyVars) into.add(s.name);
         visit(s.body);
         break;
       case 'while':
@@ -62,7 +63,7 @@ function declaredIn(stmts: Stmt[], into: Set<string>): void {
         break;
       case 'try':
         s.block.forEach(visit);
-        if (s.param) into.add(s.param);
+        if (s.param && !onlyVars) into.add(s.param);
         s.handler?.forEach(visit);
         s.finalizer?.forEach(visit);
         break;
@@ -213,6 +214,21 @@ class Emitter {
   /** every name the script declares anywhere: these shadow helpers and Java classes */
   private readonly userNames = new Set<string>();
   private loop = 0;
+  private readonly types: TbelTypes;
+  /**
+   * In the function being emitted: names its `var`s declare that the enclosing scope has too. MVEL creates a
+   * function's variable when its `var` runs, so until then the name is the enclosing scope's variable (a
+   * JavaScript `var` would be the local one from the start, undefined). Such a local is `$l_<name>`,
+   * undefined until declared, and the name means whichever exists.
+   */
+  private rebound = new Set<string>();
+
+  /** `f(name)` for an expression on a variable, for a name that may be the enclosing scope's or a later local. */
+  private onVariable(name: string, f: (js: string) => string): string {
+    if (!this.rebound.has(name)) return f(jsId(name));
+    const local = `$l_${jsId(name)}`;
+    return `(${local} === undefined ? ${f(jsId(name))} : ${f(local)})`;
+  }
 
   constructor(
     program: Stmt[],
@@ -224,6 +240,13 @@ class Emitter {
       for (const s of stmts) this.functionsIn(s).forEach((f) => f.t === 'function' && (f.params.forEach((p) => this.userNames.add(p)), all(f.body)));
     };
     all(program);
+    this.types = new TbelTypes(program, params, this.userNames);
+  }
+
+  /** An expression as text: a Double or Float shows as Java shows it ("1.0"), when its type is known. */
+  private asText(e: Expr, js: string): string {
+    const k = this.types.kindOf(e);
+    return isDecimalKind(k) ? `$jd(${js}, ${k === 'float'})` : js;
   }
 
   private functionsIn(s: Stmt): Stmt[] {
@@ -257,17 +280,35 @@ class Emitter {
 
   private stmt(s: Stmt, outer: Set<string>): string {
     switch (s.t) {
-      case 'var':
-        return `var ${s.decls.map((d) => `${jsId(d.name)} = ${d.init ? this.expr(d.init) : 'null'}`).join(', ')};`;
+      case 'var': {
+        const value = (d: { init: Expr | null }): string => (d.init ? this.expr(d.init) : 'null');
+        const own = s.decls.filter((d) => !this.rebound.has(d.name));
+        if (own.length === s.decls.length) return `var ${own.map((d) => `${jsId(d.name)} = ${value(d)}`).join(', ')};`;
+        // a later local (see rebound): declared from here on
+        const assign = s.decls.map((d) => `${this.rebound.has(d.name) ? `$l_${jsId(d.name)}` : jsId(d.name)} = ${value(d)}`).join(', ');
+        return own.length === 0 ? `${assign};` : `var ${own.map((d) => jsId(d.name)).join(', ')}; ${assign};`;
+      }
       case 'function': {
+        const vars = new Set<string>();
+        declaredIn(s.body, vars, true);
+        const rebound = new Set([...vars].filter((n) => outer.has(n) && !s.params.includes(n)));
         const local = new Set<string>(s.params);
         declaredIn(s.body, local);
+        rebound.forEach((n) => local.delete(n));
         const assigned = new Set<string>();
         assignedIn(s.body, assigned);
         const extra = [...assigned].filter((n) => !local.has(n) && !outer.has(n));
         const scope = new Set([...outer, ...local, ...extra]);
-        const pre = extra.length ? `var ${extra.map((n) => `${jsId(n)} = null`).join(', ')};\n` : '';
-        return `function ${jsId(s.name)}(${s.params.map(jsId).join(', ')}) {\n${pre}${this.stmts(withImplicitReturn(s.body), scope)}\n}`;
+        const pre =
+          (extra.length ? `var ${extra.map((n) => `${jsId(n)} = null`).join(', ')};\n` : '') +
+          (rebound.size ? `var ${[...rebound].map((n) => `$l_${jsId(n)}`).join(', ')};\n` : '');
+        const saved = this.rebound;
+        this.rebound = rebound;
+        try {
+          return `function ${jsId(s.name)}(${s.params.map(jsId).join(', ')}) {\n${pre}${this.stmts(withImplicitReturn(s.body), scope)}\n}`;
+        } finally {
+          this.rebound = saved;
+        }
       }
       case 'if':
         return `if (${this.expr(s.test)}) ${this.nested(s.then, outer)}${s.else ? ` else ${this.nested(s.else, outer)}` : ''}`;
@@ -351,6 +392,7 @@ class Emitter {
       case 'null':
         return 'null';
       case 'id':
+        if (this.rebound.has(e.name)) return this.onVariable(e.name, (v) => v);
         if (this.userNames.has(e.name)) return jsId(e.name);
         if (JAVA_CLASSES.includes(e.name)) return `$J.${e.name}`;
         if (TBEL_FUNCTIONS.includes(e.name)) return `$T.${e.name}`;
@@ -375,7 +417,15 @@ class Emitter {
           return `$nofn(${lit(c.name)})(${this.args(e.args)})`;
         }
         if (c.t === 'member') {
-          if (this.isClass(c.obj)) return `$J.${c.obj.name}.$m(${lit(c.name)})(${this.args(e.args)})`;
+          if (this.isClass(c.obj)) {
+            if (e.args.length === 1 && ((c.obj.name === 'String' && c.name === 'valueOf') || ((c.obj.name === 'Double' || c.obj.name === 'Float') && c.name === 'toString'))) {
+              return `$J.${c.obj.name}.$m(${lit(c.name)})(${this.asText(e.args[0], this.expr(e.args[0]))})`;
+            }
+            return `$J.${c.obj.name}.$m(${lit(c.name)})(${this.args(e.args)})`;
+          }
+          if (c.name === 'toString' && e.args.length === 0 && isDecimalKind(this.types.kindOf(c.obj)) && !this.nullSafeChain(c.obj) && !c.nullSafe) {
+            return this.asText(c.obj, this.expr(c.obj));
+          }
           const safe = c.nullSafe || this.nullSafeChain(c.obj);
           return `${safe ? '$cn' : '$c'}(${this.expr(c.obj)}, ${lit(c.name)}${e.args.length ? `, ${this.args(e.args)}` : ''})`;
         }
@@ -388,6 +438,7 @@ class Emitter {
       case 'unary':
         return `(${e.op}${this.expr(e.arg)})`;
       case 'update':
+        if (e.target.t === 'id') return this.onVariable(e.target.name, (v) => (e.prefix ? `(${e.op}${v})` : `(${v}${e.op})`));
         return e.prefix ? `(${e.op}${this.target(e.target)})` : `(${this.target(e.target)}${e.op})`;
       case 'binary': {
         const l = this.expr(e.left);
@@ -402,8 +453,23 @@ class Emitter {
           case '&&':
           case '||':
             return `(!!${l} ${e.op} !!${r})`;
-          case '+':
+          case '+': {
+            const kl = this.types.kindOf(e.left);
+            const kr = this.types.kindOf(e.right);
+            if (kl === 'string') return `$add(${l}, ${this.asText(e.right, r)})`;
+            if (kr === 'string') return `$add(${this.asText(e.left, l)}, ${r})`;
             return `$add(${l}, ${r})`;
+          }
+          case '/': {
+            const bits = this.types.integerDivision(e.left, e.right);
+            if (bits !== null) return `$idiv(${l}, ${r}, ${bits})`;
+            const kr = this.types.kindOf(e.right);
+            // an element of a byte array (known only when it runs) divided by an integer
+            if (e.left.t === 'index' && this.types.kindOf(e.left) === null && isIntegerKind(kr) && kr !== 'byte' && !this.nullSafeChain(e.left.obj)) {
+              return `$bdiv(${this.expr(e.left.obj)}, ${this.expr(e.left.index)}, ${r}, ${kr === 'long' ? 64 : 32})`;
+            }
+            return `(${l} / ${r})`;
+          }
           default:
             return `(${l} ${e.op} ${r})`;
         }
@@ -414,7 +480,15 @@ class Emitter {
           const k = e.target.t === 'member' ? lit(e.target.name) : this.expr(e.target.index);
           return `$set(${this.expr(e.target.obj)}, ${k}, ${lit(e.op)}, ${this.expr(e.value)})`;
         }
-        if (e.op === '+=') return `(${this.target(e.target)} = $add(${this.expr(e.target)}, ${this.expr(e.value)}))`;
+        if (e.op === '+=') {
+          const value = this.types.kindOf(e.target) === 'string' ? this.asText(e.value, this.expr(e.value)) : this.expr(e.value);
+          if (e.target.t === 'id') return this.onVariable(e.target.name, (v) => `(${v} = $add(${v}, ${value}))`);
+          return `(${this.target(e.target)} = $add(${this.expr(e.target)}, ${value}))`;
+        }
+        if (e.target.t === 'id') {
+          const value = this.expr(e.value);
+          return this.onVariable(e.target.name, (v) => `(${v} ${e.op} ${value})`);
+        }
         return `(${this.target(e.target)} ${e.op} ${this.expr(e.value)})`;
       case 'cond':
         return `(${this.expr(e.test)} ? ${this.expr(e.then)} : ${this.expr(e.else)})`;
@@ -427,7 +501,7 @@ class Emitter {
 }
 
 /** The runtime's entry points, bound once per script as locals of the translated function's closure. */
-const RUNTIME_LOCALS = ['g', 'gn', 'c', 'cn', 'eq', 'add', 'set', 'map', 'io', 'cast', 'new', 'arr', 'iter', 'key', 'nofn', 'throwable', 'caught', 'T', 'J'];
+const RUNTIME_LOCALS = ['g', 'gn', 'c', 'cn', 'eq', 'add', 'set', 'map', 'io', 'cast', 'new', 'arr', 'iter', 'key', 'nofn', 'throwable', 'caught', 'T', 'J', 'idiv', 'bdiv', 'jd'];
 
 /**
  * Parses and translates; throws TbelSyntaxError with the TBEL line and column. `params` are the names the
