@@ -101,12 +101,12 @@ function frameStateProblems(agent: Agent): string[] {
  * Hostile device traffic on the household's two links, `count` byte runs in chunks, through the drivers' decode
  * path and the agent's real ingest pipeline (consent check, rate limits, group commit, SQLite).
  */
-export async function runFrames(agent: Agent, count: number, seed: number, figures: FrameFigures, details: string[]): Promise<void> {
+export async function runFrames(agent: Agent, count: number, seed: number, figures: FrameFigures, details: string[], stop?: AbortSignal): Promise<void> {
   const links = [new WireLink(agent, KEEPS_CONSENT, figures), new WireLink(agent, 'scale-b', figures)];
   const ids = links.map((l) => l.id);
   const started = Date.now();
   const chunk = 2000;
-  for (let done = 0; done < count; ) {
+  for (let done = 0; done < count && !stop?.aborted; ) {
     const n = Math.min(chunk, count - done);
     const inputs = fc.sample(
       fc.oneof(...links.map((l, i) => deviceWireBytes(ids, l.id !== KEEPS_CONSENT).map((bytes) => [i, bytes] as const))),

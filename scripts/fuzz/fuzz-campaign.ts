@@ -60,6 +60,8 @@ export interface FuzzReport {
   invariantViolations: string[];
   fileReadsOutsideDataDir: string[];
   crashDetails: string[];
+  /** stopped before the budget was spent (`stop` signalled): the figures are what was done */
+  interrupted: boolean;
   ms: number;
 }
 
@@ -210,7 +212,15 @@ function sampleDownlinks(seed: number, n: number, replays: readonly DownlinkCase
 }
 
 /** Downlink messages handed to a DownlinkHandler of the agent's own services directly (fast, both profiles). */
-async function runDownlinkDirect(agent: Agent, budget: FuzzBudget, observer: DownlinkObserver, report: FuzzReport, replays: DownlinkCase[]): Promise<void> {
+async function runDownlinkDirect(
+  agent: Agent,
+  budget: FuzzBudget,
+  observer: DownlinkObserver,
+  report: FuzzReport,
+  replays: DownlinkCase[],
+  progress: (line: string) => void,
+  stop?: AbortSignal,
+): Promise<void> {
   const store = new CampaignStore(agent.database);
   const handler = new DownlinkHandler({
     config: agent.config,
@@ -221,7 +231,7 @@ async function runDownlinkDirect(agent: Agent, budget: FuzzBudget, observer: Dow
     clock: Date.now,
   });
   const chunk = 5000;
-  for (let done = 0; done < budget.downlink; ) {
+  for (let done = 0; done < budget.downlink && !stop?.aborted; ) {
     const n = Math.min(chunk, budget.downlink - done);
     for (const c of sampleDownlinks(budget.seed + done, n, replays)) {
       const accepted = handler.accepted;
@@ -229,7 +239,10 @@ async function runDownlinkDirect(agent: Agent, budget: FuzzBudget, observer: Dow
       if (handler.accepted > accepted && replays.length < 500) replays.push(c);
     }
     done += n;
-    if (done % 50_000 < chunk) report.invariantViolations.push(...ledgerProblems(agent, Date.now()));
+    if (done % 100_000 < chunk) {
+      report.invariantViolations.push(...ledgerProblems(agent, Date.now()));
+      progress(`fuzz: ${done} downlink messages fed directly`);
+    }
     await new Promise((r) => setImmediate(r)); // group commits and timers run between chunks
   }
 }
@@ -246,6 +259,7 @@ async function runDownlinkBroker(
   report: FuzzReport,
   replays: DownlinkCase[],
   progress: (line: string) => void,
+  stop?: AbortSignal,
 ): Promise<void> {
   // v1/devices/me/attributes is the firmware uplink's (agent/firmware-update): it never reaches the downlink handler
   const subscriptions = [...PROFILES.generic.subscriptions(), ...PROFILES.thingsboard.subscriptions()].filter((t) => t !== 'v1/devices/me/attributes');
@@ -255,7 +269,7 @@ async function runDownlinkBroker(
   try {
     const chunk = 4000;
     let sent = 0;
-    for (let round = 0; sent < budget.brokerDownlink; round++) {
+    for (let round = 0; sent < budget.brokerDownlink && !stop?.aborted; round++) {
       const cases = sampleDownlinks(budget.seed + 1_000_003 + round * chunk, chunk, replays).filter((c) => feed.delivers(c.topic));
       const batch = cases.slice(0, budget.brokerDownlink - sent);
       report.downlink.lost += await feed.send(batch);
@@ -339,13 +353,13 @@ function send(agent: http.Agent, port: number, c: ApiCase): Promise<number> {
   });
 }
 
-async function runApi(agent: Agent, dataDir: string, budget: FuzzBudget, report: FuzzReport): Promise<void> {
+async function runApi(agent: Agent, dataDir: string, budget: FuzzBudget, report: FuzzReport, stop?: AbortSignal): Promise<void> {
   const port = Number(agent.apiAddress!.split(':').at(-1));
   const token = fs.readFileSync(path.join(dataDir, 'api-token'), 'utf8').trim();
   const keepAlive = new http.Agent({ keepAlive: true, maxSockets: budget.concurrency });
   const started = Date.now();
   const chunk = 2000;
-  for (let done = 0; done < budget.api; ) {
+  for (let done = 0; done < budget.api && !stop?.aborted; ) {
     const n = Math.min(chunk, budget.api - done);
     const cases = fc.sample(apiCases(port, token), { seed: budget.seed + 7 + done, numRuns: n });
     // without credentials first (the ledger must not move), then the rest
@@ -376,8 +390,12 @@ async function runApi(agent: Agent, dataDir: string, budget: FuzzBudget, report:
   report.invariantViolations.push(...ledgerProblems(agent, Date.now()));
 }
 
-/** Runs the campaign; `progress` gets a line now and then. */
-export async function runFuzzCampaign(budget: FuzzBudget, progress: (line: string) => void = () => undefined): Promise<FuzzReport> {
+/**
+ * Runs the campaign; `progress` gets a line now and then. Phases run shortest first (device inputs, API, direct
+ * downlinks, downlinks through the broker); once `stop` is aborted each phase ends at its next chunk and the
+ * report holds what was done, so a long run cut short still reports its figures.
+ */
+export async function runFuzzCampaign(budget: FuzzBudget, progress: (line: string) => void = () => undefined, stop?: AbortSignal): Promise<FuzzReport> {
   const report: FuzzReport = {
     seed: budget.seed,
     frames: { inputs: 0, frames: 0, badFrames: 0, acked: 0, hellosAnswered: 0, crashes: 0, stateChangesOnReject: 0, perSecond: 0 },
@@ -386,6 +404,7 @@ export async function runFuzzCampaign(budget: FuzzBudget, progress: (line: strin
     invariantViolations: [],
     fileReadsOutsideDataDir: [],
     crashDetails: [],
+    interrupted: false,
     ms: 0,
   };
   if (budget.brokerDownlink > 0 && !hasMosquitto) throw new Error('fuzz: the broker phase needs mosquitto (apt-get install mosquitto; .ci/run does it)');
@@ -409,6 +428,7 @@ export async function runFuzzCampaign(budget: FuzzBudget, progress: (line: strin
     const agent = new Agent(config(dataDir, broker, 'generic'), { logger: silentLogger, drivers: [] });
     agents.push(agent);
     await agent.start();
+    if (agent.apiAddress === null) throw new Error(`fuzz: the agent's API did not start: ${JSON.stringify(agent.status().parts.filter((p) => p.error))}`);
     // the ThingsBoard-profile agent only runs to receive its downlinks through the broker
     const tbAgent = mosquitto ? new Agent(config(tbDataDir, broker, 'thingsboard'), { logger: silentLogger, drivers: [], api: false }) : null;
     if (tbAgent) {
@@ -422,17 +442,23 @@ export async function runFuzzCampaign(budget: FuzzBudget, progress: (line: strin
       `fuzz: seed ${budget.seed}: ${budget.frames} device inputs, ${budget.downlink} downlink messages direct and ${budget.brokerDownlink} through Mosquitto, ` +
         `${budget.api} API/panel requests (${budget.concurrency} at a time)`,
     );
-    await runFrames(agent, budget.frames, budget.seed, report.frames, report.crashDetails);
-    progress(`fuzz: device inputs done: ${report.frames.inputs}, ${report.frames.perSecond}/s`);
+    const summary = (): string =>
+      `crashes ${report.frames.crashes + report.downlink.crashes + report.api.crashes}, state changes from rejected input ` +
+      `${report.frames.stateChangesOnReject + report.downlink.stateChangesOnReject + report.api.stateChangesWithoutCredentials}, ` +
+      `lost ${report.downlink.lost}, invariant violations ${report.invariantViolations.length}, files outside ${files?.outside.size ?? 0}`;
+    await runFrames(agent, budget.frames, budget.seed, report.frames, report.crashDetails, stop);
+    progress(`fuzz: device inputs done: ${report.frames.inputs}, ${report.frames.perSecond}/s; ${summary()}`);
+    await runApi(agent, dataDir, budget, report, stop);
+    progress(`fuzz: API done: ${report.api.requests} requests, ${report.api.perSecond}/s; ${summary()}`);
     const replays: DownlinkCase[] = [];
     const downlinkStarted = Date.now();
-    await runDownlinkDirect(agent, budget, observer, report, replays);
-    if (tbAgent) await runDownlinkBroker({ generic: agent, thingsboard: tbAgent }, broker, budget, observer, report, replays, progress);
+    const downlinkProgress = (line: string): void => progress(`${line}; ${summary()}`);
+    await runDownlinkDirect(agent, budget, observer, report, replays, downlinkProgress, stop);
+    if (tbAgent) await runDownlinkBroker({ generic: agent, thingsboard: tbAgent }, broker, budget, observer, report, replays, downlinkProgress, stop);
     report.downlink.perSecond = Math.round(report.downlink.messages / Math.max(0.001, (Date.now() - downlinkStarted) / 1000));
     progress(`fuzz: downlink done: ${report.downlink.messages} messages (${report.downlink.viaBroker} through the broker), ${report.downlink.perSecond}/s`);
-    await runApi(agent, dataDir, budget, report);
-    progress(`fuzz: API done: ${report.api.requests} requests, ${report.api.perSecond}/s`);
     for (const a of agents) report.invariantViolations.push(...ledgerProblems(a, Date.now()));
+    report.interrupted = stop?.aborted === true;
   } finally {
     observer.restore();
     files?.restore();
