@@ -11,8 +11,11 @@ export function syncDirectory(dir: string): void {
   }
 }
 
-/** Replaces `file` with `data` atomically and durably: temp file, fsync, rename, fsync of the directory. */
-export function writeFileDurably(file: string, data: string | Uint8Array): void {
+/**
+ * Replaces `file` with `data` atomically and durably: temp file, fsync, rename, fsync of the directory (left to
+ * the caller with `syncDirectory: false`, when it renames more into the same directory and syncs it once).
+ */
+export function writeFileDurably(file: string, data: string | Uint8Array, opts: { syncDirectory?: boolean } = {}): void {
   const tmp = `${file}.tmp`;
   const fd = fs.openSync(tmp, 'w', 0o600);
   try {
@@ -22,7 +25,7 @@ export function writeFileDurably(file: string, data: string | Uint8Array): void 
     fs.closeSync(fd);
   }
   fs.renameSync(tmp, file);
-  syncDirectory(path.dirname(file));
+  if (opts.syncDirectory !== false) syncDirectory(path.dirname(file));
 }
 
 /** Reads a JSON file written by writeFileDurably; null when it does not exist. */
@@ -50,4 +53,36 @@ export function directoryBytes(dir: string): number {
     else if (e.isFile()) total += fs.statSync(p).size;
   }
   return total;
+}
+
+/**
+ * writeFileDurably off the event loop, for a file rewritten while other work goes on: the temp file is written
+ * and fsynced asynchronously, then `stillWanted()` is asked synchronously right before the rename, so a caller
+ * that moved on (the download finished or was replaced meanwhile) never has a stale copy renamed into place.
+ */
+export async function writeFileDurablyInBackground(
+  file: string,
+  data: string,
+  stillWanted: () => boolean,
+): Promise<boolean> {
+  const tmp = `${file}.${process.pid}.bg.tmp`;
+  const h = await fs.promises.open(tmp, 'w', 0o600);
+  try {
+    await h.writeFile(data);
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+  if (!stillWanted()) {
+    fs.rmSync(tmp, { force: true });
+    return false;
+  }
+  fs.renameSync(tmp, file);
+  const dir = await fs.promises.open(path.dirname(file), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+  return true;
 }

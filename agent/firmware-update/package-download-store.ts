@@ -1,8 +1,21 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inspectEspImage, type EspImageInspection } from '../../firmware-bridge/flasher/esp-image-inspector';
-import { directoryBytes, readJsonFile, syncDirectory, writeFileDurably } from './durable-file';
+import {
+  directoryBytes,
+  readJsonFile,
+  syncDirectory,
+  writeFileDurably,
+  writeFileDurablyInBackground,
+} from './durable-file';
 import { PackageChecksum, samePackage, type FirmwarePackage } from './firmware-package';
+
+/**
+ * A background fsync + progress write starts once this much of a download is written but not recorded; if the
+ * disk falls behind to twice this, the download waits for a synchronous one. So after a power cut at most twice
+ * this plus one chunk is fetched again (docs/firmware-updates.md §4).
+ */
+export const DOWNLOAD_SYNC_BYTES = 256 * 1024;
 
 /** What is on disk for the package being downloaded. */
 export interface DownloadProgress {
@@ -38,8 +51,11 @@ export class DownloadFailure extends Error {
  * byte, appended SHA-256), and that its app descriptor names the package's title and version: the version is what
  * the device must report in its hello after the flash.
  */
-export function packageImageProblems(pkg: FirmwarePackage, image: Uint8Array): string[] {
-  const inspection = inspectEspImage(image);
+export function packageImageProblems(
+  pkg: FirmwarePackage,
+  image: Uint8Array,
+  inspection: EspImageInspection = inspectEspImage(image),
+): string[] {
   const problems = inspection.problems.map((p) => p.message);
   if (problems.length > 0) return problems;
   const desc = inspection.appDescriptor;
@@ -68,17 +84,21 @@ export class PackageDownloadStore {
   readonly rollbackDir: string;
   private fd: number | null = null;
   private progress: DownloadProgress | null = null;
-  /** chunks appended since the last fsync + progress write */
-  private unsynced = 0;
+  /** the fsync + progress write running in the background, if any (one at a time) */
+  private syncing: Promise<void> | null = null;
+  /** bumped whenever the download directory's meaning changes (begin, finish, discard): a late sync then stops */
+  private generation = 0;
+  /** bytes the progress file records (it never moves back) */
+  private recorded = 0;
 
   constructor(
     readonly dir: string,
     readonly maxBytes: number,
     /**
-     * chunks per fsync of data and progress: three fsyncs per 16 KiB chunk made the disk, not the link, the limit;
-     * a crash costs at most this many chunks fetched again
+     * bytes per fsync of data and progress (the chunk that reaches it is included): three fsyncs per chunk made
+     * the disk a limit of the download; a power cut costs at most this much plus one chunk fetched again
      */
-    private readonly syncEvery = 8,
+    private readonly syncEveryBytes = DOWNLOAD_SYNC_BYTES,
   ) {
     this.downloadDir = path.join(dir, 'download');
     this.dataFile = path.join(this.downloadDir, 'data.part');
@@ -106,6 +126,7 @@ export class PackageDownloadStore {
     }
     if (onDisk !== p.bytes) fs.truncateSync(this.dataFile, p.bytes);
     this.progress = { pkg: meta.pkg, chunkBytes: meta.chunkBytes, chunks: p.chunks, bytes: p.bytes };
+    this.recorded = p.bytes;
     return this.progress;
   }
 
@@ -148,10 +169,9 @@ export class PackageDownloadStore {
         `package of ${pkg.size} bytes does not fit the disk (${free} bytes free)`,
       );
     this.discard();
-    this.unsynced = 0;
     fs.mkdirSync(this.downloadDir, { recursive: true, mode: 0o700 });
     fs.writeFileSync(this.dataFile, '');
-    writeFileDurably(this.progressFile, JSON.stringify({ chunks: 0, bytes: 0 }));
+    this.recorded = 0; // no progress file yet means nothing durable (discard removed any earlier one)
     // The announcement is written last: a download directory without it is an aborted begin and is ignored.
     writeFileDurably(this.announcementFile, JSON.stringify({ pkg, chunkBytes }));
     this.progress = { pkg, chunkBytes, chunks: 0, bytes: 0 };
@@ -185,12 +205,64 @@ export class PackageDownloadStore {
     p.chunks++;
     p.bytes += bytes.length;
     // The recorded progress only ever covers fsynced bytes: on restart anything past it is cut off and fetched again.
-    if (++this.unsynced >= this.syncEvery || p.bytes === p.pkg.size) {
+    // The last chunk needs no record of its own: finish() fsyncs the data and renames it into place.
+    if (p.bytes === p.pkg.size) return p;
+    if (p.bytes - this.recorded >= 2 * this.syncEveryBytes) {
+      // the background sync fell behind: wait for the disk (the bound on re-download holds)
       fs.fsyncSync(this.fd);
-      writeFileDurably(this.progressFile, JSON.stringify({ chunks: p.chunks, bytes: p.bytes }));
-      this.unsynced = 0;
-    }
+      this.record(p.chunks, p.bytes);
+    } else this.syncWhenDue();
     return p;
+  }
+
+  /** Starts a background sync when the unrecorded bytes reach the threshold (or, `any`, when there are some). */
+  private syncWhenDue(any = false): void {
+    const p = this.progress;
+    if (!p || this.syncing !== null) return;
+    const behind = p.bytes - this.recorded;
+    if (behind <= 0 || (!any && behind < this.syncEveryBytes)) return;
+    this.syncing = this.syncInBackground(p.chunks, p.bytes).then((recorded) => {
+      this.syncing = null;
+      // what arrived meanwhile is made durable too, even if no more chunks come; after a failure only the next
+      // chunk tries again (a file that went away must not be retried in a loop)
+      if (recorded) this.syncWhenDue(true);
+    });
+  }
+
+  /** Resolves when no background sync is running (tests; a clean stop). */
+  async settled(): Promise<void> {
+    while (this.syncing) await this.syncing;
+  }
+
+  private record(chunks: number, bytes: number): void {
+    writeFileDurably(this.progressFile, JSON.stringify({ chunks, bytes }));
+    this.recorded = bytes;
+  }
+
+  /**
+   * fsync of the data, then the progress file, while chunks keep arriving: the download no longer stops for the
+   * disk. Through a descriptor of its own (fsync is per file, not per descriptor), so closing the append
+   * descriptor meanwhile cannot pull it away; a download finished, replaced or discarded meanwhile records nothing.
+   */
+  private async syncInBackground(chunks: number, bytes: number): Promise<boolean> {
+    const gen = this.generation;
+    try {
+      const h = await fs.promises.open(this.dataFile, 'r');
+      try {
+        await h.sync();
+      } finally {
+        await h.close();
+      }
+      const wanted = (): boolean => gen === this.generation && bytes > this.recorded;
+      if (!wanted()) return false;
+      if (!(await writeFileDurablyInBackground(this.progressFile, JSON.stringify({ chunks, bytes }), wanted)))
+        return false;
+      this.recorded = Math.max(this.recorded, bytes);
+      return true;
+    } catch {
+      // the file went away (finished or discarded): nothing to record; a real disk error shows at the next sync
+      return false;
+    }
   }
 
   /**
@@ -200,6 +272,8 @@ export class PackageDownloadStore {
   finish(): VerifiedPackage {
     const p = this.current();
     if (!p || p.bytes !== p.pkg.size) throw new Error('the download is not complete');
+    this.generation++;
+    if (this.fd !== null) fs.fsyncSync(this.fd); // (after a restart the file was fsynced up to its recorded end)
     this.closeFd();
     const image = fs.readFileSync(this.dataFile);
     const digest = new PackageChecksum(p.pkg.checksumAlgorithm).update(image).digest();
@@ -210,22 +284,25 @@ export class PackageDownloadStore {
         `checksum mismatch: ${p.pkg.checksumAlgorithm} of the download is ${digest}, the package says ${p.pkg.checksum}`,
       );
     }
-    const problems = packageImageProblems(p.pkg, image);
+    const inspection = inspectEspImage(image);
+    const problems = packageImageProblems(p.pkg, image, inspection);
     if (problems.length > 0) {
       this.discard();
       throw new DownloadFailure('image', `the package is not a flashable image: ${problems.join('; ')}`);
     }
     fs.rmSync(this.packageFile, { force: true });
-    writeFileDurably(this.packageMetaFile, JSON.stringify(p.pkg));
+    // one directory fsync for both renames: the announcement and the bytes land together or the download resumes
+    writeFileDurably(this.packageMetaFile, JSON.stringify(p.pkg), { syncDirectory: false });
     fs.renameSync(this.dataFile, this.packageFile);
     syncDirectory(this.dir);
     fs.rmSync(this.downloadDir, { recursive: true, force: true });
     this.progress = null;
-    return { pkg: p.pkg, file: this.packageFile, image, inspection: inspectEspImage(image) };
+    return { pkg: p.pkg, file: this.packageFile, image, inspection };
   }
 
   /** Forgets the download and the verified package (rollback images stay). */
   discard(): void {
+    this.generation++;
     this.closeFd();
     this.progress = null;
     fs.rmSync(this.downloadDir, { recursive: true, force: true });

@@ -11,6 +11,7 @@ import { idleWritesBench, writeBudgetBench } from './write-budget-bench';
 import { peersBench } from './peers-bench';
 import { firmwareFootprintBench } from './firmware-footprint';
 import { thingsboardSoakBench } from './thingsboard-soak';
+import { fleetBench, otaBench } from './firmware-update-bench';
 import { printTable, type BenchResult } from './stats';
 
 /** One named group of figures; `--only <name>` runs just that one (comma-separated for several). */
@@ -65,6 +66,10 @@ const GROUPS: BenchGroup[] = [
   { name: 'firmware', run: () => firmwareFootprintBench() },
   // A simulated hour against the ThingsBoard double: two campaigns per household, RPC, attribute changes, restarts.
   { name: 'thingsboard', run: (quick) => thingsboardSoakBench(quick) },
+  // firmware download MB/s against the broker link, one device's 1 MB update on the ROM simulator
+  { name: 'ota', run: (quick) => otaBench(quick) },
+  // N edge-agent processes updating one ESP32 each through one Mosquitto (--agents N, default 3)
+  { name: 'fleet', run: (quick) => fleetBench(quick) },
   {
     name: 'peers',
     // The naive-script ratio needs this run's in-process ingest figure: measured here when the ingest group did not run.

@@ -179,11 +179,10 @@ const SUB = 'gw-fw:scale-7';
     await start({}, false);
     await f.tb.assignFirmware({ title: 'kitchen-scale', version: '2.5.0', checksumAlgorithm: 'SHA256', data: BIG });
     await waitUntil('chunk 20 asked for', () => f.tb.ota.requests.some((r) => r.chunk >= 20), 30_000, why);
+    // the background sync records what arrived (docs/firmware-updates.md §4: at most 512 KiB behind)
     await waitUntil('progress durable', () => (progressOnDisk()?.chunks ?? 0) >= 16, 10_000, why);
     await stopAgent('SIGKILL');
     const durable = progressOnDisk()!;
-    // fsynced every 8 chunks: at most 8 chunks are fetched again after a crash (docs/firmware-updates.md §4)
-    expect(durable.chunks).toBeGreaterThanOrEqual(20 - 8);
     expect(durable.bytes).toBe(durable.chunks * 16384);
     const before = f.tb.ota.requests.length;
     f.tb.ota.stallFrom = null;

@@ -124,24 +124,27 @@ describe('PackageDownloadStore on real files', () => {
   });
   afterEach(() => t.cleanup());
 
-  it('downloads in chunks, survives a restart mid-download with a torn last write, verifies and keeps the package', () => {
+  it('downloads in chunks, survives a restart mid-download with a torn last write, verifies and keeps the package', async () => {
     const pkg = pkgOf(image);
-    let store = new PackageDownloadStore(dir, 8 * 1024 * 1024);
+    let store = new PackageDownloadStore(dir, 8 * 1024 * 1024, 8 * CHUNK);
     store.begin(pkg, CHUNK);
-    // progress is made durable every 8 chunks: chunks 8 and 9 are written but not yet recorded
+    // a background sync starts at 8 chunks' bytes; once it is done, what arrived meanwhile is synced too
     for (let n = 0; n < 10; n++) store.append(n, chunkOf(image, n));
-    // The power goes while chunk 10 is being written: its bytes reach the file, the progress never moves.
-    fs.appendFileSync(path.join(dir, 'download', 'data.part'), chunkOf(image, 10).subarray(0, 3000));
+    await store.settled();
+    // chunks 10 and 11 are written but below the threshold: not recorded
+    for (let n = 10; n < 12; n++) store.append(n, chunkOf(image, n));
+    // The power goes while chunk 12 is being written: its bytes reach the file, the progress never moves.
+    fs.appendFileSync(path.join(dir, 'download', 'data.part'), chunkOf(image, 12).subarray(0, 3000));
     store.close();
 
     store = new PackageDownloadStore(dir, 8 * 1024 * 1024);
     const resumed = store.current();
-    expect(resumed).toMatchObject({ chunks: 8, bytes: 8 * CHUNK, chunkBytes: CHUNK });
-    expect(fs.statSync(path.join(dir, 'download', 'data.part')).size).toBe(8 * CHUNK);
+    expect(resumed).toMatchObject({ chunks: 10, bytes: 10 * CHUNK, chunkBytes: CHUNK });
+    expect(fs.statSync(path.join(dir, 'download', 'data.part')).size).toBe(10 * CHUNK);
     // Re-announcing the same package keeps the progress.
-    expect(store.begin(pkg, CHUNK).chunks).toBe(8);
+    expect(store.begin(pkg, CHUNK).chunks).toBe(10);
     const total = Math.ceil(image.length / CHUNK);
-    for (let n = 8; n < total; n++) store.append(n, chunkOf(image, n));
+    for (let n = 10; n < total; n++) store.append(n, chunkOf(image, n));
     expect(store.complete()).toBe(true);
     const v = store.finish();
     expect(Buffer.compare(v.image, image)).toBe(0);
@@ -152,6 +155,22 @@ describe('PackageDownloadStore on real files', () => {
     const again = new PackageDownloadStore(dir, 8 * 1024 * 1024).verified();
     expect(again?.pkg).toEqual(pkg);
     expect(Buffer.compare(again!.image, image)).toBe(0);
+  });
+
+  it('bounds what a power cut costs: a background sync that falls behind is waited for at twice the threshold', async () => {
+    const store = new PackageDownloadStore(dir, 8 * 1024 * 1024, 4 * CHUNK);
+    store.begin(pkgOf(image), CHUNK);
+    const file = path.join(dir, 'download', 'progress.json');
+    const onDisk = (): { chunks: number } =>
+      fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { chunks: number }) : { chunks: 0 };
+    // no await between the appends: the background sync started at chunk 4 cannot have finished
+    for (let n = 0; n < 7; n++) store.append(n, chunkOf(image, n));
+    expect(onDisk().chunks).toBe(0);
+    store.append(7, chunkOf(image, 7)); // 8 chunks unrecorded = twice the threshold: synchronous
+    expect(onDisk().chunks).toBe(8);
+    await store.settled(); // the late background sync (chunk 4) does not move the progress back
+    expect(onDisk().chunks).toBe(8);
+    store.close();
   });
 
   it('refuses out-of-order chunks and a chunk of the wrong size', () => {

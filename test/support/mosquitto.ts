@@ -53,6 +53,11 @@ export class Mosquitto {
     return `mqtts://127.0.0.1:${this.opts.tls.port}`;
   }
 
+  /** the broker's process id while it runs (benchmarks read its CPU and memory from /proc) */
+  get pid(): number | null {
+    return this.proc?.pid ?? null;
+  }
+
   get url(): string {
     return `mqtt://127.0.0.1:${this.port}`;
   }

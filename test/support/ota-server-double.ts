@@ -1,32 +1,57 @@
 import mqtt, { type MqttClient } from 'mqtt';
+import { OtaPackageServer } from './thingsboard-double/ota-package-server';
+
+const decimal = (s: string): number => {
+  const n = Number.parseInt(s, 10);
+  if (!Number.isFinite(n)) throw new Error(`"${s}" is not a number`);
+  return n;
+};
 
 /**
- * The platform's side of firmware chunk delivery, as ThingsBoard's MQTT transport does it
- * (MqttTransportHandler.getOtaPackageCallback + OtaPackageDataCache.get), on a real broker:
- * - `<prefix>/request/{requestId}/chunk/{n}` carries the chunk size as decimal text; an empty payload reuses the
- *   size last given for that request id; 0 means the whole package;
- * - the answer on `<prefix>/response/{requestId}/chunk/{n}` is bytes [n·size, min(total,(n+1)·size)), empty past
- *   the end;
- * - a size over `maxPayloadBytes` is answered with PAYLOAD_TOO_LARGE on `<prefix>/error`.
- * Faults for tests: `dropOnce` answers nothing the first time a chunk is asked for.
+ * The platform's side of firmware chunk delivery on a real broker (a platform client, not the broker itself):
+ * ThingsBoard's scheme as its MQTT transport serves it (OtaPackageServer, shared with the ThingsBoard double)
+ * under `prefix`, e.g. the generic profile's `<base>/<gatewayId>/firmware`, or `<base>/+/firmware` to serve a
+ * whole fleet from one client. A size over `maxPayloadBytes` is answered with PAYLOAD_TOO_LARGE on
+ * `<prefix>/error` (a broker does not close a client for it).
  */
 export class OtaServerDouble {
   private client: MqttClient | null = null;
-  private readonly chunkSizes = new Map<string, number>();
-  package: Buffer = Buffer.alloc(0);
-  /** chunks whose first request gets no answer */
-  readonly dropOnce = new Set<number>();
-  /** every request seen: request id, chunk, size */
-  readonly requests: Array<{ requestId: string; chunk: number; size: number }> = [];
-  bytesServed = 0;
-  /** called before each answer; a test cuts the broker from here */
-  onRequest: (chunk: number) => void = () => {};
+  readonly server: OtaPackageServer;
 
   constructor(
     private readonly url: string,
-    private readonly prefix = 'v2/fw',
-    private readonly maxPayloadBytes = 65536,
-  ) {}
+    prefix = 'v2/fw',
+    maxPayloadBytes = 65536,
+  ) {
+    this.server = new OtaPackageServer(maxPayloadBytes, prefix);
+    this.package = Buffer.alloc(0);
+  }
+
+  /** The package served; a new one is served from the next request id on. */
+  set package(data: Buffer) {
+    this.server.pkg = { title: '', version: '', checksumAlgorithm: 'SHA256', data };
+    this.server.newSession();
+  }
+
+  /** chunks whose first request gets no answer */
+  get dropOnce(): Set<number> {
+    return this.server.dropOnce;
+  }
+  /** every request seen: request id, chunk, size */
+  get requests(): OtaPackageServer['requests'] {
+    return this.server.requests;
+  }
+  get bytesServed(): number {
+    return this.server.bytesServed;
+  }
+  /** chunks from this index on are not answered (a stalled server); null: all are */
+  set stallFrom(chunk: number | null) {
+    this.server.stallFrom = chunk;
+  }
+  /** called before each answer; a test cuts the broker from here */
+  set onRequest(hook: (chunk: number) => void) {
+    this.server.onRequest = hook;
+  }
 
   async start(): Promise<void> {
     const client = mqtt.connect(this.url, {
@@ -34,15 +59,14 @@ export class OtaServerDouble {
       reconnectPeriod: 100,
     });
     this.client = client;
+    const filter = this.server.requestFilter;
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
     client.on('error', () => {});
     // Subscribed again after every reconnect (the broker may be restarted by a test).
-    client.on('connect', () => client.subscribe(`${this.prefix}/request/+/chunk/+`, { qos: 1 }));
+    client.on('connect', () => client.subscribe(filter, { qos: 1 }));
     await new Promise<void>((resolve) => client.once('connect', () => resolve()));
     await new Promise<void>((resolve, reject) =>
-      client.subscribe(`${this.prefix}/request/+/chunk/+`, { qos: 1 }, (err) =>
-        err ? reject(err) : resolve(),
-      ),
+      client.subscribe(filter, { qos: 1 }, (err) => (err ? reject(err) : resolve())),
     );
   }
 
@@ -55,8 +79,10 @@ export class OtaServerDouble {
   /** Records what the gateway publishes on `topics` (answers, state), as the platform would see it. */
   async watch(topics: string[], onMessage: (topic: string, payload: string) => void): Promise<void> {
     const c = this.client!;
+    const match = (topic: string): boolean =>
+      topics.some((f) => new RegExp(`^${f.split('/').map((l) => (l === '+' ? '[^/]+' : l.replace(/[.*?^${}()|[\]\\]/g, '\\$&'))).join('/')}$`).test(topic));
     c.on('message', (topic, payload) => {
-      if (topics.includes(topic)) onMessage(topic, payload.toString('utf8'));
+      if (match(topic)) onMessage(topic, payload.toString('utf8'));
     });
     await new Promise<void>((resolve, reject) =>
       c.subscribe(topics, { qos: 1 }, (err) => (err ? reject(err) : resolve())),
@@ -71,31 +97,14 @@ export class OtaServerDouble {
   }
 
   private onMessage(topic: string, payload: Buffer): void {
-    const m = new RegExp(`^${this.prefix}/request/([^/]+)/chunk/(\\d+)$`).exec(topic);
-    if (!m) return;
-    const [, requestId, chunkText] = m;
-    const chunk = Number(chunkText);
-    const text = payload.toString('utf8');
-    let size = text === '' ? 0 : Number.parseInt(text, 10);
-    if (size > 0) this.chunkSizes.set(requestId, size);
-    else size = this.chunkSizes.get(requestId) ?? 0;
-    this.requests.push({ requestId, chunk, size });
-    if (size > this.maxPayloadBytes) {
-      void this.publish(`${this.prefix}/error`, 'PAYLOAD_TOO_LARGE');
-      return;
+    let answer;
+    try {
+      answer = this.server.request(topic, payload.toString('utf8'), decimal);
+    } catch {
+      return; // not a number: ThingsBoard logs and drops it
     }
-    this.onRequest(chunk);
-    if (this.dropOnce.delete(chunk)) return;
-    let bytes: Buffer;
-    if (size < 1) bytes = this.package;
-    else {
-      const start = size * chunk;
-      bytes =
-        start < this.package.length
-          ? this.package.subarray(start, Math.min(this.package.length, start + size))
-          : Buffer.alloc(0);
-    }
-    this.bytesServed += bytes.length;
-    this.client?.publish(`${this.prefix}/response/${requestId}/chunk/${chunk}`, bytes, { qos: 1 });
+    if (!answer || answer.kind === 'none') return;
+    if (answer.kind === 'error') void this.publish(answer.topic, answer.error).catch(() => undefined);
+    else this.client?.publish(answer.topic, answer.data, { qos: 1 });
   }
 }

@@ -10,9 +10,13 @@ export interface OtaPackage {
   data: Buffer;
 }
 
-/** What the server answers to one chunk request: bytes on the response topic, or an error then close. */
+/** What the server answers to one chunk request: bytes on the response topic, or an error (ThingsBoard: then close). */
 export type ChunkAnswer =
-  { kind: 'chunk'; topic: string; data: Buffer } | { kind: 'error'; error: string } | { kind: 'none' };
+  | { kind: 'chunk'; topic: string; data: Buffer }
+  | { kind: 'error'; topic: string; error: string }
+  | { kind: 'none' };
+
+const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** The checksum text ThingsBoard stores for a package (lower-case hex; CRC32 as Long.toHexString). */
 export function otaChecksum(p: Pick<OtaPackage, 'checksumAlgorithm' | 'data'>): string {
@@ -36,6 +40,8 @@ export function otaChecksum(p: Pick<OtaPackage, 'checksumAlgorithm' | 'data'>): 
  */
 export class OtaPackageServer {
   pkg: OtaPackage | null = null;
+  /** called for each request that gets past the size check, before it is answered (tests cut the broker here) */
+  onRequest: (chunk: number) => void = () => {};
   /** chunks not answered the first time they are asked for (a lost response) */
   readonly dropOnce = new Set<number>();
   /** chunks from this index on are not answered at all (a server that stalls mid-download); null: all are */
@@ -45,7 +51,25 @@ export class OtaPackageServer {
   private chunkSizes = new Map<string, number>();
   private sessions = new Map<string, OtaPackage>();
 
-  constructor(readonly maxPayloadSize = 65536) {}
+  private readonly topicRe: RegExp;
+
+  /**
+   * `prefix` is where the scheme lives: `v2/fw` (ThingsBoard), or `<base>/<gatewayId>/firmware` (the generic
+   * profile), where a `+` level matches any one level (one platform serving every gateway); answers go under
+   * the prefix the request came on.
+   */
+  constructor(
+    readonly maxPayloadSize = 65536,
+    readonly prefix = 'v2/fw',
+  ) {
+    const levels = prefix.split('/').map((l) => (l === '+' ? '[^/]+' : escapeRe(l)));
+    this.topicRe = new RegExp(`^(${levels.join('/')})/request/([^/]+)/chunk/([^/]+)$`);
+  }
+
+  /** The subscription filter for the requests. */
+  get requestFilter(): string {
+    return `${this.prefix}/request/+/chunk/+`;
+  }
 
   /** A new MQTT session: nothing of the last one's request ids is known. */
   newSession(): void {
@@ -55,21 +79,23 @@ export class OtaPackageServer {
 
   /** null when the topic is not a firmware chunk request; throws (NumberFormatException) on a bad number. */
   request(topic: string, payload: string, parseInt: (s: string) => number): ChunkAnswer | null {
-    const m = /^v2\/fw\/request\/([^/]+)\/chunk\/([^/]+)$/.exec(topic);
+    const m = this.topicRe.exec(topic);
     if (!m) return null;
-    const requestId = m[1];
-    const chunk = parseInt(m[2]);
+    const [, at, requestId] = m;
+    const chunk = parseInt(m[3]);
+    const key = `${at}\u0000${requestId}`; // request ids are per device (session): one platform serves many
     let size = payload !== '' ? parseInt(payload) : 0;
-    if (size > 0) this.chunkSizes.set(requestId, size);
-    else size = this.chunkSizes.get(requestId) ?? 0;
+    if (size > 0) this.chunkSizes.set(key, size);
+    else size = this.chunkSizes.get(key) ?? 0;
     this.requests.push({ requestId, chunk, size });
-    if (size > this.maxPayloadSize) return { kind: 'error', error: 'PAYLOAD_TOO_LARGE' };
-    let pkg = this.sessions.get(requestId);
+    if (size > this.maxPayloadSize) return { kind: 'error', topic: `${at}/error`, error: 'PAYLOAD_TOO_LARGE' };
+    let pkg = this.sessions.get(key);
     if (!pkg) {
-      if (!this.pkg) return { kind: 'error', error: 'NOT_FOUND' };
+      if (!this.pkg) return { kind: 'error', topic: `${at}/error`, error: 'NOT_FOUND' };
       pkg = this.pkg;
-      this.sessions.set(requestId, pkg); // a request id keeps the package it started with, as on the server
+      this.sessions.set(key, pkg); // a request id keeps the package it started with, as on the server
     }
+    this.onRequest(chunk);
     if (this.dropOnce.delete(chunk)) return { kind: 'none' };
     if (this.stallFrom !== null && chunk >= this.stallFrom) return { kind: 'none' };
     let data: Buffer;
@@ -82,6 +108,6 @@ export class OtaPackageServer {
           : Buffer.alloc(0);
     }
     this.bytesServed += data.length;
-    return { kind: 'chunk', topic: `v2/fw/response/${requestId}/chunk/${chunk}`, data };
+    return { kind: 'chunk', topic: `${at}/response/${requestId}/chunk/${chunk}`, data };
   }
 }

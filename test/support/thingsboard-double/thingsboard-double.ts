@@ -383,7 +383,7 @@ export class ThingsboardDouble {
         if (chunk.kind === 'chunk') void this.send(chunk.topic, chunk.data).catch(() => undefined);
         if (chunk.kind !== 'error') return { outcome: 'accepted' };
         // sendOtaPackageError: the error on v2/fw/error, then the session is closed (no PUBACK)
-        void this.send('v2/fw/error', chunk.error).catch(() => undefined);
+        void this.send(chunk.topic, chunk.error).catch(() => undefined);
         return { outcome: 'closed', reason: chunk.error, flushFirst: true };
       }
       const rpcResponse = /^v1\/devices\/me\/rpc\/response\/(.*)$/.exec(topic);

@@ -1,0 +1,365 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { AgentClient } from '../../agent/cli/api-client';
+import { EspDeviceLink } from '../../agent/firmware-update/esp-device-link';
+import type { FirmwarePackage } from '../../agent/firmware-update/firmware-package';
+import { FirmwareUpdates } from '../../agent/firmware-update/firmware-updates';
+import { genericOtaTopics } from '../../agent/firmware-update/ota-topics';
+import { DOWNLOAD_WINDOW, PackageDownloader } from '../../agent/firmware-update/package-downloader';
+import { DOWNLOAD_SYNC_BYTES, PackageDownloadStore } from '../../agent/firmware-update/package-download-store';
+import type { Rollout } from '../../agent/firmware-update/rollout-plan';
+import { Esp32RomSimulator, buildEspImage } from '../../test/support/esp-rom-sim';
+import { freePort } from '../../test/support/free-port';
+import { Mosquitto, hasMosquitto } from '../../test/support/mosquitto';
+import { OtaServerDouble } from '../../test/support/ota-server-double';
+import { PtyPair, hasSocat } from '../../test/support/pty-pair';
+import { tempDir } from '../../test/support/temp-dir';
+import { spawnAgent, type RunningAgent } from './agent-process-bench';
+import { cpuSeconds, rssBytes, stopChild } from './proc-stats';
+import type { BenchResult } from './stats';
+
+const MiB = 1024 * 1024;
+const CHUNK = 16 * 1024;
+const APP = 0x10000;
+
+const image = (version: string, size: number, seed: number): Buffer =>
+  buildEspImage({ size, seed, appDescriptor: { projectName: 'kitchen-scale', version, idfVersion: 'v5.3.1' } });
+
+const announcement = (bytes: Buffer): FirmwarePackage => ({
+  title: 'kitchen-scale',
+  version: '2.5.0',
+  size: bytes.length,
+  checksum: createHash('sha256').update(bytes).digest('hex'),
+  checksumAlgorithm: 'SHA256',
+  tag: null,
+  devices: null,
+});
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function connect(url: string, id: string): Promise<MqttClient> {
+  const c = mqtt.connect(url, { clientId: id, reconnectPeriod: 100 });
+  c.on('error', () => {});
+  await new Promise<void>((resolve) => c.once('connect', () => resolve()));
+  return c;
+}
+
+/**
+ * What the broker link carries: `bytes` as QoS 1 messages of one chunk each, all published at once from one
+ * client to another through the broker, no disk. The ceiling a download could reach over the same path.
+ */
+async function linkMBps(url: string, bytes: number): Promise<number> {
+  const [pub, sub] = [await connect(url, 'link-pub'), await connect(url, 'link-sub')];
+  try {
+    await sub.subscribeAsync('bench/link/+', { qos: 1 });
+    const n = Math.ceil(bytes / CHUNK);
+    const payload = Buffer.alloc(CHUNK, 0x5a);
+    let got = 0;
+    const done = new Promise<void>((resolve) =>
+      sub.on('message', () => {
+        if (++got === n) resolve();
+      }),
+    );
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) pub.publish(`bench/link/${i}`, payload, { qos: 1 });
+    await done;
+    return bytes / MiB / (Number(process.hrtime.bigint() - t0) / 1e9);
+  } finally {
+    await pub.endAsync(true);
+    await sub.endAsync(true);
+  }
+}
+
+/**
+ * The same chunk protocol over the same broker with nothing behind it: `window` requests in flight, each answer
+ * counted and dropped (no disk, no checks). What the link gives a chunked download; the download's own ceiling.
+ */
+async function chunkedLinkMBps(url: string, bytes: Buffer, window: number): Promise<number> {
+  const server = new OtaServerDouble(url, 'edge/gw-link/firmware');
+  server.package = bytes;
+  await server.start();
+  const c = await connect(url, 'gw-link');
+  try {
+    const topics = genericOtaTopics('edge', 'gw-link');
+    await c.subscribeAsync(topics.responseFilter, { qos: 1 });
+    const n = Math.ceil(bytes.length / CHUNK);
+    let next = 0;
+    let got = 0;
+    const ask = (): void => {
+      if (next < n) c.publish(topics.request(1, next++), String(CHUNK), { qos: 1 });
+    };
+    const done = new Promise<void>((resolve) =>
+      c.on('message', () => {
+        if (++got === n) resolve();
+        else ask();
+      }),
+    );
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < window; i++) ask();
+    await done;
+    return bytes.length / MiB / (Number(process.hrtime.bigint() - t0) / 1e9);
+  } finally {
+    await c.endAsync(true);
+    await server.stop();
+  }
+}
+
+/** The agent's download path: PackageDownloader into the durable store on the real disk, against the platform. */
+async function downloadMBps(url: string, bytes: Buffer, opts: { syncEveryBytes: number; window: number }): Promise<number> {
+  const t = tempDir('edge-ota-bench-');
+  const server = new OtaServerDouble(url, 'edge/gw-bench/firmware');
+  server.package = bytes;
+  await server.start();
+  const store = new PackageDownloadStore(path.join(t.dir, 'firmware'), 8 * MiB, opts.syncEveryBytes);
+  const d = new PackageDownloader(store, genericOtaTopics('edge', 'gw-bench'), announcement(bytes), {
+    chunkBytes: CHUNK,
+    window: opts.window,
+  });
+  const c = await connect(url, 'gw-bench');
+  try {
+    const t0 = process.hrtime.bigint();
+    d.attach(c);
+    await d.done;
+    return bytes.length / MiB / (Number(process.hrtime.bigint() - t0) / 1e9);
+  } finally {
+    await c.endAsync(true);
+    await server.stop();
+    t.cleanup();
+  }
+}
+
+/**
+ * One device updated by the rollout executor as the agent does it, on the ROM-bootloader simulator over a PTY:
+ * backup read back from flash, the app written (compressed, MD5-verified) at `baud`, the new firmware's hello.
+ * Seconds per step from the journal's step changes.
+ */
+async function deviceUpdateSeconds(size: number): Promise<{ backup: number; flashVerifyHello: number; total: number }> {
+  const t = tempDir('edge-ota-bench-');
+  const pty = new PtyPair(t.dir);
+  await pty.start();
+  const sim = new Esp32RomSimulator({ autoReset: true });
+  sim.flash.set(image('2.4.0', size, 1), APP);
+  await sim.attach(pty.device);
+  try {
+    const fw = new FirmwareUpdates(path.join(t.dir, 'data'));
+    const file = path.join(t.dir, 'new.bin');
+    fs.writeFileSync(file, image('2.5.0', size, 2));
+    fw.importPackage(file);
+    const facts = [{ id: 'scale-7', model: 'kitchen-scale', fw: '2.4.0', connected: true, idle: true, doNotUpdate: false, deferredUntil: null }];
+    const p = fw.plan(facts, Date.now())!;
+    const at: Record<string, number> = {};
+    const exec = fw.executor(
+      { open: async () => new EspDeviceLink({ port: pty.gateway, baud: 460800, appBaud: 115200 }) },
+      (r: Rollout) => {
+        const step = r.devices[0]?.step;
+        if (step && at[step] === undefined) at[step] = performance.now();
+      },
+    );
+    const t0 = performance.now();
+    const after = await exec.update(p.rollout, 'scale-7');
+    const end = performance.now();
+    if (after.devices[0]?.state !== 'UPDATED') throw new Error(`update bench: ${JSON.stringify(after.devices[0])}`);
+    return { backup: (at.flashing - t0) / 1000, flashVerifyHello: (end - at.flashing) / 1000, total: (end - t0) / 1000 };
+  } finally {
+    await sim.detach();
+    await pty.stop();
+    t.cleanup();
+  }
+}
+
+/**
+ * Firmware download throughput against the broker link (docs/firmware-updates.md §4) and the time to update one
+ * device with a 1 MB image at 460,800 baud on the ROM-bootloader simulator.
+ */
+export async function otaBench(quick: boolean): Promise<BenchResult[]> {
+  if (!hasMosquitto) return [];
+  const size = MiB;
+  const bytes = image('2.5.0', size, 3);
+  const broker = new Mosquitto(await freePort());
+  await broker.start();
+  const runs = quick ? 1 : 5;
+  const out: BenchResult[] = [];
+  try {
+    const link: number[] = [];
+    const chunked: number[] = [];
+    const download: number[] = [];
+    const previous: number[] = [];
+    const before: number[] = [];
+    // interleaved, so a busy moment of the machine hits every variant alike
+    for (let i = 0; i < runs; i++) {
+      link.push(await linkMBps(broker.url, size));
+      chunked.push(await chunkedLinkMBps(broker.url, bytes, DOWNLOAD_WINDOW));
+      download.push(await downloadMBps(broker.url, bytes, { syncEveryBytes: DOWNLOAD_SYNC_BYTES, window: DOWNLOAD_WINDOW }));
+      previous.push(await downloadMBps(broker.url, bytes, { syncEveryBytes: 8 * CHUNK, window: 8 }));
+      before.push(await downloadMBps(broker.url, bytes, { syncEveryBytes: 1, window: 4 }));
+    }
+    const [l, c, d] = [median(link), median(chunked), median(download)];
+    out.push(
+      { name: 'ota.link_stream_1mb', value: +l.toFixed(1), unit: 'MB/s', peer: '16 KiB QoS 1 messages streamed, no protocol' },
+      { name: 'ota.link_chunked_1mb', value: +c.toFixed(1), unit: 'MB/s', peer: `chunk requests, ${DOWNLOAD_WINDOW} in flight, no disk` },
+      { name: 'ota.download_1mb', value: +d.toFixed(1), unit: 'MB/s', target: '>= 50 % of the link' },
+      { name: 'ota.download_vs_chunked_link', value: Math.round((100 * d) / c), unit: '%', target: '>= 50' },
+      { name: 'ota.download_vs_stream_link', value: Math.round((100 * d) / l), unit: '%' },
+      { name: 'ota.download_1mb.sync_128k_window_8', value: +median(previous).toFixed(1), unit: 'MB/s', peer: 'main before this change' },
+      { name: 'ota.download_1mb.sync_every_chunk_window_4', value: +median(before).toFixed(1), unit: 'MB/s', peer: 'the first version' },
+    );
+  } finally {
+    await broker.dispose();
+  }
+  if (hasSocat) {
+    const u = await deviceUpdateSeconds(size);
+    out.push(
+      { name: 'ota.device_backup_readback_1mb', value: +u.backup.toFixed(2), unit: 's' },
+      { name: 'ota.device_flash_verify_hello_1mb', value: +u.flashVerifyHello.toFixed(2), unit: 's', target: '< 30' },
+      { name: 'ota.device_update_total_1mb', value: +u.total.toFixed(2), unit: 's' },
+    );
+  }
+  return out;
+}
+
+interface FleetAgent {
+  i: number;
+  dir: string;
+  pty: PtyPair;
+  sim: Esp32RomSimulator;
+  api: AgentClient;
+  port: number;
+  run: RunningAgent | null;
+}
+
+const argValue = (argv: readonly string[], flag: string): number | null => {
+  const i = argv.indexOf(flag);
+  if (i < 0) return null;
+  const n = Number(argv[i + 1]);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} needs a positive whole number, got "${argv[i + 1] ?? ''}"`);
+  return n;
+};
+
+async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`fleet bench: timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Runs `work` over `items` with at most `n` at a time. */
+async function inBatches<T>(items: readonly T[], n: number, work: (x: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += n) await Promise.all(items.slice(i, i + n).map(work));
+}
+
+/**
+ * A fleet through one Mosquitto: `agents` real `edge-agent run` processes (generic profile), each with one ESP32
+ * (ROM-bootloader simulator on its own PTY) running kitchen-scale 2.4.0; one platform client assigns 2.5.0
+ * (`set/firmware`) with ThingsBoard's pacing (queue.core.ota pack-size 100 every pack-interval-ms 60 s: the
+ * first pack at once) and serves every chunk request. Reports the time until every gateway's retained
+ * firmware/state says UPDATED, and what the broker spent meanwhile.
+ * Flags (after `--`): `--agents N` (default 3, 2 with --quick), `--pack-size N` (100), `--pack-interval-ms N` (60000).
+ */
+export async function fleetBench(quick: boolean, argv: readonly string[] = process.argv): Promise<BenchResult[]> {
+  if (!hasMosquitto || !hasSocat) return [];
+  const n = argValue(argv, '--agents') ?? (quick ? 2 : 3);
+  const packSize = argValue(argv, '--pack-size') ?? 100;
+  const packIntervalMs = argValue(argv, '--pack-interval-ms') ?? 60_000;
+  const size = 256 * 1024;
+  const NEW = image('2.5.0', size, 5);
+  const OLD = image('2.4.0', size, 4);
+  const broker = new Mosquitto(await freePort());
+  await broker.start();
+  const root = tempDir('edge-fleet-bench-');
+  const platform = new OtaServerDouble(broker.url, 'edge/+/firmware');
+  platform.package = NEW;
+  await platform.start();
+  const states = new Map<string, { state: string; at: number }>();
+  await platform.watch(['edge/+/firmware/state'], (topic, payload) => {
+    const gw = topic.split('/')[1];
+    const doc = JSON.parse(payload) as { state: string | null };
+    if (doc.state && states.get(gw)?.state !== doc.state) states.set(gw, { state: doc.state, at: Date.now() });
+  });
+  const fleet: FleetAgent[] = [];
+  const out: BenchResult[] = [];
+  try {
+    const t0 = Date.now();
+    for (let i = 0; i < n; i++) {
+      const dir = path.join(root.dir, `gw-${i}`);
+      fs.mkdirSync(dir);
+      const pty = new PtyPair(dir);
+      await pty.start();
+      const sim = new Esp32RomSimulator({ autoReset: true, app: { id: `scale-${i}`, model: 'kitchen-scale', ch: [{ n: 1, k: 'weight', c: 'usage' }] } });
+      sim.flash.set(OLD, APP);
+      await sim.attach(pty.device);
+      const port = await freePort();
+      fs.writeFileSync(
+        path.join(dir, 'config.yaml'),
+        JSON.stringify({
+          gateway: { id: `gw-${i}`, dataDir: path.join(dir, 'data') },
+          api: { listen: `127.0.0.1:${port}` },
+          upstream: { url: broker.url, profile: 'generic', baseTopic: 'edge', reconnect: { minMs: 200, maxMs: 2000 } },
+          devices: [{ id: `scale-${i}`, transport: 'serial', port: pty.gateway, profile: `home-${i}` }],
+          firmware: { helloTimeoutS: 30, chunkBytes: CHUNK, maxAttempts: 3, baud: 460800, idleS: 0 },
+        }),
+      );
+      fleet.push({ i, dir, pty, sim, port, api: new AgentClient(`http://127.0.0.1:${port}`, 'the fleet bench'), run: null });
+    }
+    // started a few at a time: 100 cold starts at once would measure the machine's scheduler, not the fleet
+    await inBatches(fleet, 10, async (a) => {
+      a.run = await spawnAgent(path.join(a.dir, 'config.yaml'), a.port);
+      a.sim.powerOn();
+    });
+    await inBatches(fleet, 20, (a) =>
+      waitFor(`gw-${a.i}'s device on 2.4.0`, async () => {
+        const st = await a.api.status().catch(() => null);
+        return st?.devices.some((d) => d.fw === '2.4.0' && d.connected) === true;
+      }, 120_000),
+    );
+    const started = Date.now();
+    out.push({ name: 'fleet.agents', value: n, unit: 'agents' }, { name: 'fleet.start_all', value: +((started - t0) / 1000).toFixed(1), unit: 's' });
+
+    const pid = broker.pid!;
+    const cpu0 = cpuSeconds(pid);
+    let rssMax = rssBytes(pid);
+    const sampler = setInterval(() => (rssMax = Math.max(rssMax, rssBytes(pid))), 500);
+    const ann = announcement(NEW);
+    const assign = { title: ann.title, version: ann.version, size: ann.size, checksum: ann.checksum, checksumAlgorithm: ann.checksumAlgorithm };
+    const t1 = Date.now();
+    try {
+      for (let k = 0; k < fleet.length; k += packSize) {
+        if (k > 0) await new Promise((r) => setTimeout(r, packIntervalMs));
+        await Promise.all(fleet.slice(k, k + packSize).map((a) => platform.publish(`edge/gw-${a.i}/set/firmware`, JSON.stringify(assign))));
+      }
+      const final = (gw: string): boolean => ['UPDATED', 'FAILED'].includes(states.get(gw)?.state ?? '');
+      await waitFor('every gateway UPDATED or FAILED', () => fleet.every((a) => final(`gw-${a.i}`)), 60_000 + n * 15_000);
+    } finally {
+      clearInterval(sampler);
+    }
+    const done = Math.max(...fleet.map((a) => states.get(`gw-${a.i}`)!.at));
+    const seconds = (done - t1) / 1000;
+    const cpu = cpuSeconds(pid) - cpu0;
+    const updated = fleet.filter((a) => states.get(`gw-${a.i}`)?.state === 'UPDATED').length;
+    const flashed = fleet.filter((a) => Buffer.compare(Buffer.from(a.sim.flash.subarray(APP, APP + NEW.length)), NEW) === 0).length;
+    out.push(
+      { name: 'fleet.time_to_all_updated', value: +seconds.toFixed(1), unit: 's' },
+      { name: 'fleet.updated', value: updated, unit: 'gateways', target: `${n}` },
+      { name: 'fleet.devices_holding_new_image', value: flashed, unit: 'devices', target: `${n}` },
+      { name: 'fleet.broker_cpu', value: Math.round((100 * cpu) / seconds), unit: '% of a core' },
+      { name: 'fleet.broker_rss_max', value: +(rssMax / MiB).toFixed(1), unit: 'MiB' },
+      { name: 'fleet.chunk_requests', value: platform.requests.length, unit: 'requests' },
+      { name: 'fleet.bytes_served', value: +(platform.bytesServed / MiB).toFixed(1), unit: 'MiB' },
+      { name: 'fleet.broker_throughput', value: +(platform.bytesServed / MiB / seconds).toFixed(2), unit: 'MB/s' },
+    );
+    return out;
+  } finally {
+    await Promise.all(
+      fleet.map(async (a) => {
+        if (a.run) await stopChild(a.run.child);
+        await a.sim.detach();
+        await a.pty.stop();
+      }),
+    );
+    await platform.stop();
+    await broker.dispose();
+    root.cleanup();
+  }
+}
