@@ -23,7 +23,7 @@ describe('the CLI talking to the running agent', () => {
     expect(defaultApiListen({ EDGE_AGENT_API_LISTEN: '127.0.0.1:9999', EDGE_AGENT_GATEWAY_ID: 'x' })).toBe('127.0.0.1:9999');
   });
 
-  it('`status` and `sync` find a running agent without a config file, at the default-address override', async () => {
+  it('`status`, `sync`, `devices list` and `report` find a running agent without a config file, at the default-address override', async () => {
     const port = await freePort();
     const cfg = path.join(t.dir, 'agent.yaml');
     fs.writeFileSync(cfg, `gateway: { id: gw-noconfig, dataDir: ${JSON.stringify(path.join(t.dir, 'data'))} }\napi: { listen: "127.0.0.1:${port}" }\n`);
@@ -40,6 +40,16 @@ describe('the CLI talking to the running agent', () => {
       const sync = await runCli(['sync'], { cwd: empty, env });
       expect(sync.code).toBe(0);
       expect(sync.stdout).toMatch(/no upstream configured/);
+      const devices = await runCli(['devices', 'list', '--json'], { cwd: empty, env });
+      expect(devices.code).toBe(0);
+      expect(JSON.parse(devices.stdout)).toEqual({ live: true, devices: [] });
+      const report = await runCli(['report', '--json'], { cwd: empty, env });
+      expect(report.code).toBe(0);
+      expect(JSON.parse(report.stdout)).toMatchObject({ source: 'agent', campaigns: [] });
+      // History is in the database, which only a config file locates: a usage error that says so.
+      const since = await runCli(['report', '--since', '7d'], { cwd: empty, env });
+      expect(since.code).toBe(2);
+      expect(since.stderr).toMatch(/--since and --chart read the database: pass --config FILE/);
       // With a config file, its api.listen is used (the same agent, found through the file).
       const viaFile = await runCli(['status', '--config', cfg], { cwd: empty });
       expect(viaFile.stdout).toMatch(/^gateway gw-noconfig /);
@@ -54,6 +64,8 @@ describe('the CLI talking to the running agent', () => {
     const cases: Array<[string[], { cwd?: string; env?: NodeJS.ProcessEnv }, RegExp]> = [
       [['status'], { cwd: empty, env: { EDGE_AGENT_API_LISTEN: `127.0.0.1:${port}` } }, /no config file found/],
       [['sync'], { cwd: empty, env: { EDGE_AGENT_API_LISTEN: `127.0.0.1:${port}` } }, /no config file found/],
+      [['devices', 'list'], { cwd: empty, env: { EDGE_AGENT_API_LISTEN: `127.0.0.1:${port}` } }, /no config file found/],
+      [['report'], { cwd: empty, env: { EDGE_AGENT_API_LISTEN: `127.0.0.1:${port}` } }, /no config file found/],
       [['status', '--url', `http://127.0.0.1:${port}`], { cwd: empty }, /from --url/],
     ];
     for (const [args, opts, where] of cases) {

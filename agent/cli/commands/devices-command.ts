@@ -6,6 +6,7 @@ import { listSerialPorts, probeSerialPort, type ProbeResult, type SerialPortInfo
 import type { CommandResult } from '../../devices/device-commander';
 import { BleScanError, scanBle } from '../../../drivers/ble/ble-scanner';
 import { AgentClient, AgentNotRunning } from '../api-client';
+import { findConfigPath } from '../config-path';
 import { CliError } from '../cli-error';
 import { jsonFailure, printJson, table, type CliOutput } from '../output';
 import { loadConfigOrExit } from './config-command';
@@ -14,6 +15,8 @@ type DeviceRow = StatusDocument['devices'][number];
 
 /** `devices list`: configured and seen devices, live from the running agent or from the registry on disk. */
 export async function devicesListCommand(o: { config?: string; json?: boolean }, io: CliOutput): Promise<number> {
+  // No config file anywhere: the running agent at the default address is all there is to ask.
+  if (findConfigPath(o.config) === null) return printDevices(io, o, (await AgentClient.locate(o).status()).devices, true);
   const { config, file: configFile } = loadConfigOrExit(o.config);
   let rows: DeviceRow[];
   let live = true;
@@ -48,21 +51,25 @@ export async function devicesListCommand(o: { config?: string; json?: boolean },
       };
     });
   }
+  return printDevices(io, o, rows, live, (id) => {
+    const d = config.devices.find((x) => x.id === id);
+    return d?.transport === 'serial' ? d.port : d?.transport === 'ble' ? d.address : d ? `sim:${d.model}` : '-';
+  });
+}
+
+/** The device table (or `{live, devices}` under --json); `addressOf` knows ports and addresses when a config does. */
+function printDevices(io: CliOutput, o: { json?: boolean }, rows: DeviceRow[], live: boolean, addressOf: (id: string) => string = () => '-'): number {
   if (o.json) {
     printJson(io, { live, devices: rows });
     return 0;
   }
-  const where = (id: string): string => {
-    const d = config.devices.find((x) => x.id === id);
-    return d?.transport === 'serial' ? d.port : d?.transport === 'ble' ? d.address : d ? `sim:${d.model}` : '-';
-  };
   io.out(
     table(
       ['DEVICE', 'TRANSPORT', 'ADDRESS', 'TYPE', 'FW', 'PROFILE', 'LINK', 'LAST SEEN', 'OK', 'BAD'],
       rows.map((d) => [
         d.id,
         d.transport,
-        where(d.id),
+        addressOf(d.id),
         d.type ?? '-',
         d.fw ?? '-',
         d.profile ?? '-',

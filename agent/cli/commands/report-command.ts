@@ -16,6 +16,7 @@ import { CliError } from '../cli-error';
 import { fmtNumber, printJson, table, type CliOutput } from '../output';
 import { loadConfigOrExit } from './config-command';
 import { AgentClient } from '../api-client';
+import { findConfigPath } from '../config-path';
 
 export interface ReportOptions {
   config?: string;
@@ -170,6 +171,7 @@ function fromDatabase(
  * metrics with the same code.
  */
 export async function reportCommand(o: ReportOptions, io: CliOutput): Promise<number> {
+  if (!o.url && findConfigPath(o.config) === null) return reportFromAgentOnly(o, io);
   const { config } = loadConfigOrExit(o.config);
   const now = Date.now();
   if (o.campaign !== undefined && !config.campaigns.some((c) => c.id === o.campaign)) {
@@ -190,15 +192,7 @@ export async function reportCommand(o: ReportOptions, io: CliOutput): Promise<nu
     try {
       const st = await (o.url ? new AgentClient(o.url, 'from --url') : AgentClient.forConfig(config)).status(2000);
       if (st.outcomes) {
-        doc = {
-          ...st.outcomes,
-          campaigns: st.outcomes.campaigns.filter(
-            (c) => o.campaign === undefined || c.campaign === o.campaign,
-          ),
-        };
-        doc.recentTriggers = doc.recentTriggers.filter(
-          (t) => o.campaign === undefined || t.campaign === o.campaign,
-        );
+        doc = ofCampaign(st.outcomes, o.campaign);
         source = 'agent';
       }
     } catch {
@@ -224,5 +218,31 @@ export async function reportCommand(o: ReportOptions, io: CliOutput): Promise<nu
   }
   if (o.json) printJson(io, { source, ...doc });
   else io.out(renderReport(doc, source));
+  return 0;
+}
+
+/** The document narrowed to one campaign (all of it when none is named). */
+function ofCampaign(doc: OutcomesDocument, campaign: string | undefined): OutcomesDocument {
+  if (campaign === undefined) return doc;
+  return {
+    ...doc,
+    campaigns: doc.campaigns.filter((c) => c.campaign === campaign),
+    recentTriggers: doc.recentTriggers.filter((t) => t.campaign === campaign),
+  };
+}
+
+/** No config file anywhere: the running agent's figures at the default address (history needs the database). */
+async function reportFromAgentOnly(o: ReportOptions, io: CliOutput): Promise<number> {
+  if (o.since !== undefined || o.chart !== undefined) {
+    throw new CliError('--since and --chart read the database: pass --config FILE (no config file found)', 2);
+  }
+  const outcomes = (await AgentClient.locate(o).status(2000)).outcomes;
+  if (!outcomes) throw new CliError('the running agent reports no outcomes (an older version): pass --config FILE to read its database');
+  if (o.campaign !== undefined && !outcomes.campaigns.some((c) => c.campaign === o.campaign)) {
+    throw new CliError(`unknown campaign "${o.campaign}" (one of: ${outcomes.campaigns.map((c) => c.campaign).join(', ') || 'none configured'})`, 2);
+  }
+  const doc = ofCampaign(outcomes, o.campaign);
+  if (o.json) printJson(io, { source: 'agent', ...doc });
+  else io.out(renderReport(doc, 'agent'));
   return 0;
 }
