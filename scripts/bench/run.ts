@@ -3,6 +3,7 @@ import { serialLinkBench } from './serial-bench';
 import { bleBench } from './ble-bench';
 import { syncDrainBench } from './sync-bench';
 import { sandboxBench } from './sandbox-bench';
+import { tbelBench } from './tbel-bench';
 import { coldStartBench, processLoadBench } from './agent-process-bench';
 import { serviceNodeOptions } from './pi/pi-model';
 import { piProfileBench } from './pi/pi-profile-bench';
@@ -34,6 +35,7 @@ const GROUPS: BenchGroup[] = [
   { name: 'serial', run: (quick) => serialLinkBench(quick ? 2 : 10) },
   { name: 'ble', run: (quick) => bleBench(quick ? 3 : 20) },
   { name: 'sandbox', run: (quick) => sandboxBench(quick) },
+  { name: 'tbel', run: (quick) => tbelBench(quick) },
   {
     name: 'sync',
     run: async (quick) => [...(await syncDrainBench(quick ? 20_000 : 1_000_000, 'generic')), ...(await syncDrainBench(quick ? 20_000 : 1_000_000, 'thingsboard'))],

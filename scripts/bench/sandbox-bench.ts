@@ -7,7 +7,7 @@ const DECODER = 'return { telemetry: { t: (payload[0] | (payload[1] << 8)) / 100
 const PAYLOAD = [0x66, 0x08, 97];
 
 /** Median per-call time (µs) over `batches` batches of `n` calls, so one GC pause does not move the figure. */
-function medianPerCall(batches: number, n: number, call: () => void): { p50: number; p99: number } {
+export function medianPerCall(batches: number, n: number, call: () => void): { p50: number; p99: number } {
   for (let i = 0; i < n; i++) call(); // warm-up
   const per = new Float64Array(batches);
   for (let b = 0; b < batches; b++) {

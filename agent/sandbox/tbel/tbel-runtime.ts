@@ -379,7 +379,11 @@ export const TBEL_RUNTIME_SOURCE = String.raw`(function () {
     if (typeof list === 'string') return utf8Encode(list);
     if (!isArray(list)) throw fail('IllegalArgumentException', 'expected a list of bytes, got a ' + typeName(list));
     var out = [];
-    for (var i = 0; i < list.length; i++) out[i] = byteOf(list[i]);
+    for (var i = 0; i < list.length; i++) {
+      var v = list[i];
+      // the common case inline (a call per byte is most of a small converter's time in QuickJS)
+      out[i] = typeof v === 'number' && v >= -128 && v <= 127 && v === (v | 0) ? v : byteOf(v);
+    }
     return bytesOut(out);
   }
   /** Mixed integer types divide as doubles narrowed to the wider type (int saturates, long truncates). */
@@ -433,6 +437,13 @@ export const TBEL_RUNTIME_SOURCE = String.raw`(function () {
     return bytesOut(out);
   }
   function utf8Decode(bytes) {
+    var ascii = true;
+    for (var a = 0; a < bytes.length && ascii; a++) if (bytes[a] < 0 || bytes[a] > 127) ascii = false;
+    if (ascii) {
+      var text = '';
+      for (var p = 0; p < bytes.length; p += 4096) text += fromCharCode.apply(null, bytes.slice(p, p + 4096));
+      return text;
+    }
     var s = '', chunk = [];
     for (var i = 0; i < bytes.length; ) {
       var b = bytes[i] & 0xff, c, need;

@@ -1,7 +1,7 @@
 import type { Expr, Stmt } from './tbel-ast';
 import { parseTbel } from './tbel-parser';
 import { JAVA_CLASSES, TBEL_FUNCTIONS } from './tbel-runtime';
-import { TbelTypes, isDecimalKind, isIntegerKind } from './tbel-types';
+import { TbelTypes, isDecimalKind, isIntegerKind, isNumberKind } from './tbel-types';
 
 /**
  * Translates a TBEL script into one JavaScript function expression for the QuickJS sandbox. What differs from
@@ -443,13 +443,15 @@ class Emitter {
       case 'binary': {
         const l = this.expr(e.left);
         const r = this.expr(e.right);
+        // both sides known to be numbers: JavaScript's operator is TBEL's (no runtime dispatch)
+        const numeric = isNumberKind(this.types.kindOf(e.left)) && isNumberKind(this.types.kindOf(e.right));
         switch (e.op) {
           case '==':
           case '===':
-            return `$eq(${l}, ${r})`;
+            return numeric ? `(${l} === ${r})` : `$eq(${l}, ${r})`;
           case '!=':
           case '!==':
-            return `!$eq(${l}, ${r})`;
+            return numeric ? `(${l} !== ${r})` : `!$eq(${l}, ${r})`;
           case '&&':
           case '||':
             return `(!!${l} ${e.op} !!${r})`;
@@ -458,7 +460,7 @@ class Emitter {
             const kr = this.types.kindOf(e.right);
             if (kl === 'string') return `$add(${l}, ${this.asText(e.right, r)})`;
             if (kr === 'string') return `$add(${this.asText(e.left, l)}, ${r})`;
-            return `$add(${l}, ${r})`;
+            return numeric ? `(${l} + ${r})` : `$add(${l}, ${r})`;
           }
           case '/': {
             const bits = this.types.integerDivision(e.left, e.right);
@@ -482,7 +484,8 @@ class Emitter {
         }
         if (e.op === '+=') {
           const value = this.types.kindOf(e.target) === 'string' ? this.asText(e.value, this.expr(e.value)) : this.expr(e.value);
-          if (e.target.t === 'id') return this.onVariable(e.target.name, (v) => `(${v} = $add(${v}, ${value}))`);
+          const numeric = isNumberKind(this.types.kindOf(e.target)) && isNumberKind(this.types.kindOf(e.value));
+          if (e.target.t === 'id') return this.onVariable(e.target.name, (v) => (numeric ? `(${v} += ${value})` : `(${v} = $add(${v}, ${value}))`));
           return `(${this.target(e.target)} = $add(${this.expr(e.target)}, ${value}))`;
         }
         if (e.target.t === 'id') {

@@ -14,7 +14,8 @@ export type StaticKind = NumKind | 'string' | `list:${NumKind}` | null;
 const RANK: Record<NumKind, number> = { byte: 99, short: 105, int: 106, long: 107, float: 108, double: 109 };
 export const isIntegerKind = (k: StaticKind): k is 'byte' | 'short' | 'int' | 'long' => k === 'byte' || k === 'short' || k === 'int' || k === 'long';
 export const isDecimalKind = (k: StaticKind): k is 'float' | 'double' => k === 'float' || k === 'double';
-const isNum = (k: StaticKind | typeof PENDING): k is NumKind => typeof k === 'string' && k in RANK;
+const isNum = (k: StaticKind | typeof PENDING): k is NumKind => typeof k === 'string' && Object.hasOwn(RANK, k);
+export const isNumberKind = (k: StaticKind): k is NumKind => isNum(k);
 
 /** Return types of TbUtils helpers (ThingsBoard's TbUtils signatures). */
 const HELPER_KINDS: Record<string, NumKind> = {
