@@ -316,5 +316,11 @@ export class BleDriver implements Driver {
       // already closed
     }
     this.bt = null;
+    // The adapter proxy and bluetoothd's bus name belong to the connection just closed: a start after this stop
+    // looks them up again (a stale proxy made the first supervision pass wait out a call timeout, then report the
+    // adapter gone).
+    this.adapter = null;
+    this.owner = null;
+    this.ready = false;
   }
 }

@@ -116,13 +116,17 @@ export function driverContract(t: TransportUnderTest): void {
       expect(sink.frames.slice(before).map((x) => x.frame.type)).toEqual(['reading']);
     });
 
-    it('stopped and started again, it delivers to the new sink and nothing to the old one', async () => {
+    it('stopped and started again, it comes up as it did the first time and delivers to the new sink only', async () => {
       const f = await up(sink);
+      const firstStates = sink.links.map((l) => `${l.connected} ${l.detail ?? ''}`);
       await f.driver.stop();
       expect(f.driver.send(f.deviceId, { type: 'ack', seq: 1, body: { a: 1 } })).toBe(false);
       const old = sink.frames.length;
       const again = new RecordingSink();
       await up(again);
+      // no link state the first start did not go through: nothing left over from before the stop (a stale BlueZ adapter
+      // proxy once made a restarted BLE driver wait out a call timeout and report the adapter gone)
+      expect(again.links.map((l) => `${l.connected} ${l.detail ?? ''}`).filter((s) => !firstStates.includes(s))).toEqual([]);
       f.sendEncoded(encodeFrame(reading(9, 3)));
       await waitUntil('a reading after the restart', () => again.of('reading').some((r) => r.seq === 9));
       const nine = again.frames.find((x) => x.frame.type === 'reading' && x.frame.seq === 9);
