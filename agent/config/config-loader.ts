@@ -9,7 +9,7 @@ import { validateDocument } from './schema-validation';
 import type { AgentConfig, ConfigInput } from './types';
 
 export { toYamlPath } from './schema-validation';
-export { parseCampaignDefinition } from './config-normaliser';
+export { parseCampaignDefinition } from './campaign-normaliser';
 
 export interface LoadedConfig {
   config: AgentConfig;
