@@ -7,7 +7,7 @@ import { MEMORY_ERROR_MESSAGES, PRELUDE_SOURCE } from './prelude';
 import type { ScriptLanguage } from './script-language';
 import { TBEL_RUNTIME_SOURCE } from './tbel/tbel-runtime';
 import { TbelSyntaxError } from './tbel/tbel-lexer';
-import { translateTbel } from './tbel/tbel-to-js';
+import { signedPayloadArgs, translateTbel } from './tbel/tbel-to-js';
 
 /** Source code runs at compile time only in a function-expression script; give a slow parse some room. */
 const COMPILE_TIMEOUT_MS = 1000;
@@ -69,6 +69,8 @@ export class IsolatedScript {
   private calls = 0;
   /** the instance is unusable (heap exhausted or engine fault) and must be rebuilt */
   broken = false;
+  /** a TBEL decoder: its payload is made signed bytes here, before it enters the interpreter */
+  private signedPayload = false;
   /** the fixed WebAssembly memory's size: the hard ceiling */
   private readonly ceilingBytes: number;
 
@@ -118,6 +120,7 @@ export class IsolatedScript {
     const takeLogs = ctx.getProp(pair, 1);
     pair.dispose();
     const script = new IsolatedScript(id, kind, limits, memory, rt, ctx, null, takeLogs);
+    script.signedPayload = tbelJs !== null && kind === 'decoder';
     rt.setInterruptHandler(() => script.shouldInterrupt());
     try {
       script.findCountdown();
@@ -297,7 +300,7 @@ export class IsolatedScript {
         throw new ScriptError('memory', this.id, `holds ${mib(held)} between calls, limit ${mib(this.limits.memoryBytes)}`);
       }
     }
-    const argsJson = JSON.stringify(args);
+    const argsJson = JSON.stringify(this.signedPayload ? signedPayloadArgs(args) : args);
     this.arm(this.limits.timeoutMs);
     let tagged: string;
     try {

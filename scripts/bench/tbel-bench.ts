@@ -1,6 +1,6 @@
 import { ScriptHost, ScriptError, type ScriptLanguage } from '../../agent/sandbox';
 import { medianPerCall } from './sandbox-bench';
-import type { BenchResult } from './stats';
+import { percentile, type BenchResult } from './stats';
 
 /**
  * TBEL against the equivalent JavaScript in the same sandbox (issue #25: a TBEL script within 2x the time of the
@@ -162,25 +162,34 @@ async function stopPastLimit(language: ScriptLanguage, source: string, runs: num
 
 export async function tbelBench(quick: boolean): Promise<BenchResult[]> {
   const batches = quick ? 3 : 30;
-  const n = quick ? 50 : 500;
+  const n = quick ? 50 : 300;
   const out: BenchResult[] = [];
-  const host = new ScriptHost({ limits: { timeoutMs: 1000 } });
+  // generous: on a loaded machine a call can wait for a core; speed, not the limit, is measured here
+  const host = new ScriptHost({ limits: { timeoutMs: 10_000 } });
   try {
     for (const p of PAIRS) {
       for (const language of ['tbel', 'js'] as const) {
         const err = await host.add({ id: `${p.name}.${language}`, kind: p.kind, source: language === 'tbel' ? p.tbel : p.js, language });
         if (err) throw err;
       }
-      const time = (language: ScriptLanguage): number =>
-        medianPerCall(batches, n, () => {
-          const r = host.run(`${p.name}.${language}`, p.args, pass);
-          if (!r.ok) throw r.error;
-        }).p50;
-      const tbel = time('tbel');
-      const js = time('js');
-      out.push({ name: `tbel.${p.name}_call_median`, value: tbel, unit: 'µs' });
-      out.push({ name: `tbel.${p.name}_js_call_median`, value: js, unit: 'µs', peer: 'same script in JavaScript' });
-      out.push({ name: `tbel.${p.name}_vs_js`, value: Math.round((tbel / js) * 100) / 100, unit: 'x', target: '<= 2x' });
+      const call = (language: ScriptLanguage) => (): void => {
+        const r = host.run(`${p.name}.${language}`, p.args, pass);
+        if (!r.ok) throw r.error;
+      };
+      // TBEL and JavaScript batches alternate, so both meet the same machine load; the ratio is the median of
+      // the per-batch ratios
+      const tbel: number[] = [];
+      const js: number[] = [];
+      const ratios: number[] = [];
+      for (let b = 0; b < batches; b++) {
+        tbel.push(medianPerCall(1, n, call('tbel')).p50);
+        js.push(medianPerCall(1, n, call('js')).p50);
+        ratios.push(tbel[b] / js[b]);
+      }
+      const median = (xs: number[]): number => percentile(Float64Array.from(xs).sort(), 50);
+      out.push({ name: `tbel.${p.name}_call_median`, value: median(tbel), unit: 'µs' });
+      out.push({ name: `tbel.${p.name}_js_call_median`, value: median(js), unit: 'µs', peer: 'same script in JavaScript' });
+      out.push({ name: `tbel.${p.name}_vs_js`, value: Math.round(median(ratios) * 100) / 100, unit: 'x', target: '<= 2x' });
     }
     // The same limits: a runaway TBEL script stops as a JavaScript one does (50 ms, 8 MB; worst of the runs).
     const runs = quick ? 2 : 10;

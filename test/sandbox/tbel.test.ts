@@ -126,6 +126,9 @@ return { deviceName: metadata.deviceName, telemetry: { temperature: t, raw: raw,
     );
     const r = host.run('dec', [[0x66, 0x08, 0xf0], { deviceName: 'th-1' }], checkDecoded);
     expect(r).toEqual({ ok: true, value: [{ deviceName: 'th-1', telemetry: [{ values: { temperature: 21.5, raw: -16, unsigned: 240 } }], attributes: {}, events: [] }] });
+    // values that are not bytes are the script's error, as a Java byte[] could not hold them
+    const bad = host.run('dec', [[0x66, 0x08, 300], { deviceName: 'th-1' }], checkDecoded);
+    expect(bad).toMatchObject({ ok: false, error: { kind: 'runtime', detail: expect.stringMatching(/NumberFormatException: The value '300'/) } });
   });
 
   it('a condition and a score return what the agent checks', async () => {

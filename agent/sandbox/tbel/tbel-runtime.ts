@@ -479,7 +479,8 @@ export const TBEL_RUNTIME_SOURCE = String.raw`(function () {
   }
   function bytesToString(list, charset) {
     if (typeof list === 'string') return list;
-    var b = signedBytes(list);
+    // a byte array's elements were checked when it was made
+    var b = byteContainers.has(list) ? list : signedBytes(list);
     var cs = charset === undefined || charset === null ? 'UTF-8' : String(charset).toUpperCase();
     if (cs === 'ISO-8859-1' || cs === 'US-ASCII' || cs === 'ASCII' || cs === 'LATIN1') return latin1(b);
     return utf8Decode(b);
@@ -1206,6 +1207,14 @@ export const TBEL_RUNTIME_SOURCE = String.raw`(function () {
   };
 
   // ---- method dispatch ----
+  // Method tables without a prototype: a method name is looked up by plain indexing (no own-property check
+  // per call), and "constructor", "toString"… are not methods unless a table defines them.
+  function bare(t) {
+    var o = Object.create(null), ks = objectKeys(t);
+    for (var i = 0; i < ks.length; i++) o[ks[i]] = t[ks[i]];
+    return o;
+  }
+  LIST = bare(LIST); MAP = bare(MAP); STR = bare(STR); NUM = bare(NUM); BOOL = bare(BOOL); SET = bare(SET); SB = bare(SB); ERR = bare(ERR); DATE = bare(DATE);
   function tableOf(o) {
     if (isArray(o)) return LIST;
     var t = typeof o;
@@ -1218,11 +1227,18 @@ export const TBEL_RUNTIME_SOURCE = String.raw`(function () {
     if (o instanceof ErrorCtor) return ERR;
     return MAP;
   }
-  function c(o, name, a, b, d) {
+  function method(o, name) {
     if (o === null || o === undefined) throw fail('NullPointerException', 'cannot call ' + name + '() on null');
-    var table = tableOf(o);
-    var f = hasOwn.call(table, name) ? table[name] : undefined;
+    var f = tableOf(o)[name];
     if (f === undefined) throw fail('MethodNotFoundException', 'a ' + typeName(o) + ' has no method ' + name + '()');
+    return f;
+  }
+  // o.name(…) by the number of arguments (the translator picks one; no arguments object per call)
+  function c0(o, name) { return method(o, name)(o); }
+  function c1(o, name, a) { return method(o, name)(o, a); }
+  function c2(o, name, a, b) { return method(o, name)(o, a, b); }
+  function c(o, name, a, b, d) {
+    var f = method(o, name);
     switch (arguments.length) {
       case 2: return f(o);
       case 3: return f(o, a);
@@ -1464,8 +1480,10 @@ export const TBEL_RUNTIME_SOURCE = String.raw`(function () {
 
   g0.$tbel = {
     g: g, gn: gn, c: c, cn: cn, eq: eq, add: add, set: set, map: map, io: io, cast: cast, 'new': newObject, arr: arr, iter: iter, key: key,
-    nofn: nofn, throwable: throwable, caught: caught, T: tb, J: J, idiv: idiv, bdiv: bdiv, jd: javaDecimal,
+    nofn: nofn, throwable: throwable, caught: caught, T: tb, J: J, c0: c0, c1: c1, c2: c2, idiv: idiv, bdiv: bdiv, jd: javaDecimal,
     /** A converter's payload: TBEL sees the bytes signed (-128..127), as Java's byte[]. */
     bytes: function (p) { return isArray(p) ? signedBytes(p) : p; },
+    /** the payload the host already made signed bytes (signedPayloadArgs) */
+    signedBytes: bytesOut,
   };
 })();`;

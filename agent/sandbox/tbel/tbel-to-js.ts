@@ -427,7 +427,8 @@ class Emitter {
             return this.asText(c.obj, this.expr(c.obj));
           }
           const safe = c.nullSafe || this.nullSafeChain(c.obj);
-          return `${safe ? '$cn' : '$c'}(${this.expr(c.obj)}, ${lit(c.name)}${e.args.length ? `, ${this.args(e.args)}` : ''})`;
+          const entry = safe ? '$cn' : e.args.length <= 2 ? `$c${e.args.length}` : '$c';
+          return `${entry}(${this.expr(c.obj)}, ${lit(c.name)}${e.args.length ? `, ${this.args(e.args)}` : ''})`;
         }
         return `(${this.expr(c)})(${this.args(e.args)})`;
       }
@@ -504,7 +505,7 @@ class Emitter {
 }
 
 /** The runtime's entry points, bound once per script as locals of the translated function's closure. */
-const RUNTIME_LOCALS = ['g', 'gn', 'c', 'cn', 'eq', 'add', 'set', 'map', 'io', 'cast', 'new', 'arr', 'iter', 'key', 'nofn', 'throwable', 'caught', 'T', 'J', 'idiv', 'bdiv', 'jd'];
+const RUNTIME_LOCALS = ['g', 'gn', 'c', 'cn', 'eq', 'add', 'set', 'map', 'io', 'cast', 'new', 'arr', 'iter', 'key', 'nofn', 'throwable', 'caught', 'T', 'J', 'c0', 'c1', 'c2', 'idiv', 'bdiv', 'jd'];
 
 /**
  * Parses and translates; throws TbelSyntaxError with the TBEL line and column. `params` are the names the
@@ -513,8 +514,22 @@ const RUNTIME_LOCALS = ['g', 'gn', 'c', 'cn', 'eq', 'add', 'set', 'map', 'io', '
 export function translateTbel(source: string, params: readonly string[], bytesParam?: string): TbelTranslation {
   const program = parseTbel(source);
   const emitter = new Emitter(program, params);
-  const prologue = bytesParam ? `${jsId(bytesParam)} = $R.bytes(${jsId(bytesParam)});\n` : '';
+  // `$signed` is true when the host converted the bytes already (signedPayloadArgs): converting 100 bytes in
+  // the interpreter costs more than a small converter's own work
+  const b = bytesParam ? jsId(bytesParam) : '';
+  const prologue = bytesParam ? `${b} = $signed === true ? $R.signedBytes(${b}) : $R.bytes(${b});\n` : '';
   const locals = RUNTIME_LOCALS.map((n) => `$${n} = $R.${n}`).join(', ');
   const body = emitter.program(program, prologue);
-  return { js: `(function ($R) { var ${locals};\nreturn function (${params.map(jsId).join(', ')}) {\n${body}\n}; })(globalThis.$tbel)` };
+  const fnParams = [...params.map(jsId), ...(bytesParam ? ['$signed'] : [])];
+  return { js: `(function ($R) { var ${locals};\nreturn function (${fnParams.join(', ')}) {\n${body}\n}; })(globalThis.$tbel)` };
+}
+
+/**
+ * A TBEL decoder's arguments with the payload as Java's signed bytes, converted by the host, and the flag that
+ * says so; unchanged when the payload is not a list of byte values (the script then converts, or fails, itself).
+ */
+export function signedPayloadArgs(args: readonly unknown[]): readonly unknown[] {
+  const p = args[0];
+  if (!Array.isArray(p) || !p.every((x) => Number.isInteger(x) && (x as number) >= -128 && (x as number) <= 255)) return args;
+  return [(p as number[]).map((x) => (x > 127 ? x - 256 : x)), args[1], true];
 }
