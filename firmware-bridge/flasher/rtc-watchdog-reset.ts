@@ -29,6 +29,8 @@ export async function resetThroughRtcWatchdog(loader: ESPLoader, chipName: strin
   if (!r) throw new Error(`no RTC watchdog reset known for ${chipName}`);
   await loader.writeReg(r.WPROTECT, WKEY);
   await loader.writeReg(r.CONFIG1, STAGE0_CYCLES);
+  // The last command: its answer is sent before the watchdog can fire. The registers are not locked again: a
+  // command after this one raced the reset on a busy host (its answer read as the ROM's boot log, "Invalid head
+  // of packet", a flash called failed after its MD5 had been verified), and the reset restores the lock anyway.
   await loader.writeReg(r.CONFIG0, ENABLE_STAGE0_RTC_RESET >>> 0);
-  await loader.writeReg(r.WPROTECT, 0);
 }

@@ -272,11 +272,11 @@ export async function fleetBench(quick: boolean, argv: readonly string[] = proce
   const platform = new OtaServerDouble(broker.url, 'edge/+/firmware');
   platform.package = NEW;
   await platform.start();
-  const states = new Map<string, { state: string; at: number }>();
+  const states = new Map<string, { state: string; at: number; error: string | null }>();
   await platform.watch(['edge/+/firmware/state'], (topic, payload) => {
     const gw = topic.split('/')[1];
-    const doc = JSON.parse(payload) as { state: string | null };
-    if (doc.state && states.get(gw)?.state !== doc.state) states.set(gw, { state: doc.state, at: Date.now() });
+    const doc = JSON.parse(payload) as { state: string | null; error: string | null };
+    if (doc.state && states.get(gw)?.state !== doc.state) states.set(gw, { state: doc.state, at: Date.now(), error: doc.error });
   });
   const fleet: FleetAgent[] = [];
   const out: BenchResult[] = [];
@@ -315,6 +315,7 @@ export async function fleetBench(quick: boolean, argv: readonly string[] = proce
       }, 120_000),
     );
     const started = Date.now();
+    process.stderr.write(`fleet bench: ${n} agents running, devices on 2.4.0 after ${((started - t0) / 1000).toFixed(1)} s\n`);
     out.push({ name: 'fleet.agents', value: n, unit: 'agents' }, { name: 'fleet.start_all', value: +((started - t0) / 1000).toFixed(1), unit: 's' });
 
     const pid = broker.pid!;
@@ -330,6 +331,11 @@ export async function fleetBench(quick: boolean, argv: readonly string[] = proce
         await Promise.all(fleet.slice(k, k + packSize).map((a) => platform.publish(`edge/gw-${a.i}/set/firmware`, JSON.stringify(assign))));
       }
       const final = (gw: string): boolean => ['UPDATED', 'FAILED'].includes(states.get(gw)?.state ?? '');
+      const progress = setInterval(() => {
+        const k = fleet.filter((a) => final(`gw-${a.i}`)).length;
+        process.stderr.write(`fleet bench: ${k}/${n} done after ${((Date.now() - t1) / 1000).toFixed(0)} s\n`);
+      }, 10_000);
+      progress.unref();
       await waitFor('every gateway UPDATED or FAILED', () => fleet.every((a) => final(`gw-${a.i}`)), 60_000 + n * 15_000);
     } finally {
       clearInterval(sampler);
@@ -338,12 +344,18 @@ export async function fleetBench(quick: boolean, argv: readonly string[] = proce
     const seconds = (done - t1) / 1000;
     const cpu = cpuSeconds(pid) - cpu0;
     const updated = fleet.filter((a) => states.get(`gw-${a.i}`)?.state === 'UPDATED').length;
-    const flashed = fleet.filter((a) => Buffer.compare(Buffer.from(a.sim.flash.subarray(APP, APP + NEW.length)), NEW) === 0).length;
+    for (const [gw, st] of states) if (st.state === 'FAILED') process.stderr.write(`fleet bench: ${gw} FAILED: ${st.error}\n`);
+    const holds = (a: FleetAgent, img: Buffer): boolean => Buffer.compare(Buffer.from(a.sim.flash.subarray(APP, APP + img.length)), img) === 0;
+    const flashed = fleet.filter((a) => holds(a, NEW)).length;
+    // a device left with neither its old nor the new image
+    const bricked = fleet.filter((a) => !holds(a, NEW) && !holds(a, OLD)).length;
     out.push(
       { name: 'fleet.time_to_all_updated', value: +seconds.toFixed(1), unit: 's' },
       { name: 'fleet.updated', value: updated, unit: 'gateways', target: `${n}` },
       { name: 'fleet.devices_holding_new_image', value: flashed, unit: 'devices', target: `${n}` },
-      { name: 'fleet.broker_cpu', value: Math.round((100 * cpu) / seconds), unit: '% of a core' },
+      { name: 'fleet.bricked', value: bricked, unit: 'devices', target: '0' },
+      { name: 'fleet.broker_cpu', value: +((100 * cpu) / seconds).toFixed(1), unit: '% of a core' },
+      { name: 'fleet.broker_cpu_seconds', value: +cpu.toFixed(2), unit: 's' },
       { name: 'fleet.broker_rss_max', value: +(rssMax / MiB).toFixed(1), unit: 'MiB' },
       { name: 'fleet.chunk_requests', value: platform.requests.length, unit: 'requests' },
       { name: 'fleet.bytes_served', value: +(platform.bytesServed / MiB).toFixed(1), unit: 'MiB' },

@@ -90,6 +90,8 @@ const ERR_BAD_CHECKSUM = 0x07;
 const ERR_BAD_SEQUENCE = 0x08;
 const ERR_DEFLATE = 0x0b;
 const APP_OFFSET = 0x10000;
+/** the firmware's hello repeat (examples/kitchen_scale: HELLO_RETRY_MS) */
+const HELLO_RETRY_MS = 5000;
 
 export interface Esp32RomSimOptions {
   /** which chip's ROM it is (ESP32) */
@@ -147,6 +149,8 @@ export class Esp32RomSimulator {
   /** every opcode received, in order */
   readonly ops: number[] = [];
   boots = 0;
+  /** anything but esptool arrived since the app booted (the firmware's hello repeats until then) */
+  private gatewayAnswered = false;
   private port: SerialPort | null = null;
   private slip = new SlipDecoder();
   private readonly regs = new Map<number, number>();
@@ -252,7 +256,10 @@ export class Esp32RomSimulator {
   private onData(chunk: Buffer): void {
     if (this.mode === 'app') {
       // the app does not speak SLIP; with the auto-reset circuit, esptool's SYNC means it reset us into ROM
-      if (!this.opts.autoReset || !chunk.includes(Buffer.from([0xc0, 0x00, OP.SYNC]))) return;
+      if (!this.opts.autoReset || !chunk.includes(Buffer.from([0xc0, 0x00, OP.SYNC]))) {
+        this.gatewayAnswered = true; // the gateway's consent-state: the hello stops repeating
+        return;
+      }
       this.resetIntoRom();
     }
     for (const pkt of this.slip.push(chunk)) {
@@ -502,6 +509,15 @@ export class Esp32RomSimulator {
     });
     // Exactly what the firmware writes after boot (its session starts with a delimiter that ends the boot log).
     this.later(20, () => this.write(serialBootBytes(hello)));
+    // As the firmware does (HELLO_RETRY_MS): repeated every 5 s until the gateway answers; a hello sent while
+    // nobody listened (a busy host still closing the flasher's session) is not the last word.
+    this.gatewayAnswered = false;
+    const repeat = (): void => {
+      if (this.mode !== 'app' || this.gatewayAnswered) return;
+      this.write(serialBootBytes(hello)); // (a leading delimiter is an empty frame: skipped by the reader)
+      this.later(HELLO_RETRY_MS, repeat);
+    };
+    this.later(HELLO_RETRY_MS, repeat);
   }
 
   /** The version string of the app descriptor of the image at the factory app offset, or null when no app. */
