@@ -1,4 +1,6 @@
-import { ScriptHost, checkCondition, checkDecoded, checkScore, type ScriptKind } from '../../agent/sandbox';
+import { parseConfig } from '../../agent/config';
+import { ScriptHost, campaignScriptId, checkCondition, checkDecoded, checkScore, configuredScripts, loadConfiguredScripts, type ScriptKind } from '../../agent/sandbox';
+import { bleDecoderScriptId } from '../../agent/sandbox/configured-scripts';
 
 // TBEL cases written from ThingsBoard's TBEL documentation (language guide and helper-function reference): each
 // row is a rule script (`msg`, `metadata`, `msgType`) and the value TBEL returns for it.
@@ -176,6 +178,48 @@ describe('TBEL number types and function scope', () => {
     ['a function var of a name the caller has is the function\'s own', 'var ts = -1;\nfunction g(x) { var ts = x * 2; return ts; }\nvar a = g(21);\nreturn [a, ts];', [42, -1]],
   ])('%s', async (_name, source, expected) => {
     expect(await decode(source)).toEqual(expected);
+  });
+});
+
+describe('TBEL scripts from the config', () => {
+  it('a BLE decoder and a qualify condition with language: tbel are loaded and run as TBEL', async () => {
+    const { config } = parseConfig(
+      `
+gateway: { id: gw }
+devices:
+  - id: th-1
+    transport: ble
+    address: "A4:C1:38:00:11:22"
+    characteristics:
+      - uuid: "ebe0ccc2-7a0a-4b0c-8a1a-6ff2997da3a6"
+        keys: [co2]
+        category: environment
+        decoder: { language: tbel, script: "return { telemetry: { co2: parseBytesToInt(payload, 0, 2, false) / 2 } };" }
+campaigns:
+  - id: big-pour
+    qualify:
+      event: dispense
+      condition: { language: tbel, script: "msg.v >= 10 && metadata.deviceType == 'kitchen-scale'" }
+    value: 50
+    threshold: 1000
+    channels: [push]
+`,
+      { sourceName: 'inline', baseDir: '.' },
+    );
+    expect(configuredScripts(config).map((s) => [s.id, s.language])).toEqual([
+      [campaignScriptId('big-pour', 'condition'), 'tbel'],
+      [bleDecoderScriptId('th-1', 0), 'tbel'],
+    ]);
+    const host = new ScriptHost();
+    try {
+      expect(await loadConfiguredScripts(host, config)).toEqual([]);
+      // bytes 01 05 little-endian = 0x0501 = 1281; int / int is a double in TBEL
+      expect(host.run(bleDecoderScriptId('th-1', 0), [[0x01, 0x05], {}], checkDecoded)).toMatchObject({ ok: true, value: [{ telemetry: [{ values: { co2: 640.5 } }] }] });
+      // a condition in TBEL: the last expression is the result, && gives a boolean
+      expect(host.run(campaignScriptId('big-pour', 'condition'), [{ v: 12 }, { deviceType: 'kitchen-scale' }, 'EVENT'], checkCondition)).toEqual({ ok: true, value: true });
+    } finally {
+      host.stop();
+    }
   });
 });
 
