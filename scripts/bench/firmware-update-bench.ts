@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -10,7 +9,8 @@ import { genericOtaTopics } from '../../agent/firmware-update/ota-topics';
 import { DOWNLOAD_WINDOW, PackageDownloader } from '../../agent/firmware-update/package-downloader';
 import { DOWNLOAD_SYNC_BYTES, PackageDownloadStore } from '../../agent/firmware-update/package-download-store';
 import type { Rollout } from '../../agent/firmware-update/rollout-plan';
-import { Esp32RomSimulator, buildEspImage } from '../../test/support/esp-rom-sim';
+import { Esp32RomSimulator } from '../../test/support/esp-rom-sim';
+import { kitchenScaleImage, packageOf } from '../../test/support/firmware-packages';
 import { freePort } from '../../test/support/free-port';
 import { Mosquitto, hasMosquitto } from '../../test/support/mosquitto';
 import { OtaServerDouble } from '../../test/support/ota-server-double';
@@ -24,18 +24,8 @@ const MiB = 1024 * 1024;
 const CHUNK = 16 * 1024;
 const APP = 0x10000;
 
-const image = (version: string, size: number, seed: number): Buffer =>
-  buildEspImage({ size, seed, appDescriptor: { projectName: 'kitchen-scale', version, idfVersion: 'v5.3.1' } });
-
-const announcement = (bytes: Buffer): FirmwarePackage => ({
-  title: 'kitchen-scale',
-  version: '2.5.0',
-  size: bytes.length,
-  checksum: createHash('sha256').update(bytes).digest('hex'),
-  checksumAlgorithm: 'SHA256',
-  tag: null,
-  devices: null,
-});
+const image = kitchenScaleImage;
+const announcement = (bytes: Buffer): FirmwarePackage => packageOf(bytes);
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 

@@ -1,15 +1,12 @@
 import { Agent } from '../../agent/controller';
 import { renderMetrics } from '../../agent/api/metrics';
 import { silentLogger } from '../../agent/logger';
-import { buildEspImage } from '../support/esp-rom-sim';
+import { kitchenScaleImage } from '../support/firmware-packages';
 import { thingsboardDoubleFixture } from '../support/thingsboard-double/jest-fixture';
 import { waitUntil } from '../support/wait-until';
 import { household } from '../sync/household';
 
-const IMAGE = buildEspImage({
-  size: 200 * 1024,
-  appDescriptor: { projectName: 'kitchen-scale', version: '2.5.0', idfVersion: 'v5.3.1' },
-});
+const IMAGE = kitchenScaleImage('2.5.0', 200 * 1024);
 
 describe('the running agent takes a firmware package from ThingsBoard over its sync connection', () => {
   const f = thingsboardDoubleFixture('GW_TOKEN');

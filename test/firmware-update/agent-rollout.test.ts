@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AgentClient } from '../../agent/cli/api-client';
 import type { StatusDocument } from '../../agent/api/status';
-import { Esp32RomSimulator, buildEspImage, type Esp32RomSimOptions } from '../support/esp-rom-sim';
+import { Esp32RomSimulator, type Esp32RomSimOptions } from '../support/esp-rom-sim';
+import { APP_ADDRESS, kitchenScaleImage } from '../support/firmware-packages';
 import { freePort } from '../support/free-port';
 import { PtyPair, hasSocat } from '../support/pty-pair';
 import { runCli, startCli } from '../support/run-cli';
@@ -10,23 +11,11 @@ import { tempDir } from '../support/temp-dir';
 import { ThingsboardDouble } from '../support/thingsboard-double/thingsboard-double';
 import { waitUntil } from '../support/wait-until';
 
-const OLD = buildEspImage({
-  size: 96 * 1024,
-  seed: 31,
-  appDescriptor: { projectName: 'kitchen-scale', version: '2.4.0', idfVersion: 'v5.3.1' },
-});
-const NEW = buildEspImage({
-  size: 128 * 1024,
-  seed: 32,
-  appDescriptor: { projectName: 'kitchen-scale', version: '2.5.0', idfVersion: 'v5.3.1' },
-});
+const OLD = kitchenScaleImage('2.4.0', 96 * 1024, 31);
+const NEW = kitchenScaleImage('2.5.0', 128 * 1024, 32);
 /** 32 chunks of 16 KiB: enough for a kill well past the first fsync batch */
-const BIG = buildEspImage({
-  size: 512 * 1024,
-  seed: 33,
-  appDescriptor: { projectName: 'kitchen-scale', version: '2.5.0', idfVersion: 'v5.3.1' },
-});
-const APP = 0x10000;
+const BIG = kitchenScaleImage('2.5.0', 512 * 1024, 33);
+const APP = APP_ADDRESS;
 const SUB = 'gw-fw:scale-7';
 
 /**

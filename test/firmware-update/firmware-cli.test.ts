@@ -2,23 +2,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { databasePath, openDatabase } from '../../agent/store/database';
 import { IngestStore } from '../../agent/store/ingest-store';
-import { Esp32RomSimulator, buildEspImage, type Esp32RomSimOptions } from '../support/esp-rom-sim';
+import { Esp32RomSimulator, type Esp32RomSimOptions } from '../support/esp-rom-sim';
+import { APP_ADDRESS, kitchenScaleImage } from '../support/firmware-packages';
 import { PtyPair, hasSocat } from '../support/pty-pair';
 import { runCli, startCli } from '../support/run-cli';
 import { tempDir } from '../support/temp-dir';
 import { waitUntil } from '../support/wait-until';
 
-const OLD = buildEspImage({
-  size: 120 * 1024,
-  seed: 21,
-  appDescriptor: { projectName: 'kitchen-scale', version: '2.4.0', idfVersion: 'v5.3.1' },
-});
-const NEW = buildEspImage({
-  size: 160 * 1024,
-  seed: 22,
-  appDescriptor: { projectName: 'kitchen-scale', version: '2.5.0', idfVersion: 'v5.3.1' },
-});
-const APP = 0x10000;
+const OLD = kitchenScaleImage('2.4.0', 120 * 1024, 21);
+const NEW = kitchenScaleImage('2.5.0', 160 * 1024, 22);
+const APP = APP_ADDRESS;
 const NVS = Buffer.from('nvs: paired=home-a consent=usage');
 
 interface Status {

@@ -2,15 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FirmwareUpdates } from '../../agent/firmware-update/firmware-updates';
 import type { DeviceFacts } from '../../agent/firmware-update/rollout-plan';
-import { buildEspImage } from '../support/esp-rom-sim';
-
-/** A kitchen-scale app image of `version` as ESP-IDF builds it (magic, segments, app descriptor, SHA-256). */
-export function kitchenScaleImage(version: string, size: number, seed: number): Buffer {
-  return buildEspImage({ size, seed, appDescriptor: { projectName: 'kitchen-scale', version, idfVersion: 'v5.3.1' } });
-}
-
-/** Where the ESP-IDF app lives in flash (what the rollout writes) */
-export const APP_ADDRESS = 0x10000;
+import { kitchenScaleImage } from '../support/firmware-packages';
 
 /**
  * A verified kitchen-scale 2.5.0 package on the gateway in `dataDir` (imported as a technician would) and a

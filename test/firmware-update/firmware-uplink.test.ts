@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { FirmwareUpdates, DEFAULT_FIRMWARE_OPTIONS } from '../../agent/firmware-update/firmware-updates';
 import { FirmwareUplink, type FirmwareUplinkOptions } from '../../agent/firmware-update/firmware-uplink';
-import { buildEspImage } from '../support/esp-rom-sim';
+import { kitchenScaleImage } from '../support/firmware-packages';
 import { freePort } from '../support/free-port';
 import { Mosquitto, hasMosquitto } from '../support/mosquitto';
 import { OtaServerDouble } from '../support/ota-server-double';
@@ -11,10 +11,7 @@ import { thingsboardDoubleFixture } from '../support/thingsboard-double/jest-fix
 import { tempDir } from '../support/temp-dir';
 import { waitUntil } from '../support/wait-until';
 
-const IMAGE = buildEspImage({
-  size: 300 * 1024,
-  appDescriptor: { projectName: 'kitchen-scale', version: '2.5.0', idfVersion: 'v5.3.1' },
-});
+const IMAGE = kitchenScaleImage('2.5.0', 300 * 1024);
 const CHUNK = 16 * 1024;
 const facts = (id: string, over: Record<string, unknown> = {}) => ({
   id,
@@ -278,23 +275,19 @@ describe('FirmwareUplink against the ThingsBoard double (server-side OTA as the 
   });
 
   const sha = createHash('sha256').update(IMAGE).digest('hex');
+  /** the platform's set/firmware for IMAGE as kitchen-scale 2.5.0 */
+  const announce = (extra: Record<string, unknown> = {}): Promise<void> =>
+    server.publish(
+      'edge/gw-1/set/firmware',
+      JSON.stringify({ title: 'kitchen-scale', version: '2.5.0', size: IMAGE.length, checksum: sha, checksumAlgorithm: 'SHA256', ...extra }),
+    );
   const states = (): string[] =>
     seen
       .filter((m) => m.topic.endsWith('/firmware/state'))
       .map((m) => (JSON.parse(m.payload) as { state: string }).state);
 
   it('set/firmware starts a download over the same connection, answered and reported on the retained state topic', async () => {
-    await server.publish(
-      'edge/gw-1/set/firmware',
-      JSON.stringify({
-        title: 'kitchen-scale',
-        version: '2.5.0',
-        size: IMAGE.length,
-        checksum: sha,
-        checksumAlgorithm: 'SHA256',
-        transaction: 't-1',
-      }),
-    );
+    await announce({ transaction: 't-1' });
     await waitUntil(
       'VERIFIED',
       () => states().includes('VERIFIED'),
@@ -309,16 +302,7 @@ describe('FirmwareUplink against the ThingsBoard double (server-side OTA as the 
     expect(states()[0]).toBe('DOWNLOADING');
     expect(states().slice(-2)).toEqual(['DOWNLOADED', 'VERIFIED']);
     // the same package again changes nothing
-    await server.publish(
-      'edge/gw-1/set/firmware',
-      JSON.stringify({
-        title: 'kitchen-scale',
-        version: '2.5.0',
-        size: IMAGE.length,
-        checksum: sha,
-        checksumAlgorithm: 'SHA256',
-      }),
-    );
+    await announce();
     await waitUntil(
       'second answer',
       () => seen.filter((m) => m.topic.endsWith('/response/firmware')).length === 2,

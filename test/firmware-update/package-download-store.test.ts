@@ -7,27 +7,14 @@ import {
   PackageChecksum,
   packageFromGenericRequest,
   packageFromThingsboardAttributes,
-  type FirmwarePackage,
 } from '../../agent/firmware-update/firmware-package';
 import { DownloadFailure, PackageDownloadStore } from '../../agent/firmware-update/package-download-store';
 import { buildEspImage } from '../support/esp-rom-sim';
+import { kitchenScaleImage, packageOf, sha256 } from '../support/firmware-packages';
 import { tempDir } from '../support/temp-dir';
 
-const image = buildEspImage({
-  size: 200 * 1024,
-  appDescriptor: { projectName: 'kitchen-scale', version: '2.5.0', idfVersion: 'v5.3.1' },
-});
-const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
-const pkgOf = (bytes: Buffer, over: Partial<FirmwarePackage> = {}): FirmwarePackage => ({
-  title: 'kitchen-scale',
-  version: '2.5.0',
-  size: bytes.length,
-  checksum: sha256(bytes),
-  checksumAlgorithm: 'SHA256',
-  tag: null,
-  devices: null,
-  ...over,
-});
+const image = kitchenScaleImage('2.5.0', 200 * 1024);
+const pkgOf = packageOf;
 const CHUNK = 16 * 1024;
 const chunkOf = (bytes: Buffer, n: number): Buffer => bytes.subarray(n * CHUNK, (n + 1) * CHUNK);
 

@@ -1,31 +1,17 @@
-import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import type { FirmwarePackage } from '../../agent/firmware-update/firmware-package';
 import { genericOtaTopics, thingsboardOtaTopics } from '../../agent/firmware-update/ota-topics';
 import { PackageDownloader } from '../../agent/firmware-update/package-downloader';
 import { DownloadFailure, PackageDownloadStore } from '../../agent/firmware-update/package-download-store';
-import { buildEspImage } from '../support/esp-rom-sim';
+import { kitchenScaleImage, packageOf } from '../support/firmware-packages';
 import { freePort } from '../support/free-port';
 import { Mosquitto, hasMosquitto } from '../support/mosquitto';
 import { OtaServerDouble } from '../support/ota-server-double';
 import { tempDir } from '../support/temp-dir';
 import { waitUntil } from '../support/wait-until';
 
-const image = buildEspImage({
-  size: 1024 * 1024 - 4096,
-  appDescriptor: { projectName: 'kitchen-scale', version: '2.5.0', idfVersion: 'v5.3.1' },
-});
-const pkgOf = (bytes: Buffer, over: Partial<FirmwarePackage> = {}): FirmwarePackage => ({
-  title: 'kitchen-scale',
-  version: '2.5.0',
-  size: bytes.length,
-  checksum: createHash('sha256').update(bytes).digest('hex'),
-  checksumAlgorithm: 'SHA256',
-  tag: null,
-  devices: null,
-  ...over,
-});
+const image = kitchenScaleImage('2.5.0', 1024 * 1024 - 4096);
+const pkgOf = packageOf;
 const CHUNK = 16 * 1024;
 
 (hasMosquitto ? describe : describe.skip)(

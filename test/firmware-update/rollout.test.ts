@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { inspectEspImage } from '../../firmware-bridge/flasher/esp-image-inspector';
@@ -24,28 +23,12 @@ import {
   type Rollout,
   type RolloutPolicy,
 } from '../../agent/firmware-update/rollout-plan';
-import { buildEspImage } from '../support/esp-rom-sim';
+import { kitchenScaleImage, packageOf } from '../support/firmware-packages';
 import { tempDir } from '../support/temp-dir';
 
-const OLD = buildEspImage({
-  size: 24 * 1024,
-  seed: 11,
-  appDescriptor: { projectName: 'kitchen-scale', version: '2.4.0', idfVersion: 'v5.3.1' },
-});
-const NEW = buildEspImage({
-  size: 28 * 1024,
-  seed: 12,
-  appDescriptor: { projectName: 'kitchen-scale', version: '2.5.0', idfVersion: 'v5.3.1' },
-});
-const pkg: FirmwarePackage = {
-  title: 'kitchen-scale',
-  version: '2.5.0',
-  size: NEW.length,
-  checksum: createHash('sha256').update(NEW).digest('hex'),
-  checksumAlgorithm: 'SHA256',
-  tag: null,
-  devices: null,
-};
+const OLD = kitchenScaleImage('2.4.0', 24 * 1024, 11);
+const NEW = kitchenScaleImage('2.5.0', 28 * 1024, 12);
+const pkg: FirmwarePackage = packageOf(NEW);
 const policy: RolloutPolicy = { window: null, maxAttempts: 3 };
 const facts = (over: Partial<DeviceFacts> & { id: string }): DeviceFacts => ({
   model: 'kitchen-scale',
