@@ -170,6 +170,8 @@ describe('TBEL number types and function scope', () => {
     ['a float as text is its shortest float digits', 'var f = parseBytesIntToFloat(payload, 3, 1) / 10; return ["V" + f, "" + 0.1f];', ['V0.7', '0.1']],
     ['a computed key: int arithmetic then / 3 + 1 is a double', 'var chans = [3, 6, 9]; var id = payload[3] & 0xff; return "line_" + ((id - chans[0]) / 4 + 1);', 'line_2.0'],
     ['+= on text', 'var s = "t="; s += 5 / 2; s += 4 / 2; return s;', 't=2.52.0'],
+    ['a typed declaration converts what the variable gets', 'int x = 7 / 2; int y = 0; y = 9 / 2; y /= 2; byte b = 200; return [x, y, b];', [3, 2, -56]],
+    ['a typed variable has its type: long / int truncates, a double shows ".0"', 'long ts = 1700000000123L; double d = 5; return [ts / 1000, "" + d];', [1700000000, '5.0']],
     [
       "a function reads the caller's variable until its own var of that name",
       'var data = 5;\nfunction f() { var before = data; if (true) { var data = 7; } return [before, data]; }\nvar r = f();\nreturn [r[0], r[1], data];',

@@ -29,7 +29,7 @@ export type Expr =
   | { t: 'instanceof'; expr: Expr; type: string };
 
 export type Stmt =
-  | { t: 'var'; decls: Array<{ name: string; init: Expr | null }> }
+  | { t: 'var'; decls: Array<{ name: string; init: Expr | null; type?: string }> }
   | { t: 'function'; name: string; params: string[]; body: Stmt[]; pos: Pos }
   | { t: 'if'; test: Expr; then: Stmt; else: Stmt | null }
   | { t: 'for'; init: Stmt | null; test: Expr | null; update: Expr[]; body: Stmt }

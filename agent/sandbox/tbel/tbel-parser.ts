@@ -121,14 +121,26 @@ class Parser {
     return 0;
   }
 
-  private declarations(): Stmt {
-    const decls: Array<{ name: string; init: Expr | null }> = [];
+  /** `name [= expr], …` after `var` or a Java type; `type` is that type when it is one plain name (`int`). */
+  private declarations(type?: string): Stmt {
+    const decls: Array<{ name: string; init: Expr | null; type?: string }> = [];
     do {
       const name = this.name();
-      while (this.accept('[')) this.expect(']'); // int a[] = …
-      decls.push({ name, init: this.accept('=') ? this.expression() : null });
+      let array = false;
+      while (this.accept('[')) {
+        this.expect(']'); // int a[] = …
+        array = true;
+      }
+      const init = this.accept('=') ? this.expression() : null;
+      decls.push(type && !array ? { name, init, type } : { name, init });
     } while (this.accept(','));
     return { t: 'var', decls };
+  }
+
+  /** The declared type of a typed declaration `k` tokens long: one plain name, not `var`/`def`. */
+  private declaredType(k: number): string | undefined {
+    const t = this.tok.value;
+    return k === 1 && t !== 'var' && t !== 'def' ? t : undefined;
   }
 
   private statement(): Stmt {
@@ -218,8 +230,9 @@ class Parser {
         default: {
           const k = this.typedDeclLength();
           if (k > 0) {
+            const type = this.declaredType(k);
             this.i += k;
-            const s = this.declarations();
+            const s = this.declarations(type);
             this.end();
             return s;
           }
@@ -274,8 +287,9 @@ class Parser {
       } else {
         const dk = this.typedDeclLength();
         if (dk > 0) {
+          const type = this.declaredType(dk);
           this.i += dk;
-          init = this.declarations();
+          init = this.declarations(type);
         } else {
           const exprs = [this.expression()];
           while (this.accept(',')) exprs.push(this.expression());

@@ -243,6 +243,12 @@ class Emitter {
     this.types = new TbelTypes(program, params, this.userNames);
   }
 
+  /** A value given to a variable declared with a Java number type is converted to it, as MVEL does. */
+  private converted(name: string, js: string): string {
+    const k = this.types.declaredKind(name);
+    return k === null ? js : `$cast(${lit(k)}, ${js})`;
+  }
+
   /** An expression as text: a Double or Float shows as Java shows it ("1.0"), when its type is known. */
   private asText(e: Expr, js: string): string {
     const k = this.types.kindOf(e);
@@ -281,7 +287,7 @@ class Emitter {
   private stmt(s: Stmt, outer: Set<string>): string {
     switch (s.t) {
       case 'var': {
-        const value = (d: { init: Expr | null }): string => (d.init ? this.expr(d.init) : 'null');
+        const value = (d: { name: string; init: Expr | null }): string => (d.init ? this.converted(d.name, this.expr(d.init)) : 'null');
         const own = s.decls.filter((d) => !this.rebound.has(d.name));
         if (own.length === s.decls.length) return `var ${own.map((d) => `${jsId(d.name)} = ${value(d)}`).join(', ')};`;
         // a later local (see rebound): declared from here on
@@ -482,6 +488,13 @@ class Emitter {
           // through $set: a map entry set to null is removed (TBEL's ExecutionHashMap), a list index is checked
           const k = e.target.t === 'member' ? lit(e.target.name) : this.expr(e.target.index);
           return `$set(${this.expr(e.target.obj)}, ${k}, ${lit(e.op)}, ${this.expr(e.value)})`;
+        }
+        if (e.target.t === 'id' && this.types.declaredKind(e.target.name) !== null) {
+          // a typed variable converts what it is given, compound results too (`int x; x /= 2`)
+          const name = e.target.name;
+          const value = this.expr(e.value);
+          const op = e.op.slice(0, -1);
+          return this.onVariable(name, (v) => `(${v} = ${this.converted(name, op ? `(${v} ${op} ${value})` : value)})`);
         }
         if (e.op === '+=') {
           const value = this.types.kindOf(e.target) === 'string' ? this.asText(e.value, this.expr(e.value)) : this.expr(e.value);

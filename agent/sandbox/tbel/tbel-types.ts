@@ -6,7 +6,8 @@ import type { Expr, NumKind, Stmt } from './tbel-ast';
  * (Byte / Integer, Long / Integer) divide as doubles narrowed back to the wider type, i.e. truncated; and a
  * Double or Float turned into text shows as Java shows it ("1.0"). The sandbox computes with JavaScript
  * numbers, so where these rules change a result the translator must know the types: from literals, casts,
- * helpers with a fixed return type, list literals and the variables assigned only such values.
+ * helpers with a fixed return type, list literals, declared types (`int x`, whose values MVEL converts) and
+ * the variables assigned only such values.
  * Anything else is unknown (null) and is translated as plain JavaScript arithmetic.
  */
 export type StaticKind = NumKind | 'string' | `list:${NumKind}` | null;
@@ -79,6 +80,8 @@ export class TbelTypes {
   /** every value assigned to a variable name anywhere in the script ('unknown' for parameters and loop variables) */
   private readonly assigned = new Map<string, Expr[] | 'unknown'>();
   private kinds = new Map<string, Working>();
+  /** names declared with a Java number type (`int x = …`), the same one wherever declared: MVEL converts every value they get */
+  private readonly typed = new Map<string, NumKind | 'mixed'>();
 
   constructor(
     program: Stmt[],
@@ -117,6 +120,10 @@ export class TbelTypes {
     switch (s.t) {
       case 'var':
         for (const d of s.decls) {
+          const declared = d.type !== undefined ? lookup(CAST_KINDS, d.type) : null;
+          const k = declared === 'string' ? null : declared;
+          const before = this.typed.get(d.name);
+          this.typed.set(d.name, before === undefined && k !== null ? k : before === k ? k : 'mixed');
           if (d.init) {
             this.addValue(d.name, d.init);
             this.collectExpr(d.init);
@@ -220,12 +227,22 @@ export class TbelTypes {
   }
 
   /** Variables' kinds: from the values whose kinds are known so far (others wait a round), to a fixed point. */
+  /** The Java number type a variable name is declared with (and converted to), if every declaration says the same. */
+  declaredKind(name: string): NumKind | null {
+    const k = this.typed.get(name);
+    return k === undefined || k === 'mixed' || this.assigned.get(name) === 'unknown' ? null : k;
+  }
+
   private solve(): void {
     for (const [name, values] of this.assigned) this.kinds.set(name, values === 'unknown' ? null : PENDING);
+    for (const name of this.typed.keys()) {
+      const k = this.declaredKind(name);
+      if (k !== null) this.kinds.set(name, k);
+    }
     for (let round = 0; round < 8; round++) {
       let changed = false;
       for (const [name, values] of this.assigned) {
-        if (values === 'unknown') continue;
+        if (values === 'unknown' || this.declaredKind(name) !== null) continue;
         let k: Working = PENDING;
         for (const v of values) {
           const kv = this.working(v);
