@@ -87,3 +87,29 @@ describe('built-in sorts without a comparator can be interrupted', () => {
     script.dispose();
   });
 });
+
+describe('a run is timed by the time it ran', () => {
+  // The wall clock jumps ahead while the script runs, as when the machine takes the process's core away.
+  async function runWithClockJump(jumpMs: number): Promise<unknown> {
+    const script = await IsolatedScript.compile('jump', 'condition', 'function (msg) { var n = 0; for (var i = 0; i < 200; i++) n += i; return n }', LIMITS);
+    const realNow = performance.now.bind(performance);
+    // from the run's second poll on (the first one notes where the run stands)
+    const spy = jest.spyOn(performance, 'now').mockImplementation(() => realNow() + (script.pollsInRun > 1 ? jumpMs : 0));
+    try {
+      return script.call([{}]).value;
+    } catch (err) {
+      return err instanceof ScriptError ? err.kind : err;
+    } finally {
+      spy.mockRestore();
+      script.dispose();
+    }
+  }
+
+  test('a short call whose process lost its core for longer than the limit is not stopped', async () => {
+    expect(await runWithClockJump(60)).toBe(19900);
+  });
+
+  test('past 2x the limit in wall time it is stopped whatever the CPU time says', async () => {
+    expect(await runWithClockJump(250)).toBe('timeout');
+  });
+});
