@@ -233,6 +233,7 @@ class Emitter {
   constructor(
     program: Stmt[],
     private readonly params: readonly string[],
+    bytesParam?: string,
   ) {
     params.forEach((p) => this.userNames.add(p));
     const all = (stmts: Stmt[]): void => {
@@ -240,7 +241,7 @@ class Emitter {
       for (const s of stmts) this.functionsIn(s).forEach((f) => f.t === 'function' && (f.params.forEach((p) => this.userNames.add(p)), all(f.body)));
     };
     all(program);
-    this.types = new TbelTypes(program, params, this.userNames);
+    this.types = new TbelTypes(program, params, this.userNames, bytesParam);
   }
 
   /** A value given to a variable declared with a Java number type is converted to it, as MVEL does. */
@@ -526,7 +527,7 @@ const RUNTIME_LOCALS = ['g', 'gn', 'c', 'cn', 'eq', 'add', 'set', 'map', 'io', '
  */
 export function translateTbel(source: string, params: readonly string[], bytesParam?: string): TbelTranslation {
   const program = parseTbel(source);
-  const emitter = new Emitter(program, params);
+  const emitter = new Emitter(program, params, bytesParam);
   // `$signed` is true when the host converted the bytes already (signedPayloadArgs): converting 100 bytes in
   // the interpreter costs more than a small converter's own work
   const b = bytesParam ? jsId(bytesParam) : '';

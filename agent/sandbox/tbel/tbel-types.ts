@@ -30,6 +30,9 @@ const HELPER_KINDS: Record<string, NumKind> = {
   parseBytesToDouble: 'double', parseBytesLongToDouble: 'double',
 };
 
+/** TbUtils helpers that return bytes (a byte[] or a list of Bytes). */
+const BYTES_HELPERS = new Set(['base64ToBytes', 'base64ToBytesList', 'hexToBytes', 'hexToBytesArray', 'stringToBytes', 'bytesToExecutionArrayList']);
+
 /** Static methods of Java classes with a fixed return type. */
 const CLASS_KINDS: Record<string, NumKind | 'string'> = {
   'Integer.parseInt': 'int', 'Integer.valueOf': 'int', 'Long.parseLong': 'long', 'Long.valueOf': 'long',
@@ -88,10 +91,13 @@ export class TbelTypes {
     params: readonly string[],
     /** names the script declares itself: a helper or class of that name is the user's */
     private readonly userNames: ReadonlySet<string>,
+    /** a decoder's payload parameter: a byte[] while the script does not assign it */
+    bytesParam?: string,
   ) {
-    params.forEach((p) => this.assigned.set(p, 'unknown'));
     program.forEach((s) => this.collect(s));
-    this.solve();
+    const payloadKept = bytesParam !== undefined && !this.assigned.has(bytesParam);
+    params.forEach((p) => this.assigned.set(p, 'unknown'));
+    this.solve(payloadKept ? bytesParam : undefined);
   }
 
   kindOf(e: Expr): StaticKind {
@@ -233,8 +239,9 @@ export class TbelTypes {
     return k === undefined || k === 'mixed' || this.assigned.get(name) === 'unknown' ? null : k;
   }
 
-  private solve(): void {
+  private solve(bytesParam: string | undefined): void {
     for (const [name, values] of this.assigned) this.kinds.set(name, values === 'unknown' ? null : PENDING);
+    if (bytesParam !== undefined) this.kinds.set(bytesParam, 'list:byte');
     for (const name of this.typed.keys()) {
       const k = this.declaredKind(name);
       if (k !== null) this.kinds.set(name, k);
@@ -329,6 +336,7 @@ export class TbelTypes {
     if (c.t === 'id') {
       if (this.userNames.has(c.name)) return null;
       if (c.name === 'toFixed') return e.args[0] && this.working(e.args[0]) === 'float' ? 'float' : 'double';
+      if (BYTES_HELPERS.has(c.name)) return 'list:byte';
       return lookup(HELPER_KINDS, c.name);
     }
     if (c.t !== 'member') return null;
