@@ -326,11 +326,25 @@ export async function fleetBench(quick: boolean, argv: readonly string[] = proce
         process.stderr.write(`fleet bench: ${k}/${n} done after ${((Date.now() - t1) / 1000).toFixed(0)} s\n`);
       }, 10_000);
       progress.unref();
-      await waitFor('every gateway UPDATED or FAILED', () => fleet.every((a) => final(`gw-${a.i}`)), 60_000 + n * 15_000);
+      // until every gateway is final, or none moved for 2 minutes (a stall is reported, not waited out)
+      let lastMove = Date.now();
+      let finals = 0;
+      await waitFor('every gateway UPDATED or FAILED', () => {
+        const k = fleet.filter((a) => final(`gw-${a.i}`)).length;
+        if (k !== finals) [finals, lastMove] = [k, Date.now()];
+        return k === n || Date.now() - lastMove > 120_000;
+      }, 60_000 + n * 15_000);
+      clearInterval(progress);
+      for (const a of fleet.filter((x) => !final(`gw-${x.i}`))) {
+        const journal = path.join(a.dir, 'data', 'firmware', 'rollout.json');
+        const d = fs.existsSync(journal) ? (JSON.parse(fs.readFileSync(journal, 'utf8')) as Rollout).devices[0] : undefined;
+        process.stderr.write(`fleet bench: gw-${a.i} stalled: ${JSON.stringify({ published: states.get(`gw-${a.i}`) ?? null, journal: d ?? null })}\n`);
+      }
     } finally {
       clearInterval(sampler);
     }
-    const done = Math.max(...fleet.map((a) => states.get(`gw-${a.i}`)!.at));
+    const stalled = fleet.filter((a) => !['UPDATED', 'FAILED'].includes(states.get(`gw-${a.i}`)?.state ?? '')).length;
+    const done = Math.max(...fleet.map((a) => states.get(`gw-${a.i}`)?.at ?? 0));
     const seconds = (done - t1) / 1000;
     const cpu = cpuSeconds(pid) - cpu0;
     const updated = fleet.filter((a) => states.get(`gw-${a.i}`)?.state === 'UPDATED').length;
@@ -344,6 +358,7 @@ export async function fleetBench(quick: boolean, argv: readonly string[] = proce
       { name: 'fleet.updated', value: updated, unit: 'gateways', target: `${n}` },
       { name: 'fleet.devices_holding_new_image', value: flashed, unit: 'devices', target: `${n}` },
       { name: 'fleet.bricked', value: bricked, unit: 'devices', target: '0' },
+      { name: 'fleet.stalled', value: stalled, unit: 'gateways', target: '0', peer: 'no final state, nothing moved for 2 min' },
       { name: 'fleet.broker_cpu', value: +((100 * cpu) / seconds).toFixed(1), unit: '% of a core' },
       { name: 'fleet.broker_cpu_seconds', value: +cpu.toFixed(2), unit: 's' },
       { name: 'fleet.broker_rss_max', value: +(rssMax / MiB).toFixed(1), unit: 'MiB' },
