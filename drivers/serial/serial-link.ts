@@ -37,6 +37,8 @@ export class SerialLink {
   private watchdog: NodeJS.Timeout | null = null;
   private stopped = true;
   private lastRx = 0;
+  /** settles when the port last asked to open has opened or failed */
+  private opening: Promise<void> = Promise.resolve();
   private silent = false;
   private readonly backoff: Backoff;
   /** what status shows while the link is down */
@@ -59,6 +61,7 @@ export class SerialLink {
 
   start(): void {
     this.stopped = false;
+    if (this.watchdog) clearInterval(this.watchdog); // started again after a stop: one watchdog, not two
     this.open();
     const timeout = this.opts.silenceTimeoutMs ?? 90_000;
     this.watchdog = setInterval(() => {
@@ -74,8 +77,11 @@ export class SerialLink {
     if (this.stopped) return;
     const port = (this.opts.openPort ?? systemPort)(this.opts.path, this.opts.baudRate);
     this.port = port;
+    let settled = (): void => undefined;
+    this.opening = new Promise<void>((resolve) => (settled = resolve));
     port.open((err) => {
-      if (this.port !== port) return;
+      settled();
+      if (this.port !== port) return; // stop() let go of it while it opened: stop() closes it
       if (err) {
         const missing = /ENOENT|No such file/.test(err.message);
         this.state = missing ? `port ${this.opts.path} missing (unplugged?)` : `cannot open ${this.opts.path}: ${err.message}`;
@@ -144,6 +150,9 @@ export class SerialLink {
     this.retry = null;
     const port = this.port;
     this.port = null;
+    // A port still opening is closed once it has opened: whoever takes the device next (the flasher, for an
+    // update or its rollback) must find it free, not locked by a port nobody holds any more.
+    await this.opening;
     if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
   }
 }
