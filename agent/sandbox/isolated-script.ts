@@ -2,6 +2,7 @@ import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emsc
 import { ScriptError } from './script-error';
 import { HeapExhausted, ceilingBytes, quickjsInFixedMemory } from './quickjs-instance';
 import { DEFAULT_LIMITS, type ScriptLimits } from './script-limits';
+import { RunDeadline } from './run-deadline';
 import { BODY_LINE_OFFSET, bodyWrapper, KIND_SHAPES, type ScriptKind } from './script-kind';
 import { MEMORY_ERROR_MESSAGES, PRELUDE_SOURCE } from './prelude';
 import type { ScriptLanguage } from './script-language';
@@ -39,12 +40,6 @@ const QUICKJS_COUNTDOWN_INIT = 10000;
  * ceiling.
  */
 const HEAP_CHECK_COST_FACTOR = 10;
-/**
- * Past this many times its limit in wall time a run is stopped even if the process had no CPU for it: the limit's
- * promise (a script stops within 2x its limit) holds in wall time, and a short call is only stopped by a machine
- * that took its core away for longer than that.
- */
-const HARD_LIMIT_FACTOR = 2;
 const HEAP_CHECK_MIN_INTERVAL_MS = 1;
 
 export interface CallOutcome {
@@ -61,12 +56,7 @@ export interface CallOutcome {
  * interrupt handler) and between calls. Nothing of the host is reachable: no host function is ever installed.
  */
 export class IsolatedScript {
-  private deadline = 0;
-  private armedAt = 0;
-  private runTimeoutMs = 0;
-  /** the current run's first poll: when, and the process's CPU time then (see ranItsTime) */
-  private firstPoll: { at: number; cpu: NodeJS.CpuUsage } | null = null;
-  private nextCpuCheck = 0;
+  private readonly deadline = new RunDeadline();
   /** when the heap is next measured during the current run (performance.now() ms) */
   private heapCheckDue = 0;
   /** int32 index of QuickJS's interrupt countdown in the memory, once verified by findCountdown */
@@ -156,8 +146,7 @@ export class IsolatedScript {
     this.pollsInRun++;
     this.shortenCountdown();
     const now = performance.now(); // monotonic: a clock step does not end or extend a run
-    if (this.pollsInRun === 1) this.firstPoll = { at: now, cpu: process.cpuUsage() };
-    const late = now > this.deadline && this.ranItsTime(now);
+    const late = this.deadline.passed(now, this.pollsInRun === 1);
     if (late || now >= this.heapCheckDue) {
       let over: boolean;
       try {
@@ -177,21 +166,6 @@ export class IsolatedScript {
       return true;
     }
     return false;
-  }
-
-  /**
-   * Past its wall deadline, whether the run really had its time: the time until its first poll, plus the CPU
-   * time the process has used since (checked at most once per ms, ~2 µs each). Polled every few ticks, a
-   * 10 µs call would otherwise be stopped by the machine taking its core away for 50 ms (seen on a loaded
-   * machine); a runaway with a core is stopped at its deadline all the same, one without a core is not running.
-   * HARD_LIMIT_FACTOR times the limit in wall time stops a run whatever the CPU figures say.
-   */
-  private ranItsTime(now: number): boolean {
-    if (this.firstPoll === null || now > this.armedAt + HARD_LIMIT_FACTOR * this.runTimeoutMs) return true;
-    if (now < this.nextCpuCheck) return false;
-    this.nextCpuCheck = now + 1;
-    const cpu = process.cpuUsage(this.firstPoll.cpu);
-    return this.firstPoll.at - this.armedAt + (cpu.user + cpu.system) / 1000 >= this.runTimeoutMs;
   }
 
   /** Sets QuickJS's countdown to the next poll (see POLL_EVERY_TICKS). */
@@ -304,11 +278,7 @@ export class IsolatedScript {
   private arm(timeoutMs: number): void {
     this.timedOut = false;
     this.overMemory = false;
-    this.armedAt = performance.now();
-    this.runTimeoutMs = timeoutMs;
-    this.deadline = this.armedAt + timeoutMs;
-    this.firstPoll = null;
-    this.nextCpuCheck = 0;
+    this.deadline.arm(timeoutMs);
     this.heapCheckDue = performance.now() + HEAP_CHECK_MIN_INTERVAL_MS; // a short call is not measured (see call)
     this.pollsInRun = 0;
     if (this.countdownIndex !== null) this.wordsNow()[this.countdownIndex] = POLL_EVERY_TICKS; // polled from the first ticks
