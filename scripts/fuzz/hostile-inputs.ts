@@ -63,6 +63,9 @@ export interface Household {
   campaigns: readonly string[];
 }
 
+/** The fuzzed household: the devices, profiles and campaigns of test/sync/household.ts. */
+export const HOUSEHOLD: Household = { devices: ['scale-a', 'scale-b'], profiles: ['home-a', 'home-b'], campaigns: ['coffee', 'tea'] };
+
 /** The body of each downlink kind, nearly valid for this household. */
 export function downlinkBodies(h: Household, now: number): Record<'consent' | 'campaign' | 'value' | 'conversion', fc.Arbitrary<Record<string, unknown>>> {
   const device = fc.constantFrom(...h.devices, 'nope', ...PROTOTYPE_NAMES);
