@@ -3,24 +3,16 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
-import * as mqtt from 'mqtt';
-import { FrameDecoder, encodeSerialFrame, type DeviceFrame } from '../../firmware-bridge/protocol';
 import { agentConfigFile, spawnAgent } from './agent-process-bench';
-import { HELLO, dataFrame } from './ingest-bench';
 import { nodeRedFlow, nodeRedSettings } from './peers/node-red/flow';
+import { deviceWire } from './peers/device-wire';
+import { fsyncLatency, naiveBaseline } from './peers/naive-baseline';
 import { MiB, cpuSeconds, freePort, rssBytes, startBroker, stopChild, waitForLine } from './proc-stats';
 import type { BenchResult } from './stats';
 
 /** Source folder of the Node-RED peer package (its own package.json, lockfile and node_modules). */
 const NODE_RED_PKG = path.resolve(__dirname, '..', '..', '..', 'scripts', 'bench', 'peers', 'node-red');
 const hasSocat = spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0;
-
-/** The wire bytes of one device: hello, then `frames` data frames alternating a qualifying event and a reading. */
-export function deviceWire(frames: number, id = 'scale-0'): Buffer {
-  const parts: Uint8Array[] = [encodeSerialFrame(HELLO(id))];
-  for (let i = 0; i < frames; i++) parts.push(encodeSerialFrame(dataFrame(i)));
-  return Buffer.concat(parts);
-}
 
 /**
  * Installs the Node-RED peer on demand: `npm ci` in its own folder (never in the agent's dependencies). sqlite3
@@ -243,82 +235,6 @@ async function nodeRedOverPty(
     await broker?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/**
- * The naive baseline a developer would write first: for each frame, decode it, one INSERT (its own transaction,
- * WAL + synchronous=FULL like the agent) and one MQTT publish at QoS 1, awaiting the PUBACK before the next.
- * Frames come from the same wire bytes through the same FrameDecoder, in this process (no PTY).
- */
-async function naiveBaseline(frames: number): Promise<{ framesPerSec: number }> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edge-peer-naive-'));
-  const broker = await startBroker(dir);
-  try {
-    const db = new Database(path.join(dir, 'naive.db'));
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.exec(
-      'CREATE TABLE readings (id INTEGER PRIMARY KEY, device TEXT, ch INTEGER, v REAL, t INTEGER); CREATE TABLE events (id INTEGER PRIMARY KEY, device TEXT, name TEXT, ch INTEGER, v REAL, t INTEGER)',
-    );
-    const insReading = db.prepare('INSERT INTO readings (device, ch, v, t) VALUES (?, ?, ?, ?)');
-    const insEvent = db.prepare('INSERT INTO events (device, name, ch, v, t) VALUES (?, ?, ?, ?, ?)');
-    const client = broker
-      ? await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { clientId: 'naive-bench' })
-      : null;
-    const wire = deviceWire(frames);
-    const decoder = new FrameDecoder();
-    let count = 0;
-    const t0 = performance.now();
-    for (let off = 0; off < wire.length; off += 4096) {
-      for (const r of decoder.push(wire.subarray(off, off + 4096))) {
-        if (!r.ok) continue;
-        const f = r.frame as DeviceFrame;
-        const now = Date.now();
-        if (f.type === 'reading') for (const x of f.body.readings) insReading.run('scale-0', x.ch, x.v, now);
-        else if (f.type === 'event')
-          insEvent.run('scale-0', f.body.e, f.body.ch ?? null, f.body.v ?? null, now);
-        else continue;
-        count++;
-        await client?.publishAsync(
-          'edge/naive/signals',
-          JSON.stringify({ device: 'scale-0', type: f.type, t: now }),
-          { qos: 1 },
-        );
-      }
-    }
-    const secs = (performance.now() - t0) / 1000;
-    await client?.endAsync();
-    db.close();
-    if (count !== frames) throw new Error(`naive baseline stored ${count} of ${frames} frames`);
-    return { framesPerSec: count / secs };
-  } finally {
-    await broker?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/**
- * The disk's fsync latency (append 4 KiB, fsync; `n` times) in the temp dir the benches write to: the per-commit
- * floor of every one-transaction-per-event design, and what group commit amortises.
- */
-function fsyncLatency(n: number): { p50: number; p99: number } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edge-fsync-'));
-  const fd = fs.openSync(path.join(dir, 'probe'), 'w');
-  const block = Buffer.alloc(4096, 1);
-  const ms: number[] = [];
-  try {
-    for (let i = 0; i < n; i++) {
-      fs.writeSync(fd, block);
-      const t0 = performance.now();
-      fs.fsyncSync(fd);
-      ms.push(performance.now() - t0);
-    }
-  } finally {
-    fs.closeSync(fd);
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-  ms.sort((a, b) => a - b);
-  return { p50: ms[Math.floor(n / 2)], p99: ms[Math.min(n - 1, Math.floor(n * 0.99))] };
 }
 
 const round = (x: number): number => Math.round(x);
