@@ -73,9 +73,14 @@ function buildShim(): void {
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise((r) => child.once('close', r));
-    await Promise.race([waitUntil(`${lines} lines`, () => out.split('\n').length > lines, 20_000), exited]);
-    child.kill('SIGKILL');
-    await exited;
+    try {
+      await Promise.race([waitUntil(`${lines} lines`, () => out.split('\n').length > lines, 20_000), exited]);
+    } finally {
+      // also when the wait gives up: a writer left running under the shim keeps every write in memory (it grew
+      // to 23 GB and took the machine down with it)
+      child.kill('SIGKILL');
+      await exited;
+    }
     return out.split('\n').filter(Boolean);
   }
 
