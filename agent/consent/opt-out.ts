@@ -18,17 +18,7 @@ export function optOutByDeviceType(devices: ReadonlyArray<{ id: string; type: st
       .filter((e) => e.scope === 'device' && !e.granted)
       .map((e) => e.subject),
   );
-  const byType = new Map<string, { devices: number; optedOut: number }>();
-  for (const d of devices) {
-    const t = d.type ?? 'unknown';
-    const row = byType.get(t) ?? { devices: 0, optedOut: 0 };
-    row.devices++;
-    if (withdrawn.has(d.id)) row.optedOut++;
-    byType.set(t, row);
-  }
-  return [...byType.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) // not localeCompare: it pages in ICU collation data
-    .map(([type, r]) => ({ type, ...r, rate: r.devices === 0 ? 0 : r.optedOut / r.devices }));
+  return rowsByType(devices, (d) => withdrawn.has(d.id));
 }
 
 /**
@@ -42,16 +32,25 @@ export function campaignOptOutByDeviceType(
 ): OptOutRow[] {
   const decided = new Map<string, boolean>();
   for (const e of rules.entries()) if (e.scope === 'campaign' && e.target === campaign) decided.set(e.subject, e.granted);
+  return rowsByType(devices, (d) => (d.profile === null || !decided.has(d.profile) ? null : decided.get(d.profile) === false));
+}
+
+/**
+ * Devices tallied by type (no type: "unknown") into opt-out rows, in code-unit order of type (not localeCompare:
+ * it pages in ICU collation data). `optedOut` says whether a device opted out, or null to leave it out.
+ */
+function rowsByType<D extends { type: string | null }>(devices: readonly D[], optedOut: (d: D) => boolean | null): OptOutRow[] {
   const byType = new Map<string, { devices: number; optedOut: number }>();
   for (const d of devices) {
-    if (d.profile === null || !decided.has(d.profile)) continue;
+    const out = optedOut(d);
+    if (out === null) continue;
     const t = d.type ?? 'unknown';
     const row = byType.get(t) ?? { devices: 0, optedOut: 0 };
     row.devices++;
-    if (decided.get(d.profile) === false) row.optedOut++;
+    if (out) row.optedOut++;
     byType.set(t, row);
   }
   return [...byType.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) // not localeCompare: it pages in ICU collation data
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([type, r]) => ({ type, ...r, rate: r.devices === 0 ? 0 : r.optedOut / r.devices }));
 }
