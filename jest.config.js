@@ -9,7 +9,7 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   // scaled by EDGE_TEST_TIME_SCALE like every explicit timeout (test/support/scaled-timeouts.js)
   testTimeout: 30000 * Math.max(1, Number(process.env.EDGE_TEST_TIME_SCALE || '1') || 1),
-  setupFilesAfterEnv: ['<rootDir>/test/support/scaled-timeouts.js'],
+  setupFilesAfterEnv: ['<rootDir>/test/support/scaled-timeouts.ts'],
   // Real helpers (SQLite files, child processes) are heavy; two workers fit the 2-core gateway-class CI box.
   maxWorkers: 2,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],

@@ -65,5 +65,5 @@ describe('a quiet agent (built CLI, real SQLite file)', () => {
       quiet.child.kill('SIGTERM');
       await quiet.exit;
     }
-  }, 90_000 * timeScale());
+  }, 90_000);
 });

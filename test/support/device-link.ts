@@ -1,6 +1,5 @@
 import { deviceStreamDecoder, encodeSerialFrame, type DeviceFrame, type GatewayFrame } from '../../firmware-bridge/protocol';
 import type { Agent } from '../../agent/controller';
-import { timeScale } from './time-scale';
 import { waitUntil } from './wait-until';
 
 /** Drives an agent's pipeline as a driver would, through the real wire codec, recording what goes back. */
@@ -39,7 +38,7 @@ export const settle = (ms = 30): Promise<void> => new Promise((r) => setTimeout(
  * Waits until the agent has answered every frame handed to it (committed, fsynced, acked — or refused), however
  * slow the machine: a fixed pause of a few ms is not enough on a loaded or Pi-class one.
  */
-export async function allAnswered(agent: Agent, timeoutMs = 10_000 * timeScale()): Promise<void> {
+export async function allAnswered(agent: Agent, timeoutMs = 10_000): Promise<void> {
   await new Promise((r) => setImmediate(r));
   await waitUntil('the agent to answer every frame', () => agent.pipeline.idle, timeoutMs);
   await new Promise((r) => setImmediate(r));

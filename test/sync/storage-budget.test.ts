@@ -3,7 +3,6 @@ import { silentLogger } from '../../agent/logger';
 import { StorageBudget } from '../../agent/store/storage-budget';
 import { DeviceLink, HELLO_SCALE, dispense, allAnswered, reading } from '../support/device-link';
 import { tempDir } from '../support/temp-dir';
-import { timeScale } from '../support/time-scale';
 import { waitUntil } from '../support/wait-until';
 import { household } from './household';
 
@@ -114,5 +113,5 @@ describe('storage.maxBytes drop policy (real SQLite file)', () => {
       await agent.stop();
       t.cleanup();
     }
-  }, 120_000 * timeScale());
+  }, 120_000);
 });
