@@ -30,6 +30,12 @@ function buildShim(): void {
 (hasGcc ? describe : describe.skip)('the power-cut model itself (LD_PRELOAD shim, better-sqlite3 in a child process)', () => {
   beforeAll(buildShim);
 
+  // The writers below report each commit with fs.writeSync on fd 1, never process.stdout.write: their loops never
+  // yield to the event loop, and process.stdout (a non-blocking socket pair) queues every write once ~280 unread
+  // lines fill the socket's send buffer (a busy test worker reads late). That queue drains only on the event
+  // loop, so the lines stopped at 278 while the writer committed on, holding every write in memory (a timeout,
+  // then 23 GB). fd 1 itself is blocking: a slow reader pauses the writer instead.
+
   /** Commits one row per transaction and prints its id once committed, until killed; returns how many the cut kept. */
   async function cutWhileCommitting(synchronous: string, fsyncWalAfterCommit = false): Promise<{ acked: number; kept: number }> {
     const dir = fs.mkdtempSync(path.join(work.dir, `${synchronous}-`));
@@ -45,7 +51,7 @@ function buildShim(): void {
       for (let i = 1; ; i++) {
         ins.run(i, 'x'.repeat(200));
         if (${fsyncWalAfterCommit}) { const fd = fs.openSync(${JSON.stringify(dbFile + '-wal')}, 'r'); fs.fsyncSync(fd); fs.closeSync(fd); }
-        process.stdout.write(i + '\\n');
+        fs.writeSync(1, i + '\\n');
       }`;
     const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, LD_PRELOAD: shim }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -72,9 +78,12 @@ function buildShim(): void {
     const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, ...env, LD_PRELOAD: shim }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise((r) => child.once('close', r));
+    let gone = false;
+    const exited = new Promise((r) => child.once('close', r)).then(() => (gone = true));
     try {
-      await Promise.race([waitUntil(`${lines} lines`, () => out.split('\n').length > lines, 20_000), exited]);
+      // one wait, ended by the lines or by the child's exit (a raced second wait would outlive the test and fail
+      // a later one)
+      await waitUntil(`${lines} lines`, () => gone || out.split('\n').length > lines, 20_000);
     } finally {
       // also when the wait gives up: a writer left running under the shim keeps every write in memory (it grew
       // to 23 GB and took the machine down with it)
@@ -102,7 +111,7 @@ function buildShim(): void {
       db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, pad TEXT)');
       db.pragma('synchronous = NORMAL');
       const ins = db.prepare('INSERT INTO t (id, pad) VALUES (?, ?)');
-      for (let i = 1; ; i++) { ins.run(i, 'x'.repeat(200)); process.stdout.write(i + '\\n'); }`,
+      for (let i = 1; ; i++) { ins.run(i, 'x'.repeat(200)); require('node:fs').writeSync(1, i + '\\n'); }`,
       300,
     );
     const open =
