@@ -1,3 +1,4 @@
+import { byCodeUnits } from '../code-unit-order';
 import type { ConsentRules } from './consent-rules';
 
 export interface OptOutRow {
@@ -36,8 +37,8 @@ export function campaignOptOutByDeviceType(
 }
 
 /**
- * Devices tallied by type (no type: "unknown") into opt-out rows, in code-unit order of type (not localeCompare:
- * it pages in ICU collation data). `optedOut` says whether a device opted out, or null to leave it out.
+ * Devices tallied by type (no type: "unknown") into opt-out rows, in code-unit order of type. `optedOut` says
+ * whether a device opted out, or null to leave it out.
  */
 function rowsByType<D extends { type: string | null }>(devices: readonly D[], optedOut: (d: D) => boolean | null): OptOutRow[] {
   const byType = new Map<string, { devices: number; optedOut: number }>();
@@ -51,6 +52,6 @@ function rowsByType<D extends { type: string | null }>(devices: readonly D[], op
     byType.set(t, row);
   }
   return [...byType.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .sort(([a], [b]) => byCodeUnits(a, b))
     .map(([type, r]) => ({ type, ...r, rate: r.devices === 0 ? 0 : r.optedOut / r.devices }));
 }

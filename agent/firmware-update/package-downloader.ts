@@ -35,9 +35,8 @@ let lastRequestId = 0;
  * wrong size, the server's error); outages never fail it, they only delay it.
  */
 export class PackageDownloader {
-  readonly done: Promise<VerifiedPackage>;
-  private resolve!: (v: VerifiedPackage) => void;
-  private reject!: (e: Error) => void;
+  private readonly outcome = settlement<VerifiedPackage>();
+  readonly done = this.outcome.promise;
   private client: MqttClient | null = null;
   private requestId = 0;
   /** chunk → when it was requested, for chunks asked and not yet on disk */
@@ -66,10 +65,6 @@ export class PackageDownloader {
     this.window = opts.window ?? DOWNLOAD_WINDOW;
     this.chunkTimeoutMs = opts.chunkTimeoutMs ?? 10_000;
     this.timeoutsBeforeNewRequest = opts.timeoutsBeforeNewRequest ?? 3;
-    this.done = new Promise((res, rej) => {
-      this.resolve = res;
-      this.reject = rej;
-    });
     this.done.catch(() => {}); // the owner awaits it; an unobserved failure is not an unhandled rejection
     // Refused at once (budget) before anything is requested.
     const progress = store.begin(pkg, opts.chunkBytes);
@@ -194,9 +189,9 @@ export class PackageDownloader {
     this.finished = true;
     this.detach();
     try {
-      this.resolve(this.store.finish());
+      this.outcome.resolve(this.store.finish());
     } catch (err) {
-      this.reject(err instanceof Error ? err : new Error(String(err)));
+      this.outcome.reject(err instanceof Error ? err : new Error(String(err)));
     }
     return true;
   }
@@ -205,6 +200,19 @@ export class PackageDownloader {
     if (this.finished) return;
     this.finished = true;
     this.detach();
-    this.reject(err);
+    this.outcome.reject(err);
   }
+}
+
+/**
+ * A promise and the functions that settle it (Promise.withResolvers, which Node 20 lacks). The executor runs
+ * before `new Promise` returns; the check says so to the compiler instead of a definite-assignment `!`.
+ */
+function settlement<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: Error) => void } {
+  let settle: { resolve: (v: T) => void; reject: (e: Error) => void } | undefined;
+  const promise = new Promise<T>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  if (settle === undefined) throw new Error('a Promise executor runs synchronously');
+  return { promise, ...settle };
 }

@@ -1,3 +1,4 @@
+import { byCodeUnits } from '../code-unit-order';
 import type { FirmwarePackage } from './firmware-package';
 
 /** ThingsBoard's device-reported OTA states (OtaPackageUpdateStatus), as the package's state on the gateway. */
@@ -113,7 +114,7 @@ export function planRollout(
     if (!isTarget(rollout.pkg, f) || byId.has(f.id)) continue;
     byId.set(f.id, fresh(rollout.pkg, f));
   }
-  const devices = [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const devices = [...byId.values()].sort((a, b) => byCodeUnits(a.id, b.id));
   const factOf = new Map(facts.map((f) => [f.id, f]));
   const recovering = devices.find((d) => d.state === 'UPDATING');
   const windowOpen = inWindow(policy.window, new Date(now));

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { byCodeUnits } from '../code-unit-order';
 import type { AgentConfig, CampaignConfig } from '../config';
 import type { ConsentRules } from '../consent/consent-rules';
 import { EngagementEngine, type CampaignRule, type Channel, type Evaluation, type PurgeFilter, type TriggerGate } from '../engagement';
@@ -337,7 +338,6 @@ export class CampaignEngagement implements EngagementStage {
   rows(now: number): EngagementRow[] {
     return this.engine
       .keysList()
-      // code-unit order: localeCompare would page in ~3 MiB of ICU collation data for ids that are ASCII anyway
       .sort((a, b) => byCodeUnits(a.profile + a.campaign, b.profile + b.campaign))
       .map((k) => {
         const c = this.engine.current(k.profile, k.campaign, now);
@@ -359,8 +359,4 @@ export class CampaignEngagement implements EngagementStage {
     this.persistPending(true);
     this.collab.committer.flush();
   }
-}
-
-function byCodeUnits(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

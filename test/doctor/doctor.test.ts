@@ -4,10 +4,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { judgeNodeVersion } from '../../agent/doctor/system-checks';
 import { Mosquitto, hasMosquitto } from '../support/mosquitto';
-import { PtyPair } from '../support/pty-pair';
+import { ptyPerTest } from '../support/pty-per-test';
 import { freePort } from '../support/free-port';
 import { runCli, startCli } from '../support/run-cli';
-import { tempDir } from '../support/temp-dir';
 
 interface Report {
   ok: boolean;
@@ -80,9 +79,7 @@ describe('judgeNodeVersion', () => {
 });
 
 (hasMosquitto ? describe : describe.skip)('edge-agent doctor against healthy and deliberately broken setups', () => {
-  let t: ReturnType<typeof tempDir>;
   let broker: Mosquitto;
-  let pty: PtyPair;
   beforeAll(async () => {
     broker = new Mosquitto(await freePort());
     await broker.start();
@@ -90,18 +87,10 @@ describe('judgeNodeVersion', () => {
   afterAll(async () => {
     await broker.stop();
   });
-  beforeEach(async () => {
-    t = tempDir();
-    pty = new PtyPair(t.dir);
-    await pty.start();
-  });
-  afterEach(async () => {
-    await pty.stop();
-    t.cleanup();
-  });
+  const t = ptyPerTest();
 
   it('a healthy gateway: every line passes (or is skipped with a reason), exit 0, one screen', async () => {
-    const cfg = writeConfig(t.dir, { dataDir: path.join(t.dir, 'data'), apiPort: await freePort(), port: pty.gateway, upstream: broker.url });
+    const cfg = writeConfig(t.dir, { dataDir: path.join(t.dir, 'data'), apiPort: await freePort(), port: t.pty.gateway, upstream: broker.url });
     const agent = startCli(['run', '--config', cfg]);
     try {
       await agent.waitFor(/ready/);
@@ -147,7 +136,7 @@ describe('judgeNodeVersion', () => {
     const secured = new Mosquitto(await freePort(), { user: { name: 'gw', password: 'right' } });
     await secured.start();
     try {
-      const wrong = writeConfig(t.dir, { dataDir: path.join(t.dir, 'data'), apiPort: await freePort(), port: pty.gateway, upstream: secured.url, extra: '' });
+      const wrong = writeConfig(t.dir, { dataDir: path.join(t.dir, 'data'), apiPort: await freePort(), port: t.pty.gateway, upstream: secured.url, extra: '' });
       fs.writeFileSync(wrong, fs.readFileSync(wrong, 'utf8').replace(`url: "${secured.url}"`, `url: "${secured.url}", username: gw, password: wrong`));
       const r = await doctor(wrong);
       expect(check(r.report, 'upstream')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/refused this client \(not authorized: a wrong username\/password/) });
@@ -162,7 +151,7 @@ describe('judgeNodeVersion', () => {
 
   it('a tampered consent ledger and a clock behind recorded data are failures', async () => {
     const dataDir = path.join(t.dir, 'data');
-    const cfg = writeConfig(t.dir, { dataDir, apiPort: await freePort(), port: pty.gateway });
+    const cfg = writeConfig(t.dir, { dataDir, apiPort: await freePort(), port: t.pty.gateway });
     await runAgentOnce(cfg);
     expect(check((await doctor(cfg)).report, 'ledger').status).toBe('pass');
     const db = new Database(path.join(dataDir, 'edge-agent.db'));
@@ -179,7 +168,7 @@ describe('judgeNodeVersion', () => {
 
   it('storage over its budget and a full disk', async () => {
     const dataDir = path.join(t.dir, 'data');
-    const cfg = writeConfig(t.dir, { dataDir, apiPort: await freePort(), port: pty.gateway, storageMaxBytes: 1048576 });
+    const cfg = writeConfig(t.dir, { dataDir, apiPort: await freePort(), port: t.pty.gateway, storageMaxBytes: 1048576 });
     await runAgentOnce(cfg);
     const db = new Database(path.join(dataDir, 'edge-agent.db'));
     const insert = db.prepare("INSERT INTO outbox (signal_id, kind, payload, bytes, created_at) VALUES (?, 'receipt', ?, 1000, ?)");
@@ -195,7 +184,7 @@ describe('judgeNodeVersion', () => {
     const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt], { encoding: 'utf8' });
     expect(mount.stderr).toBe(''); // needs root, as on the CI machine and a gateway's installer
     try {
-      const full = writeConfig(t.dir, { dataDir: mnt, apiPort: await freePort(), port: pty.gateway });
+      const full = writeConfig(t.dir, { dataDir: mnt, apiPort: await freePort(), port: t.pty.gateway });
       const fd = fs.openSync(path.join(mnt, 'filler'), 'w');
       try {
         const chunk = Buffer.alloc(64 * 1024);

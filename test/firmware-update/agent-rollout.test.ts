@@ -5,9 +5,9 @@ import type { StatusDocument } from '../../agent/api/status';
 import { Esp32RomSimulator, type Esp32RomSimOptions } from '../support/esp-rom-sim';
 import { APP_ADDRESS, kitchenScaleImage } from '../support/firmware-packages';
 import { freePort } from '../support/free-port';
-import { PtyPair, hasSocat } from '../support/pty-pair';
+import { hasSocat } from '../support/pty-pair';
+import { ptyPerTest } from '../support/pty-per-test';
 import { runCli, startCli } from '../support/run-cli';
-import { tempDir } from '../support/temp-dir';
 import { ThingsboardDouble } from '../support/thingsboard-double/thingsboard-double';
 import { waitUntil } from '../support/wait-until';
 
@@ -26,27 +26,23 @@ const SUB = 'gw-fw:scale-7';
  */
 (hasSocat ? describe : describe.skip)('the running agent updates a paired ESP32 assigned upstream', () => {
   const f = { dir: '', tb: null as unknown as ThingsboardDouble };
-  let t: ReturnType<typeof tempDir>;
-  let pty: PtyPair;
   let sim: Esp32RomSimulator;
   let run: ReturnType<typeof startCli> | null = null;
   let cfg = '';
   let api = '';
 
-  beforeEach(async () => {
-    t = tempDir('edge-fw-agent-');
-    f.dir = t.dir;
-    f.tb = new ThingsboardDouble({ accessToken: 'GW_TOKEN' });
-    await f.tb.start(await freePort());
-    pty = new PtyPair(f.dir);
-    await pty.start();
-  });
-  afterEach(async () => {
-    await stopAgent('SIGTERM');
-    await sim?.detach();
-    await pty.stop();
-    await f.tb.stop();
-    t.cleanup();
+  const t = ptyPerTest({
+    prefix: 'edge-fw-agent-',
+    setUp: async ({ dir }) => {
+      f.dir = dir;
+      f.tb = new ThingsboardDouble({ accessToken: 'GW_TOKEN' });
+      await f.tb.start(await freePort());
+    },
+    tearDown: async () => {
+      await stopAgent('SIGTERM');
+      await sim?.detach();
+      await f.tb.stop();
+    },
   });
   async function stopAgent(signal: NodeJS.Signals): Promise<void> {
     const r = run;
@@ -59,7 +55,7 @@ const SUB = 'gw-fw:scale-7';
   async function start(opts: Esp32RomSimOptions = {}, assign = true): Promise<void> {
     sim = new Esp32RomSimulator({ autoReset: true, ...opts });
     sim.flash.set(OLD, APP);
-    await sim.attach(pty.device);
+    await sim.attach(t.pty.device);
     const port = await freePort();
     api = `http://127.0.0.1:${port}`;
     cfg = path.join(f.dir, 'config.yaml');
@@ -74,7 +70,7 @@ const SUB = 'gw-fw:scale-7';
           accessToken: 'GW_TOKEN',
           reconnect: { minMs: 50, maxMs: 300 },
         },
-        devices: [{ id: 'scale-7', transport: 'serial', port: pty.gateway, profile: 'home-a' }],
+        devices: [{ id: 'scale-7', transport: 'serial', port: t.pty.gateway, profile: 'home-a' }],
         firmware: { helloTimeoutS: 4, chunkBytes: 16384, maxAttempts: 1, baud: 460800, idleS: 0 },
       }),
     );

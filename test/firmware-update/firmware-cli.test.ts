@@ -4,9 +4,9 @@ import { databasePath, openDatabase } from '../../agent/store/database';
 import { IngestStore } from '../../agent/store/ingest-store';
 import { Esp32RomSimulator, type Esp32RomSimOptions } from '../support/esp-rom-sim';
 import { APP_ADDRESS, kitchenScaleImage } from '../support/firmware-packages';
-import { PtyPair, hasSocat } from '../support/pty-pair';
+import { hasSocat } from '../support/pty-pair';
+import { ptyPerTest } from '../support/pty-per-test';
 import { runCli, startCli } from '../support/run-cli';
-import { tempDir } from '../support/temp-dir';
 import { waitUntil } from '../support/wait-until';
 
 const OLD = kitchenScaleImage('2.4.0', 120 * 1024, 21);
@@ -31,45 +31,39 @@ interface Status {
 (hasSocat ? describe : describe.skip)(
   'edge-agent firmware: rollout through the real flasher to the ROM-bootloader simulator (built CLI)',
   () => {
-    let t: ReturnType<typeof tempDir>;
-    let pty: PtyPair;
     let sim: Esp32RomSimulator;
     let cfg: string;
     let dataDir: string;
 
-    beforeEach(async () => {
-      t = tempDir('edge-fw-cli-');
-      pty = new PtyPair(t.dir);
-      await pty.start();
-      dataDir = path.join(t.dir, 'data');
-      cfg = path.join(t.dir, 'config.yaml');
-      fs.writeFileSync(cfg, `gateway: { id: gw-fw, dataDir: ${dataDir} }\n`);
-      // the device as the registry knows it from an earlier flash: kitchen-scale 2.4.0
-      fs.mkdirSync(dataDir, { recursive: true });
-      const db = openDatabase(databasePath(dataDir));
-      new IngestStore(db).recordFlash({
-        id: 'scale-7',
-        model: 'kitchen-scale',
-        fw: '2.4.0',
-        channels: [{ n: 1, k: 'weight', c: 'usage' }],
-        profile: 'home-a',
-        mac: null,
-        at: Date.now(),
-      });
-      db.close();
-      fs.writeFileSync(path.join(t.dir, 'new.bin'), NEW);
-    });
-    afterEach(async () => {
-      await sim?.detach();
-      await pty.stop();
-      t.cleanup();
+    const t = ptyPerTest({
+      prefix: 'edge-fw-cli-',
+      setUp: ({ dir }) => {
+        dataDir = path.join(dir, 'data');
+        cfg = path.join(dir, 'config.yaml');
+        fs.writeFileSync(cfg, `gateway: { id: gw-fw, dataDir: ${dataDir} }\n`);
+        // the device as the registry knows it from an earlier flash: kitchen-scale 2.4.0
+        fs.mkdirSync(dataDir, { recursive: true });
+        const db = openDatabase(databasePath(dataDir));
+        new IngestStore(db).recordFlash({
+          id: 'scale-7',
+          model: 'kitchen-scale',
+          fw: '2.4.0',
+          channels: [{ n: 1, k: 'weight', c: 'usage' }],
+          profile: 'home-a',
+          mac: null,
+          at: Date.now(),
+        });
+        db.close();
+        fs.writeFileSync(path.join(dir, 'new.bin'), NEW);
+      },
+      tearDown: () => sim?.detach(),
     });
 
     async function device(opts: Esp32RomSimOptions = {}): Promise<void> {
       sim = new Esp32RomSimulator({ autoReset: true, ...opts });
       sim.flash.set(OLD, APP);
       sim.flash.set(NVS, 0x9000);
-      await sim.attach(pty.device);
+      await sim.attach(t.pty.device);
     }
     const holds = (image: Buffer): boolean =>
       Buffer.compare(Buffer.from(sim.flash.subarray(APP, APP + image.length)), image) === 0;
@@ -81,7 +75,7 @@ interface Status {
       '--device',
       'scale-7',
       '--port',
-      pty.gateway,
+      t.pty.gateway,
       '--config',
       cfg,
       '--hello-timeout',

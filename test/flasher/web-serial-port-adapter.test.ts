@@ -1,7 +1,7 @@
 import { SerialPort } from 'serialport';
 import { WebSerialPortAdapter } from '../../firmware-bridge/flasher/web-serial-port-adapter';
-import { PtyPair, hasSocat } from '../support/pty-pair';
-import { tempDir } from '../support/temp-dir';
+import { hasSocat } from '../support/pty-pair';
+import { ptyPerTest } from '../support/pty-per-test';
 import { waitUntil } from '../support/wait-until';
 
 const openPort = async (path: string): Promise<SerialPort> => {
@@ -23,23 +23,18 @@ const received = (p: SerialPort, n: number): Promise<Buffer> =>
   });
 
 (hasSocat ? describe : describe.skip)('WebSerialPortAdapter on a PTY pair', () => {
-  let t: ReturnType<typeof tempDir>;
-  let pty: PtyPair;
   let device: SerialPort;
-  beforeEach(async () => {
-    t = tempDir();
-    pty = new PtyPair(t.dir);
-    await pty.start();
-    device = await openPort(pty.device);
-  });
-  afterEach(async () => {
-    if (device.isOpen) await new Promise<void>((r) => device.close(() => r()));
-    await pty.stop();
-    t.cleanup();
+  const t = ptyPerTest({
+    setUp: async ({ pty }) => {
+      device = await openPort(pty.device);
+    },
+    tearDown: async () => {
+      if (device.isOpen) await new Promise<void>((r) => device.close(() => r()));
+    },
   });
 
   it('carries bytes both ways through WHATWG streams, like Web Serial', async () => {
-    const port = new WebSerialPortAdapter(pty.gateway, { vendorId: 0x10c4, productId: 0xea60 });
+    const port = new WebSerialPortAdapter(t.pty.gateway, { vendorId: 0x10c4, productId: 0xea60 });
     expect(port.readable).toBeNull();
     await port.open({ baudRate: 115200 });
     expect(port.getInfo()).toEqual({ usbVendorId: 0x10c4, usbProductId: 0xea60 });
@@ -64,7 +59,7 @@ const received = (p: SerialPort, n: number): Promise<Buffer> =>
   });
 
   it('tolerates a port without modem lines: setSignals resolves and says so', async () => {
-    const port = new WebSerialPortAdapter(pty.gateway);
+    const port = new WebSerialPortAdapter(t.pty.gateway);
     await port.open({ baudRate: 115200 });
     expect(port.modemLines).toBeNull();
     await expect(port.setSignals({ dataTerminalReady: false, requestToSend: true })).resolves.toBeUndefined();
@@ -75,7 +70,7 @@ const received = (p: SerialPort, n: number): Promise<Buffer> =>
   });
 
   it('hands over the open port with detach, without losing bytes sent after it', async () => {
-    const port = new WebSerialPortAdapter(pty.gateway);
+    const port = new WebSerialPortAdapter(t.pty.gateway);
     await port.open({ baudRate: 115200 });
     const raw = port.detach();
     expect(port.readable).toBeNull();
@@ -86,14 +81,14 @@ const received = (p: SerialPort, n: number): Promise<Buffer> =>
   });
 
   it('an unplug errors the readable stream and leaves the reason for the error message', async () => {
-    const port = new WebSerialPortAdapter(pty.gateway);
+    const port = new WebSerialPortAdapter(t.pty.gateway);
     await port.open({ baudRate: 115200 });
     const reader = port.readable!.getReader();
     const read = reader.read().then(
       () => 'resolved',
       (e: Error) => `rejected: ${e.message}`,
     );
-    await pty.stop();
+    await t.pty.stop();
     // serialport does not always see a PTY hang up on the read side; the next write does (EIO) and ends it.
     const writer = port.writable!.getWriter();
     await expect(writer.write(new Uint8Array([1]))).rejects.toThrow();
@@ -118,7 +113,7 @@ const received = (p: SerialPort, n: number): Promise<Buffer> =>
   };
   /** An open adapter and a writer on it; the stream errors with a failed write (asserted through the write). */
   const openWriter = async (): Promise<{ port: WebSerialPortAdapter; writer: WritableStreamDefaultWriter<Uint8Array> }> => {
-    const port = new WebSerialPortAdapter(pty.gateway);
+    const port = new WebSerialPortAdapter(t.pty.gateway);
     await port.open({ baudRate: 115200 });
     const writer = port.writable!.getWriter();
     writer.closed.catch(() => {});
@@ -158,7 +153,7 @@ const received = (p: SerialPort, n: number): Promise<Buffer> =>
     const { port, writer } = await openWriter();
     const write = follow(writer.write(big));
     await new Promise<void>((r) => device.close(() => r()));
-    await pty.stop();
+    await t.pty.stop();
     expect(await write.settled()).toMatch(/^rejected: /);
     // and the next write fails at once rather than being queued for a reopen that never comes
     expect(await follow(writer.write(new Uint8Array([1]))).settled()).toMatch(/^rejected: /);

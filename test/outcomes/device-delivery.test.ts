@@ -4,8 +4,8 @@ import { createDrivers } from '../../agent/drivers';
 import { silentLogger } from '../../agent/logger';
 import type { DeviceFrame, GatewayFrame } from '../../firmware-bridge/protocol';
 import { SerialSimDevice } from '../../drivers/sim';
-import { PtyPair, hasSocat } from '../support/pty-pair';
-import { tempDir } from '../support/temp-dir';
+import { hasSocat } from '../support/pty-pair';
+import { ptyPerTest } from '../support/pty-per-test';
 import { waitUntil } from '../support/wait-until';
 import { testConfig } from '../support/test-config';
 
@@ -42,31 +42,26 @@ const notifies = (sim: SerialSimDevice): GatewayFrame[] =>
   sim.received.filter((f) => f.type === 'command' && f.body.c === 'notify');
 
 (hasSocat ? describe : describe.skip)('channel device over a real PTY (socat): notify, acked or not', () => {
-  let t: ReturnType<typeof tempDir>;
-  let pty: PtyPair;
   let agent: Agent;
   let sim: SerialSimDevice;
   const delivery = () => agent.status().outcomes!.campaigns[0].delivery;
   const trigger = () => agent.status().outcomes!.recentTriggers[0];
 
-  beforeEach(async () => {
-    t = tempDir();
-    pty = new PtyPair(t.dir);
-    await pty.start();
-    const cfg = config(t.dir, pty.gateway);
-    agent = new Agent(cfg, { logger: silentLogger, api: false, drivers: createDrivers(cfg, silentLogger) });
-    await agent.start();
-    sim = new SerialSimDevice(
-      pty.device,
-      { id: 'scale-1', model: 'kitchen-scale', fw: '2.1.0', kind: 'kitchen-scale' },
-      { autoSample: false },
-    );
-  });
-  afterEach(async () => {
-    await sim.close();
-    await agent.stop();
-    await pty.stop();
-    t.cleanup();
+  ptyPerTest({
+    setUp: async ({ dir, pty }) => {
+      const cfg = config(dir, pty.gateway);
+      agent = new Agent(cfg, { logger: silentLogger, api: false, drivers: createDrivers(cfg, silentLogger) });
+      await agent.start();
+      sim = new SerialSimDevice(
+        pty.device,
+        { id: 'scale-1', model: 'kitchen-scale', fw: '2.1.0', kind: 'kitchen-scale' },
+        { autoSample: false },
+      );
+    },
+    tearDown: async () => {
+      await sim.close();
+      await agent.stop();
+    },
   });
 
   it('the device that qualified gets the campaign notify; delivered only once it acks', async () => {

@@ -1,33 +1,26 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SerialSimDevice } from '../../drivers/sim';
-import { PtyPair, hasSocat } from '../support/pty-pair';
+import { hasSocat } from '../support/pty-pair';
+import { ptyPerTest } from '../support/pty-per-test';
 import { runCli, startCli } from '../support/run-cli';
 import { freePort } from '../support/free-port';
-import { tempDir } from '../support/temp-dir';
 
 (hasSocat ? describe : describe.skip)('edge-agent devices (CLI) with a simulated ESP32 on a PTY', () => {
-  let t: ReturnType<typeof tempDir>;
-  let pty: PtyPair;
   let sim: SerialSimDevice;
-  beforeEach(async () => {
-    t = tempDir();
-    pty = new PtyPair(t.dir);
-    await pty.start();
-    sim = new SerialSimDevice(pty.device, { id: 'scale-9', model: 'kitchen-scale', fw: '3.0.1', kind: 'kitchen-scale', ratePerMin: 300 });
-  });
-  afterEach(async () => {
-    await sim.close();
-    await pty.stop();
-    t.cleanup();
+  const t = ptyPerTest({
+    setUp: ({ pty }) => {
+      sim = new SerialSimDevice(pty.device, { id: 'scale-9', model: 'kitchen-scale', fw: '3.0.1', kind: 'kitchen-scale', ratePerMin: 300 });
+    },
+    tearDown: () => sim.close(),
   });
 
   it('devices scan --port probes the port and recognises our protocol', async () => {
     await sim.open(false);
-    const res = await runCli(['devices', 'scan', '--port', pty.gateway, '--timeout', '1', '--json']);
+    const res = await runCli(['devices', 'scan', '--port', t.pty.gateway, '--timeout', '1', '--json']);
     expect(res.code).toBe(0);
     const doc = JSON.parse(res.stdout) as { ports: Array<{ path: string; probe: { ok: boolean; speaksProtocol: boolean; error: string | null } }> };
-    const p = doc.ports.find((x) => x.path === pty.gateway)!;
+    const p = doc.ports.find((x) => x.path === t.pty.gateway)!;
     expect(p.probe).toMatchObject({ ok: true, speaksProtocol: true, error: null });
     expect(sim.device.identifyCount).toBe(1);
   });
@@ -46,7 +39,7 @@ import { tempDir } from '../support/temp-dir';
       `gateway: { id: gw-pty, dataDir: ${path.join(t.dir, 'data')} }
 api: { listen: "127.0.0.1:${apiPort}" }
 devices:
-  - { id: scale-9, transport: serial, port: ${pty.gateway}, baud: 115200, profile: home-a }
+  - { id: scale-9, transport: serial, port: ${t.pty.gateway}, baud: 115200, profile: home-a }
 consent:
   grants: [{ device: scale-9, category: usage }]
 `,
@@ -77,7 +70,7 @@ consent:
       const unknown = await runCli(['devices', 'identify', 'kettle-1', '--config', cfgFile]);
       expect(unknown.code).toBe(1);
       expect(unknown.stderr).toMatch(/no device "kettle-1" in the config/);
-      expect(human.stdout).toMatch(new RegExp(`scale-9\\s+serial\\s+${pty.gateway.replace(/[/.]/g, '\\$&')}\\s+kitchen-scale\\s+3\\.0\\.1\\s+home-a\\s+up`));
+      expect(human.stdout).toMatch(new RegExp(`scale-9\\s+serial\\s+${t.pty.gateway.replace(/[/.]/g, '\\$&')}\\s+kitchen-scale\\s+3\\.0\\.1\\s+home-a\\s+up`));
     } finally {
       agent.child.kill('SIGTERM');
       await agent.exit;

@@ -4,35 +4,30 @@ import { silentLogger } from '../../agent/logger';
 import { encodeSerialFrame, type DeviceFrame } from '../../firmware-bridge/protocol';
 import { SerialSimDevice } from '../../drivers/sim';
 import { MAX_UNACKED } from '../../drivers/sim/sim-device';
-import { PtyPair, hasSocat } from '../support/pty-pair';
+import { hasSocat } from '../support/pty-pair';
+import { ptyPerTest } from '../support/pty-per-test';
 import { allAnswered, settle } from '../support/device-link';
 import { scaleGatewayConfig } from '../support/scale-gateway-config';
-import { tempDir } from '../support/temp-dir';
 import { waitUntil } from '../support/wait-until';
 
 
 (hasSocat ? describe : describe.skip)('serial driver over real PTY pairs (socat) with serialport', () => {
-  let t: ReturnType<typeof tempDir>;
-  let pty: PtyPair;
   let agent: Agent;
   let sim: SerialSimDevice;
   const events = (): number => (agent.database.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
   const dev = () => agent.status().devices.find((d) => d.id === 'scale-1')!;
 
-  beforeEach(async () => {
-    t = tempDir();
-    pty = new PtyPair(t.dir);
-    await pty.start();
-    const cfg = scaleGatewayConfig(t.dir, pty.gateway, 'gw-serial');
-    agent = new Agent(cfg, { logger: silentLogger, api: false, drivers: createDrivers(cfg, silentLogger) });
-    await agent.start();
-    sim = new SerialSimDevice(pty.device, { id: 'scale-1', model: 'kitchen-scale', fw: '2.1.0', kind: 'kitchen-scale', ratePerMin: 600 });
-  });
-  afterEach(async () => {
-    await sim.close();
-    await agent.stop();
-    await pty.stop();
-    t.cleanup();
+  const t = ptyPerTest({
+    setUp: async ({ dir, pty }) => {
+      const cfg = scaleGatewayConfig(dir, pty.gateway, 'gw-serial');
+      agent = new Agent(cfg, { logger: silentLogger, api: false, drivers: createDrivers(cfg, silentLogger) });
+      await agent.start();
+      sim = new SerialSimDevice(pty.device, { id: 'scale-1', model: 'kitchen-scale', fw: '2.1.0', kind: 'kitchen-scale', ratePerMin: 600 });
+    },
+    tearDown: async () => {
+      await sim.close();
+      await agent.stop();
+    },
   });
 
   it('registers the device from its hello, stores its data and drives the engagement index', async () => {
@@ -93,7 +88,7 @@ import { waitUntil } from '../support/wait-until';
 
   it('garbage, bit flips, truncated and oversized frames never stop the stream; retransmits are not double-counted', async () => {
     await waitUntil('link up', () => dev().connected);
-    const quiet = new SerialSimDevice(pty.device, { id: 'scale-1', model: 'kitchen-scale', fw: '2.1.0', kind: 'kitchen-scale' }, { autoSample: false });
+    const quiet = new SerialSimDevice(t.pty.device, { id: 'scale-1', model: 'kitchen-scale', fw: '2.1.0', kind: 'kitchen-scale' }, { autoSample: false });
     await sim.close();
     sim = quiet;
     await sim.open();
@@ -136,7 +131,7 @@ import { waitUntil } from '../support/wait-until';
     await waitUntil('some acks received', () => sim.received.some((f) => f.type === 'ack'));
     // Unplug: the cable goes, both PTY ends vanish; the device keeps sampling into its unacked buffer.
     await sim.close();
-    await pty.stop();
+    await t.pty.stop();
     await waitUntil('link down', () => !dev().connected);
     expect(dev().link).toMatch(/closed|missing/);
     const ackedBefore = new Set(sim.received.filter((f) => f.type === 'ack').map((f) => (f.body as { a: number }).a));
@@ -155,7 +150,7 @@ import { waitUntil } from '../support/wait-until';
     // overflow while the gateway is still away (what it has is retransmitted either way).
     const command = (c: 'pause' | 'resume') => sim.device.onGatewayFrame({ type: 'command', seq: 0, body: { c } });
     command('pause');
-    await pty.start();
+    await t.pty.start();
     await sim.open(false);
     await waitUntil('link up again', () => dev().connected, 15_000);
     command('resume');

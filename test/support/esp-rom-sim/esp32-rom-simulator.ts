@@ -3,93 +3,21 @@ import * as zlib from 'node:zlib';
 import { SerialPort } from 'serialport';
 import { serialBootBytes } from '../../../drivers/sim';
 import { encodeFrame, type ChannelInfo } from '../../../firmware-bridge/protocol';
+import { CHIPS, RTC_WDT_WKEY, SPI_CMD_USR, type ChipProfile, type SimChip } from './esp-chips';
+import { APP_OFFSET, appVersionIn, eraseSectors, programNor } from './esp-flash-memory';
+import {
+  ERR_BAD_CHECKSUM,
+  ERR_BAD_SEQUENCE,
+  ERR_DEFLATE,
+  ERR_INVALID_MESSAGE,
+  FLASH_WRITE_OPS,
+  OP,
+  responsePacket,
+  romChecksum,
+} from './esp-rom-protocol';
+import { FlashReadStream } from './flash-read-stream';
 import { SlipDecoder, slipEncode } from './slip';
 
-/** Bootloader command opcodes (esptool serial protocol). */
-export const OP = {
-  FLASH_BEGIN: 0x02,
-  FLASH_DATA: 0x03,
-  FLASH_END: 0x04,
-  MEM_BEGIN: 0x05,
-  MEM_END: 0x06,
-  MEM_DATA: 0x07,
-  SYNC: 0x08,
-  WRITE_REG: 0x09,
-  READ_REG: 0x0a,
-  SPI_SET_PARAMS: 0x0b,
-  SPI_ATTACH: 0x0d,
-  CHANGE_BAUDRATE: 0x0f,
-  FLASH_DEFL_BEGIN: 0x10,
-  FLASH_DEFL_DATA: 0x11,
-  FLASH_DEFL_END: 0x12,
-  SPI_FLASH_MD5: 0x13,
-  GET_SECURITY_INFO: 0x14,
-  ERASE_FLASH: 0xd0,
-  ERASE_REGION: 0xd1,
-  READ_FLASH: 0xd2,
-} as const;
-
-const FLASH_WRITE_OPS: ReadonlySet<number> = new Set([
-  OP.FLASH_BEGIN,
-  OP.FLASH_DATA,
-  OP.FLASH_DEFL_BEGIN,
-  OP.FLASH_DEFL_DATA,
-  OP.ERASE_FLASH,
-  OP.ERASE_REGION,
-]);
-
-/** The chips the simulator can be: how esptool-js identifies each, and where their SPI and RTC watchdog registers are. */
-export type SimChip = 'ESP32' | 'ESP32-C3';
-interface ChipProfile {
-  /** GET_SECURITY_INFO's chip id; null: the ROM does not know the command (ESP32), detection reads the magic */
-  securityChipId: number | null;
-  /** the identity registers (targets/esp32*.js): MAC, package, revision, crystal */
-  identity: (mac: readonly number[]) => Array<[number, number]>;
-  spi: { base: number; usr2: number; w0: number };
-  rtcWdt: { config0: number; config1: number; wprotect: number };
-  bootLog: (reason: string) => string;
-}
-const RTC_WDT_WKEY = 0x50d83aa1;
-const CHIPS: Record<SimChip, ChipProfile> = {
-  ESP32: {
-    securityChipId: null,
-    identity: (m) => [
-      [0x40001000, 0x00f01d83], // CHIP_DETECT_MAGIC
-      [0x3ff5a000 + 4 * 1, ((m[2] << 24) | (m[3] << 16) | (m[4] << 8) | m[5]) >>> 0],
-      [0x3ff5a000 + 4 * 2, (m[0] << 8) | m[1]],
-      // word 3: package ESP32-D0WD (bits 9..11 = 1), revision bit 0; word 5 and APB date: revision 3 (ECO3)
-      [0x3ff5a000 + 4 * 3, (1 << 9) | (1 << 15)],
-      [0x3ff5a000 + 4 * 5, 1 << 20],
-      [0x3ff66000 + 0x7c, 0x80000000],
-      [0x3ff40014, Math.round(40e6 / 115200)], // UART divider of a 40 MHz crystal at 115200 baud
-    ],
-    spi: { base: 0x3ff42000, usr2: 0x3ff42000 + 0x24, w0: 0x3ff42000 + 0x80 },
-    rtcWdt: { config0: 0x3ff4808c, config1: 0x3ff48090, wprotect: 0x3ff480a4 },
-    bootLog: (reason) => `ets Jun  8 2016 00:22:57\r\n\r\n${reason},boot:0x13 (SPI_FAST_FLASH_BOOT)\r\n`,
-  },
-  'ESP32-C3': {
-    securityChipId: 5,
-    identity: (m) => [
-      // EFUSE block 1 at 0x60008844: MAC words 0/1; word 3: package QFN32 (bits 21..23 = 0), minor revision
-      // low bits 18..20 = 4; word 5: major revision bits 24..25 = 0 -> "ESP32-C3 (QFN32) (revision v0.4)"
-      [0x60008844, ((m[2] << 24) | (m[3] << 16) | (m[4] << 8) | m[5]) >>> 0],
-      [0x60008848, (m[0] << 8) | m[1]],
-      [0x60008844 + 4 * 3, 4 << 18],
-      [0x60008844 + 4 * 5, 0],
-      [0x3ff40014, Math.round(40e6 / 115200)],
-    ],
-    spi: { base: 0x60002000, usr2: 0x60002000 + 0x20, w0: 0x60002000 + 0x58 },
-    rtcWdt: { config0: 0x60008090, config1: 0x60008094, wprotect: 0x600080a8 },
-    bootLog: (reason) => `ESP-ROM:esp32c3-api1-20210207\r\nBuild:Feb  7 2021\r\n${reason},boot:0xc (SPI_FAST_FLASH_BOOT)\r\n`,
-  },
-};
-const SPI_CMD_USR = 1 << 18;
-/** ROM status codes */
-const ERR_INVALID_MESSAGE = 0x05;
-const ERR_BAD_CHECKSUM = 0x07;
-const ERR_BAD_SEQUENCE = 0x08;
-const ERR_DEFLATE = 0x0b;
-const APP_OFFSET = 0x10000;
 /** the firmware's hello repeat (examples/kitchen_scale: HELLO_RETRY_MS) */
 const HELLO_RETRY_MS = 5000;
 
@@ -117,15 +45,6 @@ export interface Esp32RomSimOptions {
 }
 
 type Mode = 'rom' | 'stub' | 'app';
-
-interface ReadSession {
-  address: number;
-  end: number;
-  blockSize: number;
-  sent: number;
-  acked: number;
-  maxInFlight: number;
-}
 
 interface WriteSession {
   offset: number;
@@ -155,7 +74,7 @@ export class Esp32RomSimulator {
   private slip = new SlipDecoder();
   private readonly regs = new Map<number, number>();
   private session: WriteSession | null = null;
-  private reading: ReadSession | null = null;
+  private reading: FlashReadStream | null = null;
   /** the armed RTC watchdog and the app's delayed hello: a replug (power cycle) cancels both */
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly opts: Required<Pick<Esp32RomSimOptions, 'flashSize' | 'mac' | 'app'>> & Esp32RomSimOptions;
@@ -243,14 +162,7 @@ export class Esp32RomSimulator {
   /** Response: direction 1, op, data length, value, data, then status (4 bytes from the ROM, 2 from the stub). */
   private respond(op: number, value = 0, data: Uint8Array = new Uint8Array(0), error = 0, respOp = op): void {
     const status = this.mode === 'rom' ? [error ? 1 : 0, error, 0, 0] : [error ? 1 : 0, error];
-    const body = Buffer.concat([Buffer.from(data), Buffer.from(status)]);
-    const pkt = Buffer.alloc(8 + body.length);
-    pkt[0] = 0x01;
-    pkt[1] = respOp;
-    pkt.writeUInt16LE(body.length, 2);
-    pkt.writeUInt32LE(value >>> 0, 4);
-    body.copy(pkt, 8);
-    this.write(slipEncode(pkt));
+    this.write(slipEncode(responsePacket(respOp, value, data, status)));
   }
 
   private onData(chunk: Buffer): void {
@@ -264,7 +176,7 @@ export class Esp32RomSimulator {
     }
     for (const pkt of this.slip.push(chunk)) {
       if (this.reading && pkt.length === 4) {
-        this.readAck(Buffer.from(pkt).readUInt32LE(0));
+        if (this.reading.ack(Buffer.from(pkt).readUInt32LE(0))) this.reading = null;
         continue;
       }
       if (pkt.length < 8 || pkt[0] !== 0x00) continue;
@@ -279,12 +191,6 @@ export class Esp32RomSimulator {
       if (!this.port) return; // unplugged by the hook: the command is never answered
       this.command(op, data, chk);
     }
-  }
-
-  private checksum(data: Uint8Array): number {
-    let c = 0xef;
-    for (const b of data) c ^= b;
-    return c;
   }
 
   private command(op: number, data: Buffer, chk: number): void {
@@ -322,7 +228,7 @@ export class Esp32RomSimulator {
         this.respond(op);
         return;
       case OP.MEM_DATA:
-        this.respond(op, 0, undefined, this.checksum(data.subarray(16)) === chk ? 0 : ERR_BAD_CHECKSUM);
+        this.respond(op, 0, undefined, romChecksum(data.subarray(16)) === chk ? 0 : ERR_BAD_CHECKSUM);
         return;
       case OP.MEM_END:
         this.respond(op);
@@ -348,7 +254,7 @@ export class Esp32RomSimulator {
       case OP.FLASH_BEGIN:
       case OP.FLASH_DEFL_BEGIN: {
         const [size, , blockSize, offset] = [u32(0), u32(1), u32(2), u32(3)];
-        this.erase(offset, size);
+        eraseSectors(this.flash, offset, size);
         this.session = {
           offset,
           blockSize,
@@ -366,7 +272,7 @@ export class Esp32RomSimulator {
         const [len, seq] = [u32(0), u32(1)];
         const block = data.subarray(16, 16 + len);
         if (!s || seq !== s.nextSeq) return this.respond(op, 0, undefined, ERR_BAD_SEQUENCE);
-        if (this.checksum(block) !== chk) return this.respond(op, 0, undefined, ERR_BAD_CHECKSUM);
+        if (romChecksum(block) !== chk) return this.respond(op, 0, undefined, ERR_BAD_CHECKSUM);
         s.nextSeq++;
         if (s.compressed) {
           s.chunks.push(Buffer.from(block));
@@ -376,10 +282,10 @@ export class Esp32RomSimulator {
           } catch {
             return this.respond(op, 0, undefined, ERR_DEFLATE);
           }
-          this.store(s.offset + s.written, out.subarray(s.written));
+          programNor(this.flash, s.offset + s.written, out.subarray(s.written), this.opts.corruptByteAt);
           s.written = out.length;
         } else {
-          this.store(s.offset + seq * s.blockSize, block);
+          programNor(this.flash, s.offset + seq * s.blockSize, block, this.opts.corruptByteAt);
         }
         this.respond(op);
         this.opts.onFlashBlock?.(seq);
@@ -407,65 +313,19 @@ export class Esp32RomSimulator {
         this.respond(op);
         return;
       case OP.ERASE_REGION:
-        this.erase(u32(0), u32(1));
+        eraseSectors(this.flash, u32(0), u32(1));
         this.respond(op);
         return;
       case OP.READ_FLASH: {
-        // The stub's read: answer, then blocks as SLIP packets, at most maxInFlight unacknowledged, each acked by
-        // the host with the byte count so far; then the MD5 of the whole read.
+        // The stub's read: answer, then stream the blocks (FlashReadStream).
         const [address, size, blockSize, maxInFlight] = [u32(0), u32(1), u32(2), u32(3)];
         this.respond(op);
-        this.reading = {
-          address,
-          end: address + size,
-          blockSize,
-          sent: 0,
-          acked: 0,
-          maxInFlight: Math.max(1, maxInFlight),
-        };
-        this.sendReadBlocks();
+        this.reading = new FlashReadStream(this.flash, { address, size, blockSize, maxInFlight }, (b) => this.write(b));
+        this.reading.send();
         return;
       }
       default:
         this.respond(op, 0, undefined, ERR_INVALID_MESSAGE, 0x00);
-    }
-  }
-
-  private sendReadBlocks(): void {
-    const r = this.reading;
-    if (!r) return;
-    const total = r.end - r.address;
-    while (r.sent < total && r.sent - r.acked < r.maxInFlight * r.blockSize) {
-      const n = Math.min(r.blockSize, total - r.sent);
-      this.write(slipEncode(this.flash.subarray(r.address + r.sent, r.address + r.sent + n)));
-      r.sent += n;
-    }
-  }
-
-  private readAck(count: number): void {
-    const r = this.reading;
-    if (!r) return;
-    r.acked = count;
-    if (r.acked >= r.end - r.address) {
-      this.reading = null;
-      this.write(slipEncode(createHash('md5').update(this.flash.subarray(r.address, r.end)).digest()));
-      return;
-    }
-    this.sendReadBlocks();
-  }
-
-  private erase(offset: number, size: number): void {
-    const start = offset - (offset % 0x1000);
-    const end = Math.min(this.flash.length, Math.ceil((offset + size) / 0x1000) * 0x1000);
-    this.flash.fill(0xff, start, end);
-  }
-
-  /** NOR flash: writing can only clear bits; the optional fault flips one stored byte. */
-  private store(address: number, bytes: Uint8Array): void {
-    for (let i = 0; i < bytes.length && address + i < this.flash.length; i++) {
-      let b = bytes[i];
-      if (address + i === this.opts.corruptByteAt) b ^= 0x01;
-      this.flash[address + i] &= b;
     }
   }
 
@@ -522,11 +382,6 @@ export class Esp32RomSimulator {
 
   /** The version string of the app descriptor of the image at the factory app offset, or null when no app. */
   appVersion(): string | null {
-    const f = this.flash;
-    if (f[APP_OFFSET] !== 0xe9) return null;
-    const desc = APP_OFFSET + 24 + 8;
-    if (Buffer.from(f.subarray(desc, desc + 4)).readUInt32LE(0) !== 0xabcd5432) return null;
-    const v = f.subarray(desc + 16, desc + 48);
-    return Buffer.from(v.subarray(0, v.indexOf(0) < 0 ? 32 : v.indexOf(0))).toString('utf8');
+    return appVersionIn(this.flash);
   }
 }

@@ -1,34 +1,19 @@
-import { GsonAccessError, JsonSyntaxError, asArray, asBoolean, asInt, asString, jsonText, jsValue, member, parseJson, type JsonNode } from './gson-json';
+import { jsonText, parseJson } from './gson-json';
 import { MqttEndpoint, type MqttSession, type PublishAnswer } from './mqtt-endpoint';
 import { OtaPackageServer, otaChecksum, type OtaPackage } from './ota-package-server';
-import { TbConversionError, deviceTelemetry, gatewayTelemetry, tbValueJson, tbValueOf, tbValues, type TbValue, type TsKvList } from './tb-values';
+import { PendingRpcs } from './pending-rpcs';
+import { TbPublishHandler, type Verdict } from './tb-publish-handler';
+import { TbStore } from './tb-store';
+import { tbValueJson, tbValueOf, type TbValue } from './tb-values';
 
-/** What the server did with one PUBLISH (MQTT 3.1.1, what the agent speaks). */
-export type Verdict =
-  | { outcome: 'accepted' }
-  /** RuntimeException in the gateway handler: ThingsBoard still writes a PUBACK (3.1.1 has no reason code), then closes */
-  | { outcome: 'acked-then-closed'; reason: string }
-  /** AdaptorException or a failed conversion: the connection is closed without a PUBACK */
-  | { outcome: 'closed'; reason: string; flushFirst?: true };
+export type { Verdict } from './tb-publish-handler';
+export type { DeviceRecord } from './tb-store';
 
 export interface Rejection {
   topic: string;
   payload: string;
   outcome: 'acked-then-closed' | 'closed';
   reason: string;
-}
-
-export interface DeviceRecord {
-  name: string;
-  type: string;
-  /** connected through the gateway in the current session (connect message or any message naming it) */
-  connected: boolean;
-}
-
-interface PendingRpc {
-  resolve(data: unknown): void;
-  reject(err: Error): void;
-  timer: NodeJS.Timeout;
 }
 
 /**
@@ -38,16 +23,11 @@ interface PendingRpc {
  * (device, key, ts) with upsert; attribute requests are answered; shared-attribute updates/deletions and
  * server-side RPC are sent in the server's shapes. Closes it makes are counted.
  */
-export class ThingsboardDouble {
+export class ThingsboardDouble extends TbStore {
   private endpoint: MqttEndpoint | null = null;
   private portNo = 0;
   private gateway: MqttSession | null = null;
 
-  /** (device → key → ts → value), upserted like ThingsBoard's ts_kv */
-  readonly telemetry = new Map<string, Map<string, Map<number, TbValue>>>();
-  readonly clientAttributes = new Map<string, Map<string, TbValue>>();
-  readonly sharedAttributes = new Map<string, Map<string, TbValue>>();
-  readonly devices = new Map<string, DeviceRecord>();
   readonly rejections: Rejection[] = [];
   /** connections the double closed because of a message (ThingsBoard's answer to a parse failure) */
   closesByServer = 0;
@@ -60,10 +40,11 @@ export class ThingsboardDouble {
   /** every accepted PUBLISH in order (topic + payload), for assertions on exact shapes */
   readonly log: Array<{ topic: string; payload: string }> = [];
   private readonly rpcSeq = new Map<string, number>();
-  private readonly pendingRpc = new Map<string, PendingRpc>();
   private gatewayRpcSeq = 0;
+  private readonly rpcs = new PendingRpcs();
   /** firmware packages and chunk requests of the gateway's own session (ota-package-server.ts) */
   readonly ota = new OtaPackageServer();
+  private readonly parser = new TbPublishHandler(this, { send: (topic, payload) => this.send(topic, payload), rpcs: this.rpcs, ota: this.ota });
 
   constructor(
     private readonly opts: {
@@ -72,7 +53,9 @@ export class ThingsboardDouble {
       /** transport.mqtt.max_payload_size (default 65536): the limit on a packet's remaining length */
       maxPayloadSize?: number;
     } = {},
-  ) {}
+  ) {
+    super();
+  }
 
   get port(): number {
     return this.portNo;
@@ -114,11 +97,7 @@ export class ThingsboardDouble {
     this.gateway = null;
     await endpoint?.close();
     for (const d of this.devices.values()) d.connected = false;
-    for (const [, p] of this.pendingRpc) {
-      clearTimeout(p.timer);
-      p.reject(new Error('server stopped'));
-    }
-    this.pendingRpc.clear();
+    this.rpcs.rejectAll(new Error('server stopped'));
   }
 
   /**
@@ -133,28 +112,7 @@ export class ThingsboardDouble {
     this.restarts++;
   }
 
-  // ---- what the server stores -------------------------------------------------------------------------
-
-  /** One telemetry series, oldest first. */
-  series(device: string, key: string): Array<{ ts: number; value: TbValue['value'] }> {
-    const s = this.telemetry.get(device)?.get(key);
-    return s ? [...s].sort((a, b) => a[0] - b[0]).map(([ts, v]) => ({ ts, value: v.value })) : [];
-  }
-
-  /** Latest value per key of a device (ThingsBoard's "latest telemetry": the value with the greatest ts). */
-  latest(device: string): Record<string, { ts: number; value: TbValue['value'] }> {
-    const out: Record<string, { ts: number; value: TbValue['value'] }> = {};
-    for (const [key, s] of this.telemetry.get(device) ?? []) {
-      let best = -Infinity;
-      for (const ts of s.keys()) best = Math.max(best, ts);
-      out[key] = { ts: best, value: s.get(best)!.value };
-    }
-    return out;
-  }
-
-  keys(device: string): string[] {
-    return [...(this.telemetry.get(device)?.keys() ?? [])].sort();
-  }
+  // (what the server stores and how it is queried: TbStore, the base class)
 
   // ---- what the server sends ----------------------------------------------------------------------------
 
@@ -220,36 +178,13 @@ export class ThingsboardDouble {
     const id = (this.rpcSeq.get(device) ?? 0) + 1;
     this.rpcSeq.set(device, id);
     const payload = `{"device":${JSON.stringify(device)},"data":{"id":${id},"method":${JSON.stringify(method)},"params":${JSON.stringify(params)}}}`;
-    return this.awaitRpc(`${device}\u0000${id}`, timeoutMs, () => this.send('v1/gateway/rpc', payload));
+    return this.rpcs.await(device, id, timeoutMs, () => this.send('v1/gateway/rpc', payload));
   }
 
   /** Server-side RPC to the gateway device itself: `v1/devices/me/rpc/request/<id> {"method","params"}`. */
   rpcToGateway(method: string, params: unknown, timeoutMs = 10_000): Promise<unknown> {
     const id = ++this.gatewayRpcSeq;
-    return this.awaitRpc(`\u0000${id}`, timeoutMs, () => this.send(`v1/devices/me/rpc/request/${id}`, JSON.stringify({ method, params })));
-  }
-
-  private awaitRpc(key: string, timeoutMs: number, publish: () => Promise<void>): Promise<unknown> {
-    return new Promise<unknown>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pendingRpc.delete(key);
-        reject(new Error('RPC timed out'));
-      }, timeoutMs);
-      this.pendingRpc.set(key, { resolve, reject, timer });
-      publish().catch((err: Error) => {
-        clearTimeout(timer);
-        this.pendingRpc.delete(key);
-        reject(err);
-      });
-    });
-  }
-
-  private settleRpc(key: string, data: unknown): void {
-    const p = this.pendingRpc.get(key);
-    if (!p) return; // a late or unknown reply: ThingsBoard ignores it too
-    clearTimeout(p.timer);
-    this.pendingRpc.delete(key);
-    p.resolve(data);
+    return this.rpcs.await('', id, timeoutMs, () => this.send(`v1/devices/me/rpc/request/${id}`, JSON.stringify({ method, params })));
   }
 
   /** Delivers to the gateway session if it subscribed to the topic (ThingsBoard's QoS map works the same way). */
@@ -274,220 +209,13 @@ export class ThingsboardDouble {
     return 'puback-then-close';
   }
 
-  /** The verdict on one PUBLISH and its effects on the store; exported for table tests through `verdict`. */
+  /** The verdict on one PUBLISH and its effects on the store (table tests call it without a connection). */
   handle(topic: string, payload: string): Verdict {
-    if (topic.startsWith('v1/gateway/')) return this.gatewayPublish(topic, payload);
-    return this.devicePublish(topic, payload);
-  }
-
-  private gatewayPublish(topic: string, payload: string): Verdict {
-    // an unknown gateway topic gets PUBACK (TOPIC_NAME_INVALID under MQTT 5) before anything is parsed
-    if (!GATEWAY_TOPICS.has(topic)) return { outcome: 'accepted' };
-    let json: JsonNode;
-    try {
-      json = parseJson(payload);
-    } catch (err) {
-      return { outcome: 'closed', reason: `invalid JSON: ${(err as Error).message}` }; // AdaptorException
-    }
-    try {
-      switch (topic) {
-        case 'v1/gateway/telemetry':
-          return this.perDevice(json, 'array', (device, v) => this.storeTelemetry(device, gatewayTelemetry(v, Date.now())));
-        case 'v1/gateway/attributes':
-          return this.perDevice(json, 'object', (device, v) => this.storeClientAttributes(device, v));
-        case 'v1/gateway/attributes/request':
-          return this.attributeRequest(json);
-        case 'v1/gateway/rpc': {
-          const o = objectOrThrow(json);
-          const device = asString(member(o, 'device'));
-          const id = asInt(member(o, 'id'));
-          const data = jsValue(member(o, 'data'));
-          this.connectDevice(device);
-          this.settleRpc(`${device}\u0000${id}`, data);
-          return { outcome: 'accepted' };
-        }
-        case 'v1/gateway/connect': {
-          const o = objectOrThrow(json);
-          const device = nonEmpty(asString(member(o, 'device')));
-          const t = o.members.get('type');
-          this.connectDevice(device, t === undefined || t.t === 'null' ? 'default' : asString(t));
-          return { outcome: 'accepted' };
-        }
-        case 'v1/gateway/disconnect': {
-          const device = nonEmpty(asString(member(objectOrThrow(json), 'device')));
-          const d = this.devices.get(device);
-          if (d) d.connected = false;
-          return { outcome: 'accepted' };
-        }
-        default: // v1/gateway/claim
-          return this.perDevice(json, 'object', () => undefined);
-      }
-    } catch (err) {
-      if (err instanceof GsonAccessError || err instanceof JsonSyntaxError || err instanceof TbConversionError || err instanceof HandlerError)
-        return { outcome: 'acked-then-closed', reason: err.message };
-      throw err;
-    }
-  }
-
-  /**
-   * `{"<device>": <entry>, …}`: entries of the wrong JSON kind are skipped (logged by ThingsBoard); none left is an
-   * error. Each device is then converted on its own: the first that fails closes the connection (without
-   * PUBACK); the devices before it are stored already.
-   */
-  private perDevice(json: JsonNode, kind: 'array' | 'object', apply: (device: string, v: JsonNode) => void): Verdict {
-    const o = objectOrThrow(json);
-    const entries = [...o.members].filter(([, v]) => v.t === kind);
-    if (entries.length === 0) throw new HandlerError('Devices message is empty');
-    for (const [device, v] of entries) {
-      this.connectDevice(device);
-      try {
-        apply(device, v);
-      } catch (err) {
-        if (err instanceof TbConversionError || err instanceof GsonAccessError) return { outcome: 'closed', reason: `device "${device}": ${err.message}` };
-        throw err;
-      }
-    }
-    return { outcome: 'accepted' };
-  }
-
-  private attributeRequest(json: JsonNode): Verdict {
-    const o = objectOrThrow(json);
-    const id = asInt(member(o, 'id'));
-    const device = asString(member(o, 'device'));
-    const client = asBoolean(member(o, 'client'));
-    const keys = o.members.has('key') ? [asString(member(o, 'key'))] : asArray(member(o, 'keys')).items.map(asString);
-    const unique = [...new Set(keys)];
-    this.connectDevice(device);
-    const store = this.attrMap(client ? this.clientAttributes : this.sharedAttributes, device);
-    const found = unique.filter((k) => store.has(k));
-    let body = `{"id":${id},"device":${JSON.stringify(device)}`;
-    if (found.length === 1 && unique.length <= 1) body += `,"value":${tbValueJson(store.get(found[0])!)}`;
-    else if (found.length > 0) body += `,"values":{${found.map((k) => `${JSON.stringify(k)}:${tbValueJson(store.get(k)!)}`).join(',')}}`;
-    void this.send('v1/gateway/attributes/response', `${body}}`).catch(() => undefined);
-    return { outcome: 'accepted' };
-  }
-
-  private devicePublish(topic: string, payload: string): Verdict {
-    const gw = '';
-    try {
-      if (topic === 'v1/devices/me/telemetry') {
-        this.storeTelemetry(gw, deviceTelemetry(parseJson(payload), Date.now()));
-        return { outcome: 'accepted' };
-      }
-      if (topic === 'v1/devices/me/attributes') {
-        this.storeClientAttributes(gw, parseJson(payload));
-        return { outcome: 'accepted' };
-      }
-      const chunk = this.ota.request(topic, payload, javaParseInt);
-      if (chunk) {
-        if (chunk.kind === 'chunk') void this.send(chunk.topic, chunk.data).catch(() => undefined);
-        if (chunk.kind !== 'error') return { outcome: 'accepted' };
-        // sendOtaPackageError: the error on v2/fw/error, then the session is closed (no PUBACK)
-        void this.send(chunk.topic, chunk.error).catch(() => undefined);
-        return { outcome: 'closed', reason: chunk.error, flushFirst: true };
-      }
-      const rpcResponse = /^v1\/devices\/me\/rpc\/response\/(.*)$/.exec(topic);
-      if (rpcResponse) {
-        const id = javaParseInt(rpcResponse[1]);
-        let data: unknown = payload;
-        try {
-          data = JSON.parse(payload);
-        } catch {
-          /* any payload is a valid response */
-        }
-        this.settleRpc(`\u0000${id}`, data);
-        return { outcome: 'accepted' };
-      }
-      const attrRequest = /^v1\/devices\/me\/attributes\/request\/(.*)$/.exec(topic);
-      if (attrRequest) {
-        const id = javaParseInt(attrRequest[1]);
-        const body = objectOrThrow(parseJson(payload));
-        const list = (name: string): string[] => {
-          const e = body.members.get(name);
-          return e === undefined ? [] : asString(e).split(',');
-        };
-        const parts: string[] = [];
-        const part = (name: string, store: Map<string, TbValue>, keys: string[]): void => {
-          const found = keys.filter((k) => store.has(k));
-          if (found.length > 0) parts.push(`"${name}":{${found.map((k) => `${JSON.stringify(k)}:${tbValueJson(store.get(k)!)}`).join(',')}}`);
-        };
-        part('client', this.attrMap(this.clientAttributes, gw), list('clientKeys'));
-        part('shared', this.attrMap(this.sharedAttributes, gw), list('sharedKeys'));
-        void this.send(`v1/devices/me/attributes/response/${id}`, `{${parts.join(',')}}`).catch(() => undefined);
-        return { outcome: 'accepted' };
-      }
-      return { outcome: 'accepted' }; // unknown device topic: PUBACK (TOPIC_NAME_INVALID under MQTT 5)
-    } catch (err) {
-      if (err instanceof GsonAccessError || err instanceof JsonSyntaxError || err instanceof TbConversionError || err instanceof HandlerError)
-        return { outcome: 'closed', reason: err.message };
-      throw err;
-    }
-  }
-
-  private storeTelemetry(device: string, lists: TsKvList[]): void {
-    let byKey = this.telemetry.get(device);
-    if (!byKey) this.telemetry.set(device, (byKey = new Map()));
-    for (const { ts, values } of lists)
-      for (const [k, v] of values) {
-        let s = byKey.get(k);
-        if (!s) byKey.set(k, (s = new Map()));
-        s.set(ts, v);
-      }
-  }
-
-  private storeClientAttributes(device: string, values: JsonNode): void {
-    const store = this.attrMap(this.clientAttributes, device);
-    for (const [k, v] of tbValues(values)) store.set(k, v);
-  }
-
-  private attrMap(m: Map<string, Map<string, TbValue>>, device: string): Map<string, TbValue> {
-    let a = m.get(device);
-    if (!a) m.set(device, (a = new Map()));
-    return a;
-  }
-
-  /** ThingsBoard gets-or-creates a device named in any gateway message (type "default" unless connected with one). */
-  private connectDevice(name: string, type?: string): void {
-    const d = this.devices.get(name);
-    if (d) d.connected = true; // the type is fixed when the device is created
-    else this.devices.set(name, { name, type: type ?? 'default', connected: true });
-  }
-
-  /** Client attribute of a device as a plain value (undefined when absent). */
-  clientAttribute(device: string, key: string): TbValue['value'] | undefined {
-    return this.clientAttributes.get(device)?.get(key)?.value;
+    return this.parser.handle(topic, payload);
   }
 
   /** Debug view of a message's JSON as the server read it. */
   static readAs(payload: string): string {
     return jsonText(parseJson(payload));
   }
-}
-
-const GATEWAY_TOPICS = new Set([
-  'v1/gateway/telemetry',
-  'v1/gateway/claim',
-  'v1/gateway/attributes',
-  'v1/gateway/attributes/request',
-  'v1/gateway/rpc',
-  'v1/gateway/connect',
-  'v1/gateway/disconnect',
-]);
-
-/** A RuntimeException thrown by the gateway session handler itself (not by a conversion). */
-class HandlerError extends Error {}
-
-function objectOrThrow(json: JsonNode): Extract<JsonNode, { t: 'object' }> {
-  if (json.t !== 'object') throw new HandlerError(`Can't parse value: ${jsonText(json)}`);
-  return json;
-}
-
-function nonEmpty(name: string): string {
-  if (name === '') throw new HandlerError('Device name is empty!');
-  return name;
-}
-
-function javaParseInt(s: string): number {
-  if (!/^[+-]?\d+$/.test(s) || Math.abs(Number(s)) > 2 ** 31) throw new HandlerError(`NumberFormatException: For input string: "${s}"`);
-  return Number(s);
 }

@@ -1,10 +1,8 @@
 import * as fc from 'fast-check';
 import {
-  CLOCK_SAVE_MS,
   DAY_MS,
   EngagementEngine,
   EngagementError,
-  computeIndex,
   type CampaignRule,
   type Channel,
   type EngagementOptions,
@@ -15,44 +13,6 @@ import {
   type TriggerGate,
 } from '../../agent/engagement';
 
-describe('computeIndex (DESIGN §4 table)', () => {
-  it.each([
-    // R, F, V, S, floor, expected
-    [3, 14, 72, 100, 1, 336],
-    [3, 14, 72, 10, 1, 33.6],
-    [30, 2, 40, 100, 1, 2.6666666666666665],
-    [30, 2, 40, 10, 1, 0.26666666666666666],
-    [0.2, 5, 100, 100, 1, 500], // R floored at 1 day
-    [0, 1, 50, 100, 1, 50],
-    [0.5, 3, 100, 100, 0.25, 600], // a smaller floor lets R count
-    [1, 0, 72, 100, 1, 0],
-    [7, 10, 0, 100, 1, 0],
-    [2, 1, 100, 100, 3, 33.333333333333336],
-  ])('R=%p F=%p V=%p S=%p floor=%p → %p', (r, f, v, s, floor, expected) => {
-    expect(computeIndex({ recencyDays: r, frequency: f, value: v, scale: s, recencyFloorDays: floor })).toBeCloseTo(expected, 10);
-  });
-
-  it('defaults to S = 100 and floor = 1', () => {
-    expect(computeIndex({ recencyDays: 3, frequency: 14, value: 72 })).toBeCloseTo(336, 10);
-  });
-
-  it.each([
-    [{ recencyDays: -1, frequency: 1, value: 1 }, /recency/],
-    [{ recencyDays: NaN, frequency: 1, value: 1 }, /recency/],
-    [{ recencyDays: 1, frequency: 1.5, value: 1 }, /frequency/],
-    [{ recencyDays: 1, frequency: -2, value: 1 }, /frequency/],
-    [{ recencyDays: 1, frequency: 1, value: 101 }, /0 to 100/],
-    [{ recencyDays: 1, frequency: 1, value: -0.1 }, /0 to 100/],
-    [{ recencyDays: 1, frequency: 1, value: Infinity }, /value/],
-    [{ recencyDays: 1, frequency: 1, value: 1, scale: 0 }, /scale/],
-    [{ recencyDays: 1, frequency: 1, value: 1, recencyFloorDays: 0 }, /floor/],
-  ])('rejects %j', (input, re) => {
-    expect(() => computeIndex(input)).toThrow(EngagementError);
-    expect(() => computeIndex(input)).toThrow(re);
-  });
-});
-
-// ---------------------------------------------------------------------------------------------------------
 // Brute-force oracle: keeps every event forever and recomputes everything from the definition at each step.
 
 const OPTS: EngagementOptions = { windowDays: 2, recencyFloorDays: 0.5, recencyScale: 100 };
@@ -281,125 +241,5 @@ describe('EngagementEngine against a brute-force oracle', () => {
       }),
       { numRuns: 300, seed: 20261124 },
     );
-  });
-});
-
-describe('trigger semantics', () => {
-  const rule: CampaignRule = { id: 'c', threshold: 100, cooldownMs: 7 * DAY_MS, channels: ['push', 'device'], value: { kind: 'constant', v: 50 } };
-  const opts: EngagementOptions = { windowDays: 30, recencyFloorDays: 1, recencyScale: 100 };
-  const yes: TriggerGate = { campaignConsent: () => true, allowedChannels: (_p, c) => c };
-  const t0 = 1_700_000_000_000;
-
-  it('fires on the upward crossing only, then re-arms after falling below', () => {
-    const e = new EngagementEngine(opts, [rule]);
-    expect(e.recordEvent('p', 'c', t0, yes).trigger).toBeNull(); // 50
-    const up = e.recordEvent('p', 'c', t0 + 1000, yes); // 100 → crosses
-    expect(up.index).toBeCloseTo(100);
-    expect(up.trigger).toEqual({ channels: ['push', 'device'] });
-    expect(e.recordEvent('p', 'c', t0 + 2000, yes).trigger).toBeNull(); // still above: no re-fire
-    // Eight days later R = 8 → (100/8)·3·0.5 = 18.75 < 100: re-armed; cooldown (7 d) has passed.
-    expect(e.evaluate('p', 'c', t0 + 8 * DAY_MS, yes).trigger).toBeNull();
-    const again = e.recordEvent('p', 'c', t0 + 8 * DAY_MS + 1, yes); // F=4, R floored → 200
-    expect(again.trigger).not.toBeNull();
-  });
-
-  it('a crossing inside the cooldown is blocked and consumed', () => {
-    const e = new EngagementEngine(opts, [{ ...rule, cooldownMs: 30 * DAY_MS }]);
-    e.recordEvent('p', 'c', t0, yes);
-    expect(e.recordEvent('p', 'c', t0 + 1, yes).trigger).not.toBeNull();
-    e.evaluate('p', 'c', t0 + 5 * DAY_MS, yes); // R = 5 → 20: falls below, re-arms
-    const blocked = e.recordEvent('p', 'c', t0 + 5 * DAY_MS + 1, yes); // F = 3 → 150: crosses inside the cooldown
-    expect(blocked.blocked).toBe('cooldown');
-    expect(blocked.trigger).toBeNull();
-    // The blocked crossing was consumed: staying above the threshold does not fire later, even after the cooldown.
-    expect(e.recordEvent('p', 'c', t0 + 31 * DAY_MS, yes).trigger).toBeNull();
-  });
-
-  it('the cooldown has passed exactly cooldownMs after the last trigger', () => {
-    const cd = 2 * DAY_MS;
-    const e = new EngagementEngine(opts, [{ ...rule, cooldownMs: cd }]);
-    e.recordEvent('p', 'c', t0, yes);
-    expect(e.recordEvent('p', 'c', t0 + 1, yes).trigger).not.toBeNull(); // lastTriggerAt = t0 + 1
-    e.evaluate('p', 'c', t0 + 1 + cd - 2, yes); // R ≈ 2 → 50: below, re-armed
-    const early = new EngagementEngine(opts, [{ ...rule, cooldownMs: cd }]);
-    early.recordEvent('p', 'c', t0, yes);
-    early.recordEvent('p', 'c', t0 + 1, yes);
-    early.evaluate('p', 'c', t0 + 1 + cd - 2, yes);
-    expect(early.recordEvent('p', 'c', t0 + cd, yes).blocked).toBe('cooldown'); // 1 ms short
-    expect(e.recordEvent('p', 'c', t0 + 1 + cd, yes).trigger).not.toBeNull(); // exactly elapsed
-  });
-
-  const noConsent: TriggerGate = { campaignConsent: () => false, allowedChannels: (_p, c) => c };
-  const noChannels: TriggerGate = { campaignConsent: () => true, allowedChannels: () => [] };
-  it.each([
-    ['consent', noConsent],
-    ['channels', noChannels],
-  ] as Array<[string, TriggerGate]>)('no %s → no trigger', (reason, gate) => {
-    const e = new EngagementEngine(opts, [rule]);
-    e.recordEvent('p', 'c', t0, gate);
-    const r = e.recordEvent('p', 'c', t0 + 1, gate);
-    expect(r.trigger).toBeNull();
-    expect(r.blocked).toBe(reason);
-  });
-
-  it('channels are filtered by the gate', () => {
-    const e = new EngagementEngine(opts, [rule]);
-    const gate: TriggerGate = { campaignConsent: () => true, allowedChannels: (_p, c) => c.filter((x) => x === 'device') };
-    e.recordEvent('p', 'c', t0, gate);
-    expect(e.recordEvent('p', 'c', t0 + 1, gate).trigger).toEqual({ channels: ['device'] });
-  });
-
-  it('invalid upstream V is rejected and the last valid value kept', () => {
-    const e = new EngagementEngine(opts, [{ ...rule, value: { kind: 'upstream' } }]);
-    expect(e.recordEvent('p', 'c', t0, yes).blocked).toBe('no-value');
-    e.setValue('p', 'c', 80);
-    expect(() => e.setValue('p', 'c', 140)).toThrow(/0 to 100, got 140/);
-    expect(() => e.setValue('p', 'c', NaN)).toThrow(EngagementError);
-    expect(e.current('p', 'c', t0).v).toBe(80);
-    expect(e.current('p', 'c', t0).index).toBeCloseTo(80);
-  });
-
-  it('F counts exactly the events in (now − window, now]', () => {
-    const e = new EngagementEngine({ ...opts, windowDays: 1 }, [rule]);
-    e.recordEvent('p', 'c', t0, yes);
-    e.recordEvent('p', 'c', t0 + 1000, yes);
-    expect(e.current('p', 'c', t0 + DAY_MS - 1).f).toBe(2);
-    expect(e.current('p', 'c', t0 + DAY_MS).f).toBe(1); // t0 is exactly a window old: out
-    expect(e.evaluate('p', 'c', t0 + DAY_MS, yes).f).toBe(1);
-    expect(e.current('p', 'c', t0 + DAY_MS + 1000).f).toBe(0);
-    expect(e.current('p', 'c', t0 + DAY_MS + 1000).index).toBe(0);
-  });
-
-  it('purge removes events and state and says how many', () => {
-    const e = new EngagementEngine(opts, [rule]);
-    for (let i = 0; i < 5; i++) e.recordEvent('p', 'c', t0 + i, yes);
-    e.recordEvent('q', 'c', t0, yes);
-    expect(e.purge({ profile: 'p' })).toBe(5);
-    expect(e.current('p', 'c', t0 + 10).f).toBe(0);
-    expect(e.current('q', 'c', t0 + 10).f).toBe(1);
-  });
-});
-
-describe('the engagement clock in the delta log (issue #24: written at most every CLOCK_SAVE_MS, or at a stop)', () => {
-  const rule: CampaignRule = { id: 'c', threshold: 1e9, cooldownMs: 0, channels: ['push'], value: { kind: 'constant', v: 1 } };
-  const opts: EngagementOptions = { windowDays: 30, recencyFloorDays: 1, recencyScale: 100 };
-  const yes: TriggerGate = { campaignConsent: () => true, allowedChannels: (_p, c) => c };
-  const t0 = 1_700_000_000_000;
-  const clocks = (changes: StateChange[]): number[] => changes.flatMap((c) => (c.op === 'clock' ? [c.now] : []));
-
-  it('ticks and events move the clock without logging it each time; a due or a forced drain logs it', () => {
-    const e = new EngagementEngine(opts, [rule]);
-    e.recordEvent('p', 'c', t0, yes);
-    expect(clocks(e.drainChanges())).toEqual([t0]); // the first drain: never saved before
-    for (let s = 1; s <= 60; s++) {
-      e.evaluate('p', 'c', t0 + s * 1000, yes); // a tick every second
-      expect(clocks(e.drainChanges())).toEqual([]);
-    }
-    e.evaluate('p', 'c', t0 + CLOCK_SAVE_MS, yes);
-    expect(clocks(e.drainChanges())).toEqual([t0 + CLOCK_SAVE_MS]);
-    e.evaluate('p', 'c', t0 + CLOCK_SAVE_MS + 5000, yes);
-    expect(clocks(e.drainChanges())).toEqual([]);
-    expect(clocks(e.drainChanges(true))).toEqual([t0 + CLOCK_SAVE_MS + 5000]); // a stop saves it
-    expect(clocks(e.drainChanges(true))).toEqual([]); // unchanged since: nothing to save
   });
 });
