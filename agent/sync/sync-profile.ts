@@ -2,6 +2,7 @@ import type { OutboxRow } from '../store/outbox-store';
 
 /** The upstream topic layouts (DESIGN §6); the config's upstream.profile is one of them. */
 export const SYNC_PROFILES = ['generic', 'thingsboard'] as const;
+export type SyncProfileName = (typeof SYNC_PROFILES)[number];
 
 /** One MQTT message to publish; `rowIds` are the outbox rows it carries (deleted once it is PUBACKed). */
 export interface Publication {
@@ -39,7 +40,7 @@ export interface DownlinkAnswer {
  * they turn rows into publications and messages into requests; the publisher does all I/O.
  */
 export interface SyncProfile {
-  readonly name: (typeof SYNC_PROFILES)[number];
+  readonly name: SyncProfileName;
   /** last will, set at connect */
   will(): { topic: string; payload: string; retain: boolean } | null;
   subscriptions(): string[];

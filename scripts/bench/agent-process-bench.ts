@@ -52,7 +52,6 @@ export function agentConfigFile(
         channels: ['push'],
       },
     ],
-    engagement: { windowDays: 30, recencyFloorDays: 1, recencyScale: 100 },
     consent: {
       policyVersion: 1,
       grants: [

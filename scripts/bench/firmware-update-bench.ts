@@ -9,6 +9,7 @@ import { genericOtaTopics } from '../../agent/firmware-update/ota-topics';
 import { DOWNLOAD_WINDOW, PackageDownloader } from '../../agent/firmware-update/package-downloader';
 import { DOWNLOAD_SYNC_BYTES, PackageDownloadStore } from '../../agent/firmware-update/package-download-store';
 import type { Rollout } from '../../agent/firmware-update/rollout-plan';
+import { DEFAULT_BAUD } from '../../drivers/serial/baud';
 import { Esp32RomSimulator } from '../../test/support/esp-rom-sim';
 import { kitchenScaleImage, packageOf } from '../../test/support/firmware-packages';
 import { freePort } from '../../test/support/free-port';
@@ -141,7 +142,7 @@ async function deviceUpdateSeconds(size: number): Promise<{ backup: number; flas
     const p = fw.plan(facts, Date.now())!;
     const at: Record<string, number> = {};
     const exec = fw.executor(
-      { open: async () => new EspDeviceLink({ port: pty.gateway, baud: 460800, appBaud: 115200 }) },
+      { open: async () => new EspDeviceLink({ port: pty.gateway, baud: 460800, appBaud: DEFAULT_BAUD }) },
       (r: Rollout) => {
         const step = r.devices[0]?.step;
         if (step && at[step] === undefined) at[step] = performance.now();

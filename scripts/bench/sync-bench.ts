@@ -8,6 +8,7 @@ import { Agent } from '../../agent/controller';
 import { silentLogger } from '../../agent/logger';
 import { openDatabase, databasePath } from '../../agent/store/database';
 import { OutboxStore } from '../../agent/store/outbox-store';
+import type { SyncProfileName } from '../../agent/sync/sync-profile';
 import { benchConfig } from './ingest-bench';
 import type { BenchResult } from './stats';
 
@@ -41,7 +42,7 @@ async function countingProxy(target: number): Promise<{ port: number; bytesUp: (
  * Drains a backlog of `n` queued signals to a local Mosquitto (QoS 1, rows deleted on PUBACK) and reports
  * signals/s and bytes on the wire per signal, against one-message-per-signal JSON on the same topic.
  */
-export async function syncDrainBench(n: number, profile: 'generic' | 'thingsboard'): Promise<BenchResult[]> {
+export async function syncDrainBench(n: number, profile: SyncProfileName): Promise<BenchResult[]> {
   if (!MOSQUITTO) return [];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edge-sync-bench-'));
   fs.chmodSync(dir, 0o777);

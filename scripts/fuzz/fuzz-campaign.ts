@@ -8,7 +8,7 @@ import { silentLogger } from '../../agent/logger';
 import { CampaignStore } from '../../agent/store/campaign-store';
 import { DownlinkHandler } from '../../agent/sync/downlink-handler';
 import { GenericProfile } from '../../agent/sync/generic-profile';
-import type { SyncProfile } from '../../agent/sync/sync-profile';
+import type { SyncProfile, SyncProfileName } from '../../agent/sync/sync-profile';
 import { ThingsboardProfile } from '../../agent/sync/thingsboard-profile';
 import { HOUSEHOLD_SECTIONS } from '../../test/sync/household';
 import { Mosquitto, hasMosquitto } from '../../test/support/mosquitto';
@@ -70,7 +70,7 @@ const GATEWAY = 'gw-fuzz';
 /** Without a broker the upstream is never reachable: the downlink path is fed directly, the uplink stays quiet. */
 const NO_BROKER = 'mqtt://127.0.0.1:1';
 
-function config(dataDir: string, broker: string, profile: 'generic' | 'thingsboard'): AgentConfig {
+function config(dataDir: string, broker: string, profile: SyncProfileName): AgentConfig {
   return buildConfig({
     // the MQTT client id is the gateway's: two agents with one id would take the broker session from each other
     gateway: { id: profile === 'generic' ? GATEWAY : `${GATEWAY}-tb`, dataDir },
@@ -130,7 +130,7 @@ function scratchDir(): { dir: string; cleanup: () => void } {
 }
 
 interface DownlinkCase {
-  profile: 'generic' | 'thingsboard';
+  profile: SyncProfileName;
   topic: string;
   payload: Buffer;
 }

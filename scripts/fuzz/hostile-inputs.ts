@@ -1,5 +1,6 @@
 import * as fc from 'fast-check';
-import { FRAME_TYPES, cobsEncode, crc16, encodeBody } from '../../firmware-bridge/protocol';
+import { CHANNELS } from '../../agent/engagement';
+import { CATEGORIES, FRAME_TYPES, cobsEncode, crc16, encodeBody } from '../../firmware-bridge/protocol';
 
 /**
  * Structure-aware hostile inputs for the agent's outside interfaces (issue #21): what an attacker controlling the
@@ -75,10 +76,10 @@ export function downlinkBodies(h: Household, now: number): Record<'consent' | 'c
   return {
     consent: nearly({
       device,
-      category: fc.constantFrom('usage', 'presence', 'environment', 'location', 'health', 'biometric', '*', 'nope'),
+      category: fc.constantFrom(...CATEGORIES, '*', 'nope'),
       profile,
       campaign,
-      channel: fc.constantFrom('push', 'sms', 'email', 'device', 'nope'),
+      channel: fc.constantFrom(...CHANNELS, 'nope'),
       granted: fc.boolean(),
       at: shiftedTime(now),
     }),
@@ -87,7 +88,7 @@ export function downlinkBodies(h: Household, now: number): Record<'consent' | 'c
       qualify: fc.oneof(fc.record({ event: fc.constantFrom('dispense', 'brew'), devices: fc.array(device, { maxLength: 2 }) }, { requiredKeys: ['event'] }), fc.record({ event: fc.constant('dispense'), condition: script })),
       value: fc.oneof(fc.integer({ min: -10, max: 110 }), fc.constant({ fromUpstream: true }), script),
       threshold: fc.oneof(fc.integer({ min: 0, max: 1000 }), hostileScalar),
-      channels: fc.array(fc.constantFrom('push', 'sms', 'device', 'nope'), { maxLength: 3 }),
+      channels: fc.array(fc.constantFrom(...CHANNELS, 'nope'), { maxLength: 3 }),
       cooldown: fc.constantFrom('7d', '1h', 'soon', 5),
     }),
     value: nearly({ profile, campaign, v: fc.oneof(fc.double({ min: -10, max: 110 }), fc.constant(Number.NaN)) }),
@@ -108,7 +109,7 @@ export function payloadOf(body: fc.Arbitrary<unknown>): fc.Arbitrary<Buffer> {
 }
 
 /** Category names a device may declare or name in a consent frame, right and wrong. */
-const CATEGORY_NAMES = ['usage', 'presence', 'environment', 'location', 'health', 'biometric', '*', 'device', 'nope', ...PROTOTYPE_NAMES];
+const CATEGORY_NAMES = [...CATEGORIES, '*', 'device', 'nope', ...PROTOTYPE_NAMES];
 
 /** Frame fields: present and right far more often than in a downlink, or almost every frame would be refused. */
 const nearlyFrame = (fields: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<Record<string, unknown>> =>
