@@ -138,11 +138,15 @@ export class ConsentService {
    */
   seed(requests: readonly ConsentRequest[]): number {
     let n = 0;
-    for (const r of requests) {
-      if (this.rules.decision(r.scope, r.subject, r.target) !== undefined) continue;
-      this.change(r);
-      n++;
-    }
+    // One transaction for all of them (each change nests as a savepoint): one WAL fsync at a fresh gateway's first
+    // start instead of one per grant (28 in the bench's household: ~140 ms of its cold start on an SD card, #24).
+    this.db.transaction(() => {
+      for (const r of requests) {
+        if (this.rules.decision(r.scope, r.subject, r.target) !== undefined) continue;
+        this.change(r);
+        n++;
+      }
+    })();
     return n;
   }
 

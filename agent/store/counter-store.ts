@@ -16,14 +16,30 @@ export class CounterStore {
 
   /** Writes the counters that changed since the last save or load; nothing at all when none did. */
   save(values: ReadonlyMap<string, number>): void {
+    const w = this.changes(values);
+    if (w === null) return;
+    this.db.transaction(w.write)();
+    w.written();
+  }
+
+  /**
+   * The write that stores the counters changed since the last save or load (null when none did), for a caller
+   * that runs it inside another transaction (the group commit: no commit and fsync of its own, issue #24), and
+   * `written()` to call once that transaction committed.
+   */
+  changes(values: ReadonlyMap<string, number>): { write: () => void; written: () => void } | null {
     const changed = [...values].filter(([k, v]) => this.saved.get(k) !== v);
-    if (changed.length === 0) return;
+    if (changed.length === 0) return null;
     const up = this.db.prepare(
       'INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
     );
-    this.db.transaction(() => {
-      for (const [k, v] of changed) up.run(k, v);
-    })();
-    for (const [k, v] of changed) this.saved.set(k, v);
+    return {
+      write: () => {
+        for (const [k, v] of changed) up.run(k, v);
+      },
+      written: () => {
+        for (const [k, v] of changed) this.saved.set(k, v);
+      },
+    };
   }
 }

@@ -255,6 +255,29 @@ describe('OutboxStore', () => {
     db.close();
   });
 
+  it('counters saved through the group commit ride along with its batch (no commit of their own) and count as saved only once committed', async () => {
+    const file = path.join(t.dir, 'g.db');
+    const db = openDatabase(file);
+    const store = new CounterStore(db);
+    store.load();
+    const committer = new GroupCommitter(db, { maxDelayMs: 50, maxRows: 500, fsyncOffLoop: true });
+    db.exec('CREATE TABLE frames (n INTEGER)');
+    const w = store.changes(new Map([['accepted', 3]]));
+    expect(w).not.toBeNull();
+    const saved = new Promise<void>((resolve, reject) => committer.submit(w!.write, (err) => (err ? reject(err) : (w!.written(), resolve()))));
+    // a frame in the same window: one commit carries both
+    const frame = committer.submitAsync(() => db.prepare('INSERT INTO frames VALUES (1)').run());
+    expect(store.changes(new Map([['accepted', 3]]))).not.toBeNull(); // not committed yet: still to be written
+    await Promise.all([saved, frame]);
+    expect(committer.stats.commits).toBe(1);
+    expect(store.changes(new Map([['accepted', 3]]))).toBeNull();
+    committer.close();
+    db.close();
+    const reopened = openDatabase(file);
+    expect([...new CounterStore(reopened).load()]).toEqual([['accepted', 3]]);
+    reopened.close();
+  });
+
   it('counters survive a reopen', () => {
     const file = path.join(t.dir, 'c.db');
     let db = openDatabase(file);
