@@ -102,6 +102,11 @@ export function renderMetrics(s: StatusDocument): string {
   metric('edge_agent_script_calls_total', 'counter', 'Calls of each user script.', s.scripts.map((x) => [{ script: x.id }, x.calls]));
   metric('edge_agent_script_failures_total', 'counter', 'Failed calls of each user script (any class).', s.scripts.map((x) => [{ script: x.id }, x.failures]));
   metric('edge_agent_script_disabled', 'gauge', '1 while a script is disabled after 3 failures in a row.', s.scripts.map((x) => [{ script: x.id }, x.state === 'disabled' ? 1 : 0]));
+  if (s.sandbox) {
+    metric('edge_agent_script_worker_restarts_total', 'counter', 'Script workers replaced after a call was stopped from outside (past 2x its time limit) or the worker died.', [
+      [{}, s.sandbox.workerRestarts],
+    ]);
+  }
   if (s.outcomes) outcomeMetrics(s.outcomes, metric);
   if (s.firmware?.package) firmwareMetrics(s.firmware, metric);
   metric('edge_agent_upstream_connected', 'gauge', '1 when the MQTT uplink is connected.', [[{}, s.upstream.connected ? 1 : 0]]);

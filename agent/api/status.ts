@@ -1,4 +1,4 @@
-import type { ScriptStatus } from '../sandbox';
+import type { SandboxStatus, ScriptStatus } from '../sandbox';
 import type { OutcomesDocument } from '../outcomes/outcomes-document';
 import type { FirmwareStatus } from '../firmware-update/firmware-updates';
 
@@ -88,6 +88,8 @@ export interface StatusDocument {
   drivers?: Array<{ name: string; stats?: object }>;
   /** user scripts (DESIGN §8): state (ok, disabled for 60 s after 3 failures in a row…), calls, last error */
   scripts: ScriptStatus[];
+  /** the worker thread the scripts run in: whether it runs, how often it was replaced (a call stopped from outside) */
+  sandbox?: SandboxStatus;
   /** qualifying events a condition script refused or could not decide, V scorings that failed */
   scriptOutcomes: { conditionRejected: number; conditionFailed: number; scoreFailed: number };
   /** campaign outcomes (docs/outcomes.md): conversion, reorder cycle, dwell, opt-out, delivery through the device */

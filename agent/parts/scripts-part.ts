@@ -19,6 +19,7 @@ export class ScriptsPart implements Part<BaseContext, { scripts: ScriptHost }> {
     const issues = await loadConfiguredScripts(host, config);
     if (issues.length > 0) throw new ConfigError(issues);
     status.set('scripts', () => host.status());
+    status.set('sandbox', () => host.sandbox());
     return { scripts: host };
   }
 

@@ -6,7 +6,7 @@ type Sections = { [K in keyof StatusDocument]-?: Section<K> };
 /** Sections in the order `status --json` has always shown them. */
 const ORDER: ReadonlyArray<keyof StatusDocument> = [
   'gateway', 'devices', 'ingest', 'engagement', 'triggers', 'outbox', 'storage', 'upstream',
-  'consent', 'parts', 'drivers', 'scripts', 'outcomes', 'scriptOutcomes', 'faults', 'firmware',
+  'consent', 'parts', 'drivers', 'scripts', 'sandbox', 'outcomes', 'scriptOutcomes', 'faults', 'firmware',
 ];
 
 /** Upstream figures when no uplink runs (none configured, or its part failed to start). */

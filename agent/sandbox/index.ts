@@ -1,4 +1,4 @@
-export { ScriptHost, type ScriptDefinition, type ScriptRun, type ScriptStatus, type ScriptHostOptions } from './script-host';
+export { ScriptHost, type ScriptDefinition, type ScriptRun, type ScriptStatus, type ScriptHostOptions, type SandboxStatus } from './script-host';
 export { IsolatedScript } from './isolated-script';
 export { DEFAULT_LIMITS, type ScriptLimits } from './script-limits';
 export { ScriptError, type ScriptErrorKind } from './script-error';

@@ -11,7 +11,7 @@ import { TbelSyntaxError } from './tbel/tbel-lexer';
 import { signedPayloadArgs, translateTbel } from './tbel/tbel-to-js';
 
 /** Source code runs at compile time only in a function-expression script; give a slow parse some room. */
-const COMPILE_TIMEOUT_MS = 1000;
+export const COMPILE_TIMEOUT_MS = 1000;
 /** Retained heap is measured every this many calls (one measurement costs ~30 µs; a call ~5 µs). */
 const MEMORY_CHECK_EVERY = 256;
 
@@ -48,6 +48,17 @@ export interface CallOutcome {
   logs?: string[];
 }
 
+/** A call's result as the script's JSON text (undefined when it returned undefined), as it crosses threads. */
+export interface JsonCallOutcome {
+  json: string | undefined;
+  logs?: string[];
+}
+
+/** The JSON text of a call's arguments; a TBEL decoder's payload is made signed bytes here, before it enters the interpreter. */
+export function callArgsJson(kind: ScriptKind, language: ScriptLanguage | undefined, args: readonly unknown[]): string {
+  return JSON.stringify(language === 'tbel' && kind === 'decoder' ? signedPayloadArgs(args) : args);
+}
+
 /**
  * One user script in its own QuickJS instance with its own fixed-size WebAssembly memory. QuickJS's memory limit
  * cannot be trusted on its own in this build (its accounting does not see the size of most allocations, see
@@ -70,8 +81,7 @@ export class IsolatedScript {
   private calls = 0;
   /** the instance is unusable (heap exhausted or engine fault) and must be rebuilt */
   broken = false;
-  /** a TBEL decoder: its payload is made signed bytes here, before it enters the interpreter */
-  private signedPayload = false;
+  private language: ScriptLanguage = 'js';
   /** the fixed WebAssembly memory's size: the hard ceiling */
   private readonly ceilingBytes: number;
 
@@ -121,7 +131,7 @@ export class IsolatedScript {
     const takeLogs = ctx.getProp(pair, 1);
     pair.dispose();
     const script = new IsolatedScript(id, kind, limits, memory, rt, ctx, null, takeLogs);
-    script.signedPayload = tbelJs !== null && kind === 'decoder';
+    script.language = language;
     rt.setInterruptHandler(() => script.shouldInterrupt());
     try {
       script.findCountdown();
@@ -292,6 +302,13 @@ export class IsolatedScript {
 
   /** Runs the script once with JSON-able arguments; throws a classified ScriptError. */
   call(args: readonly unknown[], opts: { logs?: boolean } = {}): CallOutcome {
+    const out = this.callJson(callArgsJson(this.kind, this.language, args), opts);
+    const value: unknown = out.json === undefined ? undefined : JSON.parse(out.json);
+    return out.logs ? { value, logs: out.logs } : { value };
+  }
+
+  /** Runs the script once with its arguments as JSON text (callArgsJson); the result stays JSON text. */
+  callJson(argsJson: string, opts: { logs?: boolean } = {}): JsonCallOutcome {
     if (this.fn === null) throw new ScriptError('runtime', this.id, 'script is not loaded');
     if (this.broken) throw new ScriptError('memory', this.id, 'script is being reloaded after exhausting its memory');
     if (++this.calls % MEMORY_CHECK_EVERY === 0) {
@@ -301,7 +318,6 @@ export class IsolatedScript {
         throw new ScriptError('memory', this.id, `holds ${mib(held)} between calls, limit ${mib(this.limits.memoryBytes)}`);
       }
     }
-    const argsJson = JSON.stringify(this.signedPayload ? signedPayloadArgs(args) : args);
     this.arm(this.limits.timeoutMs);
     let tagged: string;
     try {
@@ -323,18 +339,18 @@ export class IsolatedScript {
       this.broken = true;
       throw new ScriptError('runtime', this.id, `engine fault: ${(err as Error).message}`);
     }
-    const outcome = this.decode(tagged);
-    if (opts.logs) outcome.logs = this.readLogs();
-    return outcome;
+    const json = this.decode(tagged);
+    return opts.logs ? { json, logs: this.readLogs() } : { json };
   }
 
-  private decode(tagged: string): CallOutcome {
+  /** The result's JSON text from the prelude's tagged string, or the classified error. */
+  private decode(tagged: string): string | undefined {
     const rest = tagged.slice(1);
     switch (tagged[0]) {
       case 'O':
-        return { value: JSON.parse(rest) as unknown };
+        return rest;
       case 'U':
-        return { value: undefined };
+        return undefined;
       case 'M':
         if (rest === 'out of memory') throw this.exhausted();
         this.broken = true;

@@ -3,7 +3,7 @@
  * promise (a script stops within 2x its limit) holds in wall time, and a short call is only stopped by a machine
  * that took its core away for longer than that.
  */
-const HARD_LIMIT_FACTOR = 2;
+export const HARD_LIMIT_FACTOR = 2;
 
 /**
  * When a script run has had its time. Past its wall deadline, the run is over only if it really had that time:

@@ -1,4 +1,7 @@
-import { IsolatedScript } from './isolated-script';
+import { COMPILE_TIMEOUT_MS, callArgsJson } from './isolated-script';
+import { HARD_LIMIT_FACTOR } from './run-deadline';
+import { SandboxWorker, type SandboxAnswer } from './sandbox-worker';
+import type { WorkerError, WorkerRequest } from './script-worker';
 import { DEFAULT_LIMITS, type ScriptLimits } from './script-limits';
 import { ScriptBreaker } from './script-breaker';
 import { ScriptError, type ScriptErrorKind } from './script-error';
@@ -30,13 +33,13 @@ export interface ScriptStatus {
 
 interface Entry {
   def: ScriptDefinition;
-  script: IsolatedScript | null;
+  /** compiled in the current worker */
+  loaded: boolean;
   compileError: ScriptError | null;
   breaker: ScriptBreaker;
   calls: number;
   failures: number;
   lastError: { error: ScriptError; at: number } | null;
-  reloading: boolean;
 }
 
 export interface ScriptHostOptions {
@@ -46,15 +49,33 @@ export interface ScriptHostOptions {
   onDisabled?: (id: string, error: ScriptError, until: number) => void;
 }
 
+/** The script worker's state, for /metrics and `status`. */
+export interface SandboxStatus {
+  /** a worker is running (it starts with the first script) */
+  workerRunning: boolean;
+  /** workers replaced after one was stopped from outside (a call past 2x its limit) or died */
+  workerRestarts: number;
+}
+
 /**
  * The agent's script executor (the js-executor role, DESIGN §8): compiles each configured script once into its
  * own isolated QuickJS instance, runs it under the limits, classifies failures, and disables a script that
  * fails three times in a row for a minute. One bad script never affects another: they share no engine state.
+ *
+ * The instances live in one worker thread per host (sandbox-worker.ts), called synchronously: a call that is
+ * still running at twice its time limit (a long native call inside QuickJS never polls the time limit) is
+ * stopped by terminating the worker, answered as a timeout like any other, and every script is compiled again
+ * in a fresh worker. A script's own globals do not survive that (nor a memory error); what a caller keeps
+ * between calls (a generator's previous message) is the caller's, passed in each call.
  */
 export class ScriptHost {
   readonly limits: ScriptLimits;
   private readonly entries = new Map<string, Entry>();
   private readonly clock: () => number;
+  private worker: SandboxWorker | null = null;
+  private workerRestarts = 0;
+  /** the background task compiling scripts that are not loaded (after a restart or a memory error) */
+  private loading: Promise<void> | null = null;
 
   constructor(private readonly opts: ScriptHostOptions = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
@@ -63,16 +84,10 @@ export class ScriptHost {
 
   /** Compiles and registers a script (replacing one with the same id); returns its compile error, if any. */
   async add(def: ScriptDefinition): Promise<ScriptError | null> {
-    this.entries.get(def.id)?.script?.dispose();
-    const entry: Entry = { def, script: null, compileError: null, breaker: new ScriptBreaker(), calls: 0, failures: 0, lastError: null, reloading: false };
+    const entry: Entry = { def, loaded: false, compileError: null, breaker: new ScriptBreaker(), calls: 0, failures: 0, lastError: null };
     this.entries.set(def.id, entry);
-    try {
-      entry.script = await IsolatedScript.compile(def.id, def.kind, def.source, this.limits, def.file ?? `${def.id}.js`, def.language);
-    } catch (err) {
-      if (!(err instanceof ScriptError)) throw err;
-      entry.compileError = err;
-      entry.lastError = { error: err, at: this.clock() };
-    }
+    await this.currentWorker().started();
+    if (this.entries.get(def.id) === entry && !entry.loaded) this.load(entry);
     return entry.compileError;
   }
 
@@ -90,24 +105,36 @@ export class ScriptHost {
       const last = entry.lastError?.error ?? new ScriptError('runtime', id, 'disabled');
       return { ok: false, error: last, disabled: true };
     }
-    if (entry.reloading || entry.script === null) {
-      return { ok: false, error: new ScriptError('memory', id, 'script is being reloaded after exhausting its memory'), disabled: false };
+    if (!entry.loaded) {
+      const unavailable = this.loadNow(entry);
+      if (unavailable) return { ok: false, error: unavailable, disabled: false };
+      if (entry.compileError) return { ok: false, error: entry.compileError, disabled: false };
     }
     entry.calls++;
     let logs: string[] | undefined;
     let error: ScriptError;
-    try {
-      const out = entry.script.call(args, opts);
-      logs = out.logs;
-      const checked = check(out.value);
+    const answer = this.request({ op: 'call', id, logs: opts.logs === true }, callArgsJson(entry.def.kind, entry.def.language, args), HARD_LIMIT_FACTOR * this.limits.timeoutMs);
+    if (answer === null) {
+      error = new ScriptError('timeout', id, `took longer than ${this.limits.timeoutMs} ms`);
+    } else if (answer.header.ok) {
+      logs = answer.header.logs;
+      const value: unknown = answer.header.undefined ? undefined : JSON.parse(answer.payload);
+      const checked = check(value);
       if (checked.ok) {
         entry.breaker.success();
         return logs ? { ok: true, value: checked.value, logs } : { ok: true, value: checked.value };
       }
       error = new ScriptError('runtime', id, checked.message);
-    } catch (err) {
-      if (!(err instanceof ScriptError)) throw err;
-      error = err;
+    } else if ('fault' in answer.header) {
+      throw new Error(`script ${id}: ${answer.header.fault}`);
+    } else {
+      logs = answer.header.logs;
+      error = scriptError(id, answer.header.error);
+      if (answer.header.broken) {
+        // rebuilt from its source before its next call
+        entry.loaded = false;
+        this.loadInBackground();
+      }
     }
     this.fail(entry, error, now);
     return logs ? { ok: false, error, disabled: false, logs } : { ok: false, error, disabled: false };
@@ -117,36 +144,96 @@ export class ScriptHost {
     entry.failures++;
     entry.lastError = { error, at: now };
     if (entry.breaker.failure(now)) this.opts.onDisabled?.(entry.def.id, error, now + entry.breaker.cooldownMs);
-    if (entry.script?.broken && !entry.reloading) void this.reload(entry);
   }
 
-  /** A script that exhausted its memory (or whose instance faulted) starts again from a fresh instance. */
-  private async reload(entry: Entry): Promise<void> {
-    entry.reloading = true;
-    const old = entry.script;
-    entry.script = null;
-    old?.dispose();
-    try {
-      const fresh = await IsolatedScript.compile(entry.def.id, entry.def.kind, entry.def.source, this.limits, entry.def.file ?? `${entry.def.id}.js`, entry.def.language);
-      if (this.entries.get(entry.def.id) === entry) entry.script = fresh;
-      else fresh.dispose();
-    } catch (err) {
-      if (err instanceof ScriptError) entry.compileError = err;
-    } finally {
-      entry.reloading = false;
+  /** The worker, a new one when there is none or the last one died (every script is then compiled again). */
+  private currentWorker(): SandboxWorker {
+    if (this.worker?.alive) return this.worker;
+    if (this.worker !== null) this.workerLost(); // it died
+    this.worker = new SandboxWorker();
+    return this.worker;
+  }
+
+  /** The worker was stopped from outside or died: nothing compiled in it survives. */
+  private workerLost(): void {
+    this.workerRestarts++;
+    for (const e of this.entries.values()) e.loaded = false;
+    this.worker = null;
+    this.loadInBackground(); // starts the next worker right after this call, not within it
+  }
+
+  /**
+   * One request to the worker, answered or given up after `waitMs` (the worker is then terminated: null). A
+   * worker that could not start throws.
+   */
+  private request(header: WorkerRequest, payload: string, waitMs: number): SandboxAnswer | null {
+    const worker = this.currentWorker();
+    const answer = worker.request(header, payload, performance.now() + waitMs);
+    if (answer === null) this.workerLost();
+    return answer;
+  }
+
+  /** Compiles a script in the current worker (blocking); a compile error or timeout is kept as the script's. */
+  private load(entry: Entry): void {
+    const { id, kind, source, file, language } = entry.def;
+    // loading runs the source once (and a probe): each run has max(COMPILE_TIMEOUT_MS, the limit), as in IsolatedScript
+    const waitMs = HARD_LIMIT_FACTOR * (COMPILE_TIMEOUT_MS + 2 * Math.max(COMPILE_TIMEOUT_MS, this.limits.timeoutMs));
+    const answer = this.request({ op: 'compile', id, kind, limits: this.limits, filename: file ?? `${id}.js`, language: language ?? 'js' }, source, waitMs);
+    let error: ScriptError;
+    if (answer === null) {
+      error = new ScriptError('timeout', id, 'the script did not finish loading in time');
+    } else if (answer.header.ok) {
+      entry.loaded = true;
+      return;
+    } else if ('fault' in answer.header) {
+      throw new Error(`script ${id}: ${answer.header.fault}`);
+    } else {
+      error = scriptError(id, answer.header.error);
     }
+    entry.compileError = error;
+    entry.lastError = { error, at: this.clock() };
+  }
+
+  /** Loads a script before its call; the error to answer with when the sandbox itself cannot start. */
+  private loadNow(entry: Entry): ScriptError | null {
+    try {
+      this.load(entry);
+      return null;
+    } catch (err) {
+      return new ScriptError('runtime', entry.def.id, `the sandbox cannot run scripts: ${(err as Error).message}`);
+    }
+  }
+
+  /** Compiles, off the calls' path, every script that is not loaded (a call that comes first loads its own). */
+  private loadInBackground(): void {
+    if (this.loading) return;
+    this.loading = (async () => {
+      try {
+        for (;;) {
+          await new Promise((resolve) => setImmediate(resolve));
+          const next = [...this.entries.values()].find((e) => !e.loaded && !e.compileError);
+          if (!next) return;
+          await this.currentWorker().started();
+          if (!next.loaded && !next.compileError && this.entries.get(next.def.id) === next) this.load(next);
+        }
+      } catch {
+        // the worker could not start: the next call tries again
+      } finally {
+        this.loading = null;
+      }
+    })();
   }
 
   /** Resolves once no script is being reloaded (tests, `script test`). */
   async settled(): Promise<void> {
-    while ([...this.entries.values()].some((e) => e.reloading)) await new Promise((r) => setTimeout(r, 5));
+    while (this.loading) await this.loading;
   }
 
   status(): ScriptStatus[] {
     const now = this.clock();
     return [...this.entries.values()].map((e) => {
       const until = e.breaker.disabledUntil(now);
-      const state: ScriptStatus['state'] = e.compileError ? 'compile-error' : until !== null ? 'disabled' : e.reloading ? 'reloading' : 'ok';
+      const state: ScriptStatus['state'] = e.compileError ? 'compile-error' : until !== null ? 'disabled' : !e.loaded ? 'reloading' : 'ok';
       return {
         id: e.def.id,
         kind: e.def.kind,
@@ -162,11 +249,24 @@ export class ScriptHost {
 
   /** Heap held by each loaded script, in bytes (QuickJS's own count; for benchmarks and `script test`). */
   heapBytes(id: string): number | null {
-    return this.entries.get(id)?.script?.heapBytes() ?? null;
+    if (!this.entries.get(id)?.loaded) return null;
+    const answer = this.request({ op: 'heap', id }, '', HARD_LIMIT_FACTOR * COMPILE_TIMEOUT_MS);
+    return answer?.header.ok ? (answer.header.heapBytes ?? null) : null;
   }
 
-  stop(): void {
-    for (const e of this.entries.values()) e.script?.dispose();
-    this.entries.clear();
+  sandbox(): SandboxStatus {
+    return { workerRunning: this.worker?.alive === true, workerRestarts: this.workerRestarts };
   }
+
+  /** Drops every script and stops the worker. */
+  stop(): void {
+    this.entries.clear();
+    this.worker?.kill('stopped');
+    this.worker = null;
+  }
+}
+
+/** A script's failure as the worker reported it. */
+function scriptError(id: string, e: WorkerError): ScriptError {
+  return new ScriptError(e.kind, id, e.detail, e.line, e.column);
 }

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { Agent } from '../../agent/controller';
 import { ConfigError, parseConfig } from '../../agent/config';
 import { silentLogger } from '../../agent/logger';
+import { renderMetrics } from '../../agent/api/metrics';
 import type { DeviceFrame } from '../../firmware-bridge/protocol';
 import { DeviceLink, HELLO_SCALE, allAnswered } from '../support/device-link';
 import { runCli } from '../support/run-cli';
@@ -142,6 +143,36 @@ describe('scripts in the agent (real config loader, real SQLite, real codec)', (
     expect(agent!.status().ingest.accepted).toBe(2);
     expect(row('scored')).toMatchObject({ f: 2, v: null }); // counted, but no V: the index stays blocked
     expect(agent!.status().scripts[0].lastError?.kind).toBe('timeout');
+  });
+
+  it('a condition stuck in one long native call is stopped from outside; the agent keeps serving', async () => {
+    // (7n ** 2000000n).toString() is one call of minutes inside QuickJS, which never polls the time limit in it:
+    // the worker it runs in is stopped at 2x the limit and a fresh one compiles the scripts again.
+    await start(`
+  - id: stuck
+    qualify:
+      event: dispense
+      condition: { script: "if (msg.v === 13) return (7n ** 2000000n).toString().length > 0; return true" }
+    value: 10
+    threshold: 1000
+    channels: [push]
+  - id: big-pour
+    qualify: { event: dispense, condition: { script: "return msg.v >= 10" } }
+    value: 50
+    threshold: 1000
+    channels: [push]
+`);
+    const l = new DeviceLink(agent!, 'scale-1');
+    l.send(HELLO_SCALE(), pour(1, 13), pour(2, 20), pour(3, 13), pour(4, 30));
+    await allAnswered(agent as Agent);
+    expect(l.acks()).toEqual([1, 2, 3, 4]);
+    expect(agent!.status().ingest.accepted).toBe(4);
+    expect(row('stuck')?.f).toBe(2); // the two good pours, each in a worker started after a stop
+    expect(row('big-pour')?.f).toBe(4);
+    const st = agent!.status();
+    expect(st.scripts.find((x) => x.id === 'campaign/stuck/condition')).toMatchObject({ state: 'ok', failures: 2, lastError: { kind: 'timeout', message: 'took longer than 50 ms' } });
+    expect(st.sandbox?.workerRestarts).toBe(2);
+    expect(renderMetrics(st)).toMatch(/^edge_agent_script_worker_restarts_total 2$/m);
   });
 
   it('a script that does not compile stops the start with its config path and line', async () => {
