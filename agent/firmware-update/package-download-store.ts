@@ -11,11 +11,19 @@ import {
 import { PackageChecksum, samePackage, type FirmwarePackage } from './firmware-package';
 
 /**
- * A background fsync + progress write starts once this much of a download is written but not recorded; if the
- * disk falls behind to twice this, the download waits for a synchronous one. So after a power cut at most twice
- * this plus one chunk is fetched again (docs/firmware-updates.md §4).
+ * A background fsync + progress write starts once this much of a download is written but not recorded
+ * (docs/firmware-updates.md §4).
  */
 export const DOWNLOAD_SYNC_BYTES = 256 * 1024;
+
+/**
+ * At most this much of a download is ever written but not recorded: the downloader asks for no chunk that would
+ * pass it until a background sync has recorded (and the store syncs synchronously if a caller writes past it).
+ * So a power cut costs at most this much fetched again. Four background syncs' worth: at twice the sync
+ * threshold a 1 MB download waited for the disk (a contended ext4 journal commit, 10–80 ms) in the middle of a
+ * transfer that takes ~12 ms on the link.
+ */
+export const DOWNLOAD_MAX_UNRECORDED_BYTES = 4 * DOWNLOAD_SYNC_BYTES;
 
 /** What is on disk for the package being downloaded. */
 export interface DownloadProgress {
@@ -34,7 +42,7 @@ export interface VerifiedPackage {
   inspection: EspImageInspection;
 }
 
-export type DownloadFailureCode = 'budget' | 'checksum' | 'image' | 'chunk';
+export type DownloadFailureCode = 'budget' | 'checksum' | 'image' | 'chunk' | 'disk';
 
 /** A download that cannot go on; `message` is the `fw_error` line. */
 export class DownloadFailure extends Error {
@@ -90,15 +98,18 @@ export class PackageDownloadStore {
   private generation = 0;
   /** bytes the progress file records (it never moves back) */
   private recorded = 0;
+  /** times append() had to stop for the disk because a caller wrote past the bound (the downloader never should) */
+  synchronousSyncs = 0;
+  /** told when a background sync recorded more, or failed with the download still current */
+  private onRecorded: ((err: Error | null) => void) | null = null;
 
   constructor(
     readonly dir: string,
     readonly maxBytes: number,
-    /**
-     * bytes per fsync of data and progress (the chunk that reaches it is included): three fsyncs per chunk made
-     * the disk a limit of the download; a power cut costs at most this much plus one chunk fetched again
-     */
+    /** unrecorded bytes that start a background fsync of data and progress (the chunk that reaches it included) */
     private readonly syncEveryBytes = DOWNLOAD_SYNC_BYTES,
+    /** the bound on written-but-unrecorded bytes (DOWNLOAD_MAX_UNRECORDED_BYTES) */
+    readonly maxUnrecordedBytes = 4 * syncEveryBytes,
   ) {
     this.downloadDir = path.join(dir, 'download');
     this.dataFile = path.join(this.downloadDir, 'data.part');
@@ -132,7 +143,7 @@ export class PackageDownloadStore {
 
   /** The package that passed its checks, if any. */
   verified(): VerifiedPackage | null {
-    const pkg = readJsonFile<FirmwarePackage>(this.packageMetaFile);
+    const pkg = readJsonFile<{ pkg?: FirmwarePackage }>(this.packageMetaFile)?.pkg;
     if (!pkg || !fs.existsSync(this.packageFile)) return null;
     const image = fs.readFileSync(this.packageFile);
     return { pkg, file: this.packageFile, image, inspection: inspectEspImage(image) };
@@ -207,12 +218,39 @@ export class PackageDownloadStore {
     // The recorded progress only ever covers fsynced bytes: on restart anything past it is cut off and fetched again.
     // The last chunk needs no record of its own: finish() fsyncs the data and renames it into place.
     if (p.bytes === p.pkg.size) return p;
-    if (p.bytes - this.recorded >= 2 * this.syncEveryBytes) {
-      // the background sync fell behind: wait for the disk (the bound on re-download holds)
+    if (p.bytes - this.recorded > this.boundFor(p)) {
+      // a caller that wrote past the bound (the downloader waits instead): the disk now, so the bound holds
+      this.synchronousSyncs++;
       fs.fsyncSync(this.fd);
       this.record(p.chunks, p.bytes);
     } else this.syncWhenDue();
     return p;
+  }
+
+  /**
+   * Whether `bytes` more (on top of what is written) may be written without passing the bound on unrecorded bytes;
+   * the bytes that complete the package always may (finish() makes them durable).
+   */
+  hasRoomFor(bytes: number): boolean {
+    const p = this.progress;
+    if (!p) return false;
+    return p.bytes + bytes >= p.pkg.size || p.bytes - this.recorded + bytes <= this.boundFor(p);
+  }
+
+  /** The bound, but never below one chunk: one chunk ahead of the record is always allowed. */
+  private boundFor(p: DownloadProgress): number {
+    return Math.max(this.maxUnrecordedBytes, p.chunkBytes);
+  }
+
+  /**
+   * `listener` is called after every background sync that recorded more, or failed (the error) for this download.
+   * Returns what removes it (only it: a downloader that ends late does not remove its successor's).
+   */
+  whenRecorded(listener: (err: Error | null) => void): () => void {
+    this.onRecorded = listener;
+    return () => {
+      if (this.onRecorded === listener) this.onRecorded = null;
+    };
   }
 
   /** Starts a background sync when the unrecorded bytes reach the threshold (or, `any`, when there are some). */
@@ -221,11 +259,14 @@ export class PackageDownloadStore {
     if (!p || this.syncing !== null) return;
     const behind = p.bytes - this.recorded;
     if (behind <= 0 || (!any && behind < this.syncEveryBytes)) return;
-    this.syncing = this.syncInBackground(p.chunks, p.bytes).then((recorded) => {
+    const gen = this.generation;
+    this.syncing = this.syncInBackground(p.chunks, p.bytes).then((outcome) => {
       this.syncing = null;
-      // what arrived meanwhile is made durable too, even if no more chunks come; after a failure only the next
-      // chunk tries again (a file that went away must not be retried in a loop)
-      if (recorded) this.syncWhenDue(true);
+      if (gen !== this.generation) return; // finished, replaced or discarded meanwhile
+      // what arrived meanwhile is made durable too, even if no more chunks come; a failure is not retried in a
+      // loop: it is the listener's (the downloader fails the download with it)
+      if (outcome === true) this.syncWhenDue(true);
+      if (outcome !== false) this.onRecorded?.(outcome === true ? null : outcome);
     });
   }
 
@@ -244,7 +285,7 @@ export class PackageDownloadStore {
    * disk. Through a descriptor of its own (fsync is per file, not per descriptor), so closing the append
    * descriptor meanwhile cannot pull it away; a download finished, replaced or discarded meanwhile records nothing.
    */
-  private async syncInBackground(chunks: number, bytes: number): Promise<boolean> {
+  private async syncInBackground(chunks: number, bytes: number): Promise<boolean | Error> {
     const gen = this.generation;
     try {
       const h = await fs.promises.open(this.dataFile, 'r');
@@ -259,9 +300,10 @@ export class PackageDownloadStore {
         return false;
       this.recorded = Math.max(this.recorded, bytes);
       return true;
-    } catch {
-      // the file went away (finished or discarded): nothing to record; a real disk error shows at the next sync
-      return false;
+    } catch (err) {
+      // the file went away (finished or discarded): nothing to record; otherwise a real disk error
+      if (gen !== this.generation) return false;
+      return err instanceof Error ? err : new Error(String(err));
     }
   }
 
@@ -290,10 +332,11 @@ export class PackageDownloadStore {
       this.discard();
       throw new DownloadFailure('image', `the package is not a flashable image: ${problems.join('; ')}`);
     }
-    fs.rmSync(this.packageFile, { force: true });
-    // one directory fsync for both renames: the announcement and the bytes land together or the download resumes
-    writeFileDurably(this.packageMetaFile, JSON.stringify(p.pkg), { syncDirectory: false });
+    // The announcement was made durable by begin(): it is moved, not written again. One directory fsync for both
+    // renames. A crash between them leaves the bytes without their announcement: not a verified package (both are
+    // needed), and the download starts over from the announcement still in download/.
     fs.renameSync(this.dataFile, this.packageFile);
+    fs.renameSync(this.announcementFile, this.packageMetaFile);
     syncDirectory(this.dir);
     fs.rmSync(this.downloadDir, { recursive: true, force: true });
     this.progress = null;

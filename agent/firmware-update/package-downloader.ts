@@ -49,6 +49,7 @@ export class PackageDownloader {
   private sessionsWithoutAnswer = 0;
   private answeredThisSession = false;
   private finished = false;
+  private readonly stopListening: () => void;
   private readonly window: number;
   private readonly chunkTimeoutMs: number;
   private readonly timeoutsBeforeNewRequest: number;
@@ -68,6 +69,11 @@ export class PackageDownloader {
     this.done.catch(() => {}); // the owner awaits it; an unobserved failure is not an unhandled rejection
     // Refused at once (budget) before anything is requested.
     const progress = store.begin(pkg, opts.chunkBytes);
+    // Chunks held back by the bound on unrecorded bytes are asked for once the disk has caught up.
+    this.stopListening = store.whenRecorded((err) => {
+      if (err) this.fail(new DownloadFailure('disk', `cannot make the download durable: ${err.message}`));
+      else this.fill();
+    });
     if (progress.bytes === pkg.size) setImmediate(() => this.completeIfDone());
   }
 
@@ -125,6 +131,9 @@ export class PackageDownloader {
     const chunks = Math.ceil(p.pkg.size / p.chunkBytes);
     for (let n = p.chunks; n < chunks && this.inFlight.size < this.window; n++) {
       if (this.inFlight.has(n) || this.early.has(n)) continue;
+      // Everything below n is on disk, in flight or waiting in memory: a power cut must not cost more than the
+      // store's bound, so n waits while the disk is behind (the store calls back when it has recorded).
+      if (!this.store.hasRoomFor((n + 1 - p.chunks) * p.chunkBytes)) break;
       this.request(n);
     }
   }
@@ -187,6 +196,7 @@ export class PackageDownloader {
   private completeIfDone(): boolean {
     if (this.finished || !this.store.complete()) return false;
     this.finished = true;
+    this.stopListening();
     this.detach();
     try {
       this.outcome.resolve(this.store.finish());
@@ -199,6 +209,7 @@ export class PackageDownloader {
   private fail(err: Error): void {
     if (this.finished) return;
     this.finished = true;
+    this.stopListening();
     this.detach();
     this.outcome.reject(err);
   }

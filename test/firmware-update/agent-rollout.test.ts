@@ -164,7 +164,7 @@ const SUB = 'gw-fw:scale-7';
     await start({}, false);
     await f.tb.assignFirmware({ title: 'kitchen-scale', version: '2.5.0', checksumAlgorithm: 'SHA256', data: BIG });
     await waitUntil('chunk 20 asked for', () => f.tb.ota.requests.some((r) => r.chunk >= 20), 30_000, why);
-    // the background sync records what arrived (docs/firmware-updates.md §4: at most 512 KiB behind)
+    // the background sync records what arrived (docs/firmware-updates.md §4: at most 1 MiB behind)
     await waitUntil('progress durable', () => (progressOnDisk()?.chunks ?? 0) >= 16, 10_000, why);
     await stopAgent('SIGKILL');
     const durable = progressOnDisk()!;

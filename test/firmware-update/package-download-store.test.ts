@@ -144,19 +144,50 @@ describe('PackageDownloadStore on real files', () => {
     expect(Buffer.compare(again!.image, image)).toBe(0);
   });
 
-  it('bounds what a power cut costs: a background sync that falls behind is waited for at twice the threshold', async () => {
-    const store = new PackageDownloadStore(dir, 8 * 1024 * 1024, 4 * CHUNK);
+  it('bounds what a power cut costs: a caller writing past the bound on unrecorded bytes waits for the disk', async () => {
+    // background syncs from 2 chunks unrecorded, never more than 8 chunks unrecorded
+    const store = new PackageDownloadStore(dir, 8 * 1024 * 1024, 2 * CHUNK);
+    expect(store.maxUnrecordedBytes).toBe(8 * CHUNK);
     store.begin(pkgOf(image), CHUNK);
     const file = path.join(dir, 'download', 'progress.json');
     const onDisk = (): { chunks: number } =>
       fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { chunks: number }) : { chunks: 0 };
-    // no await between the appends: the background sync started at chunk 4 cannot have finished
-    for (let n = 0; n < 7; n++) store.append(n, chunkOf(image, n));
+    expect(store.hasRoomFor(8 * CHUNK)).toBe(true);
+    expect(store.hasRoomFor(9 * CHUNK)).toBe(false);
+    // no await between the appends: the background sync started at chunk 2 cannot have finished
+    for (let n = 0; n < 8; n++) store.append(n, chunkOf(image, n));
     expect(onDisk().chunks).toBe(0);
-    store.append(7, chunkOf(image, 7)); // 8 chunks unrecorded = twice the threshold: synchronous
-    expect(onDisk().chunks).toBe(8);
-    await store.settled(); // the late background sync (chunk 4) does not move the progress back
-    expect(onDisk().chunks).toBe(8);
+    expect(store.hasRoomFor(CHUNK)).toBe(false);
+    expect(store.synchronousSyncs).toBe(0);
+    store.append(8, chunkOf(image, 8)); // 9 chunks unrecorded: past the bound, synchronous
+    expect(onDisk().chunks).toBe(9);
+    expect(store.synchronousSyncs).toBe(1);
+    await store.settled(); // the late background sync (chunk 2) does not move the progress back
+    expect(onDisk().chunks).toBe(9);
+    // the bytes that complete the package always fit (finish() makes them durable)
+    expect(store.hasRoomFor(image.length - 9 * CHUNK)).toBe(true);
+    store.close();
+    // a bound below one chunk still lets one chunk ahead of the record (else nothing could ever be asked for)
+    const tiny = new PackageDownloadStore(path.join(t.dir, 'other'), 8 * 1024 * 1024, 1);
+    tiny.begin(pkgOf(image), CHUNK);
+    expect([tiny.hasRoomFor(CHUNK), tiny.hasRoomFor(2 * CHUNK)]).toEqual([true, false]);
+    tiny.close();
+  });
+
+  it('tells its listener when a background sync has recorded, and only the current listener', async () => {
+    const store = new PackageDownloadStore(dir, 8 * 1024 * 1024, 2 * CHUNK);
+    store.begin(pkgOf(image), CHUNK);
+    const first: (Error | null)[] = [];
+    const second: (Error | null)[] = [];
+    const stopFirst = store.whenRecorded((e) => first.push(e));
+    store.whenRecorded((e) => second.push(e));
+    stopFirst(); // a listener that ends late does not remove its successor
+    for (let n = 0; n < 3; n++) store.append(n, chunkOf(image, n));
+    await store.settled();
+    expect(first).toEqual([]);
+    expect(second.length).toBeGreaterThan(0);
+    expect(second.every((e) => e === null)).toBe(true);
+    expect(store.hasRoomFor(8 * CHUNK)).toBe(true);
     store.close();
   });
 

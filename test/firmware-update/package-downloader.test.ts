@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { genericOtaTopics, thingsboardOtaTopics } from '../../agent/firmware-update/ota-topics';
@@ -73,6 +74,33 @@ const CHUNK = 16 * 1024;
       expect(server.requests.every((r) => r.size === CHUNK)).toBe(true);
       expect(new Set(server.requests.map((r) => r.chunk)).size).toBe(chunks);
       expect(d.counts.requested).toBe(chunks);
+    }, 30_000);
+
+    it('never has more than the store bound written but unrecorded: chunks wait for the disk, not the event loop', async () => {
+      await serve('v2/fw', image);
+      const dir = path.join(t.dir, 'fw');
+      // a background sync from every chunk, at most 4 chunks unrecorded (a disk far slower than the link)
+      const store = new PackageDownloadStore(dir, 8 * 1024 * 1024, CHUNK);
+      const recordedOnDisk = (): number => {
+        try {
+          return (JSON.parse(fs.readFileSync(path.join(dir, 'download', 'progress.json'), 'utf8')) as { bytes: number }).bytes;
+        } catch {
+          return 0;
+        }
+      };
+      let worst = 0;
+      const d = new PackageDownloader(store, thingsboardOtaTopics, pkgOf(image), {
+        chunkBytes: CHUNK,
+        onProgress: (bytes, total) => {
+          if (bytes < total) worst = Math.max(worst, bytes - recordedOnDisk());
+        },
+      });
+      await gateway(d);
+      const v = await d.done;
+      expect(Buffer.compare(v.image, image)).toBe(0);
+      expect(worst).toBeGreaterThan(0);
+      expect(worst).toBeLessThanOrEqual(4 * CHUNK);
+      expect(store.synchronousSyncs).toBe(0); // the downloader held back; append never had to stop for the disk
     }, 30_000);
 
     it('requests lost chunks again and still writes them in order (generic topics)', async () => {
