@@ -18,6 +18,11 @@ export const SOURCES = fs
   .readdirSync(path.join(COMPONENT, 'src'))
   .filter((f) => f.endsWith('.c'))
   .map((f) => path.join(COMPONENT, 'src', f));
+/** host_test.c (main), the test groups it runs and json_mini.c (reads vectors.json): every .c in firmware/test */
+const HOST_TEST_SOURCES = fs
+  .readdirSync(path.join(FIRMWARE_ROOT, 'test'))
+  .filter((f) => f.endsWith('.c'))
+  .map((f) => path.join(FIRMWARE_ROOT, 'test', f));
 export const VECTORS = path.resolve(__dirname, '../../firmware-bridge/protocol/vectors.json');
 export const STRICT = ['-std=c99', '-Wall', '-Wextra', '-Werror', '-pedantic', '-Wshadow'];
 
@@ -75,8 +80,7 @@ export function hostTestPerFile(): HostTest {
       '-O1',
       `-I${path.join(COMPONENT, 'include')}`,
       ...SOURCES,
-      path.join(FIRMWARE_ROOT, 'test/host_test.c'),
-      path.join(FIRMWARE_ROOT, 'test/json_mini.c'),
+      ...HOST_TEST_SOURCES,
       '-o',
       built().binary,
     ]);
