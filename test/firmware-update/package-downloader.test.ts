@@ -184,21 +184,24 @@ const CHUNK = 16 * 1024;
     it('survives an agent restart mid-download: a new process picks up the durable progress', async () => {
       await serve('v2/fw', image);
       const dir = path.join(t.dir, 'fw');
-      const first = new PackageDownloader(
-        new PackageDownloadStore(dir, 8 * 1024 * 1024),
-        thingsboardOtaTopics,
-        pkgOf(image),
-        { chunkBytes: CHUNK },
-      );
+      const firstStore = new PackageDownloadStore(dir, 8 * 1024 * 1024);
+      const first = new PackageDownloader(firstStore, thingsboardOtaTopics, pkgOf(image), { chunkBytes: CHUNK });
       server.stallFrom = 40; // the agent is killed waiting for chunk 40 (else a fast disk is done first)
       const c = await gateway(first);
-      await waitUntil(
-        '30 chunks on disk',
-        () => (new PackageDownloadStore(dir, 8 * 1024 * 1024).current()?.chunks ?? 0) >= 30,
-        20_000,
-      );
+      // read from the file, as a restarted agent would: a second store's current() would cut the live download's
+      // data file back to what is recorded under its feet
+      const recorded = (): number => {
+        try {
+          return (JSON.parse(fs.readFileSync(path.join(dir, 'download', 'progress.json'), 'utf8')) as { chunks: number }).chunks;
+        } catch {
+          return 0;
+        }
+      };
+      await waitUntil('30 chunks recorded on disk', () => recorded() >= 30, 20_000);
       first.detach();
       await c.endAsync(true); // the agent is gone
+      await firstStore.settled(); // (a killed process has no background sync still running)
+      firstStore.close();
       const resumedAt = new PackageDownloadStore(dir, 8 * 1024 * 1024).current()!.chunks;
       server.stallFrom = null;
       const before = server.requests.length;
