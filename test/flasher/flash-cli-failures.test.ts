@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SerialPort } from 'serialport';
 import { Esp32RomSimulator, OP, buildEspImage } from '../support/esp-rom-sim';
@@ -13,12 +12,8 @@ import { runCli } from '../support/run-cli';
 
     it('reports an MD5 mismatch when the flash does not hold what was sent', async () => {
       const sim = await t.plug(new Esp32RomSimulator({ corruptByteAt: 0x10000 + 5000 }));
-      const file = path.join(t.dir, 'app.bin');
-      fs.writeFileSync(file, goodImage());
-      const res = await runCli(['flash', '--port', t.pty.gateway, '--image', file, '--json'], {
-        cwd: t.dir,
-        timeoutMs: 30_000,
-      });
+      const file = t.imageFile('app.bin', goodImage());
+      const res = await t.flash(['--image', file, '--json']);
       expect(res.code).toBe(1);
       // under --json the failure is the stream's last line on stdout (docs/cli.md), stderr stays empty
       expect(res.stderr).toBe('');
@@ -44,12 +39,8 @@ import { runCli } from '../support/run-cli';
         }),
       );
       const image = buildEspImage({ size: 160 * 1024 });
-      const file = path.join(t.dir, 'app.bin');
-      fs.writeFileSync(file, image);
-      const first = await runCli(['flash', '--port', t.pty.gateway, '--image', file], {
-        cwd: t.dir,
-        timeoutMs: 30_000,
-      });
+      const file = t.imageFile('app.bin', image);
+      const first = await t.flash(['--image', file]);
       expect(unplugged).not.toBeNull();
       await unplugged;
       expect(first.code).toBe(1);
@@ -61,10 +52,7 @@ import { runCli } from '../support/run-cli';
       await sim.detach();
       await t.pty.start();
       await sim.attach(t.pty.device);
-      const retry = await runCli(['flash', '--port', t.pty.gateway, '--image', file], {
-        cwd: t.dir,
-        timeoutMs: 30_000,
-      });
+      const retry = await t.flash(['--image', file]);
       expect(retry.code).toBe(0);
       expect(flashed(sim, 0x10000, image)).toBe(true);
       expect(retry.stdout).toMatch(/device scale-7 \(kitchen-scale\) is up with firmware 2\.4\.0/);
@@ -95,8 +83,7 @@ import { runCli } from '../support/run-cli';
         size: 192 * 1024,
         appDescriptor: { projectName: 'kitchen-scale', version: '2.4.0', idfVersion: 'v5.3.1' },
       });
-      const file = path.join(t.dir, 'app.bin');
-      fs.writeFileSync(file, image);
+      const file = t.imageFile('app.bin', image);
       await t.pty.stop();
       const outcomes: string[] = [];
       for (const [where, at] of unplugPoints) {
@@ -155,12 +142,8 @@ import { runCli } from '../support/run-cli';
     it('explains download mode when no bootloader answers (board running its app, BOOT not held)', async () => {
       const sim = await t.plug(new Esp32RomSimulator());
       sim.mode = 'app'; // the board is running firmware, not the ROM bootloader: SLIP goes unanswered
-      const file = path.join(t.dir, 'app.bin');
-      fs.writeFileSync(file, goodImage());
-      const res = await runCli(['flash', '--port', t.pty.gateway, '--image', file, '--json'], {
-        cwd: t.dir,
-        timeoutMs: 30_000,
-      });
+      const file = t.imageFile('app.bin', goodImage());
+      const res = await t.flash(['--image', file, '--json']);
       expect(res.code).toBe(1);
       expect(res.stderr).toBe('');
       const result = jsonLines(res.stdout).at(-1);
@@ -172,15 +155,11 @@ import { runCli } from '../support/run-cli';
 
     it('says when the port is held by another program, or does not exist', async () => {
       const sim = await t.plug(new Esp32RomSimulator());
-      const file = path.join(t.dir, 'app.bin');
-      fs.writeFileSync(file, goodImage());
+      const file = t.imageFile('app.bin', goodImage());
       const holder = new SerialPort({ path: t.pty.gateway, baudRate: 115200, autoOpen: false });
       await new Promise<void>((resolve, reject) => holder.open((e) => (e ? reject(e) : resolve())));
       try {
-        const busy = await runCli(['flash', '--port', t.pty.gateway, '--image', file], {
-          cwd: t.dir,
-          timeoutMs: 30_000,
-        });
+        const busy = await t.flash(['--image', file]);
         expect(busy.code).toBe(1);
         expect(busy.stderr).toMatch(
           /^edge-agent: .*ttyUSB0 is in use by another program .* stop it \(sudo systemctl stop edge-agent\)/m,
@@ -201,29 +180,17 @@ import { runCli } from '../support/run-cli';
 
     it('fails with exit 1 when the flashed app never says hello, and exit 2 on usage errors', async () => {
       await t.plug(new Esp32RomSimulator());
-      const file = path.join(t.dir, 'raw.bin');
-      fs.writeFileSync(file, goodImage());
+      const file = t.imageFile('raw.bin', goodImage());
       // Flashed somewhere the simulated bootloader does not boot from: the device never runs it.
-      const res = await runCli(
-        ['flash', '--port', t.pty.gateway, '--image', file, '--address', '0x200000', '--hello-timeout', '1'],
-        { cwd: t.dir, timeoutMs: 30_000 },
-      );
+      const res = await t.flash(['--image', file, '--address', '0x200000', '--hello-timeout', '1']);
       expect(res.code).toBe(1);
       expect(res.stderr).toMatch(
         /^edge-agent: flashed and verified, but no hello from the device within 1 s at 115200 baud — /m,
       );
-      const usage = await runCli(
-        ['flash', '--port', t.pty.gateway, '--image', file, '--address', '0x10800'],
-        {
-          cwd: t.dir,
-        },
-      );
+      const usage = await t.flash(['--image', file, '--address', '0x10800']);
       expect(usage.code).toBe(2);
       expect(usage.stderr).toMatch(/address 0x10800 for .* is not on a 4 KiB flash sector boundary/);
-      const missing = await runCli(
-        ['flash', '--port', t.pty.gateway, '--image', path.join(t.dir, 'nope.bin')],
-        { cwd: t.dir },
-      );
+      const missing = await t.flash(['--image', path.join(t.dir, 'nope.bin')]);
       expect(missing.code).toBe(2);
       expect(missing.stderr).toMatch(/image .*nope\.bin does not exist/);
     }, 40_000);

@@ -1,9 +1,7 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Esp32RomSimulator, buildEspImage, writeIdfBuild } from '../support/esp-rom-sim';
 import { flashCliPerTest, flashed, goodImage, jsonLines } from '../support/flash-cli-fixture';
 import { hasSocat } from '../support/pty-pair';
-import { runCli } from '../support/run-cli';
 
 (hasSocat ? describe : describe.skip)(
   'edge-agent flash refuses a wrong or broken image before anything is written (simulated ESP32 on a PTY)',
@@ -12,12 +10,8 @@ import { runCli } from '../support/run-cli';
 
     it('refuses an image built for another chip after detection, before anything is written', async () => {
       const sim = await t.plug(new Esp32RomSimulator());
-      const file = path.join(t.dir, 'app-s3.bin');
-      fs.writeFileSync(file, buildEspImage({ chipId: 9, size: 64 * 1024 }));
-      const res = await runCli(['flash', '--port', t.pty.gateway, '--image', file, '--no-wait'], {
-        cwd: t.dir,
-        timeoutMs: 30_000,
-      });
+      const file = t.imageFile('app-s3.bin', buildEspImage({ chipId: 9, size: 64 * 1024 }));
+      const res = await t.flash(['--image', file, '--no-wait']);
       expect(res.code).toBe(1);
       expect(res.stderr).not.toMatch(/^(stub|writing):/m);
       expect(res.stderr).toMatch(
@@ -34,12 +28,8 @@ import { runCli } from '../support/run-cli';
         size: 64 * 1024,
         appDescriptor: { projectName: 'kitchen-scale', version: '2.5.0', idfVersion: 'v5.3.1' },
       });
-      const c3File = path.join(t.dir, 'scale-c3.bin');
-      fs.writeFileSync(c3File, c3);
-      const ok = await runCli(['flash', '--port', t.pty.gateway, '--image', c3File, '--json'], {
-        cwd: t.dir,
-        timeoutMs: 30_000,
-      });
+      const c3File = t.imageFile('scale-c3.bin', c3);
+      const ok = await t.flash(['--image', c3File, '--json']);
       expect(ok.stderr).toBe('');
       expect(ok.code).toBe(0);
       expect(jsonLines(ok.stdout).at(-1)).toMatchObject({
@@ -54,12 +44,8 @@ import { runCli } from '../support/run-cli';
 
       await sim.detach();
       sim = await t.plug(new Esp32RomSimulator({ chip: 'ESP32-C3' }));
-      const esp32File = path.join(t.dir, 'scale-esp32.bin');
-      fs.writeFileSync(esp32File, buildEspImage({ chipId: 0, size: 64 * 1024 }));
-      const wrong = await runCli(['flash', '--port', t.pty.gateway, '--image', esp32File, '--no-wait'], {
-        cwd: t.dir,
-        timeoutMs: 30_000,
-      });
+      const esp32File = t.imageFile('scale-esp32.bin', buildEspImage({ chipId: 0, size: 64 * 1024 }));
+      const wrong = await t.flash(['--image', esp32File, '--no-wait']);
       expect(wrong.code).toBe(1);
       expect(wrong.stderr).toMatch(
         /refusing to flash scale-esp32\.bin at 0x10000: image is built for ESP32, but the device is ESP32-C3 — /,
@@ -68,10 +54,7 @@ import { runCli } from '../support/run-cli';
 
       await sim.detach();
       sim = await t.plug(new Esp32RomSimulator());
-      const onEsp32 = await runCli(['flash', '--port', t.pty.gateway, '--image', c3File, '--no-wait'], {
-        cwd: t.dir,
-        timeoutMs: 30_000,
-      });
+      const onEsp32 = await t.flash(['--image', c3File, '--no-wait']);
       expect(onEsp32.code).toBe(1);
       expect(onEsp32.stderr).toMatch(/image is built for ESP32-C3, but the device is ESP32 — /);
       expect(sim.flashTouched).toBe(false);
@@ -79,12 +62,8 @@ import { runCli } from '../support/run-cli';
 
     it("refuses an image that does not fit the device's flash, before anything is written", async () => {
       const sim = await t.plug(new Esp32RomSimulator());
-      const file = path.join(t.dir, 'app.bin');
-      fs.writeFileSync(file, buildEspImage({ size: 96 * 1024 }));
-      const res = await runCli(
-        ['flash', '--port', t.pty.gateway, '--image', file, '--address', '0x3f0000', '--no-wait'],
-        { cwd: t.dir, timeoutMs: 30_000 },
-      );
+      const file = t.imageFile('app.bin', buildEspImage({ size: 96 * 1024 }));
+      const res = await t.flash(['--image', file, '--address', '0x3f0000', '--no-wait']);
       expect(res.code).toBe(1);
       expect(res.stderr).toMatch(
         /^edge-agent: refusing to flash: .*app\.bin at 0x3f0000 does not fit the device's 4MB flash$/m,
@@ -98,10 +77,7 @@ import { runCli } from '../support/run-cli';
         chip: 'esp32c3',
         app: buildEspImage({ size: 64 * 1024 }),
       });
-      const res = await runCli(
-        ['flash', '--port', t.pty.gateway, '--image', build.flasherArgs, '--no-wait', '--json'],
-        { cwd: t.dir, timeoutMs: 30_000 },
-      );
+      const res = await t.flash(['--image', build.flasherArgs, '--no-wait', '--json']);
       expect(res.code).toBe(1);
       expect(jsonLines(res.stdout).at(-1)).toMatchObject({
         event: 'result',
@@ -137,9 +113,8 @@ import { runCli } from '../support/run-cli';
       ],
     ])('refuses a corrupted image (%s) without opening the port', async (_name, make, why) => {
       const sim = await t.plug(new Esp32RomSimulator());
-      const file = path.join(t.dir, 'broken.bin');
-      fs.writeFileSync(file, make());
-      const res = await runCli(['flash', '--port', t.pty.gateway, '--image', file], { cwd: t.dir });
+      const file = t.imageFile('broken.bin', make());
+      const res = await t.flash(['--image', file]);
       expect(res.code).toBe(1);
       expect(res.stderr.trim().split('\n')).toHaveLength(1);
       expect(res.stderr).toMatch(why);

@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openDatabase, databasePath } from '../../agent/store/database';
 import { IngestStore } from '../../agent/store/ingest-store';
@@ -18,23 +17,8 @@ import { runCli } from '../support/run-cli';
         size: 160 * 1024,
         appDescriptor: { projectName: 'kitchen-scale', version: '2.4.0', idfVersion: 'v5.3.1' },
       });
-      const file = path.join(t.dir, 'kitchen-scale.bin');
-      fs.writeFileSync(file, image);
-      const res = await runCli(
-        [
-          'flash',
-          '--port',
-          t.pty.gateway,
-          '--image',
-          file,
-          '--profile',
-          'home-a',
-          '--config',
-          t.cfgFile,
-          '--json',
-        ],
-        { timeoutMs: 30_000 },
-      );
+      const file = t.imageFile('kitchen-scale.bin', image);
+      const res = await t.flash(['--image', file, '--profile', 'home-a', '--config', t.cfgFile, '--json']);
       expect(res.stderr).toBe('');
       expect(res.code).toBe(0);
       expect(flashed(sim, 0x10000, image)).toBe(true);
@@ -125,12 +109,8 @@ import { runCli } from '../support/run-cli';
       const sim = await t.plug(new Esp32RomSimulator());
       const image = goodImage();
       image[image.length - 1] ^= 0xff;
-      const file = path.join(t.dir, 'modified.bin');
-      fs.writeFileSync(file, image);
-      const res = await runCli(['flash', '--port', t.pty.gateway, '--image', file, '--force', '--no-wait'], {
-        cwd: t.dir,
-        timeoutMs: 30_000,
-      });
+      const file = t.imageFile('modified.bin', image);
+      const res = await t.flash(['--image', file, '--force', '--no-wait']);
       expect(res.code).toBe(0);
       expect(flashed(sim, 0x10000, image)).toBe(true);
     }, 40_000);
@@ -138,13 +118,9 @@ import { runCli } from '../support/run-cli';
     it('--erase wipes the whole flash first', async () => {
       const sim = await t.plug(new Esp32RomSimulator());
       sim.flash.fill(0x00, 0x300000, 0x301000); // old data elsewhere, e.g. NVS of a previous firmware
-      const file = path.join(t.dir, 'app.bin');
       const image = goodImage();
-      fs.writeFileSync(file, image);
-      const res = await runCli(['flash', '--port', t.pty.gateway, '--image', file, '--erase', '--no-wait'], {
-        cwd: t.dir,
-        timeoutMs: 30_000,
-      });
+      const file = t.imageFile('app.bin', image);
+      const res = await t.flash(['--image', file, '--erase', '--no-wait']);
       expect(res.code).toBe(0);
       expect(res.stderr).toMatch(/^erasing: erasing the whole flash$/m);
       expect(sim.flash[0x300000]).toBe(0xff);

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Esp32RomSimulator, buildEspImage } from './esp-rom-sim';
 import { ptyPerTest, type PtyTest } from './pty-per-test';
+import { runCli, type CliResult } from './run-cli';
 
 /** One line of `edge-agent flash --json` (docs/cli.md). */
 export interface FlashJsonEvent {
@@ -34,6 +35,10 @@ export interface FlashCliTest extends PtyTest {
   readonly cfgFile: string;
   /** Plugs a simulated board into the device end of the PTY pair; every board plugged is unplugged after the test. */
   plug(sim: Esp32RomSimulator): Promise<Esp32RomSimulator>;
+  /** Writes `bytes` as `name` in this test's dir; returns its path. */
+  imageFile(name: string, bytes: Uint8Array): string;
+  /** The built CLI's `edge-agent flash --port <this PTY> …args`, run in this test's dir. */
+  flash(args: string[], timeoutMs?: number): Promise<CliResult>;
 }
 
 /** `edge-agent flash` tests: every test gets a PTY pair, a config file, and its boards unplugged afterwards. */
@@ -65,6 +70,14 @@ export function flashCliPerTest(): FlashCliTest {
       plugged.push(sim);
       await sim.attach(t.pty.device);
       return sim;
+    },
+    imageFile(name, bytes) {
+      const file = path.join(t.dir, name);
+      fs.writeFileSync(file, bytes);
+      return file;
+    },
+    flash(args, timeoutMs = 30_000) {
+      return runCli(['flash', '--port', t.pty.gateway, ...args], { cwd: t.dir, timeoutMs });
     },
   };
 }
