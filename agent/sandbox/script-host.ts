@@ -105,11 +105,9 @@ export class ScriptHost {
       const last = entry.lastError?.error ?? new ScriptError('runtime', id, 'disabled');
       return { ok: false, error: last, disabled: true };
     }
-    if (!entry.loaded) {
-      const unavailable = this.loadNow(entry);
-      if (unavailable) return { ok: false, error: unavailable, disabled: false };
-      if (entry.compileError) return { ok: false, error: entry.compileError, disabled: false };
-    }
+    const unavailable = this.ready(entry);
+    if (unavailable) return { ok: false, error: unavailable, disabled: false };
+    if (entry.compileError) return { ok: false, error: entry.compileError, disabled: false };
     entry.calls++;
     let logs: string[] | undefined;
     let error: ScriptError;
@@ -126,7 +124,10 @@ export class ScriptHost {
       }
       error = new ScriptError('runtime', id, checked.message);
     } else if ('fault' in answer.header) {
-      throw new Error(`script ${id}: ${answer.header.fault}`);
+      // not the script's doing, but nothing says the worker is sound after it: it is replaced
+      error = new ScriptError('runtime', id, `sandbox fault: ${answer.header.fault}`);
+      this.worker?.kill('sandbox fault');
+      this.workerLost();
     } else {
       logs = answer.header.logs;
       error = scriptError(id, answer.header.error);
@@ -194,10 +195,14 @@ export class ScriptHost {
     entry.lastError = { error, at: this.clock() };
   }
 
-  /** Loads a script before its call; the error to answer with when the sandbox itself cannot start. */
-  private loadNow(entry: Entry): ScriptError | null {
+  /**
+   * Makes sure the script is loaded in a serving worker before its call (a worker that died since the last call is
+   * replaced here, not found dead by the call); the error to answer with when the sandbox itself cannot start.
+   */
+  private ready(entry: Entry): ScriptError | null {
     try {
-      this.load(entry);
+      this.currentWorker().startedNow();
+      if (!entry.loaded) this.load(entry);
       return null;
     } catch (err) {
       return new ScriptError('runtime', entry.def.id, `the sandbox cannot run scripts: ${(err as Error).message}`);
