@@ -1,5 +1,6 @@
 /** The C side of the shared vectors, its unit groups and its fuzz loops, run under ASan/UBSan (host_test). */
-import { VECTORS, hostTestPerFile, malformedVectors, validVectors, type HostTestRun } from '../support/c-firmware-host';
+import { VECTORS, hostTestPerFile, type HostTestRun } from '../support/c-firmware-host';
+import { malformedVectors, validVectors } from '../support/protocol-vectors';
 
 const host = hostTestPerFile();
 

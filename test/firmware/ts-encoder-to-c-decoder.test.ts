@@ -13,20 +13,10 @@ import {
   encodeSerialFrame,
   type GatewayFrame,
 } from '../../firmware-bridge/protocol';
-import { hex, hostTestPerFile, validVectors } from '../support/c-firmware-host';
+import { hex, hostTestPerFile } from '../support/c-firmware-host';
+import { frameWithBody, validVectors } from '../support/protocol-vectors';
 
 const host = hostTestPerFile();
-
-function frameWithBody(type: number, seq: number, body: Uint8Array): Buffer {
-  const out = Buffer.alloc(4 + body.length + 2);
-  out[0] = 1;
-  out[1] = type;
-  out.writeUInt16LE(seq, 2);
-  Buffer.from(body).copy(out, 4);
-  out.writeUInt16LE(crc16(out, 0, 4 + body.length), 4 + body.length);
-  return out;
-}
-
 
 function tsKind(frame: Uint8Array): string {
   try {

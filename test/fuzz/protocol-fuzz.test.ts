@@ -10,24 +10,13 @@ import {
   type DeviceFrame,
 } from '../../firmware-bridge/protocol';
 import { checkBodyForm, decodeBody } from '../../firmware-bridge/protocol/cbor-body';
-import { crc16 } from '../../firmware-bridge/protocol/crc16';
+import { frameWithBody } from '../support/protocol-vectors';
 
 // Seeds are fixed so a failure replays exactly; fast-check prints the counterexample and the seed.
 const SEED = 20261201;
 const KINDS = new Set(['short', 'version', 'crc', 'type', 'cbor', 'field', 'cobs', 'oversize']);
 
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
-
-/** A decoded frame around an arbitrary body (valid header and CRC), so the body reaches the CBOR decoder. */
-function frameWithBody(type: number, seq: number, body: Uint8Array): Uint8Array {
-  const out = new Uint8Array(4 + body.length + 2);
-  out.set([0x01, type, seq & 0xff, seq >> 8]);
-  out.set(body, 4);
-  const crc = crc16(out, 0, 4 + body.length);
-  out[4 + body.length] = crc & 0xff;
-  out[5 + body.length] = crc >> 8;
-  return out;
-}
 
 const deviceFrame: fc.Arbitrary<DeviceFrame> = fc.oneof(
   fc.record({

@@ -1,5 +1,4 @@
 import * as fc from 'fast-check';
-import vectors from '../../firmware-bridge/protocol/vectors.json';
 import {
   FrameDecoder,
   ProtocolError,
@@ -11,27 +10,11 @@ import {
   encodeFrame,
   encodeSerialFrame,
   type Frame,
-  type ProtocolErrorKind,
 } from '../../firmware-bridge/protocol';
+import { crcCheckVector, malformedVectors as malformed, validVectors as valid } from '../support/protocol-vectors';
 
 const hex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'));
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-
-interface ValidVector {
-  name: string;
-  frame: string;
-  wire: string;
-  expect: Frame;
-  canonical: boolean;
-}
-interface MalformedVector {
-  name: string;
-  kind: ProtocolErrorKind;
-  frame?: string;
-  wire?: string;
-}
-const valid = vectors.valid as unknown as ValidVector[];
-const malformed = vectors.malformed as unknown as MalformedVector[];
 
 describe('vectors.json', () => {
   it('has at least 20 valid vectors including the DESIGN §3 worked example, and malformed ones', () => {
@@ -42,7 +25,7 @@ describe('vectors.json', () => {
   });
 
   it('CRC-16/CCITT-FALSE check value', () => {
-    expect(crc16(Buffer.from(vectors.crcCheck.input))).toBe(parseInt(vectors.crcCheck.crc, 16));
+    expect(crc16(Buffer.from(crcCheckVector.input))).toBe(parseInt(crcCheckVector.crc, 16));
   });
 });
 

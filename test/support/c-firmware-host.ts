@@ -1,8 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import vectors from '../../firmware-bridge/protocol/vectors.json';
-import type { Frame } from '../../firmware-bridge/protocol';
 import { tempDir } from './temp-dir';
 
 /*
@@ -28,20 +26,6 @@ export const STRICT = ['-std=c99', '-Wall', '-Wextra', '-Werror', '-pedantic', '
 
 export const hex = (h: string): Buffer => Buffer.from(h, 'hex');
 export const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-
-export interface ValidVector {
-  name: string;
-  frame: string;
-  wire: string;
-  expect: Frame;
-  canonical: boolean;
-}
-export interface MalformedVector {
-  name: string;
-  kind: string;
-}
-export const validVectors = vectors.valid as unknown as ValidVector[];
-export const malformedVectors = vectors.malformed as unknown as MalformedVector[];
 
 export function gcc(args: string[]): void {
   const r = spawnSync('gcc', args, { encoding: 'utf8' });
