@@ -43,6 +43,16 @@ void edge_field_reader_at(edge_cbor_reader_t *r, const uint8_t *body, size_t len
     r->pos = pos;
 }
 
+/* A reader at a wanted key's value; a missing key is a field error. */
+static int value_at(edge_cbor_reader_t *r, const uint8_t *body, size_t len, size_t pos)
+{
+    if (pos == ABSENT) {
+        return EDGE_ERR_FIELD;
+    }
+    edge_field_reader_at(r, body, len, pos);
+    return EDGE_OK;
+}
+
 static bool is_finite(double v)
 {
     return v == v && v - v == 0.0; /* false for NaN and for +/-inf (inf - inf is NaN) */
@@ -68,11 +78,8 @@ int edge_field_read_uint(edge_cbor_reader_t *r, double max, uint64_t *out)
 int edge_field_uint_at(const uint8_t *body, size_t len, size_t pos, double max, uint64_t *out)
 {
     edge_cbor_reader_t r;
-    if (pos == ABSENT) {
-        return EDGE_ERR_FIELD;
-    }
-    edge_field_reader_at(&r, body, len, pos);
-    return edge_field_read_uint(&r, max, out);
+    int rc = value_at(&r, body, len, pos);
+    return rc != EDGE_OK ? rc : edge_field_read_uint(&r, max, out);
 }
 
 int edge_field_finite_number(edge_cbor_reader_t *r, double *out)
@@ -87,22 +94,17 @@ int edge_field_finite_number(edge_cbor_reader_t *r, double *out)
 int edge_field_number_at(const uint8_t *body, size_t len, size_t pos, double *out)
 {
     edge_cbor_reader_t r;
-    if (pos == ABSENT) {
-        return EDGE_ERR_FIELD;
-    }
-    edge_field_reader_at(&r, body, len, pos);
-    return edge_field_finite_number(&r, out);
+    int rc = value_at(&r, body, len, pos);
+    return rc != EDGE_OK ? rc : edge_field_finite_number(&r, out);
 }
 
 int edge_field_text_at(const uint8_t *body, size_t len, size_t pos, bool non_empty, edge_text_t *out)
 {
     edge_cbor_reader_t r;
-    int rc;
-    if (pos == ABSENT) {
-        return EDGE_ERR_FIELD;
+    int rc = value_at(&r, body, len, pos);
+    if (rc == EDGE_OK) {
+        rc = edge_cbor_read_text(&r, &out->s, &out->len);
     }
-    edge_field_reader_at(&r, body, len, pos);
-    rc = edge_cbor_read_text(&r, &out->s, &out->len);
     if (rc == EDGE_OK && non_empty && out->len == 0) {
         rc = EDGE_ERR_FIELD;
     }
@@ -112,9 +114,6 @@ int edge_field_text_at(const uint8_t *body, size_t len, size_t pos, bool non_emp
 int edge_field_bool_at(const uint8_t *body, size_t len, size_t pos, bool *out)
 {
     edge_cbor_reader_t r;
-    if (pos == ABSENT) {
-        return EDGE_ERR_FIELD;
-    }
-    edge_field_reader_at(&r, body, len, pos);
-    return edge_cbor_read_bool(&r, out);
+    int rc = value_at(&r, body, len, pos);
+    return rc != EDGE_OK ? rc : edge_cbor_read_bool(&r, out);
 }
