@@ -1,15 +1,10 @@
+import type { IndexFigures } from '../engagement';
 import type { SandboxStatus, ScriptStatus } from '../sandbox';
 import type { OutcomesDocument } from '../outcomes/outcomes-document';
 import type { FirmwareStatus } from '../firmware-update/firmware-updates';
 
 /** One (profile, campaign) line of `status.engagement`. */
-export interface EngagementRow {
-  profile: string;
-  campaign: string;
-  index: number;
-  r: number | null;
-  f: number;
-  v: number | null;
+export interface EngagementRow extends IndexFigures {
   armed: boolean;
   lastTriggerAt: string | null;
 }

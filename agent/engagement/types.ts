@@ -38,6 +38,9 @@ export interface Evaluation {
   blocked?: BlockedReason;
 }
 
+/** A (profile, campaign)'s index and its terms, as status rows and upstream signals carry them. */
+export type IndexFigures = Pick<Evaluation, 'profile' | 'campaign' | 'index' | 'r' | 'f' | 'v'>;
+
 /** Which device (and data category) a qualifying event came from. */
 export interface EventSource {
   device: string;

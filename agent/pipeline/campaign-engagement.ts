@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { byCodeUnits } from '../code-unit-order';
 import type { AgentConfig, CampaignConfig } from '../config';
 import type { ConsentRules } from '../consent/consent-rules';
-import { EngagementEngine, type CampaignRule, type Channel, type Evaluation, type PurgeFilter, type TriggerGate } from '../engagement';
+import { EngagementEngine, type CampaignRule, type Channel, type Evaluation, type IndexFigures, type PurgeFilter, type TriggerGate } from '../engagement';
 import type { EventBus } from '../event-bus';
 import type { GroupCommitter } from '../store/group-commit';
 import type { EngagementStore } from '../store/engagement-store';
@@ -12,14 +12,8 @@ import type { EngagementRow } from '../api/status';
 import type { EngagementStage, EventDetail, StageResult } from './ingest-pipeline';
 import { campaignScriptId, checkCondition, checkScore, type ScriptHost } from '../sandbox';
 
-export interface SignalPayload {
+export interface SignalPayload extends IndexFigures {
   id: string;
-  profile: string;
-  campaign: string;
-  index: number;
-  r: number | null;
-  f: number;
-  v: number | null;
   trigger: boolean;
   channels: Channel[];
   ts: number;
