@@ -43,8 +43,20 @@ const counts = (grams: number): number => TARE + Math.round(grams / GRAMS_PER_CO
   const dev = () => agent.status().devices.find((d) => d.id === 'scale-1')!;
   /** samples the firmware took and sent: every conversion but each boot's tare */
   const sampled = (): number => board.conversions - board.boots;
+  /**
+   * Samples the agent refused, rightly: taken after a withdrawal on the gateway but before the firmware heard of it
+   * (consent is enforced before storage; how many fall in that window depends on the machine's speed).
+   */
+  let refusedSamples = 0;
+  const storedSoFar = (): string => ` (stored ${readings()}, refused ${refusedSamples}, sampled ${sampled()})`;
   const drained = (what: string): Promise<void> =>
-    waitUntil(`${what}: every sample stored`, () => readings() === sampled(), 20_000, () => ` (stored ${readings()}, sampled ${sampled()})`);
+    waitUntil(`${what}: every sample stored`, () => readings() + refusedSamples === sampled(), 20_000, storedSoFar);
+  /** `drained` after a withdrawal: every sample stored or dropped for consent since `droppedBefore` (constant weight: readings only). */
+  const drainedAfterWithdrawal = async (what: string, droppedBefore: number): Promise<void> => {
+    const dropped = (): number => agent.status().ingest.droppedNoConsent - droppedBefore;
+    await waitUntil(`${what}: every sample stored or refused`, () => readings() + refusedSamples + dropped() === sampled(), 20_000, storedSoFar);
+    refusedSamples += dropped();
+  };
   const noDuplicateRows = (): void => {
     const dup = count(`SELECT count(*) - count(DISTINCT device_t) AS n FROM readings WHERE id > ${bootFirstReadingId}`);
     expect(dup).toBe(0);
@@ -135,9 +147,10 @@ const counts = (grams: number): number => TARE + Math.round(grams / GRAMS_PER_CO
   }, 40_000);
 
   it('honours consent at the source: a withdrawn category is not even sampled', async () => {
+    const droppedBefore = agent.status().ingest.droppedNoConsent;
     agent.changeConsent({ scope: 'device', subject: 'scale-1', target: 'usage', granted: false, source: 'cli', erase: false });
     const stopped = await stopsSampling('sampling stops after the withdrawal');
-    await drained('withdrawn');
+    await drainedAfterWithdrawal('withdrawn', droppedBefore);
     await settle(1500);
     expect(board.conversions).toBe(stopped);
     agent.changeConsent({ scope: 'device', subject: 'scale-1', target: 'usage', granted: true, source: 'cli', erase: false });
@@ -158,7 +171,7 @@ const counts = (grams: number): number => TARE + Math.round(grams / GRAMS_PER_CO
     await waitUntil('samples taken while unplugged', () => board.conversions >= before + 2, 15_000);
     await relay.start();
     await waitUntil('link back', () => dev().connected, 20_000, () => ` (link: ${dev().link})`);
-    await waitUntil('the unplugged dispense', () => events() === eventsBefore + 1, 20_000, () => ` (stored ${readings()}, sampled ${sampled()})`);
+    await waitUntil('the unplugged dispense', () => events() === eventsBefore + 1, 20_000, storedSoFar);
     await drained('after the replug');
     noDuplicateRows();
     expect(agent.status().ingest.framesBad).toBe(0);
@@ -172,7 +185,7 @@ const counts = (grams: number): number => TARE + Math.round(grams / GRAMS_PER_CO
     await waitUntil('second boot', () => board.boots === 2);
     // The gateway pushes consent-state while the firmware is still in its boot delay, before its hello.
     agent.changeConsent({ scope: 'device', subject: 'scale-1', target: 'presence', granted: true, source: 'cli', erase: false });
-    await waitUntil('samples of the new boot stored', () => readings() >= stored + 3, 20_000, () => ` (stored ${readings()}, sampled ${sampled()})`);
+    await waitUntil('samples of the new boot stored', () => readings() >= stored + 3, 20_000, storedSoFar);
     await drained('after the reboot');
     await dispense(10);
     noDuplicateRows();
@@ -180,11 +193,12 @@ const counts = (grams: number): number => TARE + Math.round(grams / GRAMS_PER_CO
 
   it('the privacy button withdraws consent on the gateway and stops sampling', async () => {
     const reads = board.buttonReads;
+    const droppedBefore = agent.status().ingest.droppedNoConsent;
     board.buttonDown = true;
     await waitUntil('the firmware sees the button', () => board.buttonReads >= reads + 3);
     board.buttonDown = false;
     await waitUntil('the withdrawal reaches the ledger', () => agent.consent.stateFor('scale-1', ['usage']).usage === false, 10_000);
-    await drained('after the button');
+    await drainedAfterWithdrawal('after the button', droppedBefore);
     const stopped = board.conversions;
     await settle(2500);
     expect(board.conversions).toBe(stopped);
