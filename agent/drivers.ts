@@ -3,7 +3,7 @@ import type { Driver } from '../drivers/types';
 import { SimDriver } from '../drivers/sim/sim-driver';
 import type { Logger } from './logger';
 import type { BleDriverOptions } from '../drivers/ble/ble-driver';
-import type { BleDeviceSpec } from '../drivers/ble/ble-device-spec';
+import { DEFAULT_SENSOR_MODEL, type BleDeviceSpec } from '../drivers/ble/ble-device-spec';
 import type { DecoderSpec, ScriptedDecode } from '../drivers/ble/characteristic-decoder';
 import type { BleDeviceConfig } from './config/types';
 import type { ScriptHost } from './sandbox/script-host';
@@ -41,7 +41,7 @@ export function bleDeviceSpec(d: BleDeviceConfig): BleDeviceSpec {
     id: d.id,
     address: d.address,
     sensor: {
-      model: d.deviceType ?? 'ble-sensor',
+      model: d.deviceType ?? DEFAULT_SENSOR_MODEL,
       characteristics: d.characteristics.map((c, j) => {
         const first = c.channels[0]?.key ?? 'value';
         const decoder: DecoderSpec =

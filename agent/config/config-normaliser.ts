@@ -13,6 +13,7 @@ import type {
   SimModel,
   ValidatedConfig,
 } from './types';
+import { DEFAULT_SENSOR_MODEL } from '../../drivers/ble/ble-device-spec';
 import { normaliseUuid } from '../../drivers/ble/gatt-uuids';
 import { NUMERIC_FORMATS, standardKind } from '../../drivers/ble/characteristic-decoder';
 
@@ -218,7 +219,7 @@ function bleSensor(
       category: c.category,
     };
   });
-  return { deviceType: d.deviceType ?? 'ble-sensor', characteristics };
+  return { deviceType: d.deviceType ?? DEFAULT_SENSOR_MODEL, characteristics };
 }
 
 type DeviceSource = ValidatedConfig['devices'][number];

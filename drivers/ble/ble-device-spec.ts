@@ -32,3 +32,6 @@ export interface BleDeviceSpec {
   address: string;
   sensor?: { model: string; characteristics: SensorCharacteristicSpec[] };
 }
+
+/** The model a third-party sensor shows when its config names no deviceType. */
+export const DEFAULT_SENSOR_MODEL = 'ble-sensor';
