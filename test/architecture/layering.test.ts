@@ -10,7 +10,7 @@ const ROOT = path.resolve(__dirname, '../..');
 const SOURCES = ['agent', 'drivers', 'firmware-bridge', 'scripts', 'bin'];
 
 /** Modules that touch the outside world: a core that imports one of these does I/O. */
-const IO_MODULES = /^(node:)?(fs|fs\/promises|net|http|https|dgram|child_process|worker_threads|tls)$|^(better-sqlite3|serialport|@serialport\/.*|mqtt|aedes|node-ble|dbus-next)$/;
+const IO_MODULES = /^(node:)?(fs|fs\/promises|net|http|https|http2|dgram|dns|dns\/promises|child_process|cluster|worker_threads|tls|readline)$|^(better-sqlite3|serialport|@serialport\/.*|mqtt|aedes|node-ble|dbus-next)$/;
 
 interface Rule {
   name: string;
@@ -105,6 +105,7 @@ describe('layering (docs/architecture.md, import rules)', () => {
     ['agent/engagement/engagement-engine.ts', "import * as fs from 'node:fs';", 'engagement core does no I/O'],
     ['agent/engagement/engagement-engine.ts', "import { IngestStore } from '../store/ingest-store';", 'engagement core does no I/O'],
     ['agent/consent/consent-rules.ts', "import Database from 'better-sqlite3';", 'consent core'],
+    ['agent/consent/opt-out.ts', "import { lookup } from 'node:dns/promises';", 'consent core'],
     ['agent/parts/api-part.ts', "export { renderStatus } from '../cli/commands/status-command';", 'only the CLI imports the CLI'],
     ['agent/sync/embedded-broker.ts', "const m = await import('../cli/main');", 'only the CLI imports the CLI'],
   ])('a breaking import fails: %s ← %s', (file, line, rule) => {
