@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import * as zlib from 'node:zlib';
+import type * as Zlib from 'node:zlib';
 
 /** Checksum algorithms ThingsBoard offers (ChecksumAlgorithm) that the agent can verify. */
 export const CHECKSUM_ALGORITHMS = ['SHA256', 'SHA384', 'SHA512', 'MD5', 'CRC32'] as const;
@@ -186,7 +186,9 @@ export class PackageChecksum {
 
   update(bytes: Uint8Array): this {
     if (this.hash) this.hash.update(bytes);
-    else this.crc = zlib.crc32(bytes, this.crc);
+    // zlib loads with the first CRC32 package, not with every start (issue #24, cold start)
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    else this.crc = (require('node:zlib') as typeof Zlib).crc32(bytes, this.crc);
     return this;
   }
 

@@ -1,5 +1,7 @@
 import { ConfigError } from '../config';
-import { ScriptHost, loadConfiguredScripts, scriptLimits } from '../sandbox';
+// not the sandbox's index: it would load QuickJS, which a config without scripts never needs
+import { ScriptHost } from '../sandbox/script-host';
+import { loadConfiguredScripts, scriptLimits } from '../sandbox/configured-scripts';
 import type { Part } from '../part';
 import type { BaseContext } from './context';
 

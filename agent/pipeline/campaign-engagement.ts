@@ -10,7 +10,9 @@ import type { OutboxRow, OutboxStore } from '../store/outbox-store';
 import type { DeviceSession } from './device-session';
 import type { EngagementRow } from '../api/status';
 import type { EngagementStage, EventDetail, StageResult } from './ingest-pipeline';
-import { campaignScriptId, checkCondition, checkScore, type ScriptHost } from '../sandbox';
+import type { ScriptHost } from '../sandbox/script-host';
+import { campaignScriptId } from '../sandbox/configured-scripts';
+import { checkCondition, checkScore } from '../sandbox/script-kind';
 
 export interface SignalPayload extends IndexFigures {
   id: string;

@@ -24,6 +24,8 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
   const onDisk = file !== ':memory:' && opts.readonly !== true;
   const files = [file, `${file}-wal`, `${file}-shm`];
   let dirMode = 0o700;
+  // Nothing of a predecessor to make durable when this open creates the database (see syncAsFound).
+  const created = onDisk && !fs.existsSync(file) && !fs.existsSync(`${file}-wal`);
   if (onDisk) {
     dirMode = privateDir(path.dirname(path.resolve(file)));
     // SQLite gives the -wal and -shm files the database file's mode: create it private before SQLite does
@@ -45,7 +47,9 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     migrate(db);
-    if (file !== ':memory:') syncAsFound(path.resolve(file));
+    // A database this open created holds only what it committed itself, with synchronous=FULL: 3 fsyncs fewer
+    // at a gateway's first start (15+ ms on an SD card, issue #24).
+    if (file !== ':memory:' && !created) syncAsFound(path.resolve(file));
     if (onDisk) makePrivate(files, dirMode);
   }
   return db;

@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Db } from './database';
 
 /**
@@ -56,7 +56,9 @@ export class WalCheckpointer {
     if (this.db.memory || String(this.db.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal')
       return;
     try {
-      const worker = new Worker(WORKER_SOURCE, {
+      // worker_threads loads only when the checkpointer starts (a busy gateway), not with every start (issue #24)
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const worker = new (require('node:worker_threads') as typeof import('node:worker_threads')).Worker(WORKER_SOURCE, {
         eval: true,
         // It only runs one pragma: a small heap keeps its RSS cost a few MiB.
         resourceLimits: {

@@ -76,6 +76,7 @@ describe('the systemd unit', () => {
     ['ExecStart', ['/usr/local/bin/edge-agent run']],
     ['ProtectSystem', ['strict']],
     ['ReadWritePaths', ['/var/lib/edge-agent']],
+    ['CacheDirectory', ['edge-agent']],
     ['NoNewPrivileges', ['yes']],
     ['PrivateTmp', ['yes']],
     ['ProtectHome', ['yes']],
@@ -92,6 +93,7 @@ describe('the systemd unit', () => {
         'EDGE_AGENT_GATEWAY_DATA_DIR=/var/lib/edge-agent',
         'NODE_ENV=production',
         'NODE_OPTIONS=--max-semi-space-size=1',
+        'NODE_COMPILE_CACHE=/var/cache/edge-agent',
       ],
     ],
   ])('%s=%j', (key, values) => {

@@ -5,7 +5,7 @@ import { receiptOf } from '../../consent/consent-receipt';
 import { WILDCARD } from '../../consent/consent-rules';
 import type { EventBus } from '../../event-bus';
 import { deviceUpdateView, parseHouseholdRequest } from '../../firmware-update/device-update-view';
-import { FirmwareUpdates } from '../../firmware-update/firmware-updates';
+import type { FirmwareUpdates } from '../../firmware-update/firmware-updates';
 import type { ApiResponse } from '../http-api';
 import { closeWithoutReading } from '../http-listener';
 import { LoginThrottle } from './login-throttle';
@@ -265,7 +265,11 @@ export class HouseholdPanel {
   }
 
   private get firmware(): FirmwareUpdates {
-    this.firmwareFiles ??= this.deps.firmware ?? new FirmwareUpdates(this.deps.config.gateway.dataDir);
+    // loaded with the first firmware request: most starts never see one (issue #24, cold start)
+    this.firmwareFiles ??=
+      this.deps.firmware ??
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      new (require('../../firmware-update/firmware-updates') as typeof import('../../firmware-update/firmware-updates')).FirmwareUpdates(this.deps.config.gateway.dataDir);
     return this.firmwareFiles;
   }
 

@@ -1,5 +1,7 @@
 import { ConfigError, loadConfig } from '../../config';
-import { ScriptHost, configuredScripts, loadConfiguredScripts, scriptLimits } from '../../sandbox';
+// not the sandbox's index, which loads QuickJS: `run` imports this module, and a config without scripts never needs it
+import { ScriptHost } from '../../sandbox/script-host';
+import { configuredScripts, loadConfiguredScripts, scriptLimits } from '../../sandbox/configured-scripts';
 import { CliError } from '../cli-error';
 import { resolveConfigPath } from '../config-path';
 import { jsonFailure, printJson, type CliOutput } from '../output';

@@ -87,7 +87,15 @@ export function slowDiskEnv(shim: string | null): NodeJS.ProcessEnv {
  * measures exactly what a gateway runs.
  */
 export function serviceNodeOptions(): string[] {
-  const unit = path.join(__dirname, '..', '..', '..', '..', 'scripts', 'systemd', 'edge-agent.service');
-  const m = /^Environment=NODE_OPTIONS=(.*)$/m.exec(fs.readFileSync(unit, 'utf8'));
+  const m = /^Environment=NODE_OPTIONS=(.*)$/m.exec(serviceUnit());
   return m ? m[1].trim().split(/\s+/) : [];
+}
+
+/** Whether the unit keeps a V8 compile cache (`Environment=NODE_COMPILE_CACHE=`): the bench then keeps one too. */
+export function serviceUsesCompileCache(): boolean {
+  return /^Environment=NODE_COMPILE_CACHE=\S/m.test(serviceUnit());
+}
+
+function serviceUnit(): string {
+  return fs.readFileSync(path.join(__dirname, '..', '..', '..', '..', 'scripts', 'systemd', 'edge-agent.service'), 'utf8');
 }
