@@ -1,12 +1,21 @@
-import { COMPILE_TIMEOUT_MS, callArgsJson } from './isolated-script';
 import { HARD_LIMIT_FACTOR } from './run-deadline';
-import { SandboxWorker, type SandboxAnswer } from './sandbox-worker';
+import type { SandboxAnswer, SandboxWorker } from './sandbox-worker';
 import type { WorkerError, WorkerRequest } from './script-worker';
 import { DEFAULT_LIMITS, type ScriptLimits } from './script-limits';
 import { ScriptBreaker } from './script-breaker';
 import { ScriptError, type ScriptErrorKind } from './script-error';
 import type { Checked, ScriptKind } from './script-kind';
 import type { ScriptLanguage } from './script-language';
+
+/**
+ * QuickJS, the TBEL runtime and worker_threads load with the first script: `edge-agent run` on a config without
+ * scripts never loads them (cold start and memory on a Pi, issue #24; test/cli/run-loads.test.ts).
+ */
+let isolatedScript: typeof import('./isolated-script') | undefined;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const isolated = (): typeof import('./isolated-script') => (isolatedScript ??= require('./isolated-script') as typeof import('./isolated-script'));
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const sandboxWorker = (): typeof import('./sandbox-worker') => require('./sandbox-worker') as typeof import('./sandbox-worker');
 
 export interface ScriptDefinition {
   id: string;
@@ -111,7 +120,7 @@ export class ScriptHost {
     entry.calls++;
     let logs: string[] | undefined;
     let error: ScriptError;
-    const answer = this.request({ op: 'call', id, logs: opts.logs === true }, callArgsJson(entry.def.kind, entry.def.language, args), HARD_LIMIT_FACTOR * this.limits.timeoutMs);
+    const answer = this.request({ op: 'call', id, logs: opts.logs === true }, isolated().callArgsJson(entry.def.kind, entry.def.language, args), HARD_LIMIT_FACTOR * this.limits.timeoutMs);
     if (answer === null) {
       error = new ScriptError('timeout', id, `took longer than ${this.limits.timeoutMs} ms`);
     } else if (answer.header.ok) {
@@ -151,7 +160,7 @@ export class ScriptHost {
   private currentWorker(): SandboxWorker {
     if (this.worker?.alive) return this.worker;
     if (this.worker !== null) this.workerLost(); // it died
-    this.worker = new SandboxWorker();
+    this.worker = new (sandboxWorker().SandboxWorker)();
     return this.worker;
   }
 
@@ -178,6 +187,7 @@ export class ScriptHost {
   private load(entry: Entry): void {
     const { id, kind, source, file, language } = entry.def;
     // loading runs the source once (and a probe): each run has max(COMPILE_TIMEOUT_MS, the limit), as in IsolatedScript
+    const { COMPILE_TIMEOUT_MS } = isolated();
     const waitMs = HARD_LIMIT_FACTOR * (COMPILE_TIMEOUT_MS + 2 * Math.max(COMPILE_TIMEOUT_MS, this.limits.timeoutMs));
     const answer = this.request({ op: 'compile', id, kind, limits: this.limits, filename: file ?? `${id}.js`, language: language ?? 'js' }, source, waitMs);
     let error: ScriptError;
@@ -255,7 +265,7 @@ export class ScriptHost {
   /** Heap held by each loaded script, in bytes (QuickJS's own count; for benchmarks and `script test`). */
   heapBytes(id: string): number | null {
     if (!this.entries.get(id)?.loaded) return null;
-    const answer = this.request({ op: 'heap', id }, '', HARD_LIMIT_FACTOR * COMPILE_TIMEOUT_MS);
+    const answer = this.request({ op: 'heap', id }, '', HARD_LIMIT_FACTOR * isolated().COMPILE_TIMEOUT_MS);
     return answer?.header.ok ? (answer.header.heapBytes ?? null) : null;
   }
 
