@@ -23,6 +23,8 @@ const duration = <D extends string>(d: D) => ({ ...DURATION, default: d }) as co
 /** 16-bit (`2a6e`, `0x2A6E`), 32-bit or full 128-bit GATT UUIDs */
 const UUID = '^(0[xX])?([0-9A-Fa-f]{4}|[0-9A-Fa-f]{8}|[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})$';
 const KEY = '^[A-Za-z_][A-Za-z0-9_]{0,63}$';
+/** where the local API listens unless api.listen says otherwise (the CLI looks there without a config file) */
+const DEFAULT_API_LISTEN = '127.0.0.1:8787';
 const secret = {};
 
 export const CONFIG_SCHEMA = {
@@ -44,7 +46,7 @@ export const CONFIG_SCHEMA = {
       additionalProperties: false,
       default: {},
       properties: {
-        listen: { type: 'string', pattern: '^(\\[[0-9a-fA-F:]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$', default: '127.0.0.1:8787' },
+        listen: { type: 'string', pattern: '^(\\[[0-9a-fA-F:]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$', default: DEFAULT_API_LISTEN },
         /** the household privacy panel (docs/panel.md) */
         panel: {
           type: 'object',
@@ -348,7 +350,7 @@ export const HINTS: Record<string, string> = {
   id: 'letters, digits, ".", "_" or "-", at most 64',
   profile: 'letters, digits, ".", "_" or "-", at most 64',
   url: 'e.g. mqtt://127.0.0.1:1883 or mqtts://broker.example:8883',
-  listen: 'host:port, e.g. 127.0.0.1:8787',
+  listen: `host:port, e.g. ${DEFAULT_API_LISTEN}`,
   lanListen: 'host:port for phones on the home network, e.g. 0.0.0.0:8788',
   baseTopic: 'an MQTT topic without wildcards, e.g. edge',
 };

@@ -1,5 +1,6 @@
 import * as fc from 'fast-check';
 import { CHANNELS } from '../../agent/engagement';
+import { SIM_KINDS } from '../../drivers/sim/device-catalog';
 import { CATEGORIES, FRAME_TYPES, cobsEncode, crc16, encodeBody } from '../../firmware-bridge/protocol';
 
 /**
@@ -128,7 +129,7 @@ function frameBody(type: keyof typeof FRAME_TYPES, ids: readonly string[]): fc.A
       return nearlyFrame({
         id: fc.oneof(fc.constantFrom(...ids, 'ghost', ...PROTOTYPE_NAMES), fc.string({ maxLength: 300 })),
         fw: fc.oneof(fc.constantFrom('1.0', '9.9.9'), fc.string({ maxLength: 300 })),
-        model: fc.constantFrom('kitchen-scale', 'wearable', 'nope', ...PROTOTYPE_NAMES),
+        model: fc.constantFrom(...SIM_KINDS, 'nope', ...PROTOTYPE_NAMES),
         ch: fc.array(channel, { maxLength: 12 }),
       });
     case 'reading':
