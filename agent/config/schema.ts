@@ -292,6 +292,7 @@ export const CONFIG_SCHEMA = {
         maxAttempts: { type: 'integer', minimum: 1, maximum: 10, default: 3 },
         baud: { type: 'integer', minimum: 9600, maximum: 3000000, default: 460800 },
         idleS: { type: 'number', minimum: 0, maximum: 3600, default: 2 },
+        stallS: { type: 'number', exclusiveMinimum: 0, maximum: 600, default: 20 },
       },
     },
     outcomes: {

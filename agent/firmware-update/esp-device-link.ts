@@ -1,6 +1,6 @@
 import type { SerialPort } from 'serialport';
 import { ESP_IMAGE_MAGIC, inspectEspImage } from '../../firmware-bridge/flasher/esp-image-inspector';
-import { EspFlasher, FlashError } from '../../firmware-bridge/flasher/esp-flasher';
+import { EspFlasher, FLASH_STALL_MS, FlashError } from '../../firmware-bridge/flasher/esp-flasher';
 import { DEFAULT_APP_ADDRESS, type FlashPlan } from '../../firmware-bridge/flasher/flash-plan';
 import { listenForHello } from '../../firmware-bridge/flasher/hello-listener';
 import type { DeviceFlashLink, FlashAppOptions } from './rollout-executor';
@@ -52,7 +52,28 @@ export interface EspDeviceLinkOptions {
   usb?: { vendorId?: number; productId?: number };
   /** gives the port back to the serial driver */
   release?: () => Promise<void>;
+  /** a flash step with nothing from the device for this long is abandoned (FLASH_STALL_MS) */
+  stallTimeoutMs?: number;
+  /** tries of one flash when a try fails in a way another may not (FLASH_TRIES) */
+  flashTries?: number;
 }
+
+/**
+ * Tries of one flash (the update's or the rollback's) before it counts as failed, when the failure is transient
+ * (FlashError.transient: a lost sync, a block not answered in time, an MD5 mismatch, a stalled device, the port
+ * not yet let go of). Each try starts from esptool's reset, so a hung ROM or stub is restarted; a refusal (wrong
+ * chip, a backup that cannot be made) or an unplugged device is not tried again. Bounded: a stalled try ends at
+ * FLASH_STALL_MS and every try within flashDeadlineMs.
+ */
+export const FLASH_TRIES = 3;
+const RETRY_PAUSE_MS = 500;
+
+/**
+ * The most one try of a flash may take: a minute of connecting and restarting plus four times the serial time of
+ * the image (a read-back of the running app and the compressed write both move at most that much).
+ */
+export const flashDeadlineMs = (imageBytes: number, baud: number): number =>
+  60_000 + Math.ceil((4 * imageBytes * 10 * 1000) / baud);
 
 /**
  * A device's USB cable for the rollout, through the same flasher as `edge-agent flash` (esptool-js, the image
@@ -64,7 +85,28 @@ export class EspDeviceLink implements DeviceFlashLink {
 
   constructor(private readonly o: EspDeviceLinkOptions) {}
 
+  /** Flashes `image` as the app, tried again (FLASH_TRIES) when a try fails transiently. */
   async flashApp(image: Buffer, opts: FlashAppOptions): Promise<void> {
+    const tries = this.o.flashTries ?? FLASH_TRIES;
+    let written = false;
+    for (let n = 1; ; n++) {
+      try {
+        await this.flashOnce(image, opts);
+        return;
+      } catch (err) {
+        if (!(err instanceof FlashError)) throw err;
+        written ||= err.written;
+        if (err.transient && n < tries) {
+          await new Promise((r) => setTimeout(r, RETRY_PAUSE_MS));
+          continue;
+        }
+        // an earlier try may have written even if this one failed before writing
+        throw n === 1 ? err : new FlashError(err.kind, `${err.message} (${n} tries)`, written, false);
+      }
+    }
+  }
+
+  private async flashOnce(image: Buffer, opts: FlashAppOptions): Promise<void> {
     await this.closePort();
     const part = {
       role: 'app' as const,
@@ -85,10 +127,20 @@ export class EspDeviceLink implements DeviceFlashLink {
       erase: false,
       force: false,
       usb: this.o.usb,
+      stallTimeoutMs: this.o.stallTimeoutMs ?? FLASH_STALL_MS,
+      timeoutMs: flashDeadlineMs(image.length, this.o.baud),
       beforeWrite: async (read) => {
+        // a read-back the device did not finish is the link's failure (tried again); the caller's checks refuse
+        let readFailure: unknown = null;
+        const reading = (address: number, size: number): Promise<Uint8Array> =>
+          read(address, size).catch((err: unknown) => {
+            readFailure = err;
+            throw err;
+          });
         try {
-          await opts.beforeWrite(() => readRunningApp(read, DEFAULT_APP_ADDRESS, limit));
+          await opts.beforeWrite(() => readRunningApp(reading, DEFAULT_APP_ADDRESS, limit));
         } catch (err) {
+          if (err === readFailure) throw err;
           throw new FlashError('refused', err instanceof Error ? err.message : String(err), false);
         }
       },

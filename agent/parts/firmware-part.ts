@@ -75,6 +75,7 @@ export class FirmwarePart implements Part<In, { firmware: FirmwareUpdates }> {
           port: d.port,
           baud: fc.baud,
           appBaud: d.baud,
+          stallTimeoutMs: fc.stallS * 1000,
           release: async () => link.start(),
         });
         return {

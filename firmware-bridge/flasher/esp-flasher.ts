@@ -13,8 +13,16 @@ type EsptoolModule = typeof import('esptool-js');
 /** The ROM bootloader always talks at 115200 after reset; `--baud` only applies once the stub runs. */
 export const ROM_BAUD = 115200;
 
+/**
+ * A flash with nothing from the device (no answer, no read-back block) and no progress for this long is
+ * abandoned and its port closed (FlashRequest.stallTimeoutMs). The longest silence of a working flash is one
+ * block's write, well under a second at 460,800 baud (esptool-js's own limit per block is 3 s); the ROM's connect
+ * attempts answer or fail within a few seconds.
+ */
+export const FLASH_STALL_MS = 20_000;
+
 export type FlashStage =
-  'connecting' | 'detected' | 'stub' | 'erasing' | 'writing' | 'verified' | 'resetting' | 'done';
+  'connecting' | 'detected' | 'stub' | 'before-write' | 'erasing' | 'writing' | 'verified' | 'resetting' | 'done';
 
 export type FlashEvent =
   | { event: 'stage'; stage: FlashStage; message: string }
@@ -35,6 +43,16 @@ export interface FlashRequest {
    * flash (the fleet rollout backs up the running app here). A throw refuses the flash with nothing written.
    */
   beforeWrite?: (readFlash: (address: number, size: number) => Promise<Uint8Array>) => Promise<void>;
+  /** ends the flash at once: the port is closed and flash() rejects with FlashError 'aborted' */
+  signal?: AbortSignal;
+  /**
+   * The device must send something (an answer, a read-back block) or the flash move on at least this often, else
+   * the flash is abandoned as 'stalled' with the port closed. esptool-js bounds its reads (up to 100 s for a
+   * read-back) but not its writes: a device that stops reading (a stalled USB endpoint) never drains them.
+   */
+  stallTimeoutMs?: number;
+  /** the whole flash, connect to restart, must end within this (else 'stalled' as above) */
+  timeoutMs?: number;
 }
 
 export interface FlashOutcome {
@@ -51,7 +69,7 @@ export interface FlashOutcome {
   port: SerialPort;
 }
 
-export type FlashErrorKind = 'connect' | 'refused' | 'lost' | 'verify' | 'device';
+export type FlashErrorKind = 'connect' | 'refused' | 'lost' | 'verify' | 'device' | 'stalled' | 'aborted';
 
 /** A flash that did not happen or did not finish; the message is the one line the technician reads. */
 export class FlashError extends Error {
@@ -59,6 +77,11 @@ export class FlashError extends Error {
     readonly kind: FlashErrorKind,
     message: string,
     readonly written: boolean,
+    /**
+     * the same flash again may succeed: a lost sync, a block not answered in time, a verify mismatch, a stalled
+     * device (esptool's reset at the next connect restarts it), the port still held by the program letting go of it
+     */
+    readonly transient = false,
   ) {
     super(message);
   }
@@ -69,6 +92,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /** flasher_args.json says "esp32s3", esptool-js says "ESP32-S3". */
 const sameChip = (a: string, b: string): boolean =>
   a.toLowerCase().replace(/[^a-z0-9]/g, '') === b.toLowerCase().replace(/[^a-z0-9]/g, '');
+const halfWrittenNote = (written: boolean): string =>
+  written ? ' (the flash is half-written: the device stays in the bootloader until a flash succeeds)' : '';
 const FLASH_SIZE_BYTES = (s: string): number => parseInt(s, 10) * (s.endsWith('MB') ? 1024 * 1024 : 1024);
 
 /**
@@ -78,17 +103,88 @@ const FLASH_SIZE_BYTES = (s: string): number => parseInt(s, 10) * (s.endsWith('M
  */
 export class EspFlasher {
   private stage: FlashStage = 'connecting';
+  /** whether the device's flash may have been changed (erase or write begun) */
+  private written = false;
+  /** when the flash last moved on (a stage, a progress report): with the bytes received, the stall watch */
+  private movedAt = 0;
 
   constructor(private readonly onEvent: (e: FlashEvent) => void = () => {}) {}
 
   private enter(stage: FlashStage, message: string): void {
     this.stage = stage;
+    this.movedAt = Date.now();
     this.onEvent({ event: 'stage', stage, message });
   }
 
+  /**
+   * One flash, ended by whichever comes first: its own end, the caller's abort, or the stall watch. On abort or
+   * stall esptool-js is left to unwind on a closed port (its writes fail at once, its read in progress at the next
+   * byte, see WebSerialPortAdapter.abort): the port is released now, not when esptool-js notices.
+   */
   async flash(req: FlashRequest): Promise<FlashOutcome> {
     const esptool = await importEsm<EsptoolModule>('esptool-js');
     const adapter = new WebSerialPortAdapter(req.port, req.usb);
+    this.written = false;
+    this.movedAt = Date.now();
+    const watch = this.watch(req, adapter);
+    const work = this.run(req, esptool, adapter);
+    work.catch(() => {}); // after an abort it still ends, unobserved
+    try {
+      return await Promise.race([work, watch.ended]);
+    } catch (err) {
+      await (watch.fired() ? adapter.abort() : adapter.close()).catch(() => {});
+      throw this.explain(err, req, adapter, this.written);
+    } finally {
+      watch.clear();
+    }
+  }
+
+  /** The caller's abort signal, the stall watch and the overall deadline, as one promise that only rejects. */
+  private watch(
+    req: FlashRequest,
+    adapter: WebSerialPortAdapter,
+  ): { ended: Promise<never>; fired: () => boolean; clear: () => void } {
+    let reject: (e: FlashError) => void = () => {};
+    const ended = new Promise<never>((_, rej) => (reject = rej));
+    ended.catch(() => {});
+    let fired = false;
+    const end = (kind: 'stalled' | 'aborted', why: string): void => {
+      if (fired) return;
+      fired = true;
+      const message = `${why} while ${this.doing()} on ${req.port}: the flash was abandoned and the port closed${halfWrittenNote(this.written)}`;
+      reject(new FlashError(kind, message, this.written, kind === 'stalled'));
+    };
+    const seconds = (ms: number): string => `${Math.round(ms / 100) / 10} s`;
+    const onAbort = (): void => {
+      const r: unknown = req.signal?.reason;
+      end('aborted', `stopped (${r instanceof Error ? r.message : typeof r === 'string' ? r : 'aborted'})`);
+    };
+    if (req.signal?.aborted) onAbort();
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+    const timers: NodeJS.Timeout[] = [];
+    const stall = req.stallTimeoutMs;
+    if (stall !== undefined) {
+      const check = (): void => {
+        if (Date.now() - Math.max(adapter.lastReceivedAt, this.movedAt) > stall)
+          end('stalled', `the device stopped answering (nothing from it for ${seconds(stall)})`);
+      };
+      timers.push(setInterval(check, Math.max(50, Math.min(1000, stall / 4))));
+    }
+    if (req.timeoutMs !== undefined) {
+      const limit = req.timeoutMs;
+      timers.push(setTimeout(() => end('stalled', `the flash did not finish within ${seconds(limit)}`), limit));
+    }
+    return {
+      ended,
+      fired: () => fired,
+      clear: () => {
+        for (const t of timers) clearTimeout(t);
+        req.signal?.removeEventListener('abort', onAbort);
+      },
+    };
+  }
+
+  private async run(req: FlashRequest, esptool: EsptoolModule, adapter: WebSerialPortAdapter): Promise<FlashOutcome> {
     const log = (message: string): void => {
       const m = message.trim();
       if (m) this.onEvent({ event: 'log', message: m });
@@ -111,106 +207,103 @@ export class EspFlasher {
       romBaudrate: ROM_BAUD,
       terminal,
     });
-    let written = false;
-    try {
-      this.enter('connecting', `connecting to the ROM bootloader on ${req.port}`);
-      await loader.detectChip('default_reset');
-      const chip = loader.chip.CHIP_NAME;
-      const chipDescription = await loader.chip.getChipDescription(loader);
-      const mac = await loader.chip.readMac(loader);
-      this.enter(
-        'detected',
-        `${chipDescription}, MAC ${mac}${adapter.modemLines === false ? ' (port has no DTR/RTS: no auto-reset)' : ''}`,
-      );
+    this.enter('connecting', `connecting to the ROM bootloader on ${req.port}`);
+    await loader.detectChip('default_reset');
+    const chip = loader.chip.CHIP_NAME;
+    const chipDescription = await loader.chip.getChipDescription(loader);
+    const mac = await loader.chip.readMac(loader);
+    this.enter(
+      'detected',
+      `${chipDescription}, MAC ${mac}${adapter.modemLines === false ? ' (port has no DTR/RTS: no auto-reset)' : ''}`,
+    );
 
-      // Nothing has been written yet: this is the last point where refusing costs nothing.
-      if (req.plan.chip && sameChip(req.plan.chip, chip) === false && !req.force) {
+    // Nothing has been written yet: this is the last point where refusing costs nothing.
+    if (req.plan.chip && sameChip(req.plan.chip, chip) === false && !req.force) {
+      throw new FlashError(
+        'refused',
+        `refusing to flash: the build is for ${req.plan.chip} (flasher_args.json), but the device is ${chip} — use the build for ${chip}, or pass --force`,
+        false,
+      );
+    }
+    const problems = planProblems(req.plan, loader.chip.IMAGE_CHIP_ID ?? undefined);
+    if (problems.length > 0 && !req.force) throw new FlashError('refused', refusalMessage(problems), false);
+
+    this.enter('stub', 'uploading the flasher stub');
+    await loader.runStub();
+    if (req.baud !== ROM_BAUD) await loader.changeBaud();
+    const flashSize = (await loader.detectFlashSize()) ?? null;
+    if (flashSize) {
+      const limit = FLASH_SIZE_BYTES(flashSize);
+      const over = req.plan.parts.find((p) => p.address + p.data.length > limit);
+      if (over) {
         throw new FlashError(
           'refused',
-          `refusing to flash: the build is for ${req.plan.chip} (flasher_args.json), but the device is ${chip} — use the build for ${chip}, or pass --force`,
+          `refusing to flash: ${over.file} at ${hex(over.address)} does not fit the device's ${flashSize} flash`,
           false,
         );
       }
-      const problems = planProblems(req.plan, loader.chip.IMAGE_CHIP_ID ?? undefined);
-      if (problems.length > 0 && !req.force) throw new FlashError('refused', refusalMessage(problems), false);
-
-      this.enter('stub', 'uploading the flasher stub');
-      await loader.runStub();
-      if (req.baud !== ROM_BAUD) await loader.changeBaud();
-      const flashSize = (await loader.detectFlashSize()) ?? null;
-      if (flashSize) {
-        const limit = FLASH_SIZE_BYTES(flashSize);
-        const over = req.plan.parts.find((p) => p.address + p.data.length > limit);
-        if (over) {
-          throw new FlashError(
-            'refused',
-            `refusing to flash: ${over.file} at ${hex(over.address)} does not fit the device's ${flashSize} flash`,
-            false,
-          );
-        }
-      }
-
-      if (req.beforeWrite) await req.beforeWrite((address, size) => loader.readFlash(address, size));
-
-      if (req.erase) {
-        this.enter('erasing', 'erasing the whole flash');
-        written = true; // from here on the old firmware is gone
-      }
-      const meter = new FlashProgressMeter(req.plan.parts.map((p) => p.data.length));
-      const started = Date.now();
-      const md5s: string[] = [];
-      let writingPart = -1;
-      await loader.writeFlash({
-        fileArray: req.plan.parts.map((p) => ({ data: p.data, address: p.address })),
-        flashMode: 'keep',
-        flashFreq: 'keep',
-        flashSize: 'keep',
-        eraseAll: req.erase,
-        compress: true,
-        reportProgress: (index, sent, total) => {
-          if (index !== writingPart) {
-            writingPart = index;
-            const part = req.plan.parts[index];
-            this.enter('writing', `writing ${part.file} (${part.data.length} bytes) at ${hex(part.address)}`);
-          }
-          written = true;
-          this.onEvent({ event: 'progress', ...meter.update(index, sent, total) });
-        },
-        calculateMD5Hash: (image) => {
-          const md5 = createHash('md5').update(image).digest('hex');
-          md5s.push(md5);
-          return md5;
-        },
-      });
-      const durationMs = Date.now() - started;
-      this.enter(
-        'verified',
-        `MD5 verified for ${req.plan.parts.length} part${req.plan.parts.length === 1 ? '' : 's'}`,
-      );
-
-      const reset = await this.restart(loader, transport, adapter, chip);
-      const port = adapter.detach();
-      this.enter('done', 'flashed');
-      return {
-        chip,
-        chipDescription,
-        mac,
-        flashSize,
-        parts: req.plan.parts.map((p, i) => ({
-          file: p.file,
-          address: p.address,
-          bytes: p.data.length,
-          md5: md5s[i],
-        })),
-        durationMs,
-        bytesPerSecond: durationMs > 0 ? Math.round((meter.total * 1000) / durationMs) : 0,
-        reset,
-        port,
-      };
-    } catch (err) {
-      await adapter.close().catch(() => {});
-      throw this.explain(err, req, adapter, written);
     }
+
+    if (req.beforeWrite) {
+      this.enter('before-write', 'reading the device before writing');
+      await req.beforeWrite((address, size) => loader.readFlash(address, size));
+    }
+
+    if (req.erase) this.enter('erasing', 'erasing the whole flash');
+    // From here on the old firmware may be gone: a flash-begin erases (the ROM at once, the stub ahead of the
+    // writes) before its answer comes, so a device that stops answering to it may already be half-erased.
+    this.written = true;
+    const meter = new FlashProgressMeter(req.plan.parts.map((p) => p.data.length));
+    const started = Date.now();
+    const md5s: string[] = [];
+    let writingPart = -1;
+    await loader.writeFlash({
+      fileArray: req.plan.parts.map((p) => ({ data: p.data, address: p.address })),
+      flashMode: 'keep',
+      flashFreq: 'keep',
+      flashSize: 'keep',
+      eraseAll: req.erase,
+      compress: true,
+      reportProgress: (index, sent, total) => {
+        if (index !== writingPart) {
+          writingPart = index;
+          const part = req.plan.parts[index];
+          this.enter('writing', `writing ${part.file} (${part.data.length} bytes) at ${hex(part.address)}`);
+        }
+        this.movedAt = Date.now();
+        this.onEvent({ event: 'progress', ...meter.update(index, sent, total) });
+      },
+      calculateMD5Hash: (image) => {
+        const md5 = createHash('md5').update(image).digest('hex');
+        md5s.push(md5);
+        return md5;
+      },
+    });
+    const durationMs = Date.now() - started;
+    this.enter(
+      'verified',
+      `MD5 verified for ${req.plan.parts.length} part${req.plan.parts.length === 1 ? '' : 's'}`,
+    );
+
+    const reset = await this.restart(loader, transport, adapter, chip);
+    const port = adapter.detach();
+    this.enter('done', 'flashed');
+    return {
+      chip,
+      chipDescription,
+      mac,
+      flashSize,
+      parts: req.plan.parts.map((p, i) => ({
+        file: p.file,
+        address: p.address,
+        bytes: p.data.length,
+        md5: md5s[i],
+      })),
+      durationMs,
+      bytesPerSecond: durationMs > 0 ? Math.round((meter.total * 1000) / durationMs) : 0,
+      reset,
+      port,
+    };
   }
 
   /**
@@ -247,9 +340,7 @@ export class EspFlasher {
     if (err instanceof FlashError) return err;
     const msg = err instanceof Error ? err.message : String(err);
     const again = 'reconnect it and run the same command again';
-    const halfWritten = written
-      ? ' (the flash is half-written: the device stays in the bootloader until a flash succeeds)'
-      : '';
+    const halfWritten = halfWrittenNote(written);
     const gone = !fs.existsSync(req.port);
     if (adapter.opened && (adapter.lostReason !== null || gone)) {
       const why = gone ? 'the port disappeared: unplugged?' : `port error: ${adapter.lostReason}`;
@@ -263,6 +354,7 @@ export class EspFlasher {
       return new FlashError(
         'verify',
         `verification failed: the flash content read back (MD5) differs from the image — flash again; if it repeats, try a lower --baud or another cable (the flash chip may be worn)`,
+        true,
         true,
       );
     }
@@ -279,6 +371,7 @@ export class EspFlasher {
           'connect',
           `${req.port} is in use by another program (the agent's serial driver, a serial monitor) — stop it (sudo systemctl stop edge-agent) and run the same command again`,
           false,
+          true,
         );
       }
       if (gone) {
@@ -299,12 +392,14 @@ export class EspFlasher {
         'connect',
         `no ESP bootloader answers on ${req.port} (${msg}) — put the board in download mode (hold BOOT, tap EN/RESET, release BOOT) and check the port and cable`,
         false,
+        true,
       );
     }
     return new FlashError(
       'device',
       `flashing failed while ${this.doing()}: ${msg} — ${again}${halfWritten}`,
       written,
+      true,
     );
   }
 
@@ -313,6 +408,7 @@ export class EspFlasher {
       connecting: 'connecting',
       detected: 'checking the images',
       stub: 'starting the flasher stub',
+      'before-write': 'reading the device before writing',
       erasing: 'erasing',
       writing: 'writing',
       verified: 'verifying',

@@ -41,6 +41,10 @@ export class WebSerialPortAdapter implements WebSerialPortLike {
   opened = false;
   /** why the port went away while open (unplug), for the error the user sees */
   lostReason: string | null = null;
+  /** when the device last sent anything (ms since the epoch; 0: never): the flasher's stall watch */
+  lastReceivedAt = 0;
+  /** puts one byte in front of esptool-js's reader (see abort) */
+  private inject: ((bytes: Uint8Array) => void) | null = null;
 
   constructor(
     readonly path: string,
@@ -79,8 +83,12 @@ export class WebSerialPortAdapter implements WebSerialPortLike {
         controller = null;
       },
     });
-    this.onData = (chunk: Buffer) => controller?.enqueue(new Uint8Array(chunk));
+    this.onData = (chunk: Buffer) => {
+      this.lastReceivedAt = Date.now();
+      controller?.enqueue(new Uint8Array(chunk));
+    };
     port.on('data', this.onData);
+    this.inject = (bytes) => controller?.enqueue(bytes);
     /** The device went away: remember why and end the read side, so esptool-js stops waiting for it. */
     const lose = (reason: string): void => {
       if (this.port === port) this.lostReason ??= reason;
@@ -178,6 +186,7 @@ export class WebSerialPortAdapter implements WebSerialPortLike {
     if (!port?.isOpen) throw new Error(this.lostReason ?? `${this.path} is not open`);
     if (this.onData) port.removeListener('data', this.onData);
     this.onData = null;
+    this.inject = null;
     this.failPending = null;
     this.port = null;
     this.readableStream = null;
@@ -185,7 +194,25 @@ export class WebSerialPortAdapter implements WebSerialPortLike {
     return port;
   }
 
+  /**
+   * Ends a flash that must not go on (stalled device, caller's abort): esptool-js's reads poll their input until
+   * their own timeout (up to 100 s for a read-back), so a byte that cannot start a SLIP packet is put in front of
+   * its reader first, which makes the read in progress fail now; then the port is closed, which fails every write
+   * still waiting for its drain (a device that stopped reading never drains them).
+   */
+  async abort(): Promise<void> {
+    try {
+      this.inject?.(new Uint8Array([0xff]));
+    } catch {
+      // the read side already ended
+    }
+    // esptool-js's read loop takes the byte on its next turn: give it that turn before the stream errors
+    await new Promise((resolve) => setImmediate(resolve));
+    await this.close();
+  }
+
   async close(): Promise<void> {
+    this.inject = null;
     const port = this.port;
     const failPending = this.failPending;
     this.port = null;

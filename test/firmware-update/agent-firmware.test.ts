@@ -21,6 +21,7 @@ describe('the running agent takes a firmware package from ThingsBoard over its s
         maxAttempts: 3,
         baud: 460800,
         idleS: 2,
+        stallS: 20,
       },
     };
     const agent = (f.agent = new Agent(config, { logger: silentLogger, drivers: [], api: false }));

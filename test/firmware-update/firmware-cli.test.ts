@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { databasePath, openDatabase } from '../../agent/store/database';
 import { IngestStore } from '../../agent/store/ingest-store';
-import { Esp32RomSimulator, type Esp32RomSimOptions } from '../support/esp-rom-sim';
+import { Esp32RomSimulator, OP, type Esp32RomSimOptions } from '../support/esp-rom-sim';
 import { APP_ADDRESS, kitchenScaleImage } from '../support/firmware-packages';
 import { hasSocat } from '../support/pty-pair';
 import { ptyPerTest } from '../support/pty-per-test';
@@ -159,6 +159,55 @@ interface Status {
       expect(holds(NEW)).toBe(true);
       expect((await status()).devices[0]).toMatchObject({ state: 'UPDATED', step: null });
     }, 120_000);
+
+    it('a device that wedges mid-flash (answers nothing, reads nothing) is abandoned after the stall time and tried again after esptool\'s reset: UPDATED', async () => {
+      let hangAt: number | null = 2;
+      await device({
+        onFlashBlock: (seq) => {
+          if (seq === hangAt) {
+            hangAt = null;
+            sim.hang(3000); // longer than the stall time: only the stall watch ends the try
+          }
+        },
+      });
+      fs.appendFileSync(cfg, 'firmware: { stallS: 2 }\n');
+      await runCli(['firmware', 'import', '--package', path.join(t.dir, 'new.bin'), '--config', cfg]);
+      const res = await runCli(update(), { timeoutMs: 90_000 });
+      expect(res.stdout.trim()).toBe('scale-7: UPDATED (firmware 2.5.0)');
+      expect(res.code).toBe(0);
+      expect(sim.hangs).toBe(1);
+      expect(holds(NEW)).toBe(true);
+    }, 90_000);
+
+    it('a device that stops answering during the backup read-back is tried again after the stall time, not after esptool-js\'s 100 s', async () => {
+      await device({ onCommand: (op) => op === OP.READ_FLASH && sim.hangs === 0 && sim.hang() });
+      fs.appendFileSync(cfg, 'firmware: { stallS: 2 }\n');
+      await runCli(['firmware', 'import', '--package', path.join(t.dir, 'new.bin'), '--config', cfg]);
+      const started = Date.now();
+      const res = await runCli(update(), { timeoutMs: 90_000 });
+      expect(res.stdout.trim()).toBe('scale-7: UPDATED (firmware 2.5.0)');
+      expect(sim.hangs).toBe(1);
+      expect(Date.now() - started).toBeLessThan(60_000);
+    }, 90_000);
+
+    it('a device that wedges on every try of the new image is rolled back within bounded time: FAILED with the reason, old image running', async () => {
+      await device({
+        onFlashBlock: (seq) => {
+          if (seq === 2 && sim.hangs < 3) sim.hang(3000); // the three tries of 2.5.0; the rollback goes through
+        },
+      });
+      fs.appendFileSync(cfg, 'firmware: { stallS: 2 }\n');
+      await runCli(['firmware', 'import', '--package', path.join(t.dir, 'new.bin'), '--config', cfg]);
+      const started = Date.now();
+      const res = await runCli(update(), { timeoutMs: 90_000 });
+      expect(res.code).toBe(1);
+      expect(res.stdout.trim()).toMatch(
+        /^scale-7: FAILED \(firmware 2\.4\.0\) — flashing 2\.5\.0 failed: the device stopped answering \(nothing from it for 2 s\) while writing on .*: the flash was abandoned and the port closed \(the flash is half-written.*\) \(3 tries\); rolled back to 2\.4\.0$/,
+      );
+      expect(sim.hangs).toBe(3);
+      expect(holds(OLD)).toBe(true);
+      expect(Date.now() - started).toBeLessThan(60_000);
+    }, 90_000);
 
     it('a device the household marked "do not update" is skipped, with the reason', async () => {
       await runCli(['firmware', 'import', '--package', path.join(t.dir, 'new.bin'), '--config', cfg]);

@@ -3,7 +3,7 @@ import { SerialPort } from 'serialport';
 import { Esp32RomSimulator, OP, buildEspImage } from '../support/esp-rom-sim';
 import { flashCliPerTest, flashed, goodImage, jsonLines } from '../support/flash-cli-fixture';
 import { PtyPair, hasSocat } from '../support/pty-pair';
-import { runCli } from '../support/run-cli';
+import { runCli, startCli } from '../support/run-cli';
 
 (hasSocat ? describe : describe.skip)(
   'edge-agent flash failing on the way: a bad read-back, an unplug, no bootloader, a busy or missing port, no hello (simulated ESP32 on a PTY)',
@@ -138,6 +138,30 @@ import { runCli } from '../support/run-cli';
       }
       expect(outcomes).toHaveLength(unplugPoints.length);
     }, 240_000);
+
+    it('Ctrl-C mid-flash ends it with one line saying where it stopped and that the flash is half-written, exit 1', async () => {
+      let run: ReturnType<typeof startCli> | null = null;
+      let interruptedAt: number | null = null;
+      await t.plug(
+        new Esp32RomSimulator({
+          onFlashBlock: (seq) => {
+            if (seq !== 1 || interruptedAt !== null || !run) return;
+            interruptedAt = Date.now();
+            run.child.kill('SIGINT');
+          },
+        }),
+      );
+      const file = t.imageFile('app.bin', buildEspImage({ size: 160 * 1024 }));
+      run = startCli(['flash', '--port', t.pty.gateway, '--image', file], { cwd: t.dir });
+      // said at once (esptool-js, left to unwind on the closed port, may keep the process a few seconds more)
+      await run.waitFor(/stopped \(interrupted\)/, 5000);
+      const code = await run.exit;
+      expect(interruptedAt).not.toBeNull();
+      expect(code).toBe(1);
+      expect(run.output()).toMatch(
+        /^edge-agent: stopped \(interrupted\) while writing on .*ttyUSB0: the flash was abandoned and the port closed \(the flash is half-written/m,
+      );
+    }, 40_000);
 
     it('explains download mode when no bootloader answers (board running its app, BOOT not held)', async () => {
       const sim = await t.plug(new Esp32RomSimulator());

@@ -158,10 +158,16 @@ export async function firmwareUpdateCommand(o: FirmwareUpdateOptions, io: CliOut
     );
   const known = rec;
   const exec = asCli(() =>
-    fw.executor({ open: async () => new EspDeviceLink({ port: o.port, baud, appBaud }) }, (r) => {
-      const d = r.devices.find((x) => x.id === o.device);
-      if (d && !o.json) io.err(`${d.state}${d.step ? `/${d.step}` : ''} ${d.progress}%`);
-    }),
+    fw.executor(
+      {
+        open: async () =>
+          new EspDeviceLink({ port: o.port, baud, appBaud, stallTimeoutMs: config.firmware.stallS * 1000 }),
+      },
+      (r) => {
+        const d = r.devices.find((x) => x.id === o.device);
+        if (d && !o.json) io.err(`${d.state}${d.step ? `/${d.step}` : ''} ${d.progress}%`);
+      },
+    ),
   );
   let dev: DeviceUpdate | undefined;
   for (let turn = 0; turn < 2 * DEFAULT_FIRMWARE_OPTIONS.maxAttempts + 2; turn++) {

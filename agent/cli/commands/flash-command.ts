@@ -4,6 +4,7 @@ import { IngestStore } from '../../store/ingest-store';
 import { listSerialPorts } from '../../../drivers/serial/port-scanner';
 import {
   EspFlasher,
+  FLASH_STALL_MS,
   FlashError,
   FlashPlanError,
   buildFlashPlan,
@@ -148,6 +149,12 @@ async function flashUntilResult(o: FlashCommandOptions, io: CliOutput, guard: Un
     print(e);
   };
   let outcome: FlashOutcome;
+  // Ctrl-C or a stop mid-flash ends it with its one line (where it stopped, half-written or not), not silently.
+  const interrupted = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void =>
+    interrupted.abort(new Error(signal === 'SIGINT' ? 'interrupted' : signal));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     outcome = await new EspFlasher(emit).flash({
       port: o.port,
@@ -156,11 +163,16 @@ async function flashUntilResult(o: FlashCommandOptions, io: CliOutput, guard: Un
       erase: o.erase === true,
       force: o.force === true,
       usb: usbIdentity(o.port),
+      signal: interrupted.signal,
+      stallTimeoutMs: FLASH_STALL_MS,
     });
   } catch (err) {
     if (err instanceof FlashError)
       return fail(err.message, { flashed: false, kind: err.kind, halfWritten: err.written });
     throw err;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
   }
 
   let hello: HelloResult | null = null;

@@ -70,6 +70,10 @@ export class Esp32RomSimulator {
   boots = 0;
   /** anything but esptool arrived since the app booted (the firmware's hello repeats until then) */
   private gatewayAnswered = false;
+  /** wedged (see hang): nothing is answered until a reset */
+  hung = false;
+  /** times hang() was called */
+  hangs = 0;
   private port: SerialPort | null = null;
   private slip = new SlipDecoder();
   private readonly regs = new Map<number, number>();
@@ -109,6 +113,24 @@ export class Esp32RomSimulator {
     this.port = port;
   }
 
+  /**
+   * The chip wedges where it is (a crashed stub, a brown-out): it answers nothing until it is reset — by esptool's
+   * DTR/RTS reset before its SYNC (with autoReset: the SYNC is what a PTY shows of it) or by powerOn(). For
+   * `stuckMs` it does not even read the port, like a USB device whose endpoint stalled: the host's writes stop
+   * draining, which no read timeout of esptool-js notices.
+   */
+  hang(stuckMs = 0): void {
+    this.cancelTimers();
+    this.hung = true;
+    this.hangs++;
+    this.reading = null;
+    const port = this.port;
+    if (stuckMs > 0 && port) {
+      port.pause();
+      this.later(stuckMs, () => port.resume());
+    }
+  }
+
   /** Powers the plugged-in board on with its BOOT button released: it boots its app from flash (hello). */
   powerOn(): void {
     this.resetIntoRom();
@@ -125,6 +147,8 @@ export class Esp32RomSimulator {
   /** What esptool's DTR/RTS reset sequence does to a chip: ROM bootloader, nothing of the last session left. */
   private resetIntoRom(): void {
     this.cancelTimers();
+    this.hung = false;
+    if (this.port?.isPaused()) this.port.resume();
     this.mode = 'rom';
     this.session = null;
     this.reading = null;
@@ -166,6 +190,10 @@ export class Esp32RomSimulator {
   }
 
   private onData(chunk: Buffer): void {
+    if (this.hung) {
+      if (!this.opts.autoReset || !chunk.includes(Buffer.from([0xc0, 0x00, OP.SYNC]))) return;
+      this.resetIntoRom(); // esptool's reset came with this SYNC: the chip runs again, in its ROM
+    }
     if (this.mode === 'app') {
       // the app does not speak SLIP; with the auto-reset circuit, esptool's SYNC means it reset us into ROM
       if (!this.opts.autoReset || !chunk.includes(Buffer.from([0xc0, 0x00, OP.SYNC]))) {
@@ -175,6 +203,7 @@ export class Esp32RomSimulator {
       this.resetIntoRom();
     }
     for (const pkt of this.slip.push(chunk)) {
+      if (this.hung) return;
       if (this.reading && pkt.length === 4) {
         if (this.reading.ack(Buffer.from(pkt).readUInt32LE(0))) this.reading = null;
         continue;
@@ -188,7 +217,7 @@ export class Esp32RomSimulator {
       const nth = this.ops.filter((o) => o === op).length;
       this.ops.push(op);
       this.opts.onCommand?.(op, nth);
-      if (!this.port) return; // unplugged by the hook: the command is never answered
+      if (!this.port || this.hung) return; // unplugged or wedged by the hook: the command is never answered
       this.command(op, data, chk);
     }
   }
