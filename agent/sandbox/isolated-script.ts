@@ -1,17 +1,16 @@
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core';
 import { ScriptError } from './script-error';
 import { HeapExhausted, ceilingBytes, quickjsInFixedMemory } from './quickjs-instance';
-import { DEFAULT_LIMITS, type ScriptLimits } from './script-limits';
-import { RunDeadline } from './run-deadline';
+import type { ScriptLimits } from './script-limits';
+import { COMPILE_TIMEOUT_MS, RunDeadline } from './run-deadline';
 import { BODY_LINE_OFFSET, bodyWrapper, KIND_SHAPES, type ScriptKind } from './script-kind';
 import { MEMORY_ERROR_MESSAGES, PRELUDE_SOURCE } from './prelude';
 import type { ScriptLanguage } from './script-language';
 import { TBEL_RUNTIME_SOURCE } from './tbel/tbel-runtime';
 import { TbelSyntaxError } from './tbel/tbel-lexer';
-import { signedPayloadArgs, translateTbel } from './tbel/tbel-to-js';
+import { translateTbel } from './tbel/tbel-to-js';
+import { callArgsJson } from './call-args';
 
-/** Source code runs at compile time only in a function-expression script; give a slow parse some room. */
-export const COMPILE_TIMEOUT_MS = 1000;
 /** Retained heap is measured every this many calls (one measurement costs ~30 µs; a call ~5 µs). */
 const MEMORY_CHECK_EVERY = 256;
 
@@ -54,10 +53,6 @@ export interface JsonCallOutcome {
   logs?: string[];
 }
 
-/** The JSON text of a call's arguments; a TBEL decoder's payload is made signed bytes here, before it enters the interpreter. */
-export function callArgsJson(kind: ScriptKind, language: ScriptLanguage | undefined, args: readonly unknown[]): string {
-  return JSON.stringify(language === 'tbel' && kind === 'decoder' ? signedPayloadArgs(args) : args);
-}
 
 /**
  * One user script in its own QuickJS instance with its own fixed-size WebAssembly memory. QuickJS's memory limit
@@ -105,7 +100,7 @@ export class IsolatedScript {
     id: string,
     kind: ScriptKind,
     source: string,
-    limits: ScriptLimits = DEFAULT_LIMITS,
+    limits: ScriptLimits,
     filename = `${id}.js`,
     language: ScriptLanguage = 'js',
   ): Promise<IsolatedScript> {

@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import {
   newQuickJSWASMModuleFromVariant,
   newVariant,
@@ -6,6 +5,7 @@ import {
   type QuickJSWASMModule,
 } from 'quickjs-emscripten-core';
 import releaseSync from '@jitl/quickjs-wasmfile-release-sync';
+import { quickjsWasm } from './quickjs-code';
 
 /** What the QuickJS build needs before any script allocates (its import declares 256 pages minimum). */
 const BASE_PAGES = 256;
@@ -13,13 +13,6 @@ const PAGE = 65536;
 const ceilingPages = (memoryBytes: number): number => BASE_PAGES + Math.ceil(memoryBytes / PAGE);
 /** The size of a script's fixed WebAssembly memory: the QuickJS base plus its memory limit, the hard ceiling. */
 export const ceilingBytes = (memoryBytes: number): number => ceilingPages(memoryBytes) * PAGE;
-
-let compiledWasm: WebAssembly.Module | null = null;
-/** The QuickJS WebAssembly code, compiled once per process and instantiated once per script. */
-function quickjsWasm(): WebAssembly.Module {
-  compiledWasm ??= new WebAssembly.Module(fs.readFileSync(require.resolve('@jitl/quickjs-wasmfile-release-sync/wasm')));
-  return compiledWasm;
-}
 
 /**
  * The release-sync build, loaded through `require`: the package's own variant uses a dynamic `import()`, which

@@ -1,3 +1,6 @@
+/** Loading a script runs its source once (a function-expression script's top level): a slow parse gets this long. */
+export const COMPILE_TIMEOUT_MS = 1000;
+
 /**
  * Past this many times its limit in wall time a run is stopped even if the process had no CPU for it: the limit's
  * promise (a script stops within 2x its limit) holds in wall time, and a short call is only stopped by a machine

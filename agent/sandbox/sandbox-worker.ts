@@ -55,7 +55,8 @@ export class SandboxWorker {
   deathReason = '';
   private readonly exited: Promise<number>;
 
-  constructor() {
+  /** `wasm`: QuickJS's compiled code (quickjsWasmCompiled), shared with the worker rather than compiled there */
+  constructor(wasm: WebAssembly.Module) {
     const shared = newSharedArea();
     const { port1, port2 } = new MessageChannel();
     this.channel = new ChannelEnd(shared, port1);
@@ -63,7 +64,7 @@ export class SandboxWorker {
     const entry = path.join(__dirname, `script-worker${ext}`);
     this.worker = new Worker(bootstrapSource(entry), {
       eval: true,
-      workerData: { scriptWorker: { shared, port: port2 }, ...(ext === '.ts' ? { swc: require.resolve('@swc/core') } : {}) },
+      workerData: { scriptWorker: { shared, port: port2, wasm }, ...(ext === '.ts' ? { swc: require.resolve('@swc/core') } : {}) },
       transferList: [port2],
       // The scripts' heaps are WebAssembly memories outside V8's heap; the worker's own JavaScript is small.
       resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 4, stackSizeMb: 4 },

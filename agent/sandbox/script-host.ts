@@ -1,4 +1,5 @@
-import { HARD_LIMIT_FACTOR } from './run-deadline';
+import { callArgsJson } from './call-args';
+import { COMPILE_TIMEOUT_MS, HARD_LIMIT_FACTOR } from './run-deadline';
 import type { SandboxAnswer, SandboxWorker } from './sandbox-worker';
 import type { WorkerError, WorkerRequest } from './script-worker';
 import { DEFAULT_LIMITS, type ScriptLimits } from './script-limits';
@@ -8,12 +9,12 @@ import type { Checked, ScriptKind } from './script-kind';
 import type { ScriptLanguage } from './script-language';
 
 /**
- * QuickJS, the TBEL runtime and worker_threads load with the first script: `edge-agent run` on a config without
- * scripts never loads them (cold start and memory on a Pi, issue #24; test/cli/run-loads.test.ts).
+ * worker_threads and QuickJS's code load with the first script, and the engine itself (QuickJS's glue, the TBEL
+ * runtime) only in the script worker: `edge-agent run` on a config without scripts loads none of them (cold start
+ * and memory on a Pi, issue #24; test/cli/run-loads.test.ts).
  */
-let isolatedScript: typeof import('./isolated-script') | undefined;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const isolated = (): typeof import('./isolated-script') => (isolatedScript ??= require('./isolated-script') as typeof import('./isolated-script'));
+const quickjsCode = (): typeof import('./quickjs-code') => require('./quickjs-code') as typeof import('./quickjs-code');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const sandboxWorker = (): typeof import('./sandbox-worker') => require('./sandbox-worker') as typeof import('./sandbox-worker');
 
@@ -95,6 +96,7 @@ export class ScriptHost {
   async add(def: ScriptDefinition): Promise<ScriptError | null> {
     const entry: Entry = { def, loaded: false, compileError: null, breaker: new ScriptBreaker(), calls: 0, failures: 0, lastError: null };
     this.entries.set(def.id, entry);
+    await quickjsCode().quickjsWasmCompiled();
     await this.currentWorker().started();
     if (this.entries.get(def.id) === entry && !entry.loaded) this.load(entry);
     return entry.compileError;
@@ -120,13 +122,13 @@ export class ScriptHost {
     entry.calls++;
     let logs: string[] | undefined;
     let error: ScriptError;
-    const answer = this.request({ op: 'call', id, logs: opts.logs === true }, isolated().callArgsJson(entry.def.kind, entry.def.language, args), HARD_LIMIT_FACTOR * this.limits.timeoutMs);
+    const answer = this.request({ op: 'call', id, logs: opts.logs === true }, callArgsJson(entry.def.kind, entry.def.language, args), HARD_LIMIT_FACTOR * this.limits.timeoutMs);
     if (answer === null) {
       error = new ScriptError('timeout', id, `took longer than ${this.limits.timeoutMs} ms`);
     } else if (answer.header.ok) {
       logs = answer.header.logs;
-      const value: unknown = answer.header.undefined ? undefined : JSON.parse(answer.payload);
-      const checked = check(value);
+      const value = answer.header.undefined ? undefined : parsedResult(answer.payload);
+      const checked = value === UNREADABLE ? { ok: false as const, message: 'result is not JSON' } : check(value);
       if (checked.ok) {
         entry.breaker.success();
         return logs ? { ok: true, value: checked.value, logs } : { ok: true, value: checked.value };
@@ -160,7 +162,7 @@ export class ScriptHost {
   private currentWorker(): SandboxWorker {
     if (this.worker?.alive) return this.worker;
     if (this.worker !== null) this.workerLost(); // it died
-    this.worker = new (sandboxWorker().SandboxWorker)();
+    this.worker = new (sandboxWorker().SandboxWorker)(quickjsCode().quickjsWasm()); // compiled already by the first add
     return this.worker;
   }
 
@@ -187,7 +189,6 @@ export class ScriptHost {
   private load(entry: Entry): void {
     const { id, kind, source, file, language } = entry.def;
     // loading runs the source once (and a probe): each run has max(COMPILE_TIMEOUT_MS, the limit), as in IsolatedScript
-    const { COMPILE_TIMEOUT_MS } = isolated();
     const waitMs = HARD_LIMIT_FACTOR * (COMPILE_TIMEOUT_MS + 2 * Math.max(COMPILE_TIMEOUT_MS, this.limits.timeoutMs));
     const answer = this.request({ op: 'compile', id, kind, limits: this.limits, filename: file ?? `${id}.js`, language: language ?? 'js' }, source, waitMs);
     let error: ScriptError;
@@ -265,7 +266,7 @@ export class ScriptHost {
   /** Heap held by each loaded script, in bytes (QuickJS's own count; for benchmarks and `script test`). */
   heapBytes(id: string): number | null {
     if (!this.entries.get(id)?.loaded) return null;
-    const answer = this.request({ op: 'heap', id }, '', HARD_LIMIT_FACTOR * isolated().COMPILE_TIMEOUT_MS);
+    const answer = this.request({ op: 'heap', id }, '', HARD_LIMIT_FACTOR * COMPILE_TIMEOUT_MS);
     return answer?.header.ok ? (answer.header.heapBytes ?? null) : null;
   }
 
@@ -278,6 +279,16 @@ export class ScriptHost {
     this.entries.clear();
     this.worker?.kill('stopped');
     this.worker = null;
+  }
+}
+
+const UNREADABLE = Symbol('unreadable result');
+/** A result's JSON text (the prelude's own JSON.stringify made it, so it parses; a failure is still the script's). */
+function parsedResult(json: string): unknown {
+  try {
+    return JSON.parse(json) as unknown;
+  } catch {
+    return UNREADABLE;
   }
 }
 

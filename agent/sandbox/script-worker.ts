@@ -1,5 +1,6 @@
 import { isMainThread, workerData, type MessagePort } from 'node:worker_threads';
 import { IsolatedScript, type JsonCallOutcome } from './isolated-script';
+import { useQuickjsWasm } from './quickjs-code';
 import { ChannelEnd, WORKER_FAILED, WORKER_SERVING, frame, unframe } from './sandbox-channel';
 import { ScriptError, type ScriptErrorKind } from './script-error';
 import type { ScriptKind } from './script-kind';
@@ -117,10 +118,13 @@ class ScriptWorker {
 export interface ScriptWorkerData {
   shared: SharedArrayBuffer;
   port: MessagePort;
+  /** QuickJS's code, compiled by the agent's thread */
+  wasm: WebAssembly.Module;
 }
 
 if (!isMainThread && (workerData as { scriptWorker?: ScriptWorkerData } | null)?.scriptWorker) {
   const data = (workerData as { scriptWorker: ScriptWorkerData }).scriptWorker;
+  useQuickjsWasm(data.wasm);
   const channel = new ChannelEnd(data.shared, data.port);
   new ScriptWorker(channel).serve().catch((err: unknown) => channel.announce(WORKER_FAILED, String(err)));
 }

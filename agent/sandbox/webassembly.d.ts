@@ -11,6 +11,7 @@ declare namespace WebAssembly {
   type ImportValue = unknown;
   type Imports = Record<string, Record<string, ImportValue>>;
   type Exports = Record<string, unknown>;
+  function compile(bytes: Uint8Array): Promise<Module>;
   class Instance {
     constructor(module: Module, imports: Imports);
     readonly exports: Exports;

@@ -359,13 +359,3 @@ export function translateTbel(source: string, params: readonly string[], bytesPa
   const fnParams = [...params.map(jsId), ...(bytesParam ? ['$signed'] : [])];
   return { js: `(function ($R) { var ${locals};\nreturn function (${fnParams.join(', ')}) {\n${body}\n}; })(globalThis.$tbel)` };
 }
-
-/**
- * A TBEL decoder's arguments with the payload as Java's signed bytes, converted by the host, and the flag that
- * says so; unchanged when the payload is not a list of byte values (the script then converts, or fails, itself).
- */
-export function signedPayloadArgs(args: readonly unknown[]): readonly unknown[] {
-  const p = args[0];
-  if (!Array.isArray(p) || !p.every((x) => Number.isInteger(x) && (x as number) >= -128 && (x as number) <= 255)) return args;
-  return [(p as number[]).map((x) => (x > 127 ? x - 256 : x)), args[1], true];
-}
