@@ -3,6 +3,11 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { ChannelEnd, WORKER_FAILED, WORKER_SERVING, frame, newSharedArea, unframe } from './sandbox-channel';
 import type { WorkerAnswer, WorkerRequest } from './script-worker';
 
+/**
+ * The worker's own JavaScript heap: its code, QuickJS's glue per script (~0.1 MiB) and the texts of one call (a
+ * result of `maxOutputKb` at most, a few copies); 300 scripts ran in it.
+ */
+export const WORKER_HEAP_MB = 64;
 /** A worker that has not started serving in this long is given up (loading QuickJS's code, not running scripts). */
 const START_TIMEOUT_MS = 30_000;
 
@@ -55,8 +60,12 @@ export class SandboxWorker {
   deathReason = '';
   private readonly exited: Promise<number>;
 
-  /** `wasm`: QuickJS's compiled code (quickjsWasmCompiled), shared with the worker rather than compiled there */
-  constructor(wasm: WebAssembly.Module) {
+  /**
+   * `wasm`: QuickJS's compiled code (quickjsWasmCompiled), shared with the worker rather than compiled there.
+   * `heapMb`: the worker's own V8 heap (its scripts' heaps are WebAssembly memories outside it): past it the worker
+   * dies (Node ends the thread, not the process) and is replaced like a stopped one.
+   */
+  constructor(wasm: WebAssembly.Module, heapMb = WORKER_HEAP_MB) {
     const shared = newSharedArea();
     const { port1, port2 } = new MessageChannel();
     this.channel = new ChannelEnd(shared, port1);
@@ -66,8 +75,7 @@ export class SandboxWorker {
       eval: true,
       workerData: { scriptWorker: { shared, port: port2, wasm }, ...(ext === '.ts' ? { swc: require.resolve('@swc/core') } : {}) },
       transferList: [port2],
-      // The scripts' heaps are WebAssembly memories outside V8's heap; the worker's own JavaScript is small.
-      resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 4, stackSizeMb: 4 },
+      resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: 4, stackSizeMb: 4 },
       stdout: false,
       stderr: false,
     });

@@ -57,6 +57,8 @@ export interface ScriptHostOptions {
   clock?: () => number;
   /** told when a script gets disabled (3 failures in a row) — the agent logs it */
   onDisabled?: (id: string, error: ScriptError, until: number) => void;
+  /** the script worker's own V8 heap limit, MiB (sandbox-worker.ts WORKER_HEAP_MB; tests make a worker die with it) */
+  workerHeapMb?: number;
 }
 
 /** The script worker's state, for /metrics and `status`. */
@@ -162,7 +164,7 @@ export class ScriptHost {
   private currentWorker(): SandboxWorker {
     if (this.worker?.alive) return this.worker;
     if (this.worker !== null) this.workerLost(); // it died
-    this.worker = new (sandboxWorker().SandboxWorker)(quickjsCode().quickjsWasm()); // compiled already by the first add
+    this.worker = new (sandboxWorker().SandboxWorker)(quickjsCode().quickjsWasm(), this.opts.workerHeapMb); // code compiled by the first add
     return this.worker;
   }
 

@@ -94,3 +94,22 @@ describe('a long native call inside QuickJS is stopped', () => {
     }
   });
 });
+
+describe('a script worker that dies', () => {
+  test('mid-call (out of its own heap): the call fails at its deadline, the worker is replaced, the next calls work, the process lives', async () => {
+    // A result of 4 M characters is 8 MB strings in the worker's own V8 heap, past an 8 MiB limit: Node
+    // ends the worker thread (ERR_WORKER_OUT_OF_MEMORY), not the process. With the default limit it is answered.
+    const host = new ScriptHost({ limits: { timeoutMs: 250, maxOutputBytes: 8 * 1048576, memoryBytes: 64 * 1048576 }, workerHeapMb: 8 });
+    try {
+      expect(await host.add({ id: 'big', kind: 'rule', source: 'return msg.big ? "x€".repeat(2e6) : msg.v * 2' })).toBeNull();
+      expect(await host.add({ id: 'other', kind: 'decoder', source: 'return { telemetry: { t: payload[0] } }' })).toBeNull();
+      const run = host.run('big', [{ big: true }, {}, 'EVENT'], anyJson);
+      expect(run).toMatchObject({ ok: false, disabled: false, error: { kind: 'timeout', scriptId: 'big' } });
+      expect(host.sandbox().workerRestarts).toBe(1);
+      expect(host.run('big', [{ v: 21 }, {}, 'EVENT'], anyJson)).toEqual({ ok: true, value: 42 });
+      expect(host.run('other', [[7], {}], checkDecoded)).toMatchObject({ ok: true, value: [{ telemetry: [{ values: { t: 7 } }] }] });
+    } finally {
+      host.stop();
+    }
+  });
+});
