@@ -7,7 +7,8 @@ import { NATIVE_CALL_SCRIPTS } from '../../scripts/bench/native-call-scripts';
 // is stopped by terminating the worker thread the scripts run in; the call answers a timeout like a polled stop,
 // and every script runs again in a fresh worker. How soon after the deadline is a benchmark figure (`npm run bench
 // -- --only sandbox`: sandbox.native_stop_after_deadline_max_*); here, a generous bound only proves "stopped rather
-// than ran to completion": each of these runs for seconds to minutes unstopped.
+// than ran to completion": the loops run forever unstopped, and a single long native call is shown stopped from
+// outside by the worker restart it costs.
 const LIMIT_MS = 50;
 const STOPPED_WITHIN_MS = 5000 * timeScale();
 
@@ -21,7 +22,7 @@ interface NativeCase {
   hostileArgs: unknown[];
   goodArgs: unknown[];
   good: unknown;
-  /** a single native call of minutes: only stopping the worker can end it */
+  /** a single native call of a second or more: only stopping the worker can end it at 2x the limit */
   neverPolled?: boolean;
 }
 
