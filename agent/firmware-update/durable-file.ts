@@ -16,16 +16,30 @@ export function syncDirectory(dir: string): void {
  * the caller with `syncDirectory: false`, when it renames more into the same directory and syncs it once).
  */
 export function writeFileDurably(file: string, data: string | Uint8Array, opts: { syncDirectory?: boolean } = {}): void {
+  fs.closeSync(replaceDurably(file, data, opts.syncDirectory !== false));
+}
+
+/**
+ * writeFileDurably that returns the new file still open (the caller closes it): what DurableJsonFile holds to
+ * know its own write from any later one.
+ */
+export function writeFileDurablyKeptOpen(file: string, data: string | Uint8Array): number {
+  return replaceDurably(file, data, true);
+}
+
+function replaceDurably(file: string, data: string | Uint8Array, syncDir: boolean): number {
   const tmp = `${file}.tmp`;
   const fd = fs.openSync(tmp, 'w', 0o600);
   try {
     fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
     fs.fsyncSync(fd);
-  } finally {
+    fs.renameSync(tmp, file);
+    if (syncDir) syncDirectory(path.dirname(file));
+    return fd;
+  } catch (err) {
     fs.closeSync(fd);
+    throw err;
   }
-  fs.renameSync(tmp, file);
-  if (opts.syncDirectory !== false) syncDirectory(path.dirname(file));
 }
 
 /** Reads a JSON file written by writeFileDurably; null when it does not exist. */

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CONFIG_SCHEMA } from '../config/schema';
 import { inspectEspImage } from '../../firmware-bridge/flasher/esp-image-inspector';
-import { readJsonFile, writeFileDurably } from './durable-file';
+import { DurableJsonFile } from './durable-json-file';
 import { PackageChecksum, type FirmwarePackage } from './firmware-package';
 import {
   DownloadFailure,
@@ -74,8 +74,8 @@ export class FirmwareUpdates {
   readonly store: PackageDownloadStore;
   readonly journal: FileRolloutJournal;
   readonly rollbacks: FileRollbackImages;
-  private readonly campaignFile: string;
-  private readonly householdFile: string;
+  private readonly campaignFile: DurableJsonFile<CampaignRecord>;
+  private readonly householdFile: DurableJsonFile<Record<string, HouseholdChoice>>;
 
   constructor(
     dataDir: string,
@@ -86,8 +86,8 @@ export class FirmwareUpdates {
     this.store = new PackageDownloadStore(this.dir, opts.maxBytes);
     this.journal = new FileRolloutJournal(this.dir);
     this.rollbacks = new FileRollbackImages(this.store.rollbackDir);
-    this.campaignFile = path.join(this.dir, 'campaign.json');
-    this.householdFile = path.join(this.dir, 'household.json');
+    this.campaignFile = new DurableJsonFile(path.join(this.dir, 'campaign.json'));
+    this.householdFile = new DurableJsonFile(path.join(this.dir, 'household.json'));
   }
 
   get policy(): RolloutPolicy {
@@ -95,15 +95,15 @@ export class FirmwareUpdates {
   }
 
   campaign(): CampaignRecord | null {
-    return readJsonFile<CampaignRecord>(this.campaignFile);
+    return this.campaignFile.read();
   }
 
   setCampaign(pkg: FirmwarePackage, state: PackageState, error: string | null = null): void {
-    writeFileDurably(this.campaignFile, JSON.stringify({ pkg, state, error }));
+    this.campaignFile.write({ pkg, state, error });
   }
 
   household(): Record<string, HouseholdChoice> {
-    return readJsonFile<Record<string, HouseholdChoice>>(this.householdFile) ?? {};
+    return this.householdFile.read() ?? {};
   }
 
   /** `firmware defer`: until a time, never (`do not update`), or cleared. */
@@ -114,7 +114,7 @@ export class FirmwareUpdates {
       : { doNotUpdate: choice.never === true, deferredUntil: choice.until ?? null };
     if (choice.clear) delete all[device];
     else all[device] = next;
-    writeFileDurably(this.householdFile, JSON.stringify(all));
+    this.householdFile.write(all);
     return next;
   }
 
@@ -223,7 +223,7 @@ export class FirmwareUpdates {
 
   /** Keeps the campaign's state in step with the rollout once the package is verified. */
   refreshCampaign(r: Rollout): void {
-    const c = this.campaign();
+    const c = this.campaignFile.peek();
     if (!c || c.pkg.checksum !== r.pkg.checksum) return;
     if (c.state === 'DOWNLOADING' || c.state === 'DOWNLOADED') return;
     const state = packageState(r);
@@ -232,15 +232,18 @@ export class FirmwareUpdates {
     if (state !== c.state || error !== c.error) this.setCampaign(c.pkg, state, error);
   }
 
+  /**
+   * Called on every status document (GET /api/status, /metrics, the panel, the sync heartbeat): each file is
+   * one stat unless it changed, and the download store is asked only while a download runs.
+   */
   status(): FirmwareStatus {
-    const c = this.campaign();
-    const r = this.journal.load();
-    const household = this.household();
-    const download = this.store.current();
+    const c = this.campaignFile.peek();
+    const r = this.journal.peek();
+    const household = this.householdFile.peek() ?? {};
     return {
       package: c ? { title: c.pkg.title, version: c.pkg.version, size: c.pkg.size } : null,
       state: c?.state ?? null,
-      bytes: c?.state === 'DOWNLOADING' ? (download?.bytes ?? 0) : null,
+      bytes: c?.state === 'DOWNLOADING' ? (this.store.current()?.bytes ?? 0) : null,
       error: c?.error ?? null,
       devices: (r?.devices ?? []).map((d) => ({
         ...d,

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inspectEspImage } from '../../firmware-bridge/flasher/esp-image-inspector';
 import { readJsonFile, writeFileDurably } from './durable-file';
+import { DurableJsonFile } from './durable-json-file';
 import type { Rollout } from './rollout-plan';
 
 /** Where the rollout's state lives between steps; saved before every step starts. */
@@ -11,25 +12,33 @@ export interface RolloutJournal {
   clear(): void;
 }
 
-/** `<dataDir>/firmware/rollout.json`, replaced atomically and fsynced. */
+/**
+ * `<dataDir>/firmware/rollout.json`, replaced atomically and fsynced; kept in memory between changes (the agent's
+ * status shows it on every call, see DurableJsonFile for why a change by another process is still seen).
+ */
 export class FileRolloutJournal implements RolloutJournal {
-  private readonly file: string;
+  private readonly file: DurableJsonFile<Rollout>;
 
   constructor(dir: string) {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    this.file = path.join(dir, 'rollout.json');
+    this.file = new DurableJsonFile(path.join(dir, 'rollout.json'));
   }
 
   load(): Rollout | null {
-    return readJsonFile<Rollout>(this.file);
+    return this.file.read();
+  }
+
+  /** The rollout as now, for reading only (no copy): what status documents show. */
+  peek(): Readonly<Rollout> | null {
+    return this.file.peek();
   }
 
   save(rollout: Rollout): void {
-    writeFileDurably(this.file, JSON.stringify(rollout, null, 1));
+    this.file.write(rollout, JSON.stringify(rollout, null, 1));
   }
 
   clear(): void {
-    fs.rmSync(this.file, { force: true });
+    this.file.remove();
   }
 }
 
