@@ -23,6 +23,8 @@ const ANSWER_SEQ = 1; // set to the request's number by the worker when it answe
 const REQUEST_LENGTH = 2; // bytes of the request in the data area, or -1: on the port
 const ANSWER_LENGTH = 3;
 const STATE = 4; // the worker: 0 starting, 1 serving, 2 failed to start (the reason is the answer)
+const TAKEN_SEQ = 5; // set to the request's number by the worker when it takes it, after TAKEN_AT
+const TAKEN_AT_BYTE = 48; // a Float64: when (ms since the epoch, performance.timeOrigin + now())
 const CONTROL_BYTES = 64;
 /** The data area: a call's arguments and a default-sized result fit many times over. */
 export const SHARED_DATA_BYTES = 256 * 1024;
@@ -42,6 +44,7 @@ export function newSharedArea(): SharedArrayBuffer {
 export class ChannelEnd {
   private readonly control: Int32Array;
   private readonly data: Buffer;
+  private readonly takenAt: Float64Array;
   private seenRequest = 0;
 
   constructor(
@@ -50,6 +53,7 @@ export class ChannelEnd {
   ) {
     this.control = new Int32Array(shared, 0, CONTROL_BYTES / 4);
     this.data = Buffer.from(shared, CONTROL_BYTES, SHARED_DATA_BYTES);
+    this.takenAt = new Float64Array(shared, TAKEN_AT_BYTE, 1);
   }
 
   private put(text: string, lengthSlot: number): void {
@@ -81,14 +85,26 @@ export class ChannelEnd {
     return seq;
   }
 
-  /** Blocks until the answer to request `seq` is there (its text) or `deadline` (performance.now() ms) passes (null). */
-  awaitAnswer(seq: number, deadline: number): string | null {
+  /**
+   * Blocks until the answer to request `seq` (its text), or returns null once the worker has worked on it for
+   * `waitMs` — counted from when it took the request, as its own RunDeadline counts a run, so that the time the
+   * worker waited for a core before it woke up is not held against the script — or has not even taken it `waitMs`
+   * after it was sent (a worker that died, or never got a core).
+   */
+  awaitAnswer(seq: number, waitMs: number): string | null {
+    let deadline = performance.now() + waitMs;
+    let fromTaking = false;
     for (;;) {
       const answered = Atomics.load(this.control, ANSWER_SEQ);
       if (answered === seq) return this.take(ANSWER_LENGTH);
-      const left = deadline - performance.now();
-      if (left <= 0) return null;
-      Atomics.wait(this.control, ANSWER_SEQ, answered, left);
+      const now = performance.now();
+      if (now >= deadline) {
+        if (fromTaking || Atomics.load(this.control, TAKEN_SEQ) !== seq) return null;
+        fromTaking = true;
+        deadline = this.takenAt[0] - performance.timeOrigin + waitMs; // in this thread's performance.now()
+        continue;
+      }
+      Atomics.wait(this.control, ANSWER_SEQ, answered, deadline - now);
     }
   }
 
@@ -125,6 +141,8 @@ export class ChannelEnd {
       const seq = Atomics.load(this.control, REQUEST_SEQ);
       if (seq !== this.seenRequest) {
         this.seenRequest = seq;
+        this.takenAt[0] = performance.timeOrigin + performance.now();
+        Atomics.store(this.control, TAKEN_SEQ, seq);
         return this.take(REQUEST_LENGTH);
       }
       Atomics.wait(this.control, REQUEST_SEQ, seq);

@@ -125,13 +125,13 @@ export class SandboxWorker {
   }
 
   /**
-   * Sends one request and blocks until its answer, or kills the worker at `deadline` (performance.now() ms) and
-   * returns null. Throws when the worker is not serving.
+   * Sends one request and blocks until its answer, or kills the worker once it has worked on the request for
+   * `waitMs` (or not taken it `waitMs` after it was sent) and returns null. Throws when the worker is not serving.
    */
-  request(header: WorkerRequest, payload: string, deadline: number): SandboxAnswer | null {
+  request(header: WorkerRequest, payload: string, waitMs: number): SandboxAnswer | null {
     this.startedNow();
     const seq = this.channel.request(frame(header, payload));
-    const answer = this.channel.awaitAnswer(seq, deadline);
+    const answer = this.channel.awaitAnswer(seq, waitMs);
     if (answer === null) {
       this.kill('a request overstayed its deadline');
       return null;

@@ -182,7 +182,7 @@ export class ScriptHost {
    */
   private request(header: WorkerRequest, payload: string, waitMs: number): SandboxAnswer | null {
     const worker = this.currentWorker();
-    const answer = worker.request(header, payload, performance.now() + waitMs);
+    const answer = worker.request(header, payload, waitMs);
     if (answer === null) this.workerLost();
     return answer;
   }
