@@ -81,6 +81,25 @@ describe('a long native call inside QuickJS is stopped', () => {
     expect(host.status().filter((s) => s.state !== 'ok').map((s) => [s.id, s.state])).toEqual([[id, 'disabled']]);
   });
 
+  test('what a script makes cross the worker is bounded: a 5 MB error message arrives as 1,000 characters, 10 MB of console as 100 lines', async () => {
+    const roomy = new ScriptHost({ limits: { timeoutMs: 5000 } });
+    try {
+      const source = 'for (var i = 0; i < 1000; i++) console.log("y".repeat(10000)); if (msg.huge) throw new Error("x".repeat(5e6)); return 1';
+      expect(await roomy.add({ id: 'loud', kind: 'rule', source })).toBeNull();
+      const failed = roomy.run('loud', ruleArgs(true), anyJson, { logs: true });
+      expect(failed).toMatchObject({ ok: false, error: { kind: 'runtime' } });
+      if (failed.ok) return;
+      expect(failed.error.detail).toMatch(/^Error: x+\.\.\.$/);
+      expect(failed.error.detail.length).toBeLessThanOrEqual(1000);
+      const logged = roomy.run('loud', ruleArgs(false), anyJson, { logs: true });
+      expect(logged).toMatchObject({ ok: true, value: 1 });
+      expect(logged.logs).toHaveLength(100); // the prelude keeps 100 lines of 500 characters
+      expect(Math.max(...(logged.logs ?? []).map((l) => l.length))).toBeLessThanOrEqual(510);
+    } finally {
+      roomy.stop();
+    }
+  });
+
   test('console lines and results cross the worker, large ones too', async () => {
     // a result over the shared area's size goes through the worker's message port
     const big = new ScriptHost({ limits: { timeoutMs: 2000, maxOutputBytes: 2 * 1048576 } });
