@@ -2,7 +2,7 @@ import type { SerialPort } from 'serialport';
 import { ESP_IMAGE_MAGIC, inspectEspImage } from '../../firmware-bridge/flasher/esp-image-inspector';
 import { EspFlasher, FLASH_STALL_MS, FlashError } from '../../firmware-bridge/flasher/esp-flasher';
 import { DEFAULT_APP_ADDRESS, type FlashPlan } from '../../firmware-bridge/flasher/flash-plan';
-import { listenForHello } from '../../firmware-bridge/flasher/hello-listener';
+import { listenForHello, type HelloBody } from '../../firmware-bridge/flasher/hello-listener';
 import type { DeviceFlashLink, FlashAppOptions } from './rollout-executor';
 
 const SECTOR = 0x1000;
@@ -148,11 +148,12 @@ export class EspDeviceLink implements DeviceFlashLink {
     this.port = outcome.port;
   }
 
-  async waitHello(timeoutMs: number): Promise<{ id: string; fw: string } | null> {
+  /** The first hello after the restart, whole (id, fw, model, channels), or null after `timeoutMs`. */
+  async waitHello(timeoutMs: number): Promise<HelloBody | null> {
     if (!this.port) return null;
     try {
       const r = await listenForHello(this.port, this.o.appBaud, timeoutMs);
-      return r.hello ? { id: r.hello.id, fw: r.hello.fw } : null;
+      return r.hello;
     } finally {
       await this.closePort();
     }

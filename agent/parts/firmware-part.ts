@@ -6,11 +6,12 @@ import type { DeviceAccess } from '../firmware-update/rollout-executor';
 import type { DeviceFacts } from '../firmware-update/rollout-plan';
 import { RolloutRunner } from '../firmware-update/rollout-runner';
 import type { Part } from '../part';
+import type { IngestPipeline } from '../pipeline/ingest-pipeline';
 import type { OutboxPublisher } from '../sync/outbox-publisher';
 import { Intervals, errorMessage, type BaseContext } from './context';
 import type { DevicesContext } from './devices-part';
 
-type In = BaseContext & DevicesContext & { publisher: OutboxPublisher | null };
+type In = BaseContext & DevicesContext & { publisher: OutboxPublisher | null; pipeline: IngestPipeline };
 
 const isSerial = (d: Driver): d is SerialDriver =>
   d.name === 'serial' && typeof (d as Partial<SerialDriver>).link === 'function';
@@ -36,6 +37,7 @@ export class FirmwarePart implements Part<In, { firmware: FirmwareUpdates }> {
     devices,
     commander,
     publisher,
+    pipeline,
   }: In): Promise<{ firmware: FirmwareUpdates }> {
     const fc = config.firmware; // every default filled by the schema
     const updates = new FirmwareUpdates(config.gateway.dataDir, {
@@ -81,12 +83,14 @@ export class FirmwarePart implements Part<In, { firmware: FirmwareUpdates }> {
         return {
           flashApp: (image, opts) => esp.flashApp(image, opts),
           close: () => esp.close(),
-          // The hello after the flash is the device's: the session learns the version it runs now (the serial
-          // link, closed meanwhile, did not see it) and its seq window restarts, as at any boot.
+          // The hello after the flash is the device's, taken as any hello is (the serial link, closed meanwhile,
+          // did not see it): the session learns the version it runs now and its seq window restarts, as at any
+          // boot, and the registry on disk says so too, or an agent restarted later would still expect the old
+          // version and refuse the next update's backup. Its consent-state answer cannot go out (the port is the
+          // flasher's until the update ends); the firmware repeats its hello until the gateway answers.
           waitHello: async (timeoutMs) => {
             const h = await esp.waitHello(timeoutMs);
-            const s = devices.sessions.get(id);
-            if (h && s && h.id === id) s.hello(h.fw, s.model ?? '', [...s.channels.values()], clock());
+            if (h && h.id === id) pipeline.onFrame(id, { type: 'hello', seq: 0, body: h }, () => undefined);
             return h;
           },
         };

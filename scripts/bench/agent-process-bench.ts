@@ -2,11 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { packageRoot } from '../../agent/cli/package-root';
 import { MiB, freePort, sampleProcess, startBroker, stopChild, waitForLine } from './proc-stats';
 import type { BenchResult } from './stats';
 
-/** The checkout root (this file runs from dist/scripts/bench/). */
-const ROOT = path.resolve(__dirname, '..', '..', '..');
+/** The checkout root (from dist/scripts/bench/, or from the sources when a test imports this). */
+const ROOT = packageRoot();
 const CLI = path.join(ROOT, 'bin', 'edge-agent.js');
 const PROFILES = 4;
 

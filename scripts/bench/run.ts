@@ -13,6 +13,7 @@ import { peersBench } from './peers-bench';
 import { firmwareFootprintBench } from './firmware-footprint';
 import { thingsboardSoakBench } from './thingsboard-soak';
 import { fleetBench, otaBench } from './firmware-update-bench';
+import { firmwareFaultRuns } from './firmware-fault-runs';
 import { printTable, type BenchResult } from './stats';
 
 /** One named group of figures; `--only <name>` runs just that one (comma-separated for several). */
@@ -72,6 +73,8 @@ const GROUPS: BenchGroup[] = [
   { name: 'ota', run: (quick) => otaBench(quick) },
   // N edge-agent processes updating one ESP32 each through one Mosquitto (--agents N, default 3)
   { name: 'fleet', run: (quick) => fleetBench(quick) },
+  // fault-injected updates through the running agent, bricked devices counted (--runs N, --seed S)
+  { name: 'faults', run: (quick) => firmwareFaultRuns(quick) },
   {
     name: 'peers',
     // The naive-script ratio needs this run's in-process ingest figure: measured here when the ingest group did not run.
