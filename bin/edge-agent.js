@@ -8,6 +8,9 @@ if (!fs.existsSync(entry)) {
   process.stderr.write('edge-agent: not built yet — run `npm run build` (or `npm start`, which builds) in ' + path.dirname(__dirname) + '\n');
   process.exit(1);
 }
+// EDGE_V8_FLAGS: V8 flags that NODE_OPTIONS refuses (the unit sets --no-opt: docs/performance.md), applied
+// before any of the agent's code is compiled. Process-wide: worker threads get them too.
+if (process.env.EDGE_V8_FLAGS) require('node:v8').setFlagsFromString(process.env.EDGE_V8_FLAGS);
 // NODE_COMPILE_CACHE (the systemd unit sets it): Node >= 22.1 keeps a V8 code cache there by itself; on older Node
 // the agent's own implementation does the same for the modules loaded from here on (cold start, issue #24).
 if (process.env.NODE_COMPILE_CACHE && typeof require('node:module').enableCompileCache !== 'function') {

@@ -6,6 +6,7 @@ import type { OutboxRow, OutboxStore } from '../store/outbox-store';
 import type { DownlinkHandler } from './downlink-handler';
 import { describeMqttError, mqttConnectOptions, redactedUrl } from './mqtt-connect-options';
 import type { OutboxItem, Publication, SyncProfile } from './sync-profile';
+import { mqttLibrary } from './mqtt-library';
 
 /**
  * Re-checked at publish time: returns what may leave the gateway for a queued row (possibly minimised further,
@@ -129,11 +130,7 @@ export class OutboxPublisher {
     const will = this.profile.will();
     let client: MqttClient;
     try {
-      // Loaded at the first connection: mqtt.js and its streams are ~100 modules an agent without upstream (or
-      // before its first connect) need not load.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const mqtt = require('mqtt') as typeof import('mqtt');
-      client = mqtt.connect(
+      client = mqttLibrary().connect(
         this.upstream.url,
         mqttConnectOptions(this.upstream, this.gatewayId, will ? { topic: will.topic, payload: Buffer.from(will.payload), qos: 1, retain: will.retain } : undefined),
       );

@@ -5,7 +5,7 @@ import { syncDrainBench } from './sync-bench';
 import { sandboxBench } from './sandbox-bench';
 import { tbelBench } from './tbel-bench';
 import { coldStartBench, processLoadBench } from './agent-process-bench';
-import { serviceNodeOptions } from './pi/pi-model';
+import { serviceNodeOptions, serviceV8FlagsEnv } from './pi/pi-model';
 import { piProfileBench } from './pi/pi-profile-bench';
 import { growthBench } from './growth-bench';
 import { idleWritesBench, writeBudgetBench } from './write-budget-bench';
@@ -49,8 +49,8 @@ const GROUPS: BenchGroup[] = [
       ...(await processLoadBench('home', { devices: 20, ratePerSec: 1 }, quick ? 3 : 20, quick ? 1 : 5)),
       ...(await processLoadBench('heavy', { devices: 200, ratePerSec: 10 }, quick ? 3 : 20, quick ? 1 : 5)),
       // The same loads with the node options of the systemd unit: what a gateway runs.
-      ...(await processLoadBench('home_unit', { devices: 20, ratePerSec: 1 }, quick ? 3 : 20, quick ? 1 : 5, { nodeFlags: serviceNodeOptions(), rssTarget: '< 60' })),
-      ...(await processLoadBench('heavy_unit', { devices: 200, ratePerSec: 10 }, quick ? 3 : 20, quick ? 1 : 5, { nodeFlags: serviceNodeOptions() })),
+      ...(await processLoadBench('home_unit', { devices: 20, ratePerSec: 1 }, quick ? 3 : 20, quick ? 1 : 5, { nodeFlags: serviceNodeOptions(), launch: { env: serviceV8FlagsEnv() }, rssTarget: '< 60' })),
+      ...(await processLoadBench('heavy_unit', { devices: 200, ratePerSec: 10 }, quick ? 3 : 20, quick ? 1 : 5, { nodeFlags: serviceNodeOptions(), launch: { env: serviceV8FlagsEnv() } })),
     ],
   },
   {

@@ -93,6 +93,7 @@ describe('the systemd unit', () => {
         'EDGE_AGENT_GATEWAY_DATA_DIR=/var/lib/edge-agent',
         'NODE_ENV=production',
         'NODE_OPTIONS=--max-semi-space-size=1',
+        'EDGE_V8_FLAGS=--no-opt',
         'NODE_COMPILE_CACHE=/var/cache/edge-agent',
       ],
     ],

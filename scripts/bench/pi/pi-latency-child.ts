@@ -20,8 +20,11 @@ import { percentile, type BenchResult } from '../stats';
 import { RECORD_HEADER, readRecord } from './pi-latency-feed';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as v8 from 'node:v8';
 
 async function main(): Promise<void> {
+  // the unit's V8 flags, as bin/edge-agent.js applies them (before the pipeline's code has run)
+  if (process.env.EDGE_V8_FLAGS) v8.setFlagsFromString(process.env.EDGE_V8_FLAGS);
   const devices = Number(process.argv[2] ?? '20');
   const results = await withAgent(devices, async (agent) => {
     const ids = Array.from({ length: devices }, (_, i) => `scale-${i}`);

@@ -91,6 +91,12 @@ export function serviceNodeOptions(): string[] {
   return m ? m[1].trim().split(/\s+/) : [];
 }
 
+/** The unit's `EDGE_V8_FLAGS` (V8 flags NODE_OPTIONS refuses, applied by bin/edge-agent.js), as environment. */
+export function serviceV8FlagsEnv(): NodeJS.ProcessEnv {
+  const m = /^Environment=EDGE_V8_FLAGS=(.*)$/m.exec(serviceUnit());
+  return m ? { EDGE_V8_FLAGS: m[1].trim() } : {};
+}
+
 /** Whether the unit keeps a V8 compile cache (`Environment=NODE_COMPILE_CACHE=`): the bench then keeps one too. */
 export function serviceUsesCompileCache(): boolean {
   return /^Environment=NODE_COMPILE_CACHE=\S/m.test(serviceUnit());

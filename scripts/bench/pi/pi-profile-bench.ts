@@ -4,7 +4,7 @@ import { coldStartBench, processLoadBench, type AgentLaunch } from '../agent-pro
 import type { BenchResult } from '../stats';
 import { latencyInside } from './pi-latency-feed';
 import * as os from 'node:os';
-import { PI_MODEL, PiCgroup, buildSlowFsync, serviceNodeOptions, serviceUsesCompileCache, slowDiskEnv } from './pi-model';
+import { PI_MODEL, PiCgroup, buildSlowFsync, serviceNodeOptions, serviceUsesCompileCache, serviceV8FlagsEnv, slowDiskEnv } from './pi-model';
 
 /**
  * The Pi-class profile (pi-model.ts): the same workloads with a quarter of one core, 256 MiB and a slow-fsync
@@ -21,7 +21,7 @@ export async function piProfileBench(quick: boolean): Promise<BenchResult[]> {
   if (!shim) process.stderr.write('bench: pi profile without the slow-fsync disk model (no gcc)\n');
   // the unit's compile cache, kept across this run's starts as across a gateway's boots
   const cache = serviceUsesCompileCache() ? fs.mkdtempSync(path.join(os.tmpdir(), 'edge-bench-v8-cache-')) : null;
-  const launch: AgentLaunch = { prefix: cgroup.launcher(), env: { ...slowDiskEnv(shim), ...(cache ? { NODE_COMPILE_CACHE: cache } : {}) } };
+  const launch: AgentLaunch = { prefix: cgroup.launcher(), env: { ...slowDiskEnv(shim), ...serviceV8FlagsEnv(), ...(cache ? { NODE_COMPILE_CACHE: cache } : {}) } };
   const nodeFlags = serviceNodeOptions();
   try {
     const out: BenchResult[] = [
