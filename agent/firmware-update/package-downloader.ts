@@ -198,11 +198,10 @@ export class PackageDownloader {
     this.finished = true;
     this.stopListening();
     this.detach();
-    try {
-      this.outcome.resolve(this.store.finish());
-    } catch (err) {
-      this.outcome.reject(err instanceof Error ? err : new Error(String(err)));
-    }
+    this.store.finishInBackground().then(
+      (v) => this.outcome.resolve(v),
+      (err: unknown) => this.outcome.reject(err instanceof Error ? err : new Error(String(err))),
+    );
     return true;
   }
 

@@ -200,6 +200,20 @@ describe('PackageDownloadStore on real files', () => {
     store.close();
   });
 
+  it('finishes in the background with the same outcome: the package kept, or a wrong one deleted', async () => {
+    const store = new PackageDownloadStore(dir, 8 * 1024 * 1024);
+    store.begin(pkgOf(image), CHUNK);
+    for (let n = 0; n * CHUNK < image.length; n++) store.append(n, chunkOf(image, n));
+    const v = await store.finishInBackground();
+    expect(Buffer.compare(v.image, image)).toBe(0);
+    expect(new PackageDownloadStore(dir, 8 * 1024 * 1024).verified()?.pkg).toEqual(pkgOf(image));
+    store.begin(pkgOf(image, { version: '2.5.0', checksum: sha256(Buffer.from('other')) }), CHUNK);
+    for (let n = 0; n * CHUNK < image.length; n++) store.append(n, chunkOf(image, n));
+    await expect(store.finishInBackground()).rejects.toThrow(/checksum mismatch/);
+    expect(store.verified()).toBeNull();
+    expect(store.usedBytes()).toBe(0);
+  });
+
   it('a wrong checksum is FAILED and leaves nothing behind', () => {
     const store = new PackageDownloadStore(dir, 8 * 1024 * 1024);
     store.begin(pkgOf(image, { checksum: sha256(Buffer.from('other')) }), CHUNK);
