@@ -211,7 +211,7 @@ describeIfNamespaces('install-gateway on a live system (mount namespace, fake sy
       await new Promise((r) => service.on('close', r));
       receiver.stop();
     }
-  });
+  }, 60_000); // the service's cold start (20 s) and its first watchdog ping (15 s) each get their own wait
 
   it('--uninstall: stop, disable, remove the unit, daemon-reload, remove CLI and code; config and data stay', () => {
     const res = install('--uninstall');

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as readline from 'node:readline';
+import { timeScale } from '../support/time-scale';
 
 /** One datagram as systemd would read it from NOTIFY_SOCKET: its assignments and when it arrived (ms, monotonic). */
 export interface Notification {
@@ -49,9 +50,10 @@ export class NotifyReceiver {
     return this.notifications.filter((n) => n.assignments.includes(assignment));
   }
 
-  /** Resolves with the first notification matching `pred` (already received or arriving within timeoutMs). */
+  /** Resolves with the first notification matching `pred` (already received or arriving within timeoutMs times the suite's time scale). */
   waitFor(pred: (n: Notification) => boolean, what: string, timeoutMs = 15_000): Promise<Notification> {
     const start = Date.now();
+    timeoutMs *= timeScale();
     return new Promise((resolve, reject) => {
       const poll = setInterval(() => {
         const hit = this.notifications.find(pred);
