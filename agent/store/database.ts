@@ -10,6 +10,8 @@ export type Db = Database.Database;
 export const PAGE_SIZE = 1024;
 /** WAL size at which SQLite checkpoints (see openDatabase). */
 export const WAL_CHECKPOINT_BYTES = 4 * 1024 * 1024;
+/** SQLite page cache per connection, in KiB (see openDatabase). */
+export const PAGE_CACHE_KIB = 512;
 
 export interface OpenOptions {
   /** Read-only opens skip migrations (used by `doctor`/`status` fallbacks). */
@@ -34,6 +36,10 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
   }
   const db = new Database(file, { readonly: opts.readonly === true, fileMustExist: opts.readonly === true });
   db.pragma('busy_timeout = 5000');
+  // 512 KiB of page cache instead of SQLite's default 2,000 KiB: with 1 KiB pages the default grew to ~2,000 pages
+  // of malloc, most of the agent's native heap at home load (RSS target 60 MiB, issue #24). The hot tables are
+  // small and recently committed pages come back from the WAL through the OS page cache (docs/performance.md).
+  db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
   if (!opts.readonly) {
     // 1 KiB pages for a new database (an existing one keeps its size): a commit writes every page it touches
     // whole, to the WAL and again at the checkpoint, and a frame's rows touch a handful of pages — with 4 KiB
