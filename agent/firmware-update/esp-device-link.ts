@@ -1,6 +1,7 @@
 import type { SerialPort } from 'serialport';
 import { ESP_IMAGE_MAGIC, inspectEspImage } from '../../firmware-bridge/flasher/esp-image-inspector';
-import { EspFlasher, FLASH_STALL_MS, FlashError } from '../../firmware-bridge/flasher/esp-flasher';
+import { EspFlasher, FLASH_STALL_MS } from '../../firmware-bridge/flasher/esp-flasher';
+import { FlashError } from '../../firmware-bridge/flasher/flash-error';
 import { DEFAULT_APP_ADDRESS, type FlashPlan } from '../../firmware-bridge/flasher/flash-plan';
 import { listenForHello, type HelloBody } from '../../firmware-bridge/flasher/hello-listener';
 import type { DeviceFlashLink, FlashAppOptions } from './rollout-executor';

@@ -4,12 +4,9 @@ import { CONFIG_SCHEMA } from '../config/schema';
 import { inspectEspImage } from '../../firmware-bridge/flasher/esp-image-inspector';
 import { DurableJsonFile } from './durable-json-file';
 import { PackageChecksum, type FirmwarePackage } from './firmware-package';
-import {
-  DownloadFailure,
-  PackageDownloadStore,
-  packageImageProblems,
-  type VerifiedPackage,
-} from './package-download-store';
+import { DownloadFailure } from './download-failure';
+import { PackageDownloadStore } from './package-download-store';
+import { packageImageProblems, type VerifiedPackage } from './package-verification';
 import { RolloutExecutor, type DeviceAccess } from './rollout-executor';
 import { FileRollbackImages, FileRolloutJournal } from './rollout-journal';
 import {

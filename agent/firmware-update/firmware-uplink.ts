@@ -1,4 +1,5 @@
 import type { MqttClient } from 'mqtt';
+import { DownloadFailure } from './download-failure';
 import {
   PackageAnnouncementError,
   TB_FW_ATTRIBUTES,
@@ -10,7 +11,6 @@ import {
 import type { FirmwareStatus, FirmwareUpdates } from './firmware-updates';
 import { genericOtaTopics, thingsboardOtaTopics, type OtaTopics } from './ota-topics';
 import { PackageDownloader } from './package-downloader';
-import { DownloadFailure } from './package-download-store';
 import type { DeviceUpdate } from './rollout-plan';
 
 export interface FirmwareUplinkOptions {

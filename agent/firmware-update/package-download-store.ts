@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { inspectEspImage, type EspImageInspection } from '../../firmware-bridge/flasher/esp-image-inspector';
+import { inspectEspImage } from '../../firmware-bridge/flasher/esp-image-inspector';
+import { DownloadFailure } from './download-failure';
 import {
   directoryBytes,
   readJsonFile,
@@ -8,7 +9,8 @@ import {
   writeFileDurably,
   writeFileDurablyInBackground,
 } from './durable-file';
-import { PackageChecksum, samePackage, type FirmwarePackage } from './firmware-package';
+import { samePackage, type FirmwarePackage } from './firmware-package';
+import { checkPackageBytes, type VerifiedPackage } from './package-verification';
 
 /**
  * A background fsync + progress write starts once this much of a download is written but not recorded
@@ -32,47 +34,6 @@ export interface DownloadProgress {
   /** chunks 0..chunks-1 are durable */
   chunks: number;
   bytes: number;
-}
-
-/** A package whose checksum and image checks passed: the only kind the rollout flashes. */
-export interface VerifiedPackage {
-  pkg: FirmwarePackage;
-  file: string;
-  image: Buffer;
-  inspection: EspImageInspection;
-}
-
-export type DownloadFailureCode = 'budget' | 'checksum' | 'image' | 'chunk' | 'disk';
-
-/** A download that cannot go on; `message` is the `fw_error` line. */
-export class DownloadFailure extends Error {
-  constructor(
-    readonly code: DownloadFailureCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/**
- * Checks a downloaded package as the flasher checks an image before touching a device (magic, segments, checksum
- * byte, appended SHA-256), and that its app descriptor names the package's title and version: the version is what
- * the device must report in its hello after the flash.
- */
-export function packageImageProblems(
-  pkg: FirmwarePackage,
-  image: Uint8Array,
-  inspection: EspImageInspection = inspectEspImage(image),
-): string[] {
-  const problems = inspection.problems.map((p) => p.message);
-  if (problems.length > 0) return problems;
-  const desc = inspection.appDescriptor;
-  if (!desc) return ['the package is an ESP image without an app descriptor (not an application)'];
-  if (desc.projectName !== pkg.title)
-    problems.push(`the image is the app "${desc.projectName}", the package says "${pkg.title}"`);
-  if (desc.version !== pkg.version)
-    problems.push(`the image is version ${desc.version}, the package says ${pkg.version}`);
-  return problems;
 }
 
 /**
@@ -351,19 +312,8 @@ export class PackageDownloadStore {
   }
 
   /** Checksum, then the image checks, of what is written; the failure, not thrown yet (the caller discards). */
-  private check(p: DownloadProgress): { image: Buffer; inspection: EspImageInspection } | DownloadFailure {
-    const image = fs.readFileSync(this.dataFile);
-    const digest = new PackageChecksum(p.pkg.checksumAlgorithm).update(image).digest();
-    if (digest !== p.pkg.checksum)
-      return new DownloadFailure(
-        'checksum',
-        `checksum mismatch: ${p.pkg.checksumAlgorithm} of the download is ${digest}, the package says ${p.pkg.checksum}`,
-      );
-    const inspection = inspectEspImage(image);
-    const problems = packageImageProblems(p.pkg, image, inspection);
-    if (problems.length > 0)
-      return new DownloadFailure('image', `the package is not a flashable image: ${problems.join('; ')}`);
-    return { image, inspection };
+  private check(p: DownloadProgress): ReturnType<typeof checkPackageBytes> {
+    return checkPackageBytes(p.pkg, fs.readFileSync(this.dataFile));
   }
 
   /** The checked, fsynced download becomes the verified package; a failed check deletes it and throws. */

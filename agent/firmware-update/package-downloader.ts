@@ -1,7 +1,9 @@
 import type { MqttClient } from 'mqtt';
+import { DownloadFailure } from './download-failure';
 import type { FirmwarePackage } from './firmware-package';
 import type { OtaTopics } from './ota-topics';
-import { DownloadFailure, type PackageDownloadStore, type VerifiedPackage } from './package-download-store';
+import type { PackageDownloadStore } from './package-download-store';
+import type { VerifiedPackage } from './package-verification';
 
 export interface PackageDownloaderOptions {
   chunkBytes: number;

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
 import type { SerialPort } from 'serialport';
 import type { ESPLoader, IEspLoaderTerminal, Transport } from 'esptool-js';
 import { importEsm } from '../esm-import';
+import { explainFlashFailure, FlashError, halfWrittenNote } from './flash-error';
 import { planProblems, refusalMessage, type FlashPlan } from './flash-plan';
 import { FlashProgressMeter, type FlashProgress } from './flash-progress';
 import { resetThroughRtcWatchdog, supportsRtcWatchdogReset } from './rtc-watchdog-reset';
@@ -69,31 +69,11 @@ export interface FlashOutcome {
   port: SerialPort;
 }
 
-export type FlashErrorKind = 'connect' | 'refused' | 'lost' | 'verify' | 'device' | 'stalled' | 'aborted';
-
-/** A flash that did not happen or did not finish; the message is the one line the technician reads. */
-export class FlashError extends Error {
-  constructor(
-    readonly kind: FlashErrorKind,
-    message: string,
-    readonly written: boolean,
-    /**
-     * the same flash again may succeed: a lost sync, a block not answered in time, a verify mismatch, a stalled
-     * device (esptool's reset at the next connect restarts it), the port still held by the program letting go of it
-     */
-    readonly transient = false,
-  ) {
-    super(message);
-  }
-}
-
 const hex = (n: number): string => `0x${n.toString(16)}`;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 /** flasher_args.json says "esp32s3", esptool-js says "ESP32-S3". */
 const sameChip = (a: string, b: string): boolean =>
   a.toLowerCase().replace(/[^a-z0-9]/g, '') === b.toLowerCase().replace(/[^a-z0-9]/g, '');
-const halfWrittenNote = (written: boolean): string =>
-  written ? ' (the flash is half-written: the device stays in the bootloader until a flash succeeds)' : '';
 const FLASH_SIZE_BYTES = (s: string): number => parseInt(s, 10) * (s.endsWith('MB') ? 1024 * 1024 : 1024);
 
 /**
@@ -133,7 +113,13 @@ export class EspFlasher {
       return await Promise.race([work, watch.ended]);
     } catch (err) {
       await (watch.fired() ? adapter.abort() : adapter.close()).catch(() => {});
-      throw this.explain(err, req, adapter, this.written);
+      throw explainFlashFailure(err, {
+        port: req.port,
+        adapter,
+        written: this.written,
+        connecting: this.stage === 'connecting',
+        doing: this.doing(),
+      });
     } finally {
       watch.clear();
     }
@@ -329,78 +315,6 @@ export class EspFlasher {
       return 'rtc-watchdog';
     }
     return 'manual';
-  }
-
-  private explain(
-    err: unknown,
-    req: FlashRequest,
-    adapter: WebSerialPortAdapter,
-    written: boolean,
-  ): FlashError {
-    if (err instanceof FlashError) return err;
-    const msg = err instanceof Error ? err.message : String(err);
-    const again = 'reconnect it and run the same command again';
-    const halfWritten = halfWrittenNote(written);
-    const gone = !fs.existsSync(req.port);
-    if (adapter.opened && (adapter.lostReason !== null || gone)) {
-      const why = gone ? 'the port disappeared: unplugged?' : `port error: ${adapter.lostReason}`;
-      return new FlashError(
-        'lost',
-        `the device went away while ${this.doing()} on ${req.port} (${why}) — ${again}${halfWritten}`,
-        written,
-      );
-    }
-    if (/MD5 of file does not match/i.test(msg)) {
-      return new FlashError(
-        'verify',
-        `verification failed: the flash content read back (MD5) differs from the image — flash again; if it repeats, try a lower --baud or another cable (the flash chip may be worn)`,
-        true,
-        true,
-      );
-    }
-    if (this.stage === 'connecting') {
-      if (/Permission denied|EACCES/i.test(msg)) {
-        return new FlashError(
-          'connect',
-          `cannot open ${req.port}: permission denied — add your user to the "dialout" group (sudo usermod -aG dialout $USER, then log in again)`,
-          false,
-        );
-      }
-      if (/Cannot lock port|Resource temporarily unavailable/i.test(msg)) {
-        return new FlashError(
-          'connect',
-          `${req.port} is in use by another program (the agent's serial driver, a serial monitor) — stop it (sudo systemctl stop edge-agent) and run the same command again`,
-          false,
-          true,
-        );
-      }
-      if (gone) {
-        return new FlashError(
-          'connect',
-          `${req.port} does not exist — is the board plugged in? (edge-agent devices scan lists the ports)`,
-          false,
-        );
-      }
-      if (/ENOENT|No such file|cannot open|Error: Error/i.test(msg) && !/Failed to connect/.test(msg)) {
-        return new FlashError(
-          'connect',
-          `cannot open ${req.port}: ${msg} — check the port (edge-agent devices scan)`,
-          false,
-        );
-      }
-      return new FlashError(
-        'connect',
-        `no ESP bootloader answers on ${req.port} (${msg}) — put the board in download mode (hold BOOT, tap EN/RESET, release BOOT) and check the port and cable`,
-        false,
-        true,
-      );
-    }
-    return new FlashError(
-      'device',
-      `flashing failed while ${this.doing()}: ${msg} — ${again}${halfWritten}`,
-      written,
-      true,
-    );
   }
 
   private doing(): string {

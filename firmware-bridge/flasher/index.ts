@@ -4,5 +4,6 @@ export * from './partition-table-inspector';
 export * from './flash-progress';
 export * from './web-serial-port-adapter';
 export * from './esp-flasher';
+export * from './flash-error';
 export * from './hello-listener';
 export * from './rtc-watchdog-reset';

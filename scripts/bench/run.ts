@@ -12,7 +12,8 @@ import { idleWritesBench, writeBudgetBench } from './write-budget-bench';
 import { peersBench } from './peers-bench';
 import { firmwareFootprintBench } from './firmware-footprint';
 import { thingsboardSoakBench } from './thingsboard-soak';
-import { fleetBench, otaBench } from './firmware-update-bench';
+import { otaBench } from './firmware-update-bench';
+import { fleetBench } from './fleet-update-bench';
 import { firmwareFaultRuns } from './firmware-fault-runs';
 import { printTable, type BenchResult } from './stats';
 

@@ -8,7 +8,8 @@ import {
   packageFromGenericRequest,
   packageFromThingsboardAttributes,
 } from '../../agent/firmware-update/firmware-package';
-import { DownloadFailure, PackageDownloadStore } from '../../agent/firmware-update/package-download-store';
+import { DownloadFailure } from '../../agent/firmware-update/download-failure';
+import { PackageDownloadStore } from '../../agent/firmware-update/package-download-store';
 import { buildEspImage } from '../support/esp-rom-sim';
 import { kitchenScaleImage, packageOf, sha256 } from '../support/firmware-packages';
 import { tempDir } from '../support/temp-dir';

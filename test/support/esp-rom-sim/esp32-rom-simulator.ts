@@ -1,14 +1,12 @@
 import { createHash } from 'node:crypto';
-import * as zlib from 'node:zlib';
 import { SerialPort } from 'serialport';
 import { serialBootBytes } from '../../../drivers/sim';
 import { encodeFrame, type ChannelInfo } from '../../../firmware-bridge/protocol';
 import { CHIPS, RTC_WDT_WKEY, SPI_CMD_USR, type ChipProfile, type SimChip } from './esp-chips';
-import { APP_OFFSET, appVersionIn, eraseSectors, programNor } from './esp-flash-memory';
+import { APP_OFFSET, appVersionIn, eraseSectors } from './esp-flash-memory';
 import {
   ERR_BAD_CHECKSUM,
   ERR_BAD_SEQUENCE,
-  ERR_DEFLATE,
   ERR_INVALID_MESSAGE,
   FLASH_WRITE_OPS,
   OP,
@@ -16,6 +14,7 @@ import {
   romChecksum,
 } from './esp-rom-protocol';
 import { FlashReadStream } from './flash-read-stream';
+import { FlashWriteSession } from './flash-write-session';
 import { SlipDecoder, slipEncode } from './slip';
 
 /** the firmware's hello repeat (examples/kitchen_scale: HELLO_RETRY_MS) */
@@ -46,15 +45,6 @@ export interface Esp32RomSimOptions {
 
 type Mode = 'rom' | 'stub' | 'app';
 
-interface WriteSession {
-  offset: number;
-  blockSize: number;
-  nextSeq: number;
-  compressed: boolean;
-  chunks: Buffer[];
-  written: number;
-}
-
 /**
  * An ESP32 in its serial ROM bootloader, on the device end of a PTY, answering esptool-js the way the chip and
  * esptool's flasher stub do: SLIP packets, SYNC, register reads for chip detection, RAM download of the stub
@@ -77,7 +67,7 @@ export class Esp32RomSimulator {
   private port: SerialPort | null = null;
   private slip = new SlipDecoder();
   private readonly regs = new Map<number, number>();
-  private session: WriteSession | null = null;
+  private session: FlashWriteSession | null = null;
   private reading: FlashReadStream | null = null;
   /** the armed RTC watchdog and the app's delayed hello: a replug (power cycle) cancels both */
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -283,41 +273,17 @@ export class Esp32RomSimulator {
       case OP.FLASH_BEGIN:
       case OP.FLASH_DEFL_BEGIN: {
         const [size, , blockSize, offset] = [u32(0), u32(1), u32(2), u32(3)];
-        eraseSectors(this.flash, offset, size);
-        this.session = {
-          offset,
-          blockSize,
-          nextSeq: 0,
-          compressed: op === OP.FLASH_DEFL_BEGIN,
-          chunks: [],
-          written: 0,
-        };
+        const compressed = op === OP.FLASH_DEFL_BEGIN;
+        this.session = new FlashWriteSession(this.flash, offset, size, blockSize, compressed, this.opts.corruptByteAt);
         this.respond(op);
         return;
       }
       case OP.FLASH_DATA:
       case OP.FLASH_DEFL_DATA: {
-        const s = this.session;
         const [len, seq] = [u32(0), u32(1)];
-        const block = data.subarray(16, 16 + len);
-        if (!s || seq !== s.nextSeq) return this.respond(op, 0, undefined, ERR_BAD_SEQUENCE);
-        if (romChecksum(block) !== chk) return this.respond(op, 0, undefined, ERR_BAD_CHECKSUM);
-        s.nextSeq++;
-        if (s.compressed) {
-          s.chunks.push(Buffer.from(block));
-          let out: Buffer;
-          try {
-            out = zlib.inflateSync(Buffer.concat(s.chunks), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
-          } catch {
-            return this.respond(op, 0, undefined, ERR_DEFLATE);
-          }
-          programNor(this.flash, s.offset + s.written, out.subarray(s.written), this.opts.corruptByteAt);
-          s.written = out.length;
-        } else {
-          programNor(this.flash, s.offset + seq * s.blockSize, block, this.opts.corruptByteAt);
-        }
-        this.respond(op);
-        this.opts.onFlashBlock?.(seq);
+        const error = this.session?.write(seq, data.subarray(16, 16 + len), chk) ?? ERR_BAD_SEQUENCE;
+        this.respond(op, 0, undefined, error);
+        if (error === 0) this.opts.onFlashBlock?.(seq);
         return;
       }
       case OP.FLASH_END:

@@ -1,0 +1,50 @@
+import { inspectEspImage, type EspImageInspection } from '../../firmware-bridge/flasher/esp-image-inspector';
+import { DownloadFailure } from './download-failure';
+import { PackageChecksum, type FirmwarePackage } from './firmware-package';
+
+/** A package whose checksum and image checks passed: the only kind the rollout flashes. */
+export interface VerifiedPackage {
+  pkg: FirmwarePackage;
+  file: string;
+  image: Buffer;
+  inspection: EspImageInspection;
+}
+
+/**
+ * Checks a downloaded package as the flasher checks an image before touching a device (magic, segments, checksum
+ * byte, appended SHA-256), and that its app descriptor names the package's title and version: the version is what
+ * the device must report in its hello after the flash.
+ */
+export function packageImageProblems(
+  pkg: FirmwarePackage,
+  image: Uint8Array,
+  inspection: EspImageInspection = inspectEspImage(image),
+): string[] {
+  const problems = inspection.problems.map((p) => p.message);
+  if (problems.length > 0) return problems;
+  const desc = inspection.appDescriptor;
+  if (!desc) return ['the package is an ESP image without an app descriptor (not an application)'];
+  if (desc.projectName !== pkg.title)
+    problems.push(`the image is the app "${desc.projectName}", the package says "${pkg.title}"`);
+  if (desc.version !== pkg.version)
+    problems.push(`the image is version ${desc.version}, the package says ${pkg.version}`);
+  return problems;
+}
+
+/** Checksum, then the image checks, of a package's bytes; the failure is returned, not thrown (the caller discards). */
+export function checkPackageBytes(
+  pkg: FirmwarePackage,
+  image: Buffer,
+): { image: Buffer; inspection: EspImageInspection } | DownloadFailure {
+  const digest = new PackageChecksum(pkg.checksumAlgorithm).update(image).digest();
+  if (digest !== pkg.checksum)
+    return new DownloadFailure(
+      'checksum',
+      `checksum mismatch: ${pkg.checksumAlgorithm} of the download is ${digest}, the package says ${pkg.checksum}`,
+    );
+  const inspection = inspectEspImage(image);
+  const problems = packageImageProblems(pkg, image, inspection);
+  if (problems.length > 0)
+    return new DownloadFailure('image', `the package is not a flashable image: ${problems.join('; ')}`);
+  return { image, inspection };
+}
