@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { AgentClient } from '../../agent/cli/api-client';
 import type { FirmwareStatus } from '../../agent/firmware-update/firmware-updates';
+import { seededRandom } from '../../drivers/sim/sim-driver';
 import { Esp32RomSimulator } from '../../test/support/esp-rom-sim';
 import { APP_ADDRESS, kitchenScaleImage } from '../../test/support/firmware-packages';
 import { PtyPair, hasSocat } from '../../test/support/pty-pair';
@@ -42,18 +43,6 @@ const SIZE = 192 * 1024;
 const CHUNK = 4096;
 const FLASH_BLOCK = 0x4000; // the stub's write block: compressed bytes per FLASH_DEFL_DATA
 const RUN_LIMIT_MS = 150_000;
-
-/** mulberry32: small, seedable, good enough to pick faults */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -299,7 +288,7 @@ export async function firmwareFaultRuns(quick: boolean, argv: readonly string[] 
   const runs = argValue(argv, '--runs') ?? (quick ? FAULTS.length : 20);
   const seed = argValue(argv, '--seed') ?? Math.floor(Math.random() * 2 ** 31);
   process.stderr.write(`faults: ${runs} runs, seed ${seed} (again: --seed ${seed})\n`);
-  const rnd = random(seed);
+  const rnd = seededRandom(seed);
   const campaign = new FaultCampaign();
   const done: FaultRun[] = [];
   try {
