@@ -48,9 +48,21 @@ const counts = (grams: number): number => TARE + Math.round(grams / GRAMS_PER_CO
    * (consent is enforced before storage; how many fall in that window depends on the machine's speed).
    */
   let refusedSamples = 0;
-  const storedSoFar = (): string => ` (stored ${readings()}, refused ${refusedSamples}, sampled ${sampled()})`;
-  const drained = (what: string): Promise<void> =>
-    waitUntil(`${what}: every sample stored`, () => readings() + refusedSamples === sampled(), 20_000, storedSoFar);
+  /** What a wait that gives up needs to say: the counts, and where a sample could be (link, ingest counters). */
+  const storedSoFar = (): string => {
+    const d = dev();
+    const i = agent.status().ingest;
+    return (
+      ` (stored ${readings()}, refused ${refusedSamples}, sampled ${sampled()}; device connected ${d.connected}, link ${d.link},` +
+      ` frames ok ${d.framesOk} bad ${d.framesBad}, last seen ${d.lastSeen}; ingest ${JSON.stringify(i)};` +
+      ` firmware loop passes (button reads) ${board.buttonReads}, boots ${board.boots}, at ${new Date().toISOString()})`
+    );
+  };
+  const drained = (what: string): Promise<void> => {
+    const loopPasses = board.buttonReads;
+    const detail = (): string => `${storedSoFar()} (loop passes when the wait began: ${loopPasses})`;
+    return waitUntil(`${what}: every sample stored`, () => readings() + refusedSamples === sampled(), 20_000, detail);
+  };
   /** `drained` after a withdrawal: every sample stored or dropped for consent since `droppedBefore` (constant weight: readings only). */
   const drainedAfterWithdrawal = async (what: string, droppedBefore: number): Promise<void> => {
     const dropped = (): number => agent.status().ingest.droppedNoConsent - droppedBefore;

@@ -96,6 +96,8 @@ esp_err_t uart_param_config(uart_port_t uart_num, const uart_config_t *cfg)
 
 static bool rx_has(void *want) { return ring_used(&s_rx) >= *(uint32_t *)want; }
 
+static void tx_kick(void);
+
 int uart_read_bytes(uart_port_t uart_num, void *buf, uint32_t length, TickType_t ticks_to_wait)
 {
     uint8_t *out = buf;
@@ -104,6 +106,11 @@ int uart_read_bytes(uart_port_t uart_num, void *buf, uint32_t length, TickType_t
         return -1;
     }
     (void)board_wait(rx_has, &length, board_deadline_ms(ticks_to_wait));
+    /* Also move pending output here, as a poll. On a loaded host the stored samples were seen lagging exactly one
+     * behind the samples taken, for 20 s and more, until a byte from the gateway arrived: as if a frame stayed in
+     * the TX ring until the next write or receive interrupt kicked it (a THRE interrupt that never came). The
+     * firmware reads every 20 ms, which bounds any such wait. */
+    tx_kick();
     n = ring_used(&s_rx);
     if (n > length) n = length;
     for (i = 0; i < n; i++) {
@@ -118,8 +125,12 @@ static bool tx_done(void *unused) { (void)unused; return ring_used(&s_tx) == 0 &
 
 static void tx_kick(void)
 {
-    /* the interrupt handler moves bytes while THR is empty, and asks for the next THRE interrupt if more remain */
+    /* the interrupt handler moves bytes while THR is empty, and asks for the next THRE interrupt if more remain;
+     * run with interrupts masked, as the handler itself is, so the two never move the same byte */
+    portMUX_TYPE mux = portMUX_INITIALIZER_UNLOCKED;
+    portENTER_CRITICAL(&mux);
     board_uart_isr();
+    portEXIT_CRITICAL(&mux);
 }
 
 int uart_write_bytes(uart_port_t uart_num, const void *src, size_t size)
@@ -137,12 +148,7 @@ int uart_write_bytes(uart_port_t uart_num, const void *src, size_t size)
         s_tx.buf[s_tx.head % RING] = in[i];
         s_tx.head++;
     }
-    {
-        portMUX_TYPE mux = portMUX_INITIALIZER_UNLOCKED;
-        portENTER_CRITICAL(&mux); /* the ISR also drains the ring */
-        tx_kick();
-        portEXIT_CRITICAL(&mux);
-    }
+    tx_kick();
     return (int)size;
 }
 
