@@ -24,6 +24,8 @@ export class SerialSimDevice {
   private readonly decoder = gatewayStreamDecoder();
   private timer: NodeJS.Timeout | null = null;
   readonly received: GatewayFrame[] = [];
+  /** the port's last error (a write that failed because the port closed under it) */
+  lastError: Error | null = null;
 
   constructor(
     private readonly path: string,
@@ -37,6 +39,9 @@ export class SerialSimDevice {
     const port = new SerialPort({ path: this.path, baudRate: this.opts.baudRate ?? DEFAULT_BAUD, autoOpen: false });
     await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
     this.port = port;
+    // A write still queued when the port closes fails (EBADF), as unplugging a device mid-write would: kept here
+    // for whoever asks, never an unhandled 'error' that takes down the process running the simulator.
+    port.on('error', (err: Error) => (this.lastError = err));
     port.on('data', (chunk: Buffer) => {
       for (const r of this.decoder.push(chunk)) {
         if (!r.ok) continue;
