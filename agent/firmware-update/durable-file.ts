@@ -15,7 +15,11 @@ export function syncDirectory(dir: string): void {
  * Replaces `file` with `data` atomically and durably: temp file, fsync, rename, fsync of the directory (left to
  * the caller with `syncDirectory: false`, when it renames more into the same directory and syncs it once).
  */
-export function writeFileDurably(file: string, data: string | Uint8Array, opts: { syncDirectory?: boolean } = {}): void {
+export function writeFileDurably(
+  file: string,
+  data: string | Uint8Array,
+  opts: { syncDirectory?: boolean } = {},
+): void {
   fs.closeSync(replaceDurably(file, data, opts.syncDirectory !== false));
 }
 
@@ -28,7 +32,8 @@ export function writeFileDurablyKeptOpen(file: string, data: string | Uint8Array
 }
 
 function replaceDurably(file: string, data: string | Uint8Array, syncDir: boolean): number {
-  const tmp = `${file}.tmp`;
+  // one temp name per process: the agent and a CLI command replacing the same file never write into one temp file
+  const tmp = `${file}.${process.pid}.tmp`;
   const fd = fs.openSync(tmp, 'w', 0o600);
   try {
     fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
@@ -39,6 +44,33 @@ function replaceDurably(file: string, data: string | Uint8Array, syncDir: boolea
   } catch (err) {
     fs.closeSync(fd);
     throw err;
+  }
+}
+
+/**
+ * Removes the temp files of writers that died before their rename (`<file>.<pid>[.bg].tmp` of a process that is
+ * gone): a crash mid-write of a rollback image would otherwise keep its size out of the storage budget for good.
+ */
+export function removeOrphanTempFiles(dir: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /\.(\d+)(?:\.bg)?\.tmp$/.exec(name);
+    if (!m || Number(m[1]) === process.pid || processAlive(Number(m[1]))) continue;
+    fs.rmSync(path.join(dir, name), { force: true });
+  }
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

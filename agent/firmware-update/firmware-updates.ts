@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CONFIG_SCHEMA } from '../config/schema';
 import { inspectEspImage } from '../../firmware-bridge/flasher/esp-image-inspector';
+import { removeOrphanTempFiles } from './durable-file';
 import { DurableJsonFile } from './durable-json-file';
 import { PackageChecksum, type FirmwarePackage } from './firmware-package';
 import { DownloadFailure } from './download-failure';
@@ -85,6 +86,11 @@ export class FirmwareUpdates {
     this.rollbacks = new FileRollbackImages(this.store.rollbackDir);
     this.campaignFile = new DurableJsonFile(path.join(this.dir, 'campaign.json'));
     this.householdFile = new DurableJsonFile(path.join(this.dir, 'household.json'));
+    for (const d of [
+      this.dir,
+      ...fs.readdirSync(this.dir, { withFileTypes: true }).filter((e) => e.isDirectory()),
+    ])
+      removeOrphanTempFiles(typeof d === 'string' ? d : path.join(this.dir, d.name));
   }
 
   get policy(): RolloutPolicy {
@@ -105,6 +111,13 @@ export class FirmwareUpdates {
 
   /** `firmware defer`: until a time, never (`do not update`), or cleared. */
   defer(device: string, choice: { until?: number; never?: boolean; clear?: boolean }): HouseholdChoice {
+    return this.journal.lock.hold(() => this.deferLocked(device, choice));
+  }
+
+  private deferLocked(
+    device: string,
+    choice: { until?: number; never?: boolean; clear?: boolean },
+  ): HouseholdChoice {
     const all = this.household();
     const next: HouseholdChoice = choice.clear
       ? { doNotUpdate: false, deferredUntil: null }
@@ -117,6 +130,10 @@ export class FirmwareUpdates {
 
   /** `firmware retry`: a FAILED (or given-up) device goes back to PENDING with its attempts reset. */
   retry(device: string): DeviceUpdate {
+    return this.journal.lock.hold(() => this.retryLocked(device));
+  }
+
+  private retryLocked(device: string): DeviceUpdate {
     const r = this.journal.load();
     const d = r?.devices.find((x) => x.id === device);
     if (!r || !d)
@@ -172,18 +189,24 @@ export class FirmwareUpdates {
 
   /** A newly verified package starts a new rollout (a re-verified same package keeps its journal). */
   startRollout(pkg: FirmwarePackage): void {
-    const cur = this.journal.load();
-    const same =
-      cur &&
-      cur.pkg.title === pkg.title &&
-      cur.pkg.version === pkg.version &&
-      cur.pkg.checksum === pkg.checksum;
-    if (!same) this.journal.save({ pkg, devices: [] });
-    this.setCampaign(pkg, 'VERIFIED');
+    this.journal.lock.hold(() => {
+      const cur = this.journal.load();
+      const same =
+        cur &&
+        cur.pkg.title === pkg.title &&
+        cur.pkg.version === pkg.version &&
+        cur.pkg.checksum === pkg.checksum;
+      if (!same) this.journal.save({ pkg, devices: [] });
+      this.setCampaign(pkg, 'VERIFIED');
+    });
   }
 
   /** The rollout with the devices' current facts applied, and what to do next. */
   plan(facts: readonly DeviceFacts[], now: number): ReturnType<typeof planRollout> | null {
+    return this.journal.lock.hold(() => this.planLocked(facts, now));
+  }
+
+  private planLocked(facts: readonly DeviceFacts[], now: number): ReturnType<typeof planRollout> | null {
     const r = this.journal.load();
     if (!r) return null;
     const household = this.household();
@@ -220,13 +243,21 @@ export class FirmwareUpdates {
 
   /** Keeps the campaign's state in step with the rollout once the package is verified. */
   refreshCampaign(r: Rollout): void {
-    const c = this.campaignFile.peek();
-    if (!c || c.pkg.checksum !== r.pkg.checksum) return;
-    if (c.state === 'DOWNLOADING' || c.state === 'DOWNLOADED') return;
-    const state = packageState(r);
-    const failed = r.devices.filter((d) => d.state === 'FAILED');
-    const error = state === 'FAILED' ? failed.map((d) => `${d.id}: ${d.reason}`).join('; ') : null;
-    if (state !== c.state || error !== c.error) this.setCampaign(c.pkg, state, error);
+    const next = (): CampaignRecord | null => {
+      const c = this.campaignFile.peek();
+      if (!c || c.pkg.checksum !== r.pkg.checksum) return null;
+      if (c.state === 'DOWNLOADING' || c.state === 'DOWNLOADED') return null;
+      const state = packageState(r);
+      const failed = r.devices.filter((d) => d.state === 'FAILED');
+      const error = state === 'FAILED' ? failed.map((d) => `${d.id}: ${d.reason}`).join('; ') : null;
+      return state !== c.state || error !== c.error ? { pkg: c.pkg, state, error } : null;
+    };
+    // decided again under the lock: the campaign may have been replaced meanwhile (firmware import)
+    if (next())
+      this.journal.lock.hold(() => {
+        const n = next();
+        if (n) this.setCampaign(n.pkg, n.state, n.error);
+      });
   }
 
   /**

@@ -260,12 +260,11 @@ export class FirmwareUplink {
     this.downloader?.cancel(reason);
     this.downloader = null;
     this.updates.store.discard();
-    const r = this.updates.journal.load();
-    if (r) {
-      for (const d of r.devices)
+    this.updates.journal.update((r) => {
+      for (const d of r?.devices ?? [])
         if (d.state === 'PENDING') Object.assign(d, { state: 'FAILED', reason: `cancelled: ${reason}` });
-      this.updates.journal.save(r);
-    }
+      return r;
+    });
     this.updates.setCampaign(c.pkg, 'FAILED', `cancelled: ${reason}`);
     this.report();
     return 'FAILED';

@@ -133,7 +133,7 @@ export class RolloutExecutor {
       link = await this.d.access.open(deviceId);
     } catch (err) {
       dev.reason = `rollback pending: cannot reach the device: ${reasonOf(err)}`;
-      this.d.journal.save(rollout);
+      this.d.journal.saveDevice(rollout, dev);
       return rollout;
     }
     try {
@@ -190,7 +190,7 @@ export class RolloutExecutor {
     if (!backup) {
       // Only reachable if the backup file was lost from disk after it was checked: say so, loudly.
       dev.reason = `${reason}; NO BACKUP IMAGE to roll back to: reflash by hand (edge-agent flash)`;
-      this.d.journal.save(rollout);
+      this.d.journal.saveDevice(rollout, dev);
       return rollout;
     }
     try {
@@ -198,7 +198,7 @@ export class RolloutExecutor {
     } catch (err) {
       // Stays UPDATING/rollback in the journal: the next start (or retry) rolls back again.
       dev.reason = `${reason}; rollback to ${backup.version} failed (${reasonOf(err)}), will retry`;
-      this.d.journal.save(rollout);
+      this.d.journal.saveDevice(rollout, dev);
       return rollout;
     }
     const hello = await this.hello(link);
@@ -237,14 +237,14 @@ export class RolloutExecutor {
     dev.rollbackReason = null;
     dev.fw = fw;
     if (state === 'UPDATED') dev.progress = 100;
-    this.d.journal.save(rollout);
+    this.d.journal.saveDevice(rollout, dev);
     this.d.onChange?.(rollout);
     return rollout;
   }
 
   private step(rollout: Rollout, dev: DeviceUpdate, step: UpdateStep): void {
     dev.step = step;
-    this.d.journal.save(rollout);
+    this.d.journal.saveDevice(rollout, dev);
     this.d.onChange?.(rollout);
   }
 

@@ -3,13 +3,31 @@ import * as path from 'node:path';
 import { inspectEspImage } from '../../firmware-bridge/flasher/esp-image-inspector';
 import { readJsonFile, writeFileDurably } from './durable-file';
 import { DurableJsonFile } from './durable-json-file';
-import type { Rollout } from './rollout-plan';
+import type { DeviceUpdate, Rollout } from './rollout-plan';
+import { StateFileLock } from './state-file-lock';
 
 /** Where the rollout's state lives between steps; saved before every step starts. */
 export interface RolloutJournal {
   load(): Rollout | null;
   save(rollout: Rollout): void;
+  /**
+   * Saves one device's entry into the journal as it is now (other devices' entries may have been changed by
+   * another process, e.g. `firmware retry`, since `rollout` was loaded) and brings `rollout.devices` up to date.
+   */
+  saveDevice(rollout: Rollout, dev: DeviceUpdate): void;
   clear(): void;
+}
+
+/** The journal with `dev` put in place of its entry (or added); `rollout` itself when the package changed. */
+export function withDevice(current: Rollout | null, rollout: Rollout, dev: DeviceUpdate): Rollout {
+  // A different package on disk means a new campaign started during this device's step. The device's entry is
+  // what a restart needs to recover a half-written flash, so this rollout is kept whole, as before any merge.
+  if (!current || current.pkg.checksum !== rollout.pkg.checksum)
+    return { pkg: rollout.pkg, devices: rollout.devices.map((d) => (d.id === dev.id ? dev : d)) };
+  const devices = current.devices.some((d) => d.id === dev.id)
+    ? current.devices.map((d) => (d.id === dev.id ? dev : d))
+    : [...current.devices, dev];
+  return { pkg: current.pkg, devices };
 }
 
 /**
@@ -18,10 +36,27 @@ export interface RolloutJournal {
  */
 export class FileRolloutJournal implements RolloutJournal {
   private readonly file: DurableJsonFile<Rollout>;
+  /** shared with every read-modify-write of the firmware state in `dir` (FirmwareUpdates) */
+  readonly lock: StateFileLock;
 
   constructor(dir: string) {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     this.file = new DurableJsonFile(path.join(dir, 'rollout.json'));
+    this.lock = new StateFileLock(path.join(dir, 'state.lock'));
+  }
+
+  /** Read-modify-write of the journal, with no other process's change in between. */
+  update(change: (current: Rollout | null) => Rollout | null): Rollout | null {
+    return this.lock.hold(() => {
+      const next = change(this.load());
+      if (next) this.save(next);
+      return next;
+    });
+  }
+
+  saveDevice(rollout: Rollout, dev: DeviceUpdate): void {
+    const merged = this.update((current) => withDevice(current, rollout, dev));
+    if (merged) rollout.devices = merged.devices.map((d) => (d.id === dev.id ? dev : d));
   }
 
   load(): Rollout | null {

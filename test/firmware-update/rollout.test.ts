@@ -20,6 +20,7 @@ import {
   packageState,
   planRollout,
   type DeviceFacts,
+  type DeviceUpdate,
   type Rollout,
   type RolloutPolicy,
 } from '../../agent/firmware-update/rollout-plan';
@@ -200,6 +201,7 @@ function guarded(
     journal: {
       load: () => journal.load(),
       save: (r: Rollout) => (proc.guard(), journal.save(r)),
+      saveDevice: (r: Rollout, d: DeviceUpdate) => (proc.guard(), journal.saveDevice(r, d)),
       clear: () => journal.clear(),
     },
     rollbacks: {
@@ -316,4 +318,58 @@ describe('RolloutExecutor with a model device, fault-injected', () => {
       { numRuns: 100 },
     );
   }, 60_000);
+});
+
+describe('RolloutJournal beside another writer (firmware retry|defer from the CLI)', () => {
+  let t: ReturnType<typeof tempDir>;
+  beforeEach(() => (t = tempDir('edge-fw-journal-')));
+  afterEach(() => t.cleanup());
+
+  const entry = (id: string, state: DeviceUpdate['state']): DeviceUpdate => ({
+    id,
+    model: 'kitchen-scale',
+    state,
+    step: null,
+    fromVersion: '2.4.0',
+    fw: '2.4.0',
+    progress: 0,
+    attempts: state === 'FAILED' ? 3 : 0,
+    reason: state === 'FAILED' ? 'no hello' : null,
+    rollbackReason: null,
+  });
+
+  it("a device's update keeps another device's change made during its flash", async () => {
+    const journal = new FileRolloutJournal(t.dir);
+    journal.save({ pkg, devices: [entry('scale-1', 'PENDING'), entry('scale-2', 'FAILED')] });
+    // a second writer on the same files, as `edge-agent firmware retry scale-2` run while scale-1 is flashed
+    const cli = new FileRolloutJournal(t.dir);
+    const link: DeviceFlashLink = {
+      async flashApp(_image, opts) {
+        await opts.beforeWrite(async () => OLD);
+        cli.update((r) => {
+          const d = r?.devices.find((x) => x.id === 'scale-2');
+          if (d) Object.assign(d, { state: 'PENDING', attempts: 0, reason: null });
+          return r;
+        });
+      },
+      waitHello: async () => ({ id: 'scale-1', fw: '2.5.0' }),
+      async close() {},
+    };
+    const exec = new RolloutExecutor({
+      journal,
+      rollbacks: new FileRollbackImages(path.join(t.dir, 'rollback')),
+      access: { open: async () => link },
+      image: NEW,
+      helloTimeoutMs: 1000,
+      maxAttempts: 3,
+    });
+    const after = await exec.update(journal.load() ?? { pkg, devices: [] }, 'scale-1');
+    const onDisk = journal.load();
+    expect(onDisk?.devices.map((d) => [d.id, d.state])).toEqual([
+      ['scale-1', 'UPDATED'],
+      ['scale-2', 'PENDING'],
+    ]);
+    // and what the executor returns (reported upstream) is what is on disk
+    expect(after.devices).toEqual(onDisk?.devices);
+  });
 });
