@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inspectEspImage } from '../../firmware-bridge/flasher/esp-image-inspector';
+import { DownloadDigests } from './download-digests';
 import { DownloadFailure } from './download-failure';
 import {
   directoryBytes,
@@ -53,6 +54,11 @@ export class PackageDownloadStore {
   readonly rollbackDir: string;
   private fd: number | null = null;
   private progress: DownloadProgress | null = null;
+  /**
+   * The checks' digests of bytes 0..progress.bytes, as they were appended in this process (null after a restart:
+   * the end then hashes the file as it is)
+   */
+  private digests: DownloadDigests | null = null;
   /** the fsync + progress write running in the background, if any (one at a time) */
   private syncing: Promise<void> | null = null;
   /** bumped whenever the download directory's meaning changes (begin, finish, discard): a late sync then stops */
@@ -98,6 +104,7 @@ export class PackageDownloadStore {
     }
     if (onDisk !== p.bytes) fs.truncateSync(this.dataFile, p.bytes);
     this.progress = { pkg: meta.pkg, chunkBytes: meta.chunkBytes, chunks: p.chunks, bytes: p.bytes };
+    this.digests = null;
     this.recorded = p.bytes;
     return this.progress;
   }
@@ -147,6 +154,7 @@ export class PackageDownloadStore {
     // The announcement is written last: a download directory without it is an aborted begin and is ignored.
     writeFileDurably(this.announcementFile, JSON.stringify({ pkg, chunkBytes }));
     this.progress = { pkg, chunkBytes, chunks: 0, bytes: 0 };
+    this.digests = new DownloadDigests(pkg.size, pkg.checksumAlgorithm);
     return this.progress;
   }
 
@@ -174,6 +182,9 @@ export class PackageDownloadStore {
     }
     this.fd ??= fs.openSync(this.dataFile, 'r+');
     fs.writeSync(this.fd, bytes, 0, bytes.length, p.bytes);
+    // hashed as it is written, so the end does not hash the whole package again (only bytes in order count)
+    if (this.digests?.bytes === p.bytes) this.digests.update(bytes);
+    else this.digests = null;
     p.chunks++;
     p.bytes += bytes.length;
     // The recorded progress only ever covers fsynced bytes: on restart anything past it is cut off and fetched again.
@@ -311,9 +322,13 @@ export class PackageDownloadStore {
     return p;
   }
 
-  /** Checksum, then the image checks, of what is written; the failure, not thrown yet (the caller discards). */
+  /**
+   * Checksum, then the image checks, of what is written; the failure, not thrown yet (the caller discards). The
+   * digests were taken as the chunks were written (the same bytes); after a restart the file is hashed as it is.
+   */
   private check(p: DownloadProgress): ReturnType<typeof checkPackageBytes> {
-    return checkPackageBytes(p.pkg, fs.readFileSync(this.dataFile));
+    const digests = this.digests?.bytes === p.pkg.size ? this.digests.result() : undefined;
+    return checkPackageBytes(p.pkg, fs.readFileSync(this.dataFile), digests);
   }
 
   /** The checked, fsynced download becomes the verified package; a failed check deletes it and throws. */
@@ -330,6 +345,7 @@ export class PackageDownloadStore {
     syncDirectory(this.dir);
     fs.rmSync(this.downloadDir, { recursive: true, force: true });
     this.progress = null;
+    this.digests = null;
     return { pkg: p.pkg, file: this.packageFile, image: checked.image, inspection: checked.inspection };
   }
 
@@ -338,6 +354,7 @@ export class PackageDownloadStore {
     this.generation++;
     this.closeFd();
     this.progress = null;
+    this.digests = null;
     fs.rmSync(this.downloadDir, { recursive: true, force: true });
     fs.rmSync(this.packageFile, { force: true });
     fs.rmSync(this.packageMetaFile, { force: true });

@@ -1,5 +1,10 @@
-import { inspectEspImage, type EspImageInspection } from '../../firmware-bridge/flasher/esp-image-inspector';
+import {
+  inspectEspImage,
+  type EspImageInspection,
+  type KnownSha256,
+} from '../../firmware-bridge/flasher/esp-image-inspector';
 import { DownloadFailure } from './download-failure';
+import type { DownloadDigestResult } from './download-digests';
 import { PackageChecksum, type FirmwarePackage } from './firmware-package';
 
 /** A package whose checksum and image checks passed: the only kind the rollout flashes. */
@@ -31,18 +36,23 @@ export function packageImageProblems(
   return problems;
 }
 
-/** Checksum, then the image checks, of a package's bytes; the failure is returned, not thrown (the caller discards). */
+/**
+ * Checksum, then the image checks, of a package's bytes; the failure is returned, not thrown (the caller discards).
+ * `digests`: computed over the same bytes as they arrived (DownloadDigests), so neither hash runs again here.
+ */
 export function checkPackageBytes(
   pkg: FirmwarePackage,
   image: Buffer,
+  digests?: DownloadDigestResult,
 ): { image: Buffer; inspection: EspImageInspection } | DownloadFailure {
-  const digest = new PackageChecksum(pkg.checksumAlgorithm).update(image).digest();
+  const digest = digests?.checksum ?? new PackageChecksum(pkg.checksumAlgorithm).update(image).digest();
   if (digest !== pkg.checksum)
     return new DownloadFailure(
       'checksum',
       `checksum mismatch: ${pkg.checksumAlgorithm} of the download is ${digest}, the package says ${pkg.checksum}`,
     );
-  const inspection = inspectEspImage(image);
+  const known: KnownSha256 | undefined = digests?.imageSha256 ?? undefined;
+  const inspection = inspectEspImage(image, undefined, known);
   const problems = packageImageProblems(pkg, image, inspection);
   if (problems.length > 0)
     return new DownloadFailure('image', `the package is not a flashable image: ${problems.join('; ')}`);

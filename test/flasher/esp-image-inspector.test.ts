@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import {
   chipName,
   describeProblems,
@@ -170,6 +171,53 @@ describe('EspImageInspector', () => {
     const b = Buffer.from(app);
     b[400] ^= 0x20;
     expect(inspectEspImage(b).problems.map((p) => p.code)).toEqual(['checksum', 'sha256']);
+  });
+
+  it('the checksum byte: word-wise XOR agrees with a byte-by-byte oracle at every alignment and flipped byte', () => {
+    const naiveChecksumOk = (b: Uint8Array): boolean => {
+      const v = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+      let off = 24;
+      let sum = 0xef;
+      for (let i = 0; i < v[1]; i++) {
+        const len = v.readUInt32LE(off + 4);
+        for (let j = off + 8; j < off + 8 + len; j++) sum ^= v[j];
+        off += 8 + len;
+      }
+      return v[off + (15 - (off % 16))] === sum;
+    };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 7 }),
+        fc.integer({ min: 1, max: 64 }),
+        fc.option(fc.nat(), { nil: undefined }),
+        fc.integer({ min: 0, max: 255 }),
+        (at, kib, flipAt, bits) => {
+          const image = buildEspImage({ size: kib * 256 + at, seed: kib, hashAppended: false, appDescriptor: null });
+          // placed at an odd offset in a larger buffer: the Int32Array view must start aligned
+          const room = new Uint8Array(image.length + 8);
+          room.set(image, at);
+          const b = room.subarray(at, at + image.length);
+          if (flipAt !== undefined) b[24 + (flipAt % (b.length - 24))] ^= bits;
+          const r = inspectEspImage(b);
+          // a flip in a segment header may end the parse before the checksum (then there is nothing to compare)
+          if (r.checksumOk !== null) expect(r.checksumOk).toBe(naiveChecksumOk(b));
+          else expect(flipAt).toBeDefined();
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a SHA-256 known already is used for the appended digest when it covers exactly what the digest covers', () => {
+    const end = app.length - 32;
+    const right = createHash('sha256').update(app.subarray(0, end)).digest();
+    expect(inspectEspImage(app, 0, { length: end, digest: right }).problems).toEqual([]);
+    // used, not recomputed: a wrong one fails the image
+    const wrong = Buffer.from(right);
+    wrong[0] ^= 1;
+    expect(inspectEspImage(app, 0, { length: end, digest: wrong }).problems.map((p) => p.code)).toEqual(['sha256']);
+    // a digest of another prefix is not the one the image's covers: computed from the bytes instead
+    expect(inspectEspImage(app, 0, { length: end - 1, digest: wrong }).problems).toEqual([]);
   });
 
   it('without a detected chip, any chip id is fine', () => {
