@@ -9,6 +9,8 @@ export interface AgentEvents {
   trigger: { profile: string; campaign: string; channels: string[]; index: number; at: number; signalId: string };
   consent: { scope: string; subject: string; target: string; granted: boolean; source: string; purged: number };
   device: { id: string; connected: boolean; detail?: string };
+  /** The household's say on a firmware update from the device's own button, durable (0x06 firmware-choice). */
+  'firmware-choice': { device: string; choice: 'defer' | 'never' | 'allow'; until: number | null };
   /** A device acked a gateway frame (commands: delivery confirmation). */
   'device-ack': { device: string; seq: number };
   /** New rows were queued in the outbox (wakes the sync part). */

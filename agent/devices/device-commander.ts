@@ -44,6 +44,12 @@ export function commandFrameBody(command: string, args: Record<string, unknown>)
     if (text !== undefined) body.text = text;
     if (led !== undefined) body.led = led;
     if (buzz !== undefined) body.buzz = buzz;
+  } else if (command === 'update') {
+    // A firmware update is pending (the gateway's rollout sends it, only to firmware whose hello has cap "update").
+    const { v, ...rest } = args;
+    if (typeof v !== 'string' || v.length === 0 || v.length > MAX_TEXT) throw new CommandError(`update: "v" must be the pending version, at most ${MAX_TEXT} characters`);
+    if (Object.keys(rest).length > 0) throw new CommandError('update takes only "v"');
+    body.v = v;
   } else if (Object.keys(args).length > 0) {
     throw new CommandError(`${command} takes no arguments`);
   }

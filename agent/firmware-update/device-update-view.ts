@@ -1,4 +1,6 @@
-import type { FirmwareStatus, HouseholdChoice } from './firmware-updates';
+import { FIRMWARE_DEFER_MAX_HOURS } from '../../firmware-bridge/protocol';
+import type { FirmwareStatus } from './firmware-updates';
+import type { HouseholdChoice, HouseholdRequest } from './household-choices';
 import type { DeviceUpdateState, UpdateStep } from './rollout-plan';
 
 /** One device's firmware update as `devices show` and the household panel show it. */
@@ -30,13 +32,9 @@ export function deviceUpdateView(status: FirmwareStatus, deviceId: string, now: 
   };
 }
 
-/** What the household may ask for one device: `{"choice":"defer","hours":24}`, `{"choice":"never"}`, `{"choice":"clear"}`. */
-export type HouseholdRequest = { until?: number; never?: boolean; clear?: boolean };
-
-/** Longest deferral the household can ask for at once: a month (an indefinite one is "do not update"). */
-export const MAX_DEFER_HOURS = 24 * 31;
-
-/** Reads a household's request (panel body); throws with a one-line message saying what is wrong. */
+/**
+ * Reads a household's request (panel body: `{"choice":"defer","hours":24}`, `{"choice":"never"}`,
+ * `{"choice":"clear"}`); throws with a one-line message saying what is wrong. */
 export function parseHouseholdRequest(raw: unknown, now: number): HouseholdRequest {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error('body must be a JSON object');
   const b = raw as Record<string, unknown>;
@@ -48,8 +46,8 @@ export function parseHouseholdRequest(raw: unknown, now: number): HouseholdReque
   }
   if (b.choice !== 'defer') throw new Error('"choice" must be "defer", "never" or "clear"');
   const hours = b.hours ?? 24;
-  if (typeof hours !== 'number' || !Number.isFinite(hours) || hours <= 0 || hours > MAX_DEFER_HOURS)
-    throw new Error(`"hours" must be a positive number of hours, at most ${MAX_DEFER_HOURS}`);
+  if (typeof hours !== 'number' || !Number.isFinite(hours) || hours <= 0 || hours > FIRMWARE_DEFER_MAX_HOURS)
+    throw new Error(`"hours" must be a positive number of hours, at most ${FIRMWARE_DEFER_MAX_HOURS}`);
   return { until: now + hours * 3600_000 };
 }
 

@@ -4,6 +4,7 @@ import { CONFIG_SCHEMA } from '../config/schema';
 import { inspectEspImage } from '../../firmware-bridge/flasher/esp-image-inspector';
 import { removeOrphanTempFiles } from './durable-file';
 import { DurableJsonFile } from './durable-json-file';
+import { HouseholdChoices, type HouseholdChoice, type HouseholdRequest } from './household-choices';
 import { PackageChecksum, type FirmwarePackage } from './firmware-package';
 import { DownloadFailure } from './download-failure';
 import { PackageDownloadStore } from './package-download-store';
@@ -37,11 +38,7 @@ export const DEFAULT_FIRMWARE_OPTIONS: FirmwareUpdateOptions = {
   maxAttempts: CONFIGURED.maxAttempts.default,
 };
 
-/** The household's say per device: deferred until a time, or never updated. */
-export interface HouseholdChoice {
-  doNotUpdate: boolean;
-  deferredUntil: number | null;
-}
+export type { HouseholdChoice } from './household-choices';
 
 /** What `firmware status`, `status --json` and upstream reporting show. */
 export interface FirmwareStatus {
@@ -73,7 +70,7 @@ export class FirmwareUpdates {
   readonly journal: FileRolloutJournal;
   readonly rollbacks: FileRollbackImages;
   private readonly campaignFile: DurableJsonFile<CampaignRecord>;
-  private readonly householdFile: DurableJsonFile<Record<string, HouseholdChoice>>;
+  readonly householdChoices: HouseholdChoices;
 
   constructor(
     dataDir: string,
@@ -85,7 +82,7 @@ export class FirmwareUpdates {
     this.journal = new FileRolloutJournal(this.dir);
     this.rollbacks = new FileRollbackImages(this.store.rollbackDir);
     this.campaignFile = new DurableJsonFile(path.join(this.dir, 'campaign.json'));
-    this.householdFile = new DurableJsonFile(path.join(this.dir, 'household.json'));
+    this.householdChoices = new HouseholdChoices(this.dir, this.journal.lock);
     for (const d of [
       this.dir,
       ...fs.readdirSync(this.dir, { withFileTypes: true }).filter((e) => e.isDirectory()),
@@ -106,26 +103,12 @@ export class FirmwareUpdates {
   }
 
   household(): Record<string, HouseholdChoice> {
-    return this.householdFile.read() ?? {};
+    return this.householdChoices.all();
   }
 
-  /** `firmware defer`: until a time, never (`do not update`), or cleared. */
-  defer(device: string, choice: { until?: number; never?: boolean; clear?: boolean }): HouseholdChoice {
-    return this.journal.lock.hold(() => this.deferLocked(device, choice));
-  }
-
-  private deferLocked(
-    device: string,
-    choice: { until?: number; never?: boolean; clear?: boolean },
-  ): HouseholdChoice {
-    const all = this.household();
-    const next: HouseholdChoice = choice.clear
-      ? { doNotUpdate: false, deferredUntil: null }
-      : { doNotUpdate: choice.never === true, deferredUntil: choice.until ?? null };
-    if (choice.clear) delete all[device];
-    else all[device] = next;
-    this.householdFile.write(all);
-    return next;
+  /** `firmware defer`, the panel: until a time, never (`do not update`), or cleared (under the state lock). */
+  defer(device: string, choice: HouseholdRequest): HouseholdChoice {
+    return this.householdChoices.set(device, choice);
   }
 
   /** `firmware retry`: a FAILED (or given-up) device goes back to PENDING with its attempts reset. */
@@ -267,7 +250,7 @@ export class FirmwareUpdates {
   status(): FirmwareStatus {
     const c = this.campaignFile.peek();
     const r = this.journal.peek();
-    const household = this.householdFile.peek() ?? {};
+    const household = this.householdChoices.peek();
     return {
       package: c ? { title: c.pkg.title, version: c.pkg.version, size: c.pkg.size } : null,
       state: c?.state ?? null,

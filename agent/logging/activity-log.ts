@@ -25,6 +25,10 @@ export function logActivity(bus: EventBus, log: Logger): () => void {
       log.info(e.granted ? 'consent granted' : 'consent withdrawn', { scope: e.scope, ...scope, target: e.target, source: e.source, purged: e.purged });
       if (e.scope !== 'device') log.debug('consent subject', { scope: e.scope, subject: e.subject, target: e.target });
     }),
+    bus.on('firmware-choice', (e) => {
+      const until = e.until === null ? {} : { until: new Date(e.until).toISOString() };
+      log.info('firmware update choice from the device button', { device: e.device, choice: e.choice, ...until });
+    }),
   ];
   const off = (): void => offs.forEach((o) => o());
   offs.push(bus.on('stopping', off));

@@ -2,6 +2,7 @@ import type { Driver } from '../../drivers/types';
 import type { SerialDriver } from '../../drivers/serial/serial-driver';
 import { FirmwareUpdates } from '../firmware-update/firmware-updates';
 import { FirmwareUplink } from '../firmware-update/firmware-uplink';
+import { PendingUpdateNotices } from '../firmware-update/pending-update-notices';
 import type { DeviceAccess } from '../firmware-update/rollout-executor';
 import type { DeviceFacts } from '../firmware-update/rollout-plan';
 import { RolloutRunner } from '../firmware-update/rollout-runner';
@@ -26,6 +27,7 @@ export class FirmwarePart implements Part<In, { firmware: FirmwareUpdates }> {
   private readonly intervals = new Intervals();
   private runner: RolloutRunner | null = null;
   private uplink: FirmwareUplink | null = null;
+  private offBus: Array<() => void> = [];
 
   constructor(private readonly drivers: readonly Driver[]) {}
 
@@ -33,6 +35,7 @@ export class FirmwarePart implements Part<In, { firmware: FirmwareUpdates }> {
     config,
     clock,
     logger,
+    bus,
     status,
     devices,
     commander,
@@ -108,16 +111,44 @@ export class FirmwarePart implements Part<In, { firmware: FirmwareUpdates }> {
       publisher.addUser(this.uplink);
     }
     const uplink = this.uplink;
+    const failed = (err: unknown): void => logger.error('firmware rollout failed', { error: errorMessage(err) });
+    // the device's own button (docs/firmware-updates.md §5): capable devices are told what is pending for them
+    const notices = new PendingUpdateNotices({
+      session: (id) => devices.sessions.get(id) ?? null,
+      send: (id, version) => commander.send(id, 'update', { v: version }),
+    });
+    const pendingRollout = () => {
+      const c = updates.campaign();
+      return c && (c.state === 'VERIFIED' || c.state === 'UPDATING') ? updates.journal.peek() : null;
+    };
     this.runner = new RolloutRunner({
       updates,
       facts,
       access,
       clock,
-      onChange: () => uplink?.report(),
-      onError: (err) => logger.error('firmware rollout failed', { error: errorMessage(err) }),
+      onChange: (r) => {
+        uplink?.report();
+        notices.refresh(r);
+      },
+      onError: failed,
     });
     const runner = this.runner;
     this.intervals.every(5000, () => void runner.tick());
+    // Both run inside the pipeline's handling of a frame (emitted from there): nothing of theirs may throw into it.
+    this.offBus = [
+      // a hello (or a link back): a device that booted again is told again
+      bus.on('device', ({ connected }) => {
+        if (!connected) return;
+        try {
+          const r = pendingRollout();
+          if (r) notices.refresh(r);
+        } catch (err) {
+          failed(err);
+        }
+      }),
+      // the household's say from a device button is on disk: the rollout acts on it now, not at the next tick
+      bus.on('firmware-choice', () => setImmediate(() => runner.tick().catch(failed))),
+    ];
     status.set('firmware', () => updates.status());
     void runner.tick(); // an update interrupted by a crash is finished first
     return { firmware: updates };
@@ -125,6 +156,7 @@ export class FirmwarePart implements Part<In, { firmware: FirmwareUpdates }> {
 
   async stop(): Promise<void> {
     this.intervals.clear();
+    for (const off of this.offBus.splice(0)) off();
     await this.runner?.stop();
     this.uplink?.stop();
     this.runner = null;

@@ -1,3 +1,5 @@
+import * as path from 'node:path';
+import { HouseholdChoices, deviceChoiceRequest } from '../firmware-update/household-choices';
 import { IngestPipeline } from '../pipeline/ingest-pipeline';
 import type { ConsentLedger } from '../consent/consent-ledger';
 import type { ConsentService } from '../consent/consent-service';
@@ -27,6 +29,8 @@ export class PipelinePart implements Part<In, { pipeline: IngestPipeline }> {
 
   async start(ctx: In): Promise<{ pipeline: IngestPipeline }> {
     const { config, logger, clock, bus, status, committer, ingestStore, ledger, budget, onStoreError, devices, engagement, outcomes, consent } = ctx;
+    // the same file as the panel and `edge-agent firmware defer` (docs/firmware-updates.md §5)
+    const household = new HouseholdChoices(path.join(config.gateway.dataDir, 'firmware'));
     const pipeline = new IngestPipeline({
       committer,
       store: ingestStore,
@@ -45,6 +49,16 @@ export class PipelinePart implements Part<In, { pipeline: IngestPipeline }> {
       deviceConsent: {
         onDeviceConsent: (s, subject, granted, at) => consent.fromDevice(s.id, subject, granted, s.categories(), at),
         consentState: (s) => consent.stateFor(s.id, s.categories()),
+      },
+      firmwareChoice: (s, choice, at) => {
+        let c;
+        try {
+          c = household.set(s.id, deviceChoiceRequest(choice, at));
+        } catch (err) {
+          logger.warn('could not record the firmware choice from the device button (not acked: the device sends it again)', { device: s.id, error: errorMessage(err) });
+          throw err;
+        }
+        bus.emit('firmware-choice', { device: s.id, choice: choice.d, until: c.deferredUntil });
       },
       bus,
       devices,

@@ -14,6 +14,8 @@ export class DeviceSession {
   model: string | null = null;
   channels = new Map<number, ChannelInfo>();
   helloAt: number | null = null;
+  /** what the last hello declared in `cap` (e.g. `update`: it understands the pending-update command) */
+  caps: readonly string[] = [];
   lastSeen: number | null = null;
   connected = false;
   linkDetail: string | null = null;
@@ -33,8 +35,9 @@ export class DeviceSession {
     readonly profile: string | null,
   ) {}
 
-  hello(fw: string, model: string, channels: readonly ChannelInfo[], at: number): void {
+  hello(fw: string, model: string, channels: readonly ChannelInfo[], at: number, caps: readonly string[] = []): void {
     this.fw = fw;
+    this.caps = caps;
     this.model = model;
     this.channels = new Map(channels.map((c) => [c.n, c]));
     this.helloAt = at;

@@ -1,4 +1,4 @@
-import type { DeviceFrame, GatewayFrame, ProtocolError } from '../../firmware-bridge/protocol';
+import type { DeviceFrame, FirmwareChoice, GatewayFrame, ProtocolError } from '../../firmware-bridge/protocol';
 import type { FrameSink } from '../../drivers/types';
 import type { ConsentRules } from '../consent/consent-rules';
 import type { EventBus } from '../event-bus';
@@ -34,12 +34,21 @@ export interface DeviceConsentHandler {
   consentState(device: DeviceSession): Record<string, boolean>;
 }
 
+/**
+ * The household's say on a firmware update from the device's own button (0x06 frames): written durably to the
+ * same household file the panel and `edge-agent firmware defer` write (agent/firmware-update/household-choices.ts),
+ * before the frame is acked. Not data: no consent applies (PROTOCOL.md §4).
+ */
+export type DeviceFirmwareChoiceHandler = (device: DeviceSession, choice: { d: FirmwareChoice; h?: number }, at: number) => void;
+
 export interface PipelineDeps {
   committer: GroupCommitter;
   store: IngestStore;
   consent: ConsentRules;
   engagement: EngagementStage;
   deviceConsent: DeviceConsentHandler;
+  /** absent (tests of the pipeline alone): firmware-choice frames are not acked, so the device keeps them */
+  firmwareChoice?: DeviceFirmwareChoiceHandler;
   bus: EventBus;
   /** the agent's device registry (a fresh one when absent: tests of the pipeline alone) */
   devices?: DeviceRegistry;
@@ -131,6 +140,7 @@ export class IngestPipeline implements FrameSink {
       case 'reading':
       case 'event':
       case 'consent':
+      case 'firmware-choice':
         return this.onData(s, frame, now, reply);
     }
   }
@@ -166,7 +176,7 @@ export class IngestPipeline implements FrameSink {
     now: number,
     reply: (frame: GatewayFrame) => void,
   ): void {
-    s.hello(frame.body.fw, frame.body.model, frame.body.ch, now);
+    s.hello(frame.body.fw, frame.body.model, frame.body.ch, now, frame.body.cap);
     s.connected = true;
     const rec = {
       id: s.id,
@@ -187,7 +197,7 @@ export class IngestPipeline implements FrameSink {
 
   private onData(
     s: DeviceSession,
-    frame: Extract<DeviceFrame, { type: 'reading' | 'event' | 'consent' }>,
+    frame: Extract<DeviceFrame, { type: 'reading' | 'event' | 'consent' | 'firmware-choice' }>,
     now: number,
     reply: (frame: GatewayFrame) => void,
   ): void {
@@ -210,6 +220,23 @@ export class IngestPipeline implements FrameSink {
       s.markPending(frame.seq);
       // Consent changes are committed synchronously by the ledger before we ack.
       this.deps.deviceConsent.onDeviceConsent(s, frame.body.s, frame.body.g, now);
+      s.markDurable(frame.seq);
+      this.ack(s, frame.seq, reply);
+      return;
+    }
+
+    if (frame.type === 'firmware-choice') {
+      const handler = this.deps.firmwareChoice;
+      if (!handler) return;
+      s.markPending(frame.seq);
+      try {
+        handler(s, frame.body, now); // durable (fsynced) when it returns
+      } catch (err) {
+        // Not durable: no ack, so the device retransmits it and the household's say is not lost.
+        s.forget(frame.seq);
+        this.deps.onStoreError?.(err as Error);
+        return;
+      }
       s.markDurable(frame.seq);
       this.ack(s, frame.seq, reply);
       return;

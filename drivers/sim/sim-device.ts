@@ -1,4 +1,4 @@
-import { encodeFrame, type ChannelInfo, type DeviceFrame, type GatewayFrame } from '../../firmware-bridge/protocol';
+import { CAP_UPDATE, encodeFrame, type ChannelInfo, type DeviceFrame, type FirmwareChoice, type GatewayFrame } from '../../firmware-bridge/protocol';
 import { DEVICE_CATALOG, type SimDeviceDescription, type SimKind } from './device-catalog';
 
 export interface SimDeviceSpec {
@@ -15,7 +15,7 @@ export const RETRANSMIT_MS = 2000;
 export const MAX_UNACKED = 64;
 const HEARTBEAT_MS = 30_000;
 
-type DataFrame = Extract<DeviceFrame, { type: 'reading' | 'event' | 'heartbeat' | 'consent' }>;
+type DataFrame = Extract<DeviceFrame, { type: 'reading' | 'event' | 'heartbeat' | 'consent' | 'firmware-choice' }>;
 
 /**
  * A simulated ESP32 running our firmware, transport-free: it produces real frames on a schedule, keeps unacked
@@ -37,6 +37,8 @@ export class SimDevice {
   private readonly pending = new Map<number, { frame: DataFrame; sentAt: number }>();
   readonly notifications: Array<Record<string, unknown>> = [];
   identifyCount = 0;
+  /** the version the gateway said is pending for this device (command `update`), until a reboot */
+  updatePending: string | null = null;
   /** unacked frames pushed out of the full retransmit buffer: lost on the device side, never retransmitted */
   evicted = 0;
   /** a reboot command was acked: the transport restarts the device once the ack has left (takeReboot) */
@@ -75,7 +77,8 @@ export class SimDevice {
   }
 
   helloFrame(): DeviceFrame {
-    return { type: 'hello', seq: 0, body: { id: this.spec.id, fw: this.spec.fw, model: this.spec.model, ch: this.desc.channels } };
+    const body = { id: this.spec.id, fw: this.spec.fw, model: this.spec.model, ch: this.desc.channels, cap: [CAP_UPDATE] };
+    return { type: 'hello', seq: 0, body };
   }
 
   /** The hello frame, decoded form (BLE form; wrap with COBS for serial). */
@@ -184,6 +187,17 @@ export class SimDevice {
     return frame;
   }
 
+  /**
+   * The household's say on a pending firmware update from the device's button (0x06): kept until acked, like
+   * the privacy button's frame. `never` forgets the pending update (nothing to show any more).
+   */
+  pressFirmwareChoice(d: FirmwareChoice, h?: number, now = this.lastNow): DeviceFrame {
+    const frame: DataFrame = { type: 'firmware-choice', seq: this.nextSeq(), body: h === undefined ? { d } : { d, h } };
+    this.pending.set(frame.seq, { frame, sentAt: now });
+    if (d === 'never') this.updatePending = null;
+    return frame;
+  }
+
   /** Reacts to a gateway frame; returns the frames the device sends back (acks for commands). */
   onGatewayFrame(f: GatewayFrame): DeviceFrame[] {
     switch (f.type) {
@@ -204,6 +218,7 @@ export class SimDevice {
         else if (c === 'identify') this.identifyCount++;
         else if (c === 'notify') this.notifications.push({ ...f.body });
         else if (c === 'reboot') this.rebootRequested = true;
+        else if (c === 'update') this.updatePending = String(f.body.v);
         return [{ type: 'ack', seq: this.nextSeq(), body: { a: f.seq } }];
       }
     }
@@ -227,6 +242,7 @@ export class SimDevice {
     this.paused = false;
     this.presenceOpen = false;
     this.withheld.clear();
+    this.updatePending = null;
     this.awaitingConsentState = true;
     this.reboots++;
   }

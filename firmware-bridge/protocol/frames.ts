@@ -18,15 +18,40 @@ export interface Reading {
   t?: number;
 }
 
-export type CommandName = 'pause' | 'resume' | 'identify' | 'notify' | 'reboot';
-export const COMMANDS: readonly CommandName[] = ['pause', 'resume', 'identify', 'notify', 'reboot'];
+export type CommandName = 'pause' | 'resume' | 'identify' | 'notify' | 'reboot' | 'update';
+export const COMMANDS: readonly CommandName[] = ['pause', 'resume', 'identify', 'notify', 'reboot', 'update'];
+
+/**
+ * What a device's hello may declare in `cap` that the gateway acts on: `update` = it understands the
+ * `{"c": "update", "v": …}` command (a firmware update is pending). Older firmware knows no `c` beyond the first
+ * five and rejects the frame, so the gateway sends it only to firmware that says so (PROTOCOL.md §4).
+ */
+export const CAP_UPDATE = 'update';
+
+/** The household's say on a pending firmware update from the device's own button (0x06, PROTOCOL.md §4). */
+export type FirmwareChoice = 'defer' | 'never' | 'allow';
+export const FIRMWARE_CHOICES: readonly FirmwareChoice[] = ['defer', 'never', 'allow'];
+/** `defer` without `h` */
+export const FIRMWARE_DEFER_DEFAULT_HOURS = 24;
+/** Longest deferral at once: a month (an indefinite one is `never`); the panel and the CLI have the same bound. */
+export const FIRMWARE_DEFER_MAX_HOURS = 24 * 31;
+
+export interface HelloBody {
+  id: string;
+  fw: string;
+  model: string;
+  ch: ChannelInfo[];
+  /** capabilities beyond protocol v1's first version (CAP_UPDATE); absent = none */
+  cap?: string[];
+}
 
 export type DeviceFrame =
-  | { type: 'hello'; seq: number; body: { id: string; fw: string; model: string; ch: ChannelInfo[] } }
+  | { type: 'hello'; seq: number; body: HelloBody }
   | { type: 'reading'; seq: number; body: { readings: Reading[] } }
   | { type: 'event'; seq: number; body: { e: string; ch?: number; v?: number; t?: number } }
   | { type: 'consent'; seq: number; body: { s: string; g: boolean } }
   | { type: 'heartbeat'; seq: number; body: { up: number; rssi?: number } }
+  | { type: 'firmware-choice'; seq: number; body: { d: FirmwareChoice; h?: number } }
   | { type: 'ack'; seq: number; body: { a: number } };
 
 export type GatewayFrame =
@@ -43,6 +68,7 @@ export const FRAME_TYPES = {
   event: 0x03,
   consent: 0x04,
   heartbeat: 0x05,
+  'firmware-choice': 0x06,
   ack: 0x81,
   command: 0x82,
   'consent-state': 0x83,
@@ -120,7 +146,13 @@ export function frameFromBody(type: FrameTypeName, seq: number, m: CborMap): Fra
         if (!(c instanceof Map)) throw bad(`hello: ch[${i}] must be a map`);
         return { n: uint(c, 'n', `hello ch[${i}]`), k: text(c, 'k', `hello ch[${i}]`), c: category(c.get('c'), `hello ch[${i}]`) };
       });
-      return { type, seq, body: { id: text(m, 'id', 'hello'), fw: text(m, 'fw', 'hello', false), model: text(m, 'model', 'hello', false), ch: channels } };
+      const body: HelloBody = { id: text(m, 'id', 'hello'), fw: text(m, 'fw', 'hello', false), model: text(m, 'model', 'hello', false), ch: channels };
+      const cap = m.get('cap');
+      if (cap !== undefined) {
+        if (!Array.isArray(cap) || cap.some((c) => typeof c !== 'string' || c.length === 0)) throw bad('hello: "cap" must be an array of non-empty texts');
+        body.cap = cap as string[];
+      }
+      return { type, seq, body };
     }
     case 'reading': {
       const r = m.get('r');
@@ -159,11 +191,21 @@ export function frameFromBody(type: FrameTypeName, seq: number, m: CborMap): Fra
       }
       return { type, seq, body };
     }
+    case 'firmware-choice': {
+      const d = text(m, 'd', 'firmware-choice');
+      if (!(FIRMWARE_CHOICES as readonly string[]).includes(d)) throw bad(`firmware-choice: "d" must be "defer", "never" or "allow", not "${d}"`);
+      const h = optUint(m, 'h', 'firmware-choice');
+      if (h === undefined) return { type, seq, body: { d: d as FirmwareChoice } };
+      if (d !== 'defer') throw bad('firmware-choice: "h" goes only with "defer"');
+      if (h < 1 || h > FIRMWARE_DEFER_MAX_HOURS) throw bad(`firmware-choice: "h" must be 1 to ${FIRMWARE_DEFER_MAX_HOURS} hours`);
+      return { type, seq, body: { d: 'defer', h } };
+    }
     case 'ack':
       return { type, seq, body: { a: uint(m, 'a', 'ack') } };
     case 'command': {
       const c = text(m, 'c', 'command');
       if (!(COMMANDS as readonly string[]).includes(c)) throw bad(`command: unknown command "${c}"`);
+      if (c === 'update') text(m, 'v', 'command update');
       const body: { c: CommandName; [k: string]: unknown } = { c: c as CommandName };
       for (const [k, v] of m) if (k !== 'c') body[k] = v instanceof Map ? Object.fromEntries(v) : v;
       return { type, seq, body };

@@ -145,10 +145,12 @@ function frameBody(type: keyof typeof FRAME_TYPES, ids: readonly string[]): fc.A
       return nearlyFrame({ s: fc.constantFrom(...CATEGORY_NAMES), g: fc.boolean() });
     case 'heartbeat':
       return nearlyFrame({ up: fc.nat(), rssi: fc.integer({ min: -120, max: 0 }) });
+    case 'firmware-choice':
+      return nearlyFrame({ d: fc.constantFrom('defer', 'never', 'allow', 'later'), h: fc.oneof(fc.nat(800), fc.double()) });
     case 'ack':
       return nearlyFrame({ a: fc.nat(0xffff) });
     case 'command':
-      return nearlyFrame({ c: fc.constantFrom('pause', 'reboot', 'nope') });
+      return nearlyFrame({ c: fc.constantFrom('pause', 'reboot', 'update', 'nope') });
     case 'consent-state':
       return nearlyFrame({ cats: fc.dictionary(fc.constantFrom(...CATEGORY_NAMES), fc.boolean(), { maxKeys: 4 }) });
   }

@@ -7,6 +7,8 @@ import {
   crc16,
   decodeDeviceFrame,
   decodeFrame,
+  decodeGatewayFrame,
+  encodeBody,
   encodeFrame,
   encodeSerialFrame,
   type Frame,
@@ -83,6 +85,71 @@ describe('device-only decoding', () => {
     expect(() => decodeDeviceFrame(hex(cmd.frame))).toThrow(expect.objectContaining({ kind: 'type' }));
     const reading = valid[0];
     expect(decodeDeviceFrame(hex(reading.frame)).type).toBe('reading');
+  });
+});
+
+describe('firmware update frames: 0x06 firmware-choice, hello "cap", command "update" (PROTOCOL.md §4)', () => {
+  /** a frame of `type` with `body` as CBOR, whatever the body (the codec's encoder is not asked to check it) */
+  const raw = (type: number, body: object): Uint8Array => {
+    const b = encodeBody(body);
+    const f = new Uint8Array(6 + b.length);
+    f.set([1, type, 9, 0]);
+    f.set(b, 4);
+    const c = crc16(f, 0, 4 + b.length);
+    f.set([c & 0xff, c >> 8], 4 + b.length);
+    return f;
+  };
+  const kindOf = (bytes: Uint8Array): string => {
+    try {
+      decodeFrame(bytes);
+      return 'ok';
+    } catch (e) {
+      return (e as ProtocolError).kind;
+    }
+  };
+  const hello = { id: 'scale-1', fw: '1.2.0', model: 'kitchen-scale', ch: [{ n: 1, k: 'weight', c: 'usage' }] };
+
+  it.each<[string, number, object, object | string]>([
+    ['defer for 24 h', 0x06, { d: 'defer', h: 24 }, { type: 'firmware-choice', seq: 9, body: { d: 'defer', h: 24 } }],
+    ['defer without h (the gateway applies 24 h)', 0x06, { d: 'defer' }, { type: 'firmware-choice', seq: 9, body: { d: 'defer' } }],
+    ['defer for a month, the most', 0x06, { d: 'defer', h: 744 }, { type: 'firmware-choice', seq: 9, body: { d: 'defer', h: 744 } }],
+    ['never', 0x06, { d: 'never' }, { type: 'firmware-choice', seq: 9, body: { d: 'never' } }],
+    ['allow', 0x06, { d: 'allow' }, { type: 'firmware-choice', seq: 9, body: { d: 'allow' } }],
+    ['an unknown extra key is ignored', 0x06, { d: 'never', x: 1 }, { type: 'firmware-choice', seq: 9, body: { d: 'never' } }],
+    ['defer for 0 h', 0x06, { d: 'defer', h: 0 }, 'field'],
+    ['defer for more than a month', 0x06, { d: 'defer', h: 745 }, 'field'],
+    ['defer for -1 h', 0x06, { d: 'defer', h: -1 }, 'field'],
+    ['defer for 1.5 h', 0x06, { d: 'defer', h: 1.5 }, 'field'],
+    ['h with never', 0x06, { d: 'never', h: 3 }, 'field'],
+    ['h with allow', 0x06, { d: 'allow', h: 3 }, 'field'],
+    ['an unknown choice', 0x06, { d: 'later' }, 'field'],
+    ['no d', 0x06, { h: 3 }, 'field'],
+    ['d not text', 0x06, { d: true }, 'field'],
+    ['hello with cap', 0x01, { ...hello, cap: ['update'] }, { type: 'hello', seq: 9, body: { ...hello, cap: ['update'] } }],
+    ['hello with an unknown capability (kept: a newer firmware)', 0x01, { ...hello, cap: ['update', 'ota2'] }, { type: 'hello', seq: 9, body: { ...hello, cap: ['update', 'ota2'] } }],
+    ['hello with cap not an array', 0x01, { ...hello, cap: 'update' }, 'field'],
+    ['hello with an empty capability', 0x01, { ...hello, cap: [''] }, 'field'],
+    ['hello with a capability not text', 0x01, { ...hello, cap: [1] }, 'field'],
+    ['command update', 0x82, { c: 'update', v: '2.5.0' }, { type: 'command', seq: 9, body: { c: 'update', v: '2.5.0' } }],
+    ['command update without v', 0x82, { c: 'update' }, 'field'],
+    ['command update with an empty v', 0x82, { c: 'update', v: '' }, 'field'],
+    ['command update with v not text', 0x82, { c: 'update', v: 25 }, 'field'],
+  ])('%s', (_name, type, body, expected) => {
+    const bytes = raw(type, body);
+    if (typeof expected === 'string') expect(kindOf(bytes)).toBe(expected);
+    else {
+      expect(decodeFrame(bytes)).toEqual(expected);
+      expect(decodeFrame(encodeFrame(expected as Frame))).toEqual(expected);
+    }
+  });
+
+  it('firmware-choice is a device frame (a gateway cannot send it), the update command a gateway frame', () => {
+    const choice = raw(0x06, { d: 'defer', h: 24 });
+    expect(decodeDeviceFrame(choice).type).toBe('firmware-choice');
+    expect(() => decodeGatewayFrame(choice)).toThrow(expect.objectContaining({ kind: 'type' }));
+    const update = raw(0x82, { c: 'update', v: '2.5.0' });
+    expect(decodeGatewayFrame(update).type).toBe('command');
+    expect(() => decodeDeviceFrame(update)).toThrow(expect.objectContaining({ kind: 'type' }));
   });
 });
 
@@ -203,6 +270,14 @@ describe('round trip of random frames', () => {
       }),
     }),
     fc.record({ type: fc.constant('consent-state' as const), seq, body: fc.record({ cats: fc.dictionary(category, fc.boolean()) }) }),
+    fc.record({
+      type: fc.constant('firmware-choice' as const),
+      seq,
+      body: fc.oneof(
+        fc.record({ d: fc.constant('defer' as const), h: fc.integer({ min: 1, max: 744 }) }, { requiredKeys: ['d'] }),
+        fc.record({ d: fc.constantFrom('defer' as const, 'never' as const, 'allow' as const) }),
+      ),
+    }),
   );
 
   it('decode(encode(f)) = f, through the serial stream too', () => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { SerialPort } from 'serialport';
-import { serialBootBytes } from '../../../drivers/sim';
-import { encodeFrame, type ChannelInfo } from '../../../firmware-bridge/protocol';
+import { SimDevice, serialBootBytes } from '../../../drivers/sim';
+import { encodeFrame, encodeSerialFrame, gatewayStreamDecoder, type ChannelInfo, type FrameDecoder, type GatewayFrame } from '../../../firmware-bridge/protocol';
 import { CHIPS, RTC_WDT_WKEY, SPI_CMD_USR, type ChipProfile, type SimChip } from './esp-chips';
 import { APP_OFFSET, appVersionIn, eraseSectors } from './esp-flash-memory';
 import {
@@ -41,6 +41,12 @@ export interface Esp32RomSimOptions {
   autoReset?: boolean;
   /** app versions that boot but never say hello (a bad build: crash loop, wrong baud) */
   silentVersions?: readonly string[];
+  /**
+   * The booted app runs the simulated firmware (drivers/sim SimDevice, a kitchen scale that samples nothing on
+   * its own): its hello declares `cap: ["update"]`, it reads the gateway's frames, acks commands, keeps the
+   * pending update it is told of, and its button sends firmware-choice frames (`app` then gives only the id).
+   */
+  firmwareApp?: boolean;
 }
 
 type Mode = 'rom' | 'stub' | 'app';
@@ -73,6 +79,9 @@ export class Esp32RomSimulator {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly opts: Required<Pick<Esp32RomSimOptions, 'flashSize' | 'mac' | 'app'>> & Esp32RomSimOptions;
   private readonly chip: ChipProfile;
+  /** the running app's firmware (firmwareApp), new at every boot; null while the ROM or the stub runs */
+  app: SimDevice | null = null;
+  private appDecoder: FrameDecoder<GatewayFrame> = gatewayStreamDecoder();
 
   constructor(opts: Esp32RomSimOptions = {}) {
     this.opts = {
@@ -142,6 +151,7 @@ export class Esp32RomSimulator {
     this.mode = 'rom';
     this.session = null;
     this.reading = null;
+    this.app = null;
     this.slip = new SlipDecoder();
     this.resetRegisters();
   }
@@ -188,6 +198,7 @@ export class Esp32RomSimulator {
       // the app does not speak SLIP; with the auto-reset circuit, esptool's SYNC means it reset us into ROM
       if (!this.opts.autoReset || !chunk.includes(Buffer.from([0xc0, 0x00, OP.SYNC]))) {
         this.gatewayAnswered = true; // the gateway's consent-state: the hello stops repeating
+        this.appReads(chunk);
         return;
       }
       this.resetIntoRom();
@@ -357,11 +368,13 @@ export class Esp32RomSimulator {
       return;
     }
     if (this.opts.silentVersions?.includes(fw)) return;
-    const hello = encodeFrame({
-      type: 'hello',
-      seq: 0,
-      body: { id: this.opts.app.id, fw, model: this.opts.app.model, ch: this.opts.app.ch },
-    });
+    if (this.opts.firmwareApp) {
+      this.app = new SimDevice({ id: this.opts.app.id, model: this.opts.app.model, fw, kind: 'kitchen-scale', ratePerMin: 0 });
+      this.appDecoder = gatewayStreamDecoder();
+    }
+    const hello = this.app
+      ? this.app.hello()
+      : encodeFrame({ type: 'hello', seq: 0, body: { id: this.opts.app.id, fw, model: this.opts.app.model, ch: this.opts.app.ch } });
     // Exactly what the firmware writes after boot (its session starts with a delimiter that ends the boot log).
     this.later(20, () => this.write(serialBootBytes(hello)));
     // As the firmware does (HELLO_RETRY_MS): repeated every 5 s until the gateway answers; a hello sent while
@@ -373,6 +386,29 @@ export class Esp32RomSimulator {
       this.later(HELLO_RETRY_MS, repeat);
     };
     this.later(HELLO_RETRY_MS, repeat);
+  }
+
+  /** The app (firmwareApp) handles what the gateway sent it: acks release its frames, commands are acked. */
+  private appReads(chunk: Buffer): void {
+    const app = this.app;
+    if (!app) return;
+    for (const r of this.appDecoder.push(chunk)) {
+      if (!r.ok) continue;
+      const answers = app.onGatewayFrame(r.frame);
+      if (answers.length > 0) this.write(Buffer.concat(answers.map((f) => encodeSerialFrame(f))));
+    }
+  }
+
+  /** The button of the running app (firmwareApp): the household's say on the pending update (0x06). */
+  pressFirmwareChoice(d: 'defer' | 'never' | 'allow', h?: number): void {
+    if (!this.app) throw new Error('no firmware app is running (firmwareApp, booted)');
+    this.write(encodeSerialFrame(this.app.pressFirmwareChoice(d, h)));
+  }
+
+  /** Bytes from the running app as they are (a frame its codec would not build: tests of the gateway's checks). */
+  writeFromApp(bytes: Uint8Array): void {
+    if (this.mode !== 'app') throw new Error('no app is running');
+    this.write(bytes);
   }
 
   /** The version string of the app descriptor of the image at the factory app offset, or null when no app. */
