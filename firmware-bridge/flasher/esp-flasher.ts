@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
 import type { SerialPort } from 'serialport';
 import type { ESPLoader, IEspLoaderTerminal, Transport } from 'esptool-js';
 import { importEsm } from '../esm-import';
@@ -20,6 +21,13 @@ export const ROM_BAUD = 115200;
  * attempts answer or fail within a few seconds.
  */
 export const FLASH_STALL_MS = 20_000;
+
+/**
+ * How long a flash data block's answer is waited for: past the stall watch (which then speaks first, with its
+ * clearer reason), or FLASH_STALL_MS and a little when there is none. Never a reason to send the block again.
+ */
+export const blockAnswerLimitMs = (stallTimeoutMs: number | undefined): number =>
+  (stallTimeoutMs ?? FLASH_STALL_MS) + 5000;
 
 export type FlashStage =
   'connecting' | 'detected' | 'stub' | 'before-write' | 'erasing' | 'writing' | 'verified' | 'resetting' | 'done';
@@ -130,7 +138,7 @@ export class EspFlasher {
     req: FlashRequest,
     adapter: WebSerialPortAdapter,
   ): { ended: Promise<never>; fired: () => boolean; clear: () => void } {
-    let reject: (e: FlashError) => void = () => {};
+    let reject: (e: Error) => void = () => {};
     const ended = new Promise<never>((_, rej) => (reject = rej));
     ended.catch(() => {});
     let fired = false;
@@ -149,13 +157,20 @@ export class EspFlasher {
     req.signal?.addEventListener('abort', onAbort, { once: true });
     const timers: NodeJS.Timeout[] = [];
     const stall = req.stallTimeoutMs;
-    if (stall !== undefined) {
-      const check = (): void => {
-        if (Date.now() - Math.max(adapter.lastReceivedAt, this.movedAt) > stall)
-          end('stalled', `the device stopped answering (nothing from it for ${seconds(stall)})`);
-      };
-      timers.push(setInterval(check, Math.max(50, Math.min(1000, stall / 4))));
-    }
+    // The device went away (unplugged: its port is gone or failed): said now, not when esptool-js's wait for
+    // an answer ends (a block's answer is waited for past the stall watch, see blockAnswerLimitMs). The error
+    // is explained as any failure is (explainFlashFailure: "the device went away …").
+    const lost = (): void => {
+      if (fired) return;
+      fired = true;
+      reject(new Error(adapter.lostReason ?? `${req.port} disappeared`));
+    };
+    const check = (): void => {
+      if (adapter.opened && (adapter.lostReason !== null || !fs.existsSync(req.port))) lost();
+      else if (stall !== undefined && Date.now() - Math.max(adapter.lastReceivedAt, this.movedAt) > stall)
+        end('stalled', `the device stopped answering (nothing from it for ${seconds(stall)})`);
+    };
+    timers.push(setInterval(check, stall === undefined ? 1000 : Math.max(50, Math.min(1000, stall / 4))));
     if (req.timeoutMs !== undefined) {
       const limit = req.timeoutMs;
       timers.push(setTimeout(() => end('stalled', `the flash did not finish within ${seconds(limit)}`), limit));
@@ -187,7 +202,30 @@ export class EspFlasher {
       false,
     );
     const terminal: IEspLoaderTerminal = { clean: () => {}, writeLine: log, write: log };
-    const loader: ESPLoader = new esptool.ESPLoader({
+    const blockAnswerMs = blockAnswerLimitMs(req.stallTimeoutMs);
+    /**
+     * esptool-js's loader, except that a flash data block is sent once. esptool-js sends a block again when its
+     * answer has not come within 3 s, but the stub acks a block as it arrives and never looks at its sequence
+     * number (esptool's flasher_stub), so a block whose answer was only late is taken twice: the deflate stream
+     * breaks and the try fails, or worse. (The 100-agent fleet run's "status 1,8": its simulator refused the
+     * second copy.) The answer is waited for instead, until the stall watch ends a device that went silent; then
+     * the next try starts from a reset, with nothing of this one in the device.
+     */
+    class OneSendLoader extends esptool.ESPLoader {
+      constructor(o: ConstructorParameters<EsptoolModule['ESPLoader']>[0]) {
+        super(o);
+        this.WRITE_BLOCK_ATTEMPTS = 1;
+      }
+
+      override flashDeflBlock(data: Uint8Array, seq: number, timeout: number): Promise<void> {
+        return super.flashDeflBlock(data, seq, Math.max(timeout, blockAnswerMs));
+      }
+
+      override flashBlock(data: Uint8Array, seq: number, timeout: number): Promise<void> {
+        return super.flashBlock(data, seq, Math.max(timeout, blockAnswerMs));
+      }
+    }
+    const loader: ESPLoader = new OneSendLoader({
       transport,
       baudrate: req.baud,
       romBaudrate: ROM_BAUD,

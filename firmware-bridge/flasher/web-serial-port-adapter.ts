@@ -19,6 +19,12 @@ export interface WebSerialPortLike {
 
 /** What a port without modem lines (a PTY, a bare UART) answers to TIOCMSET. */
 const NO_MODEM_LINES = /Inappropriate ioctl|ENOTTY|EINVAL|not supported/i;
+/**
+ * What ends esptool-js's read in progress at once, wherever it is in a SLIP packet: an escape byte followed by one
+ * no escape may be followed by fails it mid-packet ("Invalid SLIP escape") and before one ("Invalid head").
+ */
+const READ_BREAKER = Uint8Array.of(0xdb, 0xff);
+
 /** Write errors that mean the tty itself is gone. */
 const LINE_GONE = /EIO|i\/o error|EBADF|bad file descriptor|ENXIO|ENODEV|disconnected/i;
 
@@ -93,6 +99,8 @@ export class WebSerialPortAdapter implements WebSerialPortLike {
     const lose = (reason: string): void => {
       if (this.port === port) this.lostReason ??= reason;
       try {
+        // the read in progress polls what was read so far until its own timeout: end it now (READ_BREAKER)
+        controller?.enqueue(READ_BREAKER);
         controller?.error(new Error(this.lostReason ?? reason));
       } catch {
         // already closed or cancelled
@@ -196,13 +204,14 @@ export class WebSerialPortAdapter implements WebSerialPortLike {
 
   /**
    * Ends a flash that must not go on (stalled device, caller's abort): esptool-js's reads poll their input until
-   * their own timeout (up to 100 s for a read-back), so a byte that cannot start a SLIP packet is put in front of
-   * its reader first, which makes the read in progress fail now; then the port is closed, which fails every write
-   * still waiting for its drain (a device that stopped reading never drains them).
+   * their own timeout (up to 100 s for a read-back, 25 s for a flash block), so bytes no SLIP packet can hold
+   * (READ_BREAKER) are put in front of its reader first, which makes the read in progress fail now; then the port
+   * is closed, which fails every write still waiting for its drain (a device that stopped reading never drains
+   * them).
    */
   async abort(): Promise<void> {
     try {
-      this.inject?.(new Uint8Array([0xff]));
+      this.inject?.(READ_BREAKER);
     } catch {
       // the read side already ended
     }

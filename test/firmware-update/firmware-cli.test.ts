@@ -114,6 +114,22 @@ interface Status {
       db.close();
     }, 90_000);
 
+    it('a device that answers one block after esptool-js’s 3 s limit is updated on the first try, every block taken once', async () => {
+      // the stub takes a block as it arrives: a block sent again because its answer was late would be taken twice
+      await device({ answerDelayMs: (op, nth) => (op === OP.FLASH_DEFL_DATA && nth === 2 ? 4500 : 0) });
+      await runCli(['firmware', 'import', '--package', path.join(t.dir, 'new.bin'), '--config', cfg]);
+      const res = await runCli([...update(), '--json'], { timeoutMs: 60_000 });
+      expect({ code: res.code, out: JSON.parse(res.stdout) as unknown }).toEqual({
+        code: 0,
+        out: { device: 'scale-7', state: 'UPDATED', fw: '2.5.0', fromVersion: '2.4.0', reason: null },
+      });
+      expect(sim.ops.filter((op) => op === OP.FLASH_DEFL_DATA).length).toBeGreaterThan(3);
+      expect({ tries: sim.ops.filter((op) => op === OP.FLASH_DEFL_BEGIN).length, twice: sim.blocksTakenTwice }).toEqual(
+        { tries: 1, twice: 0 },
+      );
+      expect(holds(NEW)).toBe(true);
+    }, 90_000);
+
     it('a new image that never says hello is rolled back: FAILED with the reason, old image running', async () => {
       await device({ silentVersions: ['2.5.0'] });
       await runCli(['firmware', 'import', '--package', path.join(t.dir, 'new.bin'), '--config', cfg]);

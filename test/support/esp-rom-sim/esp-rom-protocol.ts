@@ -37,8 +37,9 @@ export const FLASH_WRITE_OPS: ReadonlySet<number> = new Set([
 /** ROM status codes */
 export const ERR_INVALID_MESSAGE = 0x05;
 export const ERR_BAD_CHECKSUM = 0x07;
-export const ERR_BAD_SEQUENCE = 0x08;
 export const ERR_DEFLATE = 0x0b;
+/** the stub's: a data block outside a FLASH_BEGIN … FLASH_END session */
+export const ERR_NOT_IN_FLASH_MODE = 0xc6;
 
 /** The checksum a data command carries for its payload. */
 export function romChecksum(data: Uint8Array): number {

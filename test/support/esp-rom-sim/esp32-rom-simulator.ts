@@ -6,8 +6,8 @@ import { CHIPS, RTC_WDT_WKEY, SPI_CMD_USR, type ChipProfile, type SimChip } from
 import { APP_OFFSET, appVersionIn, eraseSectors } from './esp-flash-memory';
 import {
   ERR_BAD_CHECKSUM,
-  ERR_BAD_SEQUENCE,
   ERR_INVALID_MESSAGE,
+  ERR_NOT_IN_FLASH_MODE,
   FLASH_WRITE_OPS,
   OP,
   responsePacket,
@@ -47,6 +47,13 @@ export interface Esp32RomSimOptions {
    * pending update it is told of, and its button sends firmware-choice frames (`app` then gives only the id).
    */
   firmwareApp?: boolean;
+  /**
+   * How long the answer to a command reaches the host late (ms; 0 or nothing: at once), asked per command as
+   * onCommand is: a device slow once (a starved host's USB stack, a busy hub, a simulator on a loaded machine).
+   * The command is taken at once (the stub acks a data block before it writes it); everything the device sends
+   * after a held answer comes out behind it, in order, as on a wire.
+   */
+  answerDelayMs?: (op: number, nth: number) => number;
 }
 
 type Mode = 'rom' | 'stub' | 'app';
@@ -70,6 +77,12 @@ export class Esp32RomSimulator {
   hung = false;
   /** times hang() was called */
   hangs = 0;
+  /** flash data blocks that arrived again with a sequence number the stub had already taken (a host's resend) */
+  blocksTakenTwice = 0;
+  /** output held back by answerDelayMs until heldUntil (ms since the epoch), in order */
+  private held: Buffer[] = [];
+  private heldUntil = 0;
+  private releaseTimer: NodeJS.Timeout | null = null;
   private port: SerialPort | null = null;
   private slip = new SlipDecoder();
   private readonly regs = new Map<number, number>();
@@ -138,6 +151,7 @@ export class Esp32RomSimulator {
 
   async detach(): Promise<void> {
     this.cancelTimers();
+    this.dropHeldOutput();
     const port = this.port;
     this.port = null;
     if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
@@ -180,7 +194,36 @@ export class Esp32RomSimulator {
   }
 
   private write(bytes: Uint8Array): void {
+    if (this.held.length > 0 || Date.now() < this.heldUntil) {
+      this.held.push(Buffer.from(bytes));
+      return;
+    }
     if (this.port?.isOpen) this.port.write(Buffer.from(bytes));
+  }
+
+  /** From now, what the device sends reaches the host only `ms` later (answerDelayMs). */
+  private holdOutput(ms: number): void {
+    this.heldUntil = Math.max(this.heldUntil, Date.now() + ms);
+    if (this.releaseTimer) clearTimeout(this.releaseTimer);
+    const release = (): void => {
+      const wait = this.heldUntil - Date.now();
+      if (wait > 0) {
+        this.releaseTimer = setTimeout(release, wait);
+        return;
+      }
+      this.releaseTimer = null;
+      const out = Buffer.concat(this.held);
+      this.held = [];
+      if (out.length > 0 && this.port?.isOpen) this.port.write(out);
+    };
+    this.releaseTimer = setTimeout(release, ms);
+  }
+
+  private dropHeldOutput(): void {
+    if (this.releaseTimer) clearTimeout(this.releaseTimer);
+    this.releaseTimer = null;
+    this.held = [];
+    this.heldUntil = 0;
   }
 
   /** Response: direction 1, op, data length, value, data, then status (4 bytes from the ROM, 2 from the stub). */
@@ -219,6 +262,8 @@ export class Esp32RomSimulator {
       this.ops.push(op);
       this.opts.onCommand?.(op, nth);
       if (!this.port || this.hung) return; // unplugged or wedged by the hook: the command is never answered
+      const late = this.opts.answerDelayMs?.(op, nth) ?? 0;
+      if (late > 0) this.holdOutput(late);
       this.command(op, data, chk);
     }
   }
@@ -283,16 +328,18 @@ export class Esp32RomSimulator {
     switch (op) {
       case OP.FLASH_BEGIN:
       case OP.FLASH_DEFL_BEGIN: {
-        const [size, , blockSize, offset] = [u32(0), u32(1), u32(2), u32(3)];
+        const [size, offset] = [u32(0), u32(3)];
         const compressed = op === OP.FLASH_DEFL_BEGIN;
-        this.session = new FlashWriteSession(this.flash, offset, size, blockSize, compressed, this.opts.corruptByteAt);
+        this.session = new FlashWriteSession(this.flash, offset, size, compressed, this.opts.corruptByteAt);
         this.respond(op);
         return;
       }
       case OP.FLASH_DATA:
       case OP.FLASH_DEFL_DATA: {
         const [len, seq] = [u32(0), u32(1)];
-        const error = this.session?.write(seq, data.subarray(16, 16 + len), chk) ?? ERR_BAD_SEQUENCE;
+        const session = this.session;
+        if (session?.taken(seq)) this.blocksTakenTwice++;
+        const error = session?.write(seq, data.subarray(16, 16 + len), chk) ?? ERR_NOT_IN_FLASH_MODE;
         this.respond(op, 0, undefined, error);
         if (error === 0) this.opts.onFlashBlock?.(seq);
         return;
