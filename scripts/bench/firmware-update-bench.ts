@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { EspDeviceLink } from '../../agent/firmware-update/esp-device-link';
@@ -69,6 +70,8 @@ async function linkMBps(url: string, bytes: number): Promise<number> {
 /**
  * The same chunk protocol over the same broker with nothing behind it: `window` requests in flight, each answer
  * counted and dropped (no disk, no checks). What the link gives a chunked download; the download's own ceiling.
+ * Timed like the download: from the subscription to the answers (the download subscribes when it attaches) to the
+ * last answer; same chunk size, same window, same platform double on the same event loop.
  */
 async function chunkedLinkMBps(url: string, bytes: Buffer, window: number): Promise<number> {
   const server = new OtaServerDouble(url, 'edge/gw-link/firmware');
@@ -77,6 +80,7 @@ async function chunkedLinkMBps(url: string, bytes: Buffer, window: number): Prom
   const c = await connect(url, 'gw-link');
   try {
     const topics = genericOtaTopics('edge', 'gw-link');
+    const t0 = process.hrtime.bigint();
     await c.subscribeAsync(topics.responseFilter, { qos: 1 });
     const n = Math.ceil(bytes.length / CHUNK);
     let next = 0;
@@ -90,7 +94,6 @@ async function chunkedLinkMBps(url: string, bytes: Buffer, window: number): Prom
         else ask();
       }),
     );
-    const t0 = process.hrtime.bigint();
     for (let i = 0; i < window; i++) ask();
     await done;
     return bytes.length / MiB / (Number(process.hrtime.bigint() - t0) / 1e9);
@@ -100,8 +103,8 @@ async function chunkedLinkMBps(url: string, bytes: Buffer, window: number): Prom
   }
 }
 
-/** The agent's download path: PackageDownloader into the durable store on the real disk, against the platform. */
 /**
+ * The agent's download path: PackageDownloader into the durable store on the real disk, against the platform.
  * MB/s until the package is VERIFIED (every byte durable, checksum and image checks passed, renamed into place),
  * and until it is DOWNLOADED as ThingsBoard's states put it (the last chunk written, before the checks).
  */
@@ -109,7 +112,7 @@ async function downloadMBps(
   url: string,
   bytes: Buffer,
   opts: { maxUnrecordedBytes: number },
-): Promise<{ verified: number; downloaded: number }> {
+): Promise<{ verified: number; downloaded: number; endMs: number }> {
   const t = tempDir('edge-ota-bench-');
   const server = new OtaServerDouble(url, 'edge/gw-bench/firmware');
   server.package = bytes;
@@ -127,8 +130,9 @@ async function downloadMBps(
     const t0 = process.hrtime.bigint();
     d.attach(c);
     await d.done;
+    const end = process.hrtime.bigint();
     const mbps = (until: bigint): number => bytes.length / MiB / (Number(until - t0) / 1e9);
-    return { verified: mbps(process.hrtime.bigint()), downloaded: mbps(lastChunk) };
+    return { verified: mbps(end), downloaded: mbps(lastChunk), endMs: Number(end - lastChunk) / 1e6 };
   } finally {
     await c.endAsync(true);
     await server.stop();
@@ -185,14 +189,18 @@ export async function otaBench(quick: boolean): Promise<BenchResult[]> {
   const bytes = image('2.5.0', size, 3);
   const broker = new Mosquitto(await freePort());
   await broker.start();
-  // the machine is shared: single downloads of ~15 ms vary 5x with other work, so many interleaved runs
-  const runs = quick ? 1 : 11;
+  // the machine is shared: single downloads of ~5-15 ms vary 5x with other work, so many interleaved runs (each
+  // run is ~50 ms: 21 of them cost ~1 s)
+  const runs = quick ? 1 : 21;
+  const load = (): string => os.loadavg()[0].toFixed(1);
+  const loadBefore = load();
   const out: BenchResult[] = [];
   try {
     const link: number[] = [];
     const chunked: number[] = [];
     const download: number[] = [];
     const downloaded: number[] = [];
+    const endMs: number[] = [];
     const tight: number[] = [];
     // interleaved, so a busy moment of the machine hits every variant alike
     for (let i = 0; i < runs; i++) {
@@ -201,6 +209,7 @@ export async function otaBench(quick: boolean): Promise<BenchResult[]> {
       const one = await downloadMBps(broker.url, bytes, { maxUnrecordedBytes: DOWNLOAD_MAX_UNRECORDED_BYTES });
       download.push(one.verified);
       downloaded.push(one.downloaded);
+      endMs.push(one.endMs);
       if (i < 5) tight.push((await downloadMBps(broker.url, bytes, { maxUnrecordedBytes: 2 * DOWNLOAD_SYNC_BYTES })).verified);
     }
     // each download against the link measured right before it (same moment of the machine)
@@ -212,8 +221,9 @@ export async function otaBench(quick: boolean): Promise<BenchResult[]> {
       { name: 'ota.link_chunked_1mb', value: +median(chunked).toFixed(1), unit: 'MB/s', peer: `chunk requests, ${DOWNLOAD_WINDOW} in flight, no disk; ${spread(chunked)}` },
       { name: 'ota.download_1mb', value: +median(download).toFixed(1), unit: 'MB/s', target: '>= 50 % of the link', peer: `to VERIFIED (durable, checked); ${spread(download)}` },
       { name: 'ota.download_1mb_to_downloaded', value: +median(downloaded).toFixed(1), unit: 'MB/s', peer: `to DOWNLOADED (last chunk written); ${spread(downloaded)}` },
+      { name: 'ota.download_1mb_end', value: +median(endMs).toFixed(2), unit: 'ms', peer: `last chunk written -> VERIFIED (fsync, checks, renames); ${spread(endMs, 2)}` },
       { name: 'ota.downloaded_vs_chunked_link', value: Math.round(median(downloadedVsChunked)), unit: '%', peer: `per run ${spread(downloadedVsChunked, 0)}` },
-      { name: 'ota.download_vs_chunked_link', value: Math.round(median(vsChunked)), unit: '%', target: '>= 50', peer: `per run ${spread(vsChunked, 0)}` },
+      { name: 'ota.download_vs_chunked_link', value: Math.round(median(vsChunked)), unit: '%', target: '>= 50', peer: `per run ${spread(vsChunked, 0)}; load average ${loadBefore} -> ${load()}` },
       { name: 'ota.download_vs_stream_link', value: Math.round(median(vsStream)), unit: '%', peer: `per run ${spread(vsStream, 0)}` },
       { name: 'ota.download_1mb.bound_512k', value: +median(tight).toFixed(1), unit: 'MB/s', peer: `at most 512 KiB unrecorded; ${spread(tight)}` },
     );
