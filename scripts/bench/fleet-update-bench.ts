@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { AgentClient } from '../../agent/cli/api-client';
 import type { Rollout } from '../../agent/firmware-update/rollout-plan';
-import { Esp32RomSimulator } from '../../test/support/esp-rom-sim';
-import { APP_ADDRESS, kitchenScaleImage, packageOf } from '../../test/support/firmware-packages';
+import { kitchenScaleImage, packageOf } from '../../test/support/firmware-packages';
 import { freePort } from '../../test/support/free-port';
 import { Mosquitto, hasMosquitto } from '../../test/support/mosquitto';
 import { OtaServerDouble } from '../../test/support/ota-server-double';
@@ -12,13 +13,13 @@ import { tempDir } from '../../test/support/temp-dir';
 import { spawnAgent, type RunningAgent } from './agent-process-bench';
 import { CHUNK, MiB } from './firmware-update-bench';
 import { cpuSeconds, rssBytes, stopChild } from './proc-stats';
+import { RomSimProcesses } from './rom-sim-processes';
 import type { BenchResult } from './stats';
 
 interface FleetAgent {
   i: number;
   dir: string;
   pty: PtyPair;
-  sim: Esp32RomSimulator;
   api: AgentClient;
   port: number;
   run: RunningAgent | null;
@@ -50,17 +51,22 @@ async function inBatches<T>(items: readonly T[], n: number, work: (x: T) => Prom
  * (ROM-bootloader simulator on its own PTY) running kitchen-scale 2.4.0; one platform client assigns 2.5.0
  * (`set/firmware`) with ThingsBoard's pacing (queue.core.ota pack-size 100 every pack-interval-ms 60 s: the
  * first pack at once) and serves every chunk request. Reports the time until every gateway's retained
- * firmware/state says UPDATED, and what the broker spent meanwhile.
- * Flags (after `--`): `--agents N` (default 3, 2 with --quick), `--pack-size N` (100), `--pack-interval-ms N` (60000).
+ * firmware/state says UPDATED, and what the broker spent meanwhile. The simulated devices run in child processes
+ * of their own (RomSimProcesses), not in the bench's, so a slow device is the machine's load, not the bench's.
+ * Flags (after `--`): `--agents N` (default 3, 2 with --quick), `--pack-size N` (100), `--pack-interval-ms N` (60000),
+ * `--sims-per-process N` (10).
  */
 export async function fleetBench(quick: boolean, argv: readonly string[] = process.argv): Promise<BenchResult[]> {
   if (!hasMosquitto || !hasSocat) return [];
   const n = argValue(argv, '--agents') ?? (quick ? 2 : 3);
   const packSize = argValue(argv, '--pack-size') ?? 100;
   const packIntervalMs = argValue(argv, '--pack-interval-ms') ?? 60_000;
+  const simsPerProcess = argValue(argv, '--sims-per-process') ?? 10;
   const size = 256 * 1024;
   const NEW = kitchenScaleImage('2.5.0', size, 5);
-  const OLD = kitchenScaleImage('2.4.0', size, 4);
+  const oldApp = { version: '2.4.0', size, seed: 4 };
+  const OLD = kitchenScaleImage(oldApp.version, oldApp.size, oldApp.seed);
+  const sims = new RomSimProcesses(simsPerProcess);
   const broker = new Mosquitto(await freePort());
   await broker.start();
   const root = tempDir('edge-fleet-bench-');
@@ -82,9 +88,7 @@ export async function fleetBench(quick: boolean, argv: readonly string[] = proce
       fs.mkdirSync(dir);
       const pty = new PtyPair(dir);
       await pty.start();
-      const sim = new Esp32RomSimulator({ autoReset: true, app: { id: `scale-${i}`, model: 'kitchen-scale', ch: [{ n: 1, k: 'weight', c: 'usage' }] } });
-      sim.flash.set(OLD, APP_ADDRESS);
-      await sim.attach(pty.device);
+      await sims.plug(i, pty.device, { id: `scale-${i}`, ...oldApp });
       const port = await freePort();
       fs.writeFileSync(
         path.join(dir, 'config.yaml'),
@@ -96,12 +100,12 @@ export async function fleetBench(quick: boolean, argv: readonly string[] = proce
           firmware: { helloTimeoutS: 30, chunkBytes: CHUNK, maxAttempts: 3, baud: 460800, idleS: 0 },
         }),
       );
-      fleet.push({ i, dir, pty, sim, port, api: new AgentClient(`http://127.0.0.1:${port}`, 'the fleet bench'), run: null });
+      fleet.push({ i, dir, pty, port, api: new AgentClient(`http://127.0.0.1:${port}`, 'the fleet bench'), run: null });
     }
     // started a few at a time: 100 cold starts at once would measure the machine's scheduler, not the fleet
     await inBatches(fleet, 10, async (a) => {
       a.run = await spawnAgent(path.join(a.dir, 'config.yaml'), a.port);
-      a.sim.powerOn();
+      await sims.powerOn(a.i);
     });
     await inBatches(fleet, 20, (a) =>
       waitFor(`gw-${a.i}'s device on 2.4.0`, async () => {
@@ -115,8 +119,13 @@ export async function fleetBench(quick: boolean, argv: readonly string[] = proce
 
     const pid = broker.pid!;
     const cpu0 = cpuSeconds(pid);
+    const simCpu0 = sims.cpuSeconds();
     let rssMax = rssBytes(pid);
-    const sampler = setInterval(() => (rssMax = Math.max(rssMax, rssBytes(pid))), 500);
+    const loads: number[] = [];
+    const sampler = setInterval(() => {
+      rssMax = Math.max(rssMax, rssBytes(pid));
+      loads.push(os.loadavg()[0]);
+    }, 500);
     const ann = packageOf(NEW);
     const assign = { title: ann.title, version: ann.version, size: ann.size, checksum: ann.checksum, checksumAlgorithm: ann.checksumAlgorithm };
     const t1 = Date.now();
@@ -154,10 +163,15 @@ export async function fleetBench(quick: boolean, argv: readonly string[] = proce
     const cpu = cpuSeconds(pid) - cpu0;
     const updated = fleet.filter((a) => states.get(`gw-${a.i}`)?.state === 'UPDATED').length;
     for (const [gw, st] of states) if (st.state === 'FAILED') process.stderr.write(`fleet bench: ${gw} FAILED: ${st.error}\n`);
-    const holds = (a: FleetAgent, img: Buffer): boolean => Buffer.compare(Buffer.from(a.sim.flash.subarray(APP_ADDRESS, APP_ADDRESS + img.length)), img) === 0;
+    const sha = (img: Buffer): string => createHash('sha256').update(img).digest('hex');
+    const [newSha, oldSha] = await Promise.all(
+      [NEW, OLD].map((img) => Promise.all(fleet.map((a) => sims.appSha256(a.i, img.length)))),
+    );
+    const holds = (a: FleetAgent, img: Buffer): boolean => (img === NEW ? newSha : oldSha)[a.i] === sha(img);
     const flashed = fleet.filter((a) => holds(a, NEW)).length;
     // a device left with neither its old nor the new image
     const bricked = fleet.filter((a) => !holds(a, NEW) && !holds(a, OLD)).length;
+    const simCpu = sims.cpuSeconds() - simCpu0;
     out.push(
       { name: 'fleet.time_to_all_updated', value: +seconds.toFixed(1), unit: 's' },
       { name: 'fleet.updated', value: updated, unit: 'gateways', target: `${n}` },
@@ -170,16 +184,14 @@ export async function fleetBench(quick: boolean, argv: readonly string[] = proce
       { name: 'fleet.chunk_requests', value: platform.requests.length, unit: 'requests' },
       { name: 'fleet.bytes_served', value: +(platform.bytesServed / MiB).toFixed(1), unit: 'MiB' },
       { name: 'fleet.broker_throughput', value: +(platform.bytesServed / MiB / seconds).toFixed(2), unit: 'MB/s' },
+      { name: 'fleet.load_average_1m', value: +(loads.reduce((x, y) => x + y, 0) / Math.max(1, loads.length)).toFixed(1), unit: 'mean', peer: `max ${Math.max(0, ...loads).toFixed(1)} on ${os.cpus().length} cores` },
+      { name: 'fleet.device_sim_cpu_seconds', value: +simCpu.toFixed(1), unit: 's', peer: `${sims.processes} simulator process(es) of up to ${simsPerProcess} devices` },
     );
     return out;
   } finally {
-    await Promise.all(
-      fleet.map(async (a) => {
-        if (a.run) await stopChild(a.run.child);
-        await a.sim.detach();
-        await a.pty.stop();
-      }),
-    );
+    await Promise.all(fleet.map(async (a) => a.run && stopChild(a.run.child)));
+    await sims.stop();
+    await Promise.all(fleet.map((a) => a.pty.stop()));
     await platform.stop();
     await broker.dispose();
     root.cleanup();
