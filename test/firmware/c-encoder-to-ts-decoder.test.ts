@@ -51,6 +51,15 @@ describe('C encoder → TypeScript decoder', () => {
     'consent-device': { type: 'consent', seq: 108, body: { s: 'device', g: false } },
     heartbeat: { type: 'heartbeat', seq: 65535, body: { up: 86400, rssi: -67 } },
     ack: { type: 'ack', seq: 109, body: { a: 513 } },
+    'hello-caps': {
+      type: 'hello',
+      seq: 0,
+      body: { id: 'scale-7', fw: '2.4.0', model: 'kitchen-scale', ch: [{ n: 1, k: 'weight', c: 'usage' }], cap: ['update', 'x-future'] },
+    },
+    'firmware-defer': { type: 'firmware-choice', seq: 110, body: { d: 'defer', h: 24 } },
+    'firmware-defer-month': { type: 'firmware-choice', seq: 111, body: { d: 'defer', h: 744 } },
+    'firmware-never': { type: 'firmware-choice', seq: 112, body: { d: 'never' } },
+    'firmware-allow': { type: 'firmware-choice', seq: 113, body: { d: 'allow' } },
   };
   let emitted: Map<string, { frame: Buffer; wire: Buffer }>;
   beforeAll(() => {
@@ -97,6 +106,11 @@ describe('C encoder → TypeScript decoder', () => {
       'heartbeat',
       'ack',
       'event-min',
+      'hello-caps',
+      'firmware-defer',
+      'firmware-defer-month',
+      'firmware-never',
+      'firmware-allow',
     ]) {
       expect({ name, hex: toHex(emitted.get(name)!.frame) }).toEqual({
         name,

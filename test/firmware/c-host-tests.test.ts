@@ -52,6 +52,7 @@ describe('C host tests (shared vectors, units, fuzz under ASan/UBSan)', () => {
       'cbor bodies',
       'gateway bodies',
       'cbor writer',
+      'firmware update',
       'session',
       'fuzz: random serial streams',
       'fuzz: mutated frames',

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { SerialPort } from 'serialport';
 import { Agent } from '../../agent/controller';
 import { createDrivers } from '../../agent/drivers';
+import { FirmwareUpdates } from '../../agent/firmware-update/firmware-updates';
 import { silentLogger } from '../../agent/logger';
 import { serialBootBytes } from '../../drivers/sim';
 import { encodeFrame } from '../../firmware-bridge/protocol';
@@ -203,6 +204,40 @@ const counts = (grams: number): number => TARE + Math.round(grams / GRAMS_PER_CO
     noDuplicateRows();
   }, 60_000);
 
+  it('a long press while an update is pending defers it on the gateway (household file), consent untouched', async () => {
+    const household = (): Record<string, { doNotUpdate: boolean; deferredUntil: number | null }> =>
+      new FirmwareUpdates(path.join(t.dir, 'data')).household();
+    expect(agent.pipeline.sessions.get('scale-1')!.caps).toEqual(['update']); // its hello says it understands it
+    // nothing pending yet: a long press is neither a privacy toggle nor a choice
+    const hold = async (what: string, until: () => boolean): Promise<void> => {
+      board.buttonDown = true;
+      try {
+        await waitUntil(what, until, 15_000, storedSoFar);
+      } finally {
+        board.buttonDown = false;
+      }
+      const reads = board.buttonReads; // released from here: the next press is a new one
+      await waitUntil('the firmware sees the release', () => board.buttonReads >= reads + 2);
+    };
+    const started = Date.now();
+    await hold('held for more than 1.5 s (firmware time)', () => Date.now() - started > 2500);
+    expect(household()).toEqual({});
+    expect(agent.consent.stateFor('scale-1', ['usage']).usage).toBe(true);
+    // the gateway tells it an update is pending (the rollout does so for firmware declaring the capability)
+    expect(await agent.commander.send('scale-1', 'update', { v: '2.5.0' })).toMatchObject({ acked: true, error: null });
+    const pulses = board.ledPulses;
+    const before = Date.now();
+    await hold('the deferral on file', () => household()['scale-1'] !== undefined);
+    const until = household()['scale-1'].deferredUntil!;
+    expect(until).toBeGreaterThanOrEqual(before + 24 * 3600_000);
+    expect(until).toBeLessThanOrEqual(Date.now() + 24 * 3600_000);
+    expect(household()['scale-1'].doNotUpdate).toBe(false);
+    await waitUntil('one LED pulse confirms it', () => board.ledPulses === pulses + 1);
+    await drained('after the long press'); // sampling went on: the choice is not a privacy toggle
+    expect(agent.consent.stateFor('scale-1', ['usage']).usage).toBe(true);
+    expect(agent.status().ingest.framesBad).toBe(0);
+  }, 40_000);
+
   it('the privacy button withdraws consent on the gateway and stops sampling', async () => {
     const reads = board.buttonReads;
     const droppedBefore = agent.status().ingest.droppedNoConsent;
@@ -243,7 +278,13 @@ const counts = (grams: number): number => TARE + Math.round(grams / GRAMS_PER_CO
         encodeFrame({
           type: 'hello',
           seq: 0,
-          body: { id: 'scale-1', fw: '1.2.0', model: 'kitchen-scale', ch: [{ n: 1, k: 'weight', c: 'usage' }, { n: 2, k: 'event', c: 'usage' }] },
+          body: {
+            id: 'scale-1',
+            fw: '1.2.0',
+            model: 'kitchen-scale',
+            ch: [{ n: 1, k: 'weight', c: 'usage' }, { n: 2, k: 'event', c: 'usage' }],
+            cap: ['update'],
+          },
         }),
       );
       await waitUntil('the first hello', () => bytes.length >= expected.length, 10_000);

@@ -85,6 +85,24 @@ void run_emit(void)
     W(EDGE_FLOAT_DOUBLE);
     edge_body_ack(&w, 513);
     emit("ack", EDGE_T_ACK, 109, &w);
+    W(EDGE_FLOAT_DOUBLE);
+    {
+        static const char *const caps[] = {EDGE_CAP_UPDATE, "x-future"};
+        edge_body_hello_caps(&w, "scale-7", "2.4.0", "kitchen-scale", ch, 1, caps, 2);
+    }
+    emit("hello-caps", EDGE_T_HELLO, 0, &w);
+    W(EDGE_FLOAT_DOUBLE);
+    edge_body_firmware_choice(&w, EDGE_FW_DEFER, 24);
+    emit("firmware-defer", EDGE_T_FIRMWARE_CHOICE, 110, &w);
+    W(EDGE_FLOAT_DOUBLE);
+    edge_body_firmware_choice(&w, EDGE_FW_DEFER, EDGE_FW_DEFER_MAX_HOURS);
+    emit("firmware-defer-month", EDGE_T_FIRMWARE_CHOICE, 111, &w);
+    W(EDGE_FLOAT_DOUBLE);
+    edge_body_firmware_choice(&w, EDGE_FW_NEVER, 0);
+    emit("firmware-never", EDGE_T_FIRMWARE_CHOICE, 112, &w);
+    W(EDGE_FLOAT_DOUBLE);
+    edge_body_firmware_choice(&w, EDGE_FW_ALLOW, 0);
+    emit("firmware-allow", EDGE_T_FIRMWARE_CHOICE, 113, &w);
 #undef W
 }
 

@@ -43,6 +43,7 @@ static const char *type_name(uint8_t t)
     case EDGE_T_EVENT: return "event";
     case EDGE_T_CONSENT: return "consent";
     case EDGE_T_HEARTBEAT: return "heartbeat";
+    case EDGE_T_FIRMWARE_CHOICE: return "firmware-choice";
     case EDGE_T_ACK: return "ack";
     case EDGE_T_COMMAND: return "command";
     case EDGE_T_CONSENT_STATE: return "consent-state";
@@ -50,7 +51,8 @@ static const char *type_name(uint8_t t)
     }
 }
 
-static const char *const k_cmd_names[] = {"pause", "resume", "identify", "notify", "reboot"};
+static const char *const k_cmd_names[] = {"pause", "resume", "identify", "notify", "reboot", "update"};
+static const char *const k_fw_choices[] = {"defer", "never", "allow"};
 
 /*
  * Decodes a frame's body with the library and describes it as JSON in the shape of the TypeScript Frame
@@ -81,6 +83,14 @@ int describe(const edge_frame_t *f, sb_t *sb)
             sb_printf(sb, ",\"c\":\"%s\"}", edge_category_name((int)h.ch[i].category));
         }
         sb_printf(sb, "]");
+        if (h.n_cap > 0) {
+            sb_printf(sb, ",\"cap\":[");
+            for (i = 0; i < h.n_cap; i++) {
+                if (i) sb_printf(sb, ",");
+                sb_text(sb, h.cap[i].s, h.cap[i].len);
+            }
+            sb_printf(sb, "]");
+        }
         break;
     }
     case EDGE_T_READING: {
@@ -124,6 +134,13 @@ int describe(const edge_frame_t *f, sb_t *sb)
         if (h.has_rssi) sb_printf(sb, ",\"rssi\":%ld", (long)h.rssi);
         break;
     }
+    case EDGE_T_FIRMWARE_CHOICE: {
+        edge_firmware_choice_in_t c;
+        if ((rc = edge_decode_firmware_choice(f->body, f->body_len, &c)) != EDGE_OK) return rc;
+        sb_printf(sb, "\"d\":\"%s\"", k_fw_choices[c.d]);
+        if (c.has_h) sb_printf(sb, ",\"h\":%lu", (unsigned long)c.h);
+        break;
+    }
     case EDGE_T_ACK: {
         uint16_t a;
         if ((rc = edge_decode_ack(f->body, f->body_len, &a)) != EDGE_OK) return rc;
@@ -150,6 +167,10 @@ int describe(const edge_frame_t *f, sb_t *sb)
         if (c.has_signal) {
             sb_printf(sb, ",\"signal\":");
             sb_text(sb, c.signal.s, c.signal.len);
+        }
+        if (c.has_v) {
+            sb_printf(sb, ",\"v\":");
+            sb_text(sb, c.v.s, c.v.len);
         }
         break;
     }

@@ -39,6 +39,7 @@ int main(int argc, char **argv)
     report(t_cbor_bodies(), "unit cbor bodies: map/text length forms, unknown keys skipped, malformed rejected");
     report(t_gateway_bodies(), "unit gateway bodies: command with notify fields, consent-state");
     report(t_cbor_writer(), "unit cbor writer: shortest ints, float modes, errors, round trip");
+    report(t_firmware_update(), "unit firmware update: firmware-choice writer and decoder, hello cap, update command, kept until acked");
     report(t_session(), "unit session: seq, retransmit, acks, queue full, command acks and repeats, BLE");
     report(t_session_boot(), "unit session after boot: leading delimiter, wrap-safe timers, registration only after hello");
     report(t_fuzz_stream(), "unit fuzz: random serial streams");

@@ -25,6 +25,9 @@ bool t_cbor_bodies(void);
 bool t_gateway_bodies(void);
 bool t_cbor_writer(void);
 
+/* firmware-choice, hello cap, the update command (firmware_update_tests.c) */
+bool t_firmware_update(void);
+
 /* the device session (session_tests.c) */
 bool t_session(void);
 bool t_session_boot(void);

@@ -22,8 +22,9 @@ static int reencode(const edge_frame_t *f, uint8_t *out, size_t cap)
     switch (f->type) {
     case EDGE_T_HELLO: {
         static edge_hello_t h;
-        static char strs[3 + EDGE_HELLO_MAX_CHANNELS][64];
+        static char strs[3 + EDGE_HELLO_MAX_CHANNELS + EDGE_HELLO_MAX_CAPS][64];
         edge_channel_t ch[EDGE_HELLO_MAX_CHANNELS];
+        const char *caps[EDGE_HELLO_MAX_CAPS];
         size_t i;
         if ((n = edge_decode_hello(f->body, f->body_len, &h)) != EDGE_OK) return n;
         snprintf(strs[0], 64, "%.*s", (int)h.id.len, h.id.s);
@@ -35,7 +36,12 @@ static int reencode(const edge_frame_t *f, uint8_t *out, size_t cap)
             ch[i].kind = strs[3 + i];
             ch[i].category = h.ch[i].category;
         }
-        n = edge_body_hello(&w, strs[0], strs[1], strs[2], ch, h.n_ch);
+        for (i = 0; i < h.n_cap; i++) {
+            snprintf(strs[3 + EDGE_HELLO_MAX_CHANNELS + i], 64, "%.*s", (int)h.cap[i].len, h.cap[i].s);
+            caps[i] = strs[3 + EDGE_HELLO_MAX_CHANNELS + i];
+        }
+        n = h.n_cap > 0 ? edge_body_hello_caps(&w, strs[0], strs[1], strs[2], ch, h.n_ch, caps, h.n_cap)
+                        : edge_body_hello(&w, strs[0], strs[1], strs[2], ch, h.n_ch);
         break;
     }
     case EDGE_T_READING: {
@@ -78,6 +84,12 @@ static int reencode(const edge_frame_t *f, uint8_t *out, size_t cap)
         uint16_t a;
         if ((n = edge_decode_ack(f->body, f->body_len, &a)) != EDGE_OK) return n;
         n = edge_body_ack(&w, a);
+        break;
+    }
+    case EDGE_T_FIRMWARE_CHOICE: {
+        edge_firmware_choice_in_t c;
+        if ((n = edge_decode_firmware_choice(f->body, f->body_len, &c)) != EDGE_OK) return n;
+        n = edge_body_firmware_choice(&w, c.d, c.h);
         break;
     }
     default:

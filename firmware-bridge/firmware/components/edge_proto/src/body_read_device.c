@@ -1,13 +1,13 @@
-/* Decoders of the device -> gateway bodies: hello, reading, event, consent, heartbeat. */
+/* Decoders of the device -> gateway bodies: hello, reading, event, consent, heartbeat, firmware-choice. */
 #include "body_fields.h"
 
 int edge_decode_hello(const uint8_t *body, size_t len, edge_hello_t *out)
 {
-    static const char *const keys[] = {"id", "fw", "model", "ch"};
+    static const char *const keys[] = {"id", "fw", "model", "ch", "cap"};
     static const char *const ch_keys[] = {"n", "k", "c"};
-    size_t at[4], count, i;
+    size_t at[5], count, i;
     edge_cbor_reader_t r;
-    int rc = edge_fields_find(body, len, keys, 4, at);
+    int rc = edge_fields_find(body, len, keys, 5, at);
     if (rc != EDGE_OK) {
         return rc;
     }
@@ -53,6 +53,30 @@ int edge_decode_hello(const uint8_t *body, size_t len, edge_hello_t *out)
         (rc = edge_field_text_at(body, len, at[1], false, &out->fw)) != EDGE_OK ||
         (rc = edge_field_text_at(body, len, at[2], false, &out->model)) != EDGE_OK) {
         return rc;
+    }
+    out->n_cap = 0;
+    if (at[4] != ABSENT) {
+        /* "cap": an array of non-empty texts; unknown capabilities are kept for the caller to ignore */
+        edge_field_reader_at(&r, body, len, at[4]);
+        if ((rc = edge_cbor_read_array(&r, &count)) != EDGE_OK) {
+            return rc;
+        }
+        for (i = 0; i < count; i++) {
+            edge_text_t cap;
+            if ((rc = edge_cbor_read_text(&r, &cap.s, &cap.len)) != EDGE_OK) {
+                return rc;
+            }
+            if (cap.len == 0) {
+                return EDGE_ERR_FIELD;
+            }
+            if (i < EDGE_HELLO_MAX_CAPS) {
+                out->cap[i] = cap;
+            }
+        }
+        if (count > EDGE_HELLO_MAX_CAPS) {
+            return EDGE_ERR_NOSPACE;
+        }
+        out->n_cap = count;
     }
     return EDGE_OK;
 }
@@ -204,6 +228,38 @@ int edge_decode_heartbeat(const uint8_t *body, size_t len, edge_heartbeat_t *out
             return EDGE_ERR_FIELD;
         }
         out->rssi = (int32_t)v;
+    }
+    return EDGE_OK;
+}
+
+int edge_decode_firmware_choice(const uint8_t *body, size_t len, edge_firmware_choice_in_t *out)
+{
+    static const char *const keys[] = {"d", "h"};
+    static const char *const names[] = {"defer", "never", "allow"};
+    size_t at[2], i;
+    edge_text_t d;
+    uint64_t h;
+    int rc = edge_fields_find(body, len, keys, 2, at);
+    if (rc != EDGE_OK || (rc = edge_field_text_at(body, len, at[0], true, &d)) != EDGE_OK) {
+        return rc;
+    }
+    for (i = 0; i < sizeof names / sizeof names[0] && !edge_cbor_text_eq(d.s, d.len, names[i]); i++) {
+    }
+    if (i == sizeof names / sizeof names[0]) {
+        return EDGE_ERR_FIELD;
+    }
+    out->d = (edge_firmware_choice_t)i;
+    out->has_h = at[1] != ABSENT;
+    out->h = 0;
+    if (out->has_h) {
+        /* hours go only with defer, 1 to a month, as on the gateway */
+        if ((rc = edge_field_uint_at(body, len, at[1], MAX_SAFE, &h)) != EDGE_OK) {
+            return rc;
+        }
+        if (out->d != EDGE_FW_DEFER || h < 1 || h > EDGE_FW_DEFER_MAX_HOURS) {
+            return EDGE_ERR_FIELD;
+        }
+        out->h = (uint32_t)h;
     }
     return EDGE_OK;
 }

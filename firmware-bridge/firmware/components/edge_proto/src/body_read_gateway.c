@@ -20,12 +20,12 @@ int edge_decode_ack(const uint8_t *body, size_t len, uint16_t *acked_seq)
 
 int edge_decode_command(const uint8_t *body, size_t len, edge_command_t *out)
 {
-    static const char *const names[] = {"pause", "resume", "identify", "notify", "reboot"};
-    static const char *const keys[] = {"c", "text", "led", "buzz", "campaign", "signal"};
-    size_t at[6];
+    static const char *const names[] = {"pause", "resume", "identify", "notify", "reboot", "update"};
+    static const char *const keys[] = {"c", "text", "led", "buzz", "campaign", "signal", "v"};
+    size_t at[7];
     edge_text_t c;
     size_t i;
-    int rc = edge_fields_find(body, len, keys, 6, at);
+    int rc = edge_fields_find(body, len, keys, 7, at);
     if (rc == EDGE_OK) {
         rc = edge_field_text_at(body, len, at[0], true, &c);
     }
@@ -63,6 +63,13 @@ int edge_decode_command(const uint8_t *body, size_t len, edge_command_t *out)
         return rc;
     }
     out->has_signal = at[5] != ABSENT;
+    /* update: the pending version is required; another command's "v" is an unknown key, skipped */
+    if (out->c == EDGE_CMD_UPDATE) {
+        if ((rc = edge_field_text_at(body, len, at[6], true, &out->v)) != EDGE_OK) {
+            return rc;
+        }
+        out->has_v = true;
+    }
     return EDGE_OK;
 }
 

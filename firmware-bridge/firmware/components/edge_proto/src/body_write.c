@@ -41,11 +41,17 @@ static bool non_empty(const char *s)
 int edge_body_hello(edge_cbor_writer_t *w, const char *id, const char *fw, const char *model,
                     const edge_channel_t *ch, size_t n_ch)
 {
+    return edge_body_hello_caps(w, id, fw, model, ch, n_ch, NULL, 0);
+}
+
+int edge_body_hello_caps(edge_cbor_writer_t *w, const char *id, const char *fw, const char *model,
+                         const edge_channel_t *ch, size_t n_ch, const char *const *caps, size_t n_caps)
+{
     size_t i;
-    if (!non_empty(id) || fw == NULL || model == NULL || (ch == NULL && n_ch > 0)) {
+    if (!non_empty(id) || fw == NULL || model == NULL || (ch == NULL && n_ch > 0) || (caps == NULL && n_caps > 0)) {
         return fail(w, EDGE_ERR_ARG);
     }
-    edge_cbor_put_map(w, 4);
+    edge_cbor_put_map(w, n_caps > 0 ? 5u : 4u);
     edge_cbor_put_cstr(w, "id");
     edge_cbor_put_cstr(w, id);
     edge_cbor_put_cstr(w, "fw");
@@ -66,6 +72,16 @@ int edge_body_hello(edge_cbor_writer_t *w, const char *id, const char *fw, const
         edge_cbor_put_cstr(w, ch[i].kind);
         edge_cbor_put_cstr(w, "c");
         edge_cbor_put_cstr(w, cat);
+    }
+    if (n_caps > 0) {
+        edge_cbor_put_cstr(w, "cap");
+        edge_cbor_put_array(w, n_caps);
+        for (i = 0; i < n_caps; i++) {
+            if (!non_empty(caps[i])) {
+                return fail(w, EDGE_ERR_ARG);
+            }
+            edge_cbor_put_cstr(w, caps[i]);
+        }
     }
     return edge_cbor_writer_finish(w);
 }
@@ -155,5 +171,21 @@ int edge_body_ack(edge_cbor_writer_t *w, uint16_t acked_seq)
     edge_cbor_put_map(w, 1);
     edge_cbor_put_cstr(w, "a");
     edge_cbor_put_uint(w, acked_seq);
+    return edge_cbor_writer_finish(w);
+}
+
+int edge_body_firmware_choice(edge_cbor_writer_t *w, edge_firmware_choice_t d, uint32_t hours)
+{
+    static const char *const names[] = {"defer", "never", "allow"};
+    if ((unsigned)d > (unsigned)EDGE_FW_ALLOW || hours > EDGE_FW_DEFER_MAX_HOURS || (hours > 0 && d != EDGE_FW_DEFER)) {
+        return fail(w, EDGE_ERR_ARG);
+    }
+    edge_cbor_put_map(w, hours > 0 ? 2u : 1u);
+    edge_cbor_put_cstr(w, "d");
+    edge_cbor_put_cstr(w, names[d]);
+    if (hours > 0) {
+        edge_cbor_put_cstr(w, "h");
+        edge_cbor_put_uint(w, hours);
+    }
     return edge_cbor_writer_finish(w);
 }

@@ -6,13 +6,13 @@
 
 bool edge_frame_type_known(uint8_t type)
 {
-    return (type >= EDGE_T_HELLO && type <= EDGE_T_HEARTBEAT) ||
+    return (type >= EDGE_T_HELLO && type <= EDGE_T_FIRMWARE_CHOICE) ||
            (type >= EDGE_T_ACK && type <= EDGE_T_CONSENT_STATE);
 }
 
 bool edge_frame_type_needs_ack(uint8_t type)
 {
-    return type == EDGE_T_READING || type == EDGE_T_EVENT || type == EDGE_T_CONSENT;
+    return type == EDGE_T_READING || type == EDGE_T_EVENT || type == EDGE_T_CONSENT || type == EDGE_T_FIRMWARE_CHOICE;
 }
 
 int edge_frame_encode(uint8_t type, uint16_t seq, const uint8_t *body, size_t body_len, uint8_t *out, size_t cap)

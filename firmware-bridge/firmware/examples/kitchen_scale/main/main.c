@@ -1,6 +1,7 @@
 /*
  * Kitchen scale: an HX711 load cell on channel 1 ("weight", usage), dispense events on channel 2, the BOOT
- * button as the device's own privacy switch. Talks to the gateway over UART0, which is the USB-UART bridge
+ * button as the device's own privacy switch (a short press) and, while the gateway says a firmware update is
+ * pending, the household's "not now" for it (a long press: deferred 24 h). Talks to the gateway over UART0, which is the USB-UART bridge
  * of common ESP32 dev kits. Logging is switched off because it would share that UART; the gateway's reader
  * would resynchronise after log text anyway, but each line would count as a bad frame.
  */
@@ -27,6 +28,8 @@
 #define HEARTBEAT_MS 30000u
 #define DISPENSE_MIN_G 5.0 /* a drop larger than this between two samples is a dispense event */
 #define HELLO_RETRY_MS 5000u /* hello is not acked: repeat it until the gateway's consent-state answers */
+#define LONG_PRESS_MS 1500u  /* held this long: not a privacy toggle but the answer to a pending update */
+#define DEFER_HOURS 24u      /* what a long press asks for ("not now") */
 
 static edge_session_t s_session; /* ~1.5 KB: static, not on the task stack */
 static edge_reader_t s_reader;
@@ -86,8 +89,10 @@ static void send_body(uint8_t type, int (*build)(edge_cbor_writer_t *, const voi
 static int build_hello(edge_cbor_writer_t *w, const void *arg)
 {
     static const edge_channel_t channels[] = {{1, "weight", EDGE_CAT_USAGE}, {2, "event", EDGE_CAT_USAGE}};
+    /* it understands {"c": "update"}: the gateway tells it when a firmware update is pending */
+    static const char *const caps[] = {EDGE_CAP_UPDATE};
     (void)arg;
-    return edge_body_hello(w, "scale-1", "1.2.0", "kitchen-scale", channels, 2);
+    return edge_body_hello_caps(w, "scale-1", "1.2.0", "kitchen-scale", channels, 2, caps, 1);
 }
 static int build_reading(edge_cbor_writer_t *w, const void *arg) { return edge_body_readings(w, arg, 1); }
 static int build_event(edge_cbor_writer_t *w, const void *arg) { return edge_body_event(w, arg); }
@@ -97,6 +102,18 @@ static int build_heartbeat(edge_cbor_writer_t *w, const void *arg)
     return edge_body_heartbeat(w, (uint32_t)(esp_timer_get_time() / 1000000), false, 0);
 }
 static int build_privacy(edge_cbor_writer_t *w, const void *arg) { return edge_body_consent(w, "device", *(const bool *)arg); }
+static int build_defer(edge_cbor_writer_t *w, const void *arg)
+{
+    (void)arg;
+    return edge_body_firmware_choice(w, EDGE_FW_DEFER, DEFER_HOURS);
+}
+
+static void led_pulse(void)
+{
+    gpio_set_level(LED, 1); /* a real product would show what it means on its display */
+    vTaskDelay(pdMS_TO_TICKS(300));
+    gpio_set_level(LED, 0);
+}
 
 void app_main(void)
 {
@@ -106,6 +123,9 @@ void app_main(void)
     };
     bool usage_allowed = false; /* default deny until the gateway's consent-state says otherwise */
     bool paused = false, privacy_on = false, button_was_down = false;
+    bool update_pending = false; /* the gateway said so ({"c": "update"}); forgotten at reboot, told again */
+    bool long_press = false;     /* this press already counted as a long one */
+    uint32_t pressed_at = 0;
     double last_g = 0.0;
     uint32_t next_sample = 0, next_heartbeat = HEARTBEAT_MS, next_hello = 0;
 
@@ -147,9 +167,10 @@ void app_main(void)
                 if (in.command.c == EDGE_CMD_PAUSE) paused = true;
                 if (in.command.c == EDGE_CMD_RESUME) paused = false;
                 if (in.command.c == EDGE_CMD_IDENTIFY || in.command.c == EDGE_CMD_NOTIFY) {
-                    gpio_set_level(LED, 1); /* a real product would show in.command.text on its display */
-                    vTaskDelay(pdMS_TO_TICKS(300));
-                    gpio_set_level(LED, 0);
+                    led_pulse();
+                }
+                if (in.command.c == EDGE_CMD_UPDATE) {
+                    update_pending = true; /* in.command.v is the version: a display would show it */
                 }
                 if (in.command.c == EDGE_CMD_REBOOT) {
                     uart_wait_tx_done(LINK_UART, pdMS_TO_TICKS(100)); /* let the ack leave first */
@@ -165,7 +186,21 @@ void app_main(void)
             send_body(EDGE_T_HELLO, build_hello, NULL); /* answered with consent-state */
             next_hello = t + HELLO_RETRY_MS;
         }
+        /* The one button: a short press (released within LONG_PRESS_MS) toggles privacy; held longer while an
+           update is pending it says "not now" (0x06, acked once the gateway has it on file; not consent-gated),
+           confirmed by one LED pulse; held longer with nothing pending it does nothing. */
         if (button_down && !button_was_down) {
+            pressed_at = t;
+            long_press = false;
+        }
+        if (button_down && !long_press && edge_ms_reached(t, pressed_at + LONG_PRESS_MS)) {
+            long_press = true;
+            if (update_pending) {
+                send_body(EDGE_T_FIRMWARE_CHOICE, build_defer, NULL);
+                led_pulse();
+            }
+        }
+        if (!button_down && button_was_down && !long_press) {
             privacy_on = !privacy_on;
             bool granted = !privacy_on;
             send_body(EDGE_T_CONSENT, build_privacy, &granted);

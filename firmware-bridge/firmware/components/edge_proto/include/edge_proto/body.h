@@ -65,9 +65,25 @@ typedef struct {
     uint64_t t;
 } edge_event_t;
 
+/* The capability a firmware declares in its hello when it understands the "update" command. */
+#define EDGE_CAP_UPDATE "update"
+
+/* The household's say on a pending firmware update (0x06 firmware-choice, from the device's own button). */
+typedef enum {
+    EDGE_FW_DEFER = 0, /* not now: postponed by some hours */
+    EDGE_FW_NEVER,     /* do not update this device */
+    EDGE_FW_ALLOW      /* updates allowed again */
+} edge_firmware_choice_t;
+
+/* Longest deferral at once (a month), as on the gateway. */
+#define EDGE_FW_DEFER_MAX_HOURS 744u
+
 /* Each returns the body length or a negative edge_err_t. */
 int edge_body_hello(edge_cbor_writer_t *w, const char *id, const char *fw, const char *model,
                     const edge_channel_t *ch, size_t n_ch);
+/* edge_body_hello plus "cap": the capabilities this firmware declares (e.g. EDGE_CAP_UPDATE); n_caps 0 = none. */
+int edge_body_hello_caps(edge_cbor_writer_t *w, const char *id, const char *fw, const char *model,
+                         const edge_channel_t *ch, size_t n_ch, const char *const *caps, size_t n_caps);
 /* n == 1 writes {"ch","v"[,"t"]}; n > 1 writes the batched {"r": [[ch, v(, t)], ...]} (as the gateway does). */
 int edge_body_readings(edge_cbor_writer_t *w, const edge_reading_t *r, size_t n);
 int edge_body_event(edge_cbor_writer_t *w, const edge_event_t *e);
@@ -75,6 +91,8 @@ int edge_body_event(edge_cbor_writer_t *w, const edge_event_t *e);
 int edge_body_consent(edge_cbor_writer_t *w, const char *scope, bool granted);
 int edge_body_heartbeat(edge_cbor_writer_t *w, uint32_t up_s, bool has_rssi, int32_t rssi);
 int edge_body_ack(edge_cbor_writer_t *w, uint16_t acked_seq);
+/* {"d": "defer"|"never"|"allow", "h"?: hours}; hours 0 = none (the gateway defers 24 h); 1..744 only with defer. */
+int edge_body_firmware_choice(edge_cbor_writer_t *w, edge_firmware_choice_t d, uint32_t hours);
 
 /* ---------------------------------------------------------------- gateway -> device */
 
@@ -83,7 +101,8 @@ typedef enum {
     EDGE_CMD_RESUME,
     EDGE_CMD_IDENTIFY,
     EDGE_CMD_NOTIFY,
-    EDGE_CMD_REBOOT
+    EDGE_CMD_REBOOT,
+    EDGE_CMD_UPDATE /* a firmware update to "v" is pending (only sent to firmware declaring EDGE_CAP_UPDATE) */
 } edge_command_name_t;
 
 typedef struct {
@@ -95,6 +114,9 @@ typedef struct {
     bool buzz;
     edge_text_t campaign;
     edge_text_t signal;
+    /* update: the pending version, non-empty (required) */
+    bool has_v;
+    edge_text_t v;
 } edge_command_t;
 
 typedef struct {
@@ -116,6 +138,8 @@ typedef struct {
         edge_text_t kind;
         edge_category_t category;
     } ch[EDGE_HELLO_MAX_CHANNELS];
+    size_t n_cap; /* "cap", absent = 0 */
+    edge_text_t cap[EDGE_HELLO_MAX_CAPS];
 } edge_hello_t;
 
 typedef struct {
@@ -144,12 +168,19 @@ typedef struct {
     int32_t rssi;
 } edge_heartbeat_t;
 
-/* More than EDGE_HELLO_MAX_CHANNELS channels or EDGE_READING_MAX_BATCH readings: EDGE_ERR_NOSPACE (a local
+typedef struct {
+    edge_firmware_choice_t d;
+    bool has_h;
+    uint32_t h; /* 1..EDGE_FW_DEFER_MAX_HOURS, only with EDGE_FW_DEFER */
+} edge_firmware_choice_in_t;
+
+/* More than EDGE_HELLO_MAX_CHANNELS channels, EDGE_HELLO_MAX_CAPS capabilities or EDGE_READING_MAX_BATCH readings: EDGE_ERR_NOSPACE (a local
    capacity limit, not a protocol error; the gateway accepts any number). */
 int edge_decode_hello(const uint8_t *body, size_t len, edge_hello_t *out);
 int edge_decode_reading(const uint8_t *body, size_t len, edge_readings_t *out);
 int edge_decode_event(const uint8_t *body, size_t len, edge_event_in_t *out);
 int edge_decode_consent(const uint8_t *body, size_t len, edge_consent_t *out);
 int edge_decode_heartbeat(const uint8_t *body, size_t len, edge_heartbeat_t *out);
+int edge_decode_firmware_choice(const uint8_t *body, size_t len, edge_firmware_choice_in_t *out);
 
 #endif

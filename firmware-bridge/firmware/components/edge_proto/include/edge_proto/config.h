@@ -44,6 +44,11 @@
 #define EDGE_HELLO_MAX_CHANNELS 16u
 #endif
 
+/* Largest number of capabilities (hello "cap") edge_decode_hello() can return. */
+#ifndef EDGE_HELLO_MAX_CAPS
+#define EDGE_HELLO_MAX_CAPS 8u
+#endif
+
 /* Largest batch edge_decode_reading() can return. */
 #ifndef EDGE_READING_MAX_BATCH
 #define EDGE_READING_MAX_BATCH 32u

@@ -18,6 +18,7 @@ typedef enum {
     EDGE_T_EVENT = 0x03,
     EDGE_T_CONSENT = 0x04,
     EDGE_T_HEARTBEAT = 0x05,
+    EDGE_T_FIRMWARE_CHOICE = 0x06, /* the household's say on a pending firmware update (PROTOCOL.md §4) */
     /* both directions (devices ack commands with it) */
     EDGE_T_ACK = 0x81,
     /* gateway -> device */
@@ -33,7 +34,7 @@ typedef struct {
     size_t body_len;
 } edge_frame_t;
 
-/* true for the eight types of protocol v1. */
+/* true for the nine types of protocol v1. */
 bool edge_frame_type_known(uint8_t type);
 
 /* true for types the gateway acks only once durable, so a device must keep them until acked. */
