@@ -124,11 +124,16 @@ export async function writeFileDurablyInBackground(
     return false;
   }
   fs.renameSync(tmp, file);
-  const dir = await fs.promises.open(path.dirname(file), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
+  await syncDirectoryInBackground(path.dirname(file));
   return true;
+}
+
+/** syncDirectory in libuv's thread pool: a contended journal commit (up to tens of ms) does not stop the event loop. */
+export async function syncDirectoryInBackground(dir: string): Promise<void> {
+  const h = await fs.promises.open(dir, 'r');
+  try {
+    await h.sync();
+  } finally {
+    await h.close();
+  }
 }

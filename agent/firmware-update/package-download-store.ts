@@ -7,6 +7,7 @@ import {
   directoryBytes,
   readJsonFile,
   syncDirectory,
+  syncDirectoryInBackground,
   writeFileDurably,
   writeFileDurablyInBackground,
 } from './durable-file';
@@ -292,7 +293,8 @@ export class PackageDownloadStore {
 
   /**
    * finish() with the data's fsync in libuv's thread pool while the checksum and the image checks run (the end of
-   * every download: the two overlap instead of adding up). Same outcome; a download replaced meanwhile (a new
+   * every download: the two overlap instead of adding up), and the renames' directory fsync there too (the event
+   * loop does not stop for a contended journal commit). Same outcome; a download replaced meanwhile (a new
    * announcement) is not kept.
    */
   async finishInBackground(): Promise<VerifiedPackage> {
@@ -305,13 +307,20 @@ export class PackageDownloadStore {
         : new Promise<Error | null>((resolve) => fs.fsync(fd, (err) => resolve(err)));
     const checked = this.check(p); // reads what is written (the page cache), whatever the disk has yet
     const syncError = await synced;
-    if (gen !== this.generation) throw new DownloadFailure('chunk', 'the download was replaced while it was checked');
+    const replaced = (): DownloadFailure =>
+      new DownloadFailure('chunk', 'the download was replaced while it was checked');
+    if (gen !== this.generation) throw replaced();
     this.closeFd();
     if (syncError) {
       this.discard();
       throw new DownloadFailure('disk', `cannot make the download durable: ${syncError.message}`);
     }
-    return this.keep(p, checked);
+    const verified = this.moveIntoPlace(p, checked);
+    await syncDirectoryInBackground(this.dir);
+    // a new announcement meanwhile discarded the package and owns download/ now
+    if (gen !== this.generation) throw replaced();
+    fs.rmSync(this.downloadDir, { recursive: true, force: true });
+    return verified;
   }
 
   /** The download, complete; from here on a background sync records nothing (the data is renamed or deleted). */
@@ -331,8 +340,19 @@ export class PackageDownloadStore {
     return checkPackageBytes(p.pkg, fs.readFileSync(this.dataFile), digests);
   }
 
-  /** The checked, fsynced download becomes the verified package; a failed check deletes it and throws. */
+  /** The checked, fsynced download becomes the verified package, durably; a failed check deletes it and throws. */
   private keep(p: DownloadProgress, checked: ReturnType<PackageDownloadStore['check']>): VerifiedPackage {
+    const verified = this.moveIntoPlace(p, checked);
+    syncDirectory(this.dir);
+    fs.rmSync(this.downloadDir, { recursive: true, force: true });
+    return verified;
+  }
+
+  /**
+   * The renames of keep(), before the directory's fsync that makes them durable (the caller's; what is left of
+   * download/ is removed only after it). A failed check deletes the download and throws.
+   */
+  private moveIntoPlace(p: DownloadProgress, checked: ReturnType<PackageDownloadStore['check']>): VerifiedPackage {
     if (checked instanceof DownloadFailure) {
       this.discard();
       throw checked;
@@ -342,8 +362,6 @@ export class PackageDownloadStore {
     // needed), and the download starts over from the announcement still in download/.
     fs.renameSync(this.dataFile, this.packageFile);
     fs.renameSync(this.announcementFile, this.packageMetaFile);
-    syncDirectory(this.dir);
-    fs.rmSync(this.downloadDir, { recursive: true, force: true });
     this.progress = null;
     this.digests = null;
     return { pkg: p.pkg, file: this.packageFile, image: checked.image, inspection: checked.inspection };

@@ -236,6 +236,33 @@ describe('PackageDownloadStore on real files', () => {
     expect(store.usedBytes()).toBe(0);
   });
 
+  it('a new package announced while the end runs wins: the finished one is not kept, the new download stands', async () => {
+    const other = kitchenScaleImage('2.6.0', 100 * 1024);
+    for (const at of ['checks', 'directory fsync'] as const) {
+      const store = new PackageDownloadStore(dir, 8 * 1024 * 1024);
+      store.begin(pkgOf(image), CHUNK);
+      for (let n = 0; n * CHUNK < image.length; n++) store.append(n, chunkOf(image, n));
+      const replace = (): void => void store.begin(pkgOf(other), CHUNK);
+      // the end's directory fsync (after the renames) opens the firmware directory in the thread pool
+      const open = fs.promises.open.bind(fs.promises);
+      const spy = jest.spyOn(fs.promises, 'open').mockImplementation((file, ...rest) => {
+        if (at === 'directory fsync' && file === dir) replace();
+        return open(file, ...rest);
+      });
+      try {
+        const ending = store.finishInBackground();
+        if (at === 'checks') replace();
+        await expect(ending).rejects.toThrow(/replaced while it was checked/);
+      } finally {
+        spy.mockRestore();
+      }
+      expect(store.current()).toMatchObject({ pkg: pkgOf(other), chunks: 0 });
+      expect(fs.existsSync(path.join(dir, 'download', 'package.json'))).toBe(true);
+      expect(store.verified()).toBeNull();
+      store.discard();
+    }
+  });
+
   it('a wrong checksum is FAILED and leaves nothing behind', () => {
     const store = new PackageDownloadStore(dir, 8 * 1024 * 1024);
     store.begin(pkgOf(image, { checksum: sha256(Buffer.from('other')) }), CHUNK);
