@@ -2,7 +2,7 @@ import { CAP_UPDATE } from '../../firmware-bridge/protocol';
 import type { Rollout } from './rollout-plan';
 
 export interface PendingUpdateNoticesDeps {
-  /** what the device's last hello said, or null when it has not said hello to this agent */
+  /** what the device's last hello said (helloAt null: restored from the registry, no hello to this agent yet) */
   session: (device: string) => { connected: boolean; helloAt: number | null; caps: readonly string[] } | null;
   /** the command `{"c": "update", "v": version}` */
   send: (device: string, version: string) => Promise<unknown>;
@@ -28,7 +28,7 @@ export class PendingUpdateNotices {
       // PENDING without a reason is the device about to be flashed: telling it now would only make it busy
       if (d.state !== 'PENDING' || d.reason === null) continue;
       const s = this.deps.session(d.id);
-      if (!s || !s.connected || s.helloAt === null || !s.caps.includes(CAP_UPDATE)) continue;
+      if (!s || !s.connected || !s.caps.includes(CAP_UPDATE)) continue;
       const told = this.told.get(d.id);
       if (told && told.version === version && told.helloAt === s.helloAt) continue;
       // Sent once: the commander repeats it until acked (3 tries). One the device never acks is not sent again

@@ -26,7 +26,7 @@ export class DevicesPart implements Part<BaseContext & StoreContext, DevicesCont
     for (const d of config.devices) devices.register(d.id, d.transport, d.profile ?? null);
     for (const rec of ingestStore.devices()) {
       const s = devices.sessions.get(rec.id);
-      if (s) s.restore({ fw: rec.fw, model: rec.model, lastSeen: rec.lastSeen, channels: parseChannels(rec.channels) });
+      if (s) s.restore({ fw: rec.fw, model: rec.model, lastSeen: rec.lastSeen, channels: parseChannels(rec.channels), caps: parseCaps(rec.caps) });
     }
     // The duplicate window as it was at the crash or stop: retransmissions of committed frames stay duplicates.
     const seqs = ingestStore.seqsSinceHello();
@@ -64,6 +64,16 @@ export class DevicesPart implements Part<BaseContext & StoreContext, DevicesCont
   async stop(): Promise<void> {
     this.commander?.stop();
     this.commander = null;
+  }
+}
+
+/** The registry's `caps` column (migration 7: the last hello's capabilities, JSON); unreadable counts as none. */
+function parseCaps(json: string | null): string[] {
+  try {
+    const v = json === null ? [] : (JSON.parse(json) as unknown);
+    return Array.isArray(v) ? v.filter((c): c is string => typeof c === 'string') : [];
+  } catch {
+    return [];
   }
 }
 

@@ -50,10 +50,17 @@ export class DeviceSession {
    * hello again when only the gateway restarted (the port stays powered), so without this its channels would
    * be unknown and every frame dropped as "no consent" — and acked, i.e. lost. The seq window is not restored.
    */
-  restore(rec: { fw: string | null; model: string | null; channels: readonly ChannelInfo[]; lastSeen: number | null }): void {
+  restore(rec: {
+    fw: string | null;
+    model: string | null;
+    channels: readonly ChannelInfo[];
+    caps?: readonly string[];
+    lastSeen: number | null;
+  }): void {
     this.fw = rec.fw;
     this.model = rec.model;
     this.lastSeen = rec.lastSeen;
+    if (this.caps.length === 0) this.caps = rec.caps ?? [];
     if (this.channels.size === 0) this.channels = new Map(rec.channels.map((c) => [c.n, c]));
   }
 

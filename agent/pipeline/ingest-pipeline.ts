@@ -185,6 +185,7 @@ export class IngestPipeline implements FrameSink {
       model: frame.body.model,
       fw: frame.body.fw,
       channels: frame.body.ch,
+      caps: frame.body.cap,
       at: now,
     };
     // A new duplicate window starts at hello, on disk (devices.hello_ord) as in memory.

@@ -8,6 +8,8 @@ export interface DeviceRecord {
   model: string | null;
   fw: string | null;
   channels: string;
+  /** JSON array of the last hello's `cap`, null for none (migration 7) */
+  caps: string | null;
   firstSeen: number | null;
   lastSeen: number | null;
 }
@@ -41,11 +43,11 @@ export class IngestStore {
       'INSERT INTO events (device, name, category, ch, v, device_t, t) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
     this.upsertDevice = db.prepare(`
-      INSERT INTO devices (id, transport, profile, model, fw, channels, first_seen, last_seen, hello_ord)
-      VALUES (@id, @transport, @profile, @model, @fw, @channels, @at, @at, @ord)
+      INSERT INTO devices (id, transport, profile, model, fw, channels, caps, first_seen, last_seen, hello_ord)
+      VALUES (@id, @transport, @profile, @model, @fw, @channels, @caps, @at, @at, @ord)
       ON CONFLICT (id) DO UPDATE SET transport = excluded.transport, profile = excluded.profile,
-        model = excluded.model, fw = excluded.fw, channels = excluded.channels, last_seen = excluded.last_seen,
-        hello_ord = excluded.hello_ord`);
+        model = excluded.model, fw = excluded.fw, channels = excluded.channels, caps = excluded.caps,
+        last_seen = excluded.last_seen, hello_ord = excluded.hello_ord`);
     this.touchDevice = db.prepare('UPDATE devices SET last_seen = ? WHERE id = ?');
   }
 
@@ -73,9 +75,11 @@ export class IngestStore {
     model: string;
     fw: string;
     channels: unknown;
+    caps?: readonly string[];
     at: number;
   }): void {
-    this.upsertDevice.run({ ...rec, channels: JSON.stringify(rec.channels), ord: this.nextOrder() });
+    const caps = rec.caps && rec.caps.length > 0 ? JSON.stringify(rec.caps) : null;
+    this.upsertDevice.run({ ...rec, channels: JSON.stringify(rec.channels), caps, ord: this.nextOrder() });
   }
 
   touch(device: string, at: number): void {
@@ -94,17 +98,21 @@ export class IngestStore {
     channels: unknown;
     profile: string | null;
     mac: string | null;
+    /** the flashed firmware's hello `cap` (absent: not known, the stored ones are kept) */
+    caps?: readonly string[];
     at: number;
   }): void {
+    const caps = rec.caps && rec.caps.length > 0 ? JSON.stringify(rec.caps) : null;
     this.db
       .prepare(
-        `INSERT INTO devices (id, transport, profile, model, fw, channels, first_seen, last_seen, flashed_at, flashed_fw, mac)
-         VALUES (@id, 'serial', @profile, @model, @fw, @channels, @at, @at, @at, @fw, @mac)
+        `INSERT INTO devices (id, transport, profile, model, fw, channels, caps, first_seen, last_seen, flashed_at, flashed_fw, mac)
+         VALUES (@id, 'serial', @profile, @model, @fw, @channels, @caps, @at, @at, @at, @fw, @mac)
          ON CONFLICT (id) DO UPDATE SET profile = COALESCE(excluded.profile, devices.profile), model = excluded.model,
            fw = excluded.fw, channels = excluded.channels, last_seen = excluded.last_seen,
+           caps = CASE WHEN @capsKnown = 1 THEN excluded.caps ELSE devices.caps END,
            flashed_at = excluded.flashed_at, flashed_fw = excluded.flashed_fw, mac = COALESCE(excluded.mac, devices.mac)`,
       )
-      .run({ ...rec, channels: JSON.stringify(rec.channels) });
+      .run({ ...rec, channels: JSON.stringify(rec.channels), caps, capsKnown: rec.caps === undefined ? 0 : 1 });
   }
 
   flashRecord(id: string): FlashRecord | null {
@@ -118,7 +126,7 @@ export class IngestStore {
     return (
       this.db
         .prepare(
-          'SELECT id, transport, profile, model, fw, channels, first_seen AS firstSeen, last_seen AS lastSeen FROM devices ORDER BY id',
+          'SELECT id, transport, profile, model, fw, channels, caps, first_seen AS firstSeen, last_seen AS lastSeen FROM devices ORDER BY id',
         )
         .all() as DeviceRecord[]
     );

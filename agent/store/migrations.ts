@@ -218,6 +218,15 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP INDEX outcome_events_source;
     `,
   },
+  {
+    version: 7,
+    name: 'what a device says it understands (hello cap)',
+    sql: `
+      -- JSON array of the capabilities of the device's last hello (e.g. ["update"]: it understands the
+      -- pending-update command), NULL for none: an agent restarted while the device kept running still knows them.
+      ALTER TABLE devices ADD COLUMN caps TEXT;
+    `,
+  },
 ];
 
 export class MigrationError extends Error {}

@@ -66,6 +66,29 @@ describe('firmware-choice frames from a device (the agent’s pipeline)', () => 
     expect(agent.status().ingest.duplicates).toBe(1);
   });
 
+  it('the capabilities of the last hello survive an agent restart (registry), and a hello without them clears them', async () => {
+    const l = new DeviceLink(agent, 'scale-1');
+    const hello = HELLO_SCALE();
+    l.send({ ...hello, body: { ...(hello.body as object), cap: ['update'] } } as DeviceFrame);
+    await allAnswered(agent);
+    const restart = async (): Promise<readonly string[]> => {
+      await agent.stop();
+      agent = new Agent(testConfig(t.dir, { devices: [{ id: 'scale-1', transport: 'sim', model: 'kitchen-scale', profile: 'home-a' }] }), {
+        logger: silentLogger,
+        drivers: [],
+        api: false,
+        clock: () => now,
+      });
+      await agent.start();
+      return agent.pipeline.sessions.get('scale-1')!.caps;
+    };
+    expect(await restart()).toEqual(['update']);
+    new DeviceLink(agent, 'scale-1').send(HELLO_SCALE()); // older firmware flashed back: no capability
+    await allAnswered(agent);
+    expect(agent.pipeline.sessions.get('scale-1')!.caps).toEqual([]);
+    expect(await restart()).toEqual([]);
+  });
+
   it('a choice that cannot be made durable is not acked (the device keeps it), and the retransmission is', async () => {
     const l = new DeviceLink(agent, 'scale-1');
     const dir = path.join(t.dir, 'firmware');

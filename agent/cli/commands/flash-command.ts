@@ -197,6 +197,7 @@ async function flashUntilResult(o: FlashCommandOptions, io: CliOutput, guard: Un
         model: hello.hello.model,
         fw: hello.hello.fw,
         channels: hello.hello.ch,
+        caps: hello.hello.cap ?? [],
         profile: o.profile ?? null,
         mac: outcome.mac,
         at: Date.now(),
