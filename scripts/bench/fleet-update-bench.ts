@@ -172,6 +172,9 @@ export async function fleetBench(quick: boolean, argv: readonly string[] = proce
     // a device left with neither its old nor the new image
     const bricked = fleet.filter((a) => !holds(a, NEW) && !holds(a, OLD)).length;
     const simCpu = sims.cpuSeconds() - simCpu0;
+    const devStats = await Promise.all(fleet.map((a) => sims.stats(a.i)));
+    for (const a of fleet.filter((x) => devStats[x.i].flashBegins !== 1))
+      process.stderr.write(`fleet bench: gw-${a.i}'s device had ${devStats[a.i].flashBegins} flash writes begun\n`);
     out.push(
       { name: 'fleet.time_to_all_updated', value: +seconds.toFixed(1), unit: 's' },
       { name: 'fleet.updated', value: updated, unit: 'gateways', target: `${n}` },
@@ -185,6 +188,8 @@ export async function fleetBench(quick: boolean, argv: readonly string[] = proce
       { name: 'fleet.bytes_served', value: +(platform.bytesServed / MiB).toFixed(1), unit: 'MiB' },
       { name: 'fleet.broker_throughput', value: +(platform.bytesServed / MiB / seconds).toFixed(2), unit: 'MB/s' },
       { name: 'fleet.load_average_1m', value: +(loads.reduce((x, y) => x + y, 0) / Math.max(1, loads.length)).toFixed(1), unit: 'mean', peer: `max ${Math.max(0, ...loads).toFixed(1)} on ${os.cpus().length} cores` },
+      { name: 'fleet.flash_writes', value: devStats.reduce((n, d) => n + d.flashBegins, 0), unit: 'tries', target: `${n}`, peer: 'write sessions begun: tries of the new image and rollbacks' },
+      { name: 'fleet.blocks_taken_twice', value: devStats.reduce((n, d) => n + d.blocksTakenTwice, 0), unit: 'blocks', target: '0' },
       { name: 'fleet.device_sim_cpu_seconds', value: +simCpu.toFixed(1), unit: 's', peer: `${sims.processes} simulator process(es) of up to ${simsPerProcess} devices` },
     );
     return out;

@@ -1,8 +1,14 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { Esp32RomSimulator } from '../../test/support/esp-rom-sim';
+import { Esp32RomSimulator, OP } from '../../test/support/esp-rom-sim';
 import { APP_ADDRESS, kitchenScaleImage } from '../../test/support/firmware-packages';
 import { cpuSeconds, stopChild } from './proc-stats';
+
+/** What a simulated device went through: flash sessions begun (one per try of a write), blocks taken twice. */
+export interface SimulatedDeviceStats {
+  flashBegins: number;
+  blocksTakenTwice: number;
+}
 
 /** The app a simulated device runs at the start: kitchen-scale `version`, built as kitchenScaleImage builds it. */
 export interface SimulatedApp {
@@ -16,6 +22,7 @@ type HostRequest =
   | { id: number; op: 'plug'; device: number; path: string; app: SimulatedApp }
   | { id: number; op: 'powerOn'; device: number }
   | { id: number; op: 'appSha256'; device: number; length: number }
+  | { id: number; op: 'stats'; device: number }
   | { id: number; op: 'unplugAll' };
 type HostReply = { id: number; ok: true; value: string | null } | { id: number; ok: false; error: string };
 
@@ -46,6 +53,10 @@ export class RomSimProcesses {
   /** SHA-256 (hex) of the `length` bytes of device `device`'s flash at the app's address. */
   async appSha256(device: number, length: number): Promise<string> {
     return (await this.ask(device, { op: 'appSha256', device, length })) ?? '';
+  }
+
+  async stats(device: number): Promise<SimulatedDeviceStats> {
+    return JSON.parse((await this.ask(device, { op: 'stats', device })) ?? '{}') as SimulatedDeviceStats;
   }
 
   /** CPU seconds the simulator processes used so far, together. */
@@ -134,6 +145,11 @@ function hostRomSimulators(): void {
         return createHash('sha256')
           .update(sim(req.device).flash.subarray(APP_ADDRESS, APP_ADDRESS + req.length))
           .digest('hex');
+      case 'stats': {
+        const s = sim(req.device);
+        const begins = s.ops.filter((op) => op === OP.FLASH_BEGIN || op === OP.FLASH_DEFL_BEGIN).length;
+        return JSON.stringify({ flashBegins: begins, blocksTakenTwice: s.blocksTakenTwice } satisfies SimulatedDeviceStats);
+      }
       case 'unplugAll':
         await Promise.all([...sims.values()].map((s) => s.detach()));
         sims.clear();
