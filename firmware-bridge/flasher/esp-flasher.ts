@@ -209,7 +209,8 @@ export class EspFlasher {
      * number (esptool's flasher_stub), so a block whose answer was only late is taken twice: the deflate stream
      * breaks and the try fails, or worse. (The 100-agent fleet run's "status 1,8": its simulator refused the
      * second copy.) The answer is waited for instead, until the stall watch ends a device that went silent; then
-     * the next try starts from a reset, with nothing of this one in the device.
+     * the next try starts from a reset, with nothing of this one in the device. A block refused with an error
+     * answer ends the try the same way (one attempt per block).
      */
     class OneSendLoader extends esptool.ESPLoader {
       constructor(o: ConstructorParameters<EsptoolModule['ESPLoader']>[0]) {

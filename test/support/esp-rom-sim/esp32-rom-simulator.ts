@@ -111,6 +111,7 @@ export class Esp32RomSimulator {
   /** Plugs the simulated board into `path` (the device end of a PTY pair), in download mode. */
   async attach(path: string): Promise<void> {
     this.cancelTimers();
+    this.dropHeldOutput(); // a replug: what was on its way to the host is lost with the cable
     this.mode = 'rom';
     this.session = null;
     this.slip = new SlipDecoder();
