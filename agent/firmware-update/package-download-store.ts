@@ -333,11 +333,18 @@ export class PackageDownloadStore {
 
   /**
    * Checksum, then the image checks, of what is written; the failure, not thrown yet (the caller discards). The
-   * digests were taken as the chunks were written (the same bytes); after a restart the file is hashed as it is.
+   * digests were taken as the chunks were written (the same bytes); after a restart the file is hashed as it is,
+   * in one pass for both digests.
    */
   private check(p: DownloadProgress): ReturnType<typeof checkPackageBytes> {
-    const digests = this.digests?.bytes === p.pkg.size ? this.digests.result() : undefined;
-    return checkPackageBytes(p.pkg, fs.readFileSync(this.dataFile), digests);
+    const written = fs.readFileSync(this.dataFile);
+    let digests = this.digests?.bytes === p.pkg.size ? this.digests : null;
+    if (!digests && written.length === p.pkg.size) {
+      digests = new DownloadDigests(p.pkg.size, p.pkg.checksumAlgorithm);
+      digests.update(written);
+    }
+    // (a file that is not the package's length fails the checksum, hashed as it is)
+    return checkPackageBytes(p.pkg, written, digests?.result());
   }
 
   /** The checked, fsynced download becomes the verified package, durably; a failed check deletes it and throws. */
