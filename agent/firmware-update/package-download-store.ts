@@ -182,7 +182,7 @@ export class PackageDownloadStore {
       );
     }
     this.fd ??= fs.openSync(this.dataFile, 'r+');
-    fs.writeSync(this.fd, bytes, 0, bytes.length, p.bytes);
+    writeFully(this.fd, bytes, p.bytes, n);
     // hashed as it is written, so the end does not hash the whole package again (only bytes in order count)
     if (this.digests?.bytes === p.bytes) this.digests.update(bytes);
     else this.digests = null;
@@ -392,6 +392,18 @@ export class PackageDownloadStore {
   private closeFd(): void {
     if (this.fd !== null) fs.closeSync(this.fd);
     this.fd = null;
+  }
+}
+
+/**
+ * Writes all of `bytes` at `position`: a write may take fewer bytes than asked (a nearly full disk), and the rest
+ * must not be left as a hole that only the digests taken from the received bytes would not see.
+ */
+function writeFully(fd: number, bytes: Uint8Array, position: number, chunk: number): void {
+  for (let done = 0; done < bytes.length; ) {
+    const n = fs.writeSync(fd, bytes, done, bytes.length - done, position + done);
+    if (n <= 0) throw new DownloadFailure('disk', `chunk ${chunk}: the disk took ${done} of its ${bytes.length} bytes`);
+    done += n;
   }
 }
 
