@@ -5,6 +5,7 @@ import { ConfigError, type ConfigIssue } from './errors';
 import { badDuration, show } from './schema-validation';
 import { normaliseCampaign, outcomesSection } from './campaign-normaliser';
 import { scriptSource } from './script-source';
+import { DEFAULT_CHUNK_BYTES } from '../firmware-update/chunk-size';
 import type {
   AgentConfig,
   BleCharacteristicConfig,
@@ -110,7 +111,7 @@ export function normaliseConfig(src: ValidatedConfig, opts: { baseDir: string; e
     consent: { ...src.consent, grants: grants.filter((g): g is ConsentGrantConfig => g !== null) },
     scripts: { timeoutMs: scriptTimeoutMs, memoryMb: src.scripts.memoryMb, maxOutputKb: src.scripts.maxOutputKb },
     outcomes,
-    firmware: src.firmware,
+    firmware: { ...src.firmware, chunkBytes: src.firmware.chunkBytes ?? DEFAULT_CHUNK_BYTES[src.upstream?.profile ?? 'generic'] },
     log: src.log,
   };
 }

@@ -288,7 +288,8 @@ export const CONFIG_SCHEMA = {
         maxBytes: { type: 'integer', minimum: 65536, maximum: 268435456, default: 8388608 },
         window: { type: 'string', pattern: '^([01]\\d|2[0-3]):[0-5]\\d-([01]\\d|2[0-3]):[0-5]\\d$' },
         helloTimeoutS: { type: 'number', exclusiveMinimum: 0, maximum: 300, default: 20 },
-        chunkBytes: { type: 'integer', minimum: 1024, maximum: 16777216, default: 16384 },
+        /** default per upstream profile (DEFAULT_CHUNK_BYTES, filled by the loader) */
+        chunkBytes: { type: 'integer', minimum: 1024, maximum: 16777216 },
         maxAttempts: { type: 'integer', minimum: 1, maximum: 10, default: 3 },
         baud: { type: 'integer', minimum: 9600, maximum: 3000000, default: 460800 },
         idleS: { type: 'number', minimum: 0, maximum: 3600, default: 2 },

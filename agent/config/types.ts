@@ -154,8 +154,8 @@ export interface AgentConfig {
   consent: Omit<Section<'consent'>, 'grants'> & { grants: ConsentGrantConfig[] };
   /** campaign outcome bookkeeping, durations in normal form */
   outcomes: OutcomesConfig;
-  /** fleet firmware updates (docs/firmware-updates.md) */
-  firmware: Section<'firmware'>;
+  /** fleet firmware updates (docs/firmware-updates.md); chunkBytes filled per upstream profile */
+  firmware: Section<'firmware'> & { chunkBytes: number };
   /** limits for every user script (DESIGN §8) */
   scripts: Omit<Section<'scripts'>, 'timeout'> & { timeoutMs: number };
   /** `file`: the JSON-lines log `edge-agent logs` reads (false: none); unset means <dataDir>/agent.log unless under journald */

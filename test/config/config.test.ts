@@ -96,6 +96,17 @@ describe('good configs', () => {
     expect(config.upstream).toBeUndefined();
   });
 
+  it.each([
+    ['no upstream', '', 16384],
+    ['the generic profile', 'upstream: { url: "mqtt://b:1883" }\n', 16384],
+    ['ThingsBoard (its max_payload_size, 65536 by default)', 'upstream: { url: "mqtt://b:1883", profile: thingsboard }\n', 65536],
+    ['ThingsBoard with an explicit size', 'upstream: { url: "mqtt://b:1883", profile: thingsboard }\nfirmware: { chunkBytes: 32768 }\n', 32768],
+    ['generic with an explicit size', 'upstream: { url: "mqtt://b:1883" }\nfirmware: { chunkBytes: 65536 }\n', 65536],
+  ])('firmware.chunkBytes defaults per upstream profile: %s', (_name, extra, expected) => {
+    const { config } = parseConfig(BASE + extra, { sourceName: 'c.yaml', baseDir: '/etc/edge-agent', env: {} });
+    expect(config.firmware.chunkBytes).toBe(expected);
+  });
+
   it('applies EDGE_AGENT_* overrides with YAML scalar typing, and warns about unknown ones', () => {
     const { config, warnings } = parseConfig(BASE, {
       sourceName: 'c.yaml',
