@@ -5,7 +5,7 @@ import { inspectEspImage } from '../../firmware-bridge/flasher/esp-image-inspect
 import { removeOrphanTempFiles } from './durable-file';
 import { DurableJsonFile } from './durable-json-file';
 import { HouseholdChoices, type HouseholdChoice, type HouseholdRequest } from './household-choices';
-import { PackageChecksum, type FirmwarePackage } from './firmware-package';
+import { PackageChecksum, samePackage, type FirmwarePackage } from './firmware-package';
 import { DownloadFailure } from './download-failure';
 import { PackageDownloadStore } from './package-download-store';
 import { packageImageProblems, type VerifiedPackage } from './package-verification';
@@ -159,6 +159,10 @@ export class FirmwareUpdates {
     const problems = packageImageProblems(pkg, bytes);
     if (problems.length > 0) throw new FirmwareRequestError(`refusing ${file}: ${problems.join('; ')}`);
     try {
+      // the whole file as one chunk: a download of the same package under way (chunks of its own size) is replaced
+      // (another package's is replaced by begin, once the budget allows this one)
+      const underWay = this.store.current();
+      if (underWay && samePackage(underWay.pkg, pkg)) this.store.discard();
       this.store.begin(pkg, bytes.length);
       this.store.append(0, bytes);
       const v = this.store.finish();

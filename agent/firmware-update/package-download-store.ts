@@ -32,10 +32,18 @@ export const DOWNLOAD_MAX_UNRECORDED_BYTES = 4 * DOWNLOAD_SYNC_BYTES;
 /** What is on disk for the package being downloaded. */
 export interface DownloadProgress {
   pkg: FirmwarePackage;
+  /** the chunk size the download goes on with (it may have been lowered since it began: resize) */
   chunkBytes: number;
-  /** chunks 0..chunks-1 are durable */
+  /** chunks of `chunkBytes` written: bytes 0..bytes-1 */
   chunks: number;
   bytes: number;
+}
+
+/** progress.json: the recorded (fsynced) bytes and the chunk size to go on with (absent in older files) */
+interface ProgressRecord {
+  chunks: number;
+  bytes: number;
+  chunkBytes?: number;
 }
 
 /**
@@ -94,19 +102,20 @@ export class PackageDownloadStore {
     if (this.progress) return this.progress;
     const meta = readJsonFile<{ pkg: FirmwarePackage; chunkBytes: number }>(this.announcementFile);
     if (!meta) return null;
-    const p = readJsonFile<{ chunks: number; bytes: number }>(this.progressFile) ?? { chunks: 0, bytes: 0 };
+    const p = readJsonFile<ProgressRecord>(this.progressFile) ?? { chunks: 0, bytes: 0 };
+    // the size the download went on with when it was recorded (a server refused a larger one: not asked again)
+    const chunkBytes = p.chunkBytes ?? meta.chunkBytes;
     // A chunk written but not recorded (the power went between the two) is fetched again, never trusted.
     const onDisk = fs.existsSync(this.dataFile) ? fs.statSync(this.dataFile).size : 0;
-    if (onDisk < p.bytes) {
-      // the data file lost what progress says is durable: start over rather than trust a hole
-      p.chunks = 0;
-      p.bytes = 0;
-      writeFileDurably(this.progressFile, JSON.stringify(p));
-    }
-    if (onDisk !== p.bytes) fs.truncateSync(this.dataFile, p.bytes);
-    this.progress = { pkg: meta.pkg, chunkBytes: meta.chunkBytes, chunks: p.chunks, bytes: p.bytes };
+    this.progress = { pkg: meta.pkg, chunkBytes, chunks: 0, bytes: 0 };
+    this.recorded = 0;
+    // the data file lost what progress says is durable: start over rather than trust a hole
+    if (onDisk < p.bytes) writeFileDurably(this.progressFile, this.progressRecord(0));
+    else this.recorded = p.bytes - (p.bytes % chunkBytes); // (always whole chunks: a torn record is cut back)
+    if (onDisk !== this.recorded) fs.truncateSync(this.dataFile, this.recorded);
+    this.progress.bytes = this.recorded;
+    this.progress.chunks = this.recorded / chunkBytes;
     this.digests = null;
-    this.recorded = p.bytes;
     return this.progress;
   }
 
@@ -134,7 +143,9 @@ export class PackageDownloadStore {
    */
   begin(pkg: FirmwarePackage, chunkBytes: number): DownloadProgress {
     const cur = this.current();
-    if (cur && samePackage(cur.pkg, pkg) && cur.chunkBytes === chunkBytes) return cur;
+    // The same package goes on from its bytes on disk: at the size it went on with (one a server refused is not
+    // asked for again), or at `chunkBytes` if that is smaller (the configured size was lowered).
+    if (cur && samePackage(cur.pkg, pkg)) return chunkBytes < cur.chunkBytes ? this.resize(chunkBytes) : cur;
     const available = this.availableBytes();
     if (pkg.size > available) {
       throw new DownloadFailure(
@@ -163,6 +174,30 @@ export class PackageDownloadStore {
   complete(): boolean {
     const p = this.current();
     return p !== null && p.bytes === p.pkg.size;
+  }
+
+  /**
+   * Goes on with chunks of `chunkBytes` from the bytes already written (the server refused the size in use, or the
+   * configured one was lowered). A chunk n of a size covers bytes n·size.., so the bytes written stay when they are
+   * a whole number of new chunks (always, when the size is halved: docs/firmware-updates.md §4); otherwise the
+   * download is cut back to the last whole new chunk that is recorded (recorded first, then cut: a crash between
+   * the two keeps a record the file holds). The new size is recorded with the next progress record.
+   */
+  resize(chunkBytes: number): DownloadProgress {
+    const p = this.current();
+    if (!p) throw new Error('no download in progress');
+    if (p.bytes % chunkBytes !== 0 || this.recorded % chunkBytes !== 0) {
+      const kept = this.recorded - (this.recorded % chunkBytes);
+      this.generation++; // a background sync under way records nothing of the bytes cut off
+      p.chunkBytes = chunkBytes;
+      this.record(kept);
+      fs.truncateSync(this.dataFile, kept);
+      p.bytes = kept;
+      if (this.digests?.bytes !== kept) this.digests = null; // (the end hashes the file as it is)
+    }
+    p.chunkBytes = chunkBytes;
+    p.chunks = p.bytes / chunkBytes;
+    return p;
   }
 
   /**
@@ -195,7 +230,7 @@ export class PackageDownloadStore {
       // a caller that wrote past the bound (the downloader waits instead): the disk now, so the bound holds
       this.synchronousSyncs++;
       fs.fsyncSync(this.fd);
-      this.record(p.chunks, p.bytes);
+      this.record(p.bytes);
     } else this.syncWhenDue();
     return p;
   }
@@ -233,7 +268,7 @@ export class PackageDownloadStore {
     const behind = p.bytes - this.recorded;
     if (behind <= 0 || (!any && behind < this.syncEveryBytes)) return;
     const gen = this.generation;
-    this.syncing = this.syncInBackground(p.chunks, p.bytes).then((outcome) => {
+    this.syncing = this.syncInBackground(p.bytes).then((outcome) => {
       this.syncing = null;
       if (gen !== this.generation) return; // finished, replaced or discarded meanwhile
       // what arrived meanwhile is made durable too, even if no more chunks come; a failure is not retried in a
@@ -248,9 +283,19 @@ export class PackageDownloadStore {
     while (this.syncing) await this.syncing;
   }
 
-  private record(chunks: number, bytes: number): void {
-    writeFileDurably(this.progressFile, JSON.stringify({ chunks, bytes }));
+  private record(bytes: number): void {
+    writeFileDurably(this.progressFile, this.progressRecord(bytes));
     this.recorded = bytes;
+  }
+
+  /**
+   * progress.json for `bytes` fsynced, with the chunk size in use when it is written: `bytes` was a whole number of
+   * chunks of the size in use when it was taken, and the size only ever changes to one that keeps it so (resize).
+   */
+  private progressRecord(bytes: number): string {
+    const chunkBytes = this.progress?.chunkBytes ?? 0;
+    const record: ProgressRecord = { chunks: chunkBytes > 0 ? Math.floor(bytes / chunkBytes) : 0, bytes, chunkBytes };
+    return JSON.stringify(record);
   }
 
   /**
@@ -258,7 +303,7 @@ export class PackageDownloadStore {
    * disk. Through a descriptor of its own (fsync is per file, not per descriptor), so closing the append
    * descriptor meanwhile cannot pull it away; a download finished, replaced or discarded meanwhile records nothing.
    */
-  private async syncInBackground(chunks: number, bytes: number): Promise<boolean | Error> {
+  private async syncInBackground(bytes: number): Promise<boolean | Error> {
     const gen = this.generation;
     try {
       const h = await fs.promises.open(this.dataFile, 'r');
@@ -269,7 +314,7 @@ export class PackageDownloadStore {
       }
       const wanted = (): boolean => gen === this.generation && bytes > this.recorded;
       if (!wanted()) return false;
-      if (!(await writeFileDurablyInBackground(this.progressFile, JSON.stringify({ chunks, bytes }), wanted)))
+      if (!(await writeFileDurablyInBackground(this.progressFile, this.progressRecord(bytes), wanted)))
         return false;
       this.recorded = Math.max(this.recorded, bytes);
       return true;

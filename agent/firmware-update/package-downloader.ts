@@ -1,4 +1,5 @@
 import type { MqttClient } from 'mqtt';
+import { FALLBACK_FLOOR_BYTES, smallerChunkSize } from './chunk-size';
 import { DownloadFailure } from './download-failure';
 import type { FirmwarePackage } from './firmware-package';
 import type { OtaTopics } from './ota-topics';
@@ -6,6 +7,7 @@ import type { PackageDownloadStore } from './package-download-store';
 import type { VerifiedPackage } from './package-verification';
 
 export interface PackageDownloaderOptions {
+  /** the size asked for (a download already under way goes on with the size on disk when that is smaller) */
   chunkBytes: number;
   /** chunk requests in flight at once: one round trip per chunk would leave the link idle most of the time */
   window?: number;
@@ -17,12 +19,18 @@ export interface PackageDownloaderOptions {
 }
 
 const MAX_SESSIONS_WITHOUT_ANSWER = 10;
+/**
+ * Connections in a row that ended with no answer at a chunk size never answered: the server is taken to refuse
+ * the size without saying so (one could be an outage at the wrong moment).
+ */
+const SESSIONS_BEFORE_SMALLER_CHUNKS = 2;
 
 /**
  * Chunk requests in flight. The answers' round trip, not the disk, limited the download: a broker without
  * TCP_NODELAY (Mosquitto's default) holds small request packets behind delayed ACKs (~40 ms), and with 8 in
  * flight a 1 MB package took 0.45 s on loopback; 32 keep the link busy through those stalls (0.04 s). At most
- * 32 answers (512 KiB of 16 KiB chunks) wait in memory for an earlier one.
+ * 32 answers (512 KiB of 16 KiB chunks) wait in memory for an earlier one; with larger chunks the store's bound on
+ * unrecorded bytes (1 MiB) keeps fewer in flight (16 of 64 KiB).
  */
 export const DOWNLOAD_WINDOW = 32;
 
@@ -35,6 +43,12 @@ let lastRequestId = 0;
  * (`attach` with the new client) the download goes on from the first chunk not on disk under a fresh request id.
  * `done` resolves with the verified package or rejects with a DownloadFailure (checksum, image, a chunk of the
  * wrong size, the server's error); outages never fail it, they only delay it.
+ *
+ * A server that refuses the chunk size (PAYLOAD_TOO_LARGE, an empty answer inside the package, or, for a size
+ * never answered, connections closed or requests timed out without an answer) is asked again with half the size,
+ * down to FALLBACK_FLOOR_BYTES (or the configured size if smaller), from the bytes already on disk: a byte offset
+ * that is a whole number of chunks stays one when the size is halved. The store records the size with the
+ * progress, so a restart goes on with the size that worked.
  */
 export class PackageDownloader {
   private readonly outcome = settlement<VerifiedPackage>();
@@ -55,8 +69,16 @@ export class PackageDownloader {
   private readonly window: number;
   private readonly chunkTimeoutMs: number;
   private readonly timeoutsBeforeNewRequest: number;
-  /** chunk requests published, answers received, answers re-requested after a timeout */
-  readonly counts = { requested: 0, received: 0, rerequested: 0 };
+  /** chunk requests published, answers received, answers re-requested after a timeout, sizes given up for a smaller */
+  readonly counts = { requested: 0, received: 0, rerequested: 0, smallerChunks: 0 };
+  /** the sizes the server refused, in order */
+  readonly refusedSizes: number[] = [];
+  /** the smallest size fallen back to */
+  private readonly floor: number;
+  /** a chunk of the size in use has been answered (a silent server is then an outage, not a refusal) */
+  private sizeAnswered: boolean;
+  /** PAYLOAD_TOO_LARGE errors still to come for requests of a size already given up (errors name no request) */
+  private staleRefusals = 0;
   private readonly onMessage = (topic: string, payload: Buffer): void => this.message(topic, payload);
 
   constructor(
@@ -71,6 +93,8 @@ export class PackageDownloader {
     this.done.catch(() => {}); // the owner awaits it; an unobserved failure is not an unhandled rejection
     // Refused at once (budget) before anything is requested.
     const progress = store.begin(pkg, opts.chunkBytes);
+    this.floor = Math.min(opts.chunkBytes, FALLBACK_FLOOR_BYTES);
+    this.sizeAnswered = progress.bytes > 0;
     // Chunks held back by the bound on unrecorded bytes are asked for once the disk has caught up.
     this.stopListening = store.whenRecorded((err) => {
       if (err) this.fail(new DownloadFailure('disk', `cannot make the download durable: ${err.message}`));
@@ -83,12 +107,20 @@ export class PackageDownloader {
   attach(client: MqttClient): void {
     if (this.finished) return;
     this.detach();
+    if (
+      !this.sizeAnswered &&
+      this.sessionsWithoutAnswer >= SESSIONS_BEFORE_SMALLER_CHUNKS &&
+      smallerChunkSize(this.chunkBytes(), this.floor) !== null
+    ) {
+      this.smallerChunks(`${this.sessionsWithoutAnswer} connections ended without an answer`);
+      this.sessionsWithoutAnswer = 0;
+    }
     if (this.sessionsWithoutAnswer >= MAX_SESSIONS_WITHOUT_ANSWER) {
       const chunk = this.store.current()?.chunks ?? 0;
       this.fail(
         new DownloadFailure(
           'chunk',
-          `the server ended ${this.sessionsWithoutAnswer} connections in a row without answering a chunk request (chunk ${chunk}, size ${this.opts.chunkBytes}: over its payload limit, or the package is no longer assigned?)`,
+          `the server ended ${this.sessionsWithoutAnswer} connections in a row without answering a chunk request (chunk ${chunk}, size ${this.chunkBytes()}: over its payload limit, or the package is no longer assigned?)`,
         ),
       );
       return;
@@ -112,6 +144,39 @@ export class PackageDownloader {
     this.client = null;
     this.inFlight.clear();
     this.early.clear();
+    this.staleRefusals = 0; // a new connection carries no answer to this one's requests
+  }
+
+  /** The chunk size in use (the store's: lowered by a refusal, kept across restarts). */
+  private chunkBytes(): number {
+    return this.store.current()?.chunkBytes ?? this.opts.chunkBytes;
+  }
+
+  /**
+   * The server refused the size in use: go on with half of it from the bytes on disk (nothing written is fetched
+   * again), under a new request id so that answers of the old size are not taken for chunks of the new one; at the
+   * floor the download fails with the reason (the bytes stay for a retry with a smaller firmware.chunkBytes).
+   * Returns whether it goes on.
+   */
+  private smallerChunks(why: string): boolean {
+    const size = this.chunkBytes();
+    const next = smallerChunkSize(size, this.floor);
+    if (next === null) {
+      const tried = this.refusedSizes.length > 0 ? `, after ${this.refusedSizes.join(', ')}` : '';
+      this.fail(
+        new DownloadFailure(
+          'chunk',
+          `the server refused the download: ${why} (chunk size ${size}${tried} is over the server's limit: set firmware.chunkBytes to its limit, ThingsBoard's transport.mqtt.netty.max_payload_size)`,
+        ),
+      );
+      return false;
+    }
+    this.refusedSizes.push(size);
+    this.counts.smallerChunks++;
+    this.store.resize(next);
+    this.sizeAnswered = false;
+    if (this.client) this.restart();
+    return true;
   }
 
   /** Stops for good (cancelled upstream); the bytes on disk are the store's to discard. */
@@ -143,7 +208,7 @@ export class PackageDownloader {
   private request(n: number): void {
     this.inFlight.set(n, Date.now());
     this.counts.requested++;
-    this.client?.publish(this.topics.request(this.requestId, n), String(this.opts.chunkBytes), { qos: 1 });
+    this.client?.publish(this.topics.request(this.requestId, n), String(this.chunkBytes()), { qos: 1 });
   }
 
   private checkTimeouts(): void {
@@ -156,23 +221,45 @@ export class PackageDownloader {
       this.request(n);
     }
     if (!timedOut) return;
-    if (++this.timeoutsInARow >= this.timeoutsBeforeNewRequest) this.restart();
+    if (++this.timeoutsInARow < this.timeoutsBeforeNewRequest) return;
+    // a size never answered and requests unanswered again and again: a server (or broker) that drops what is too
+    // large for it without a word
+    if (!this.sizeAnswered && smallerChunkSize(this.chunkBytes(), this.floor) !== null)
+      this.smallerChunks(`no answer to ${this.timeoutsInARow} rounds of requests`);
+    else this.restart();
   }
 
   private message(topic: string, payload: Buffer): void {
     if (this.finished) return;
     if (topic === this.topics.errorTopic) {
       const error = payload.toString('utf8');
-      const hint = /PAYLOAD_TOO_LARGE/.test(error)
-        ? ` (chunk size ${this.opts.chunkBytes} is over the server's limit: lower firmware.chunkBytes)`
-        : '';
-      this.fail(new DownloadFailure('chunk', `the server refused the download: ${error}${hint}`));
+      if (!/PAYLOAD_TOO_LARGE/.test(error)) {
+        this.fail(new DownloadFailure('chunk', `the server refused the download: ${error}`));
+        return;
+      }
+      if (this.staleRefusals > 0) {
+        this.staleRefusals--; // the refusal of another request of a size already given up
+        return;
+      }
+      const others = this.inFlight.size - 1; // requests of the refused size whose own refusals may still come
+      if (this.smallerChunks(error)) this.staleRefusals = Math.max(0, others);
       return;
     }
     const r = this.topics.parseResponse(topic);
     if (!r || r.requestId !== this.requestId) return; // an answer to an abandoned request id
     const p = this.store.current();
     if (!p || r.chunk < p.chunks || this.early.has(r.chunk)) return; // duplicate
+    // nothing for a chunk inside the package: a server that will not cut it at this size (at the floor the store
+    // says what is wrong: a package shorter than announced)
+    if (
+      payload.length === 0 &&
+      r.chunk * p.chunkBytes < p.pkg.size &&
+      smallerChunkSize(p.chunkBytes, this.floor) !== null
+    ) {
+      this.smallerChunks(`an empty answer to chunk ${r.chunk}`);
+      return;
+    }
+    this.sizeAnswered = true;
     this.counts.received++;
     this.timeoutsInARow = 0;
     this.answeredThisSession = true;

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { EspDeviceLink } from '../../agent/firmware-update/esp-device-link';
 import type { FirmwarePackage } from '../../agent/firmware-update/firmware-package';
+import { DEFAULT_CHUNK_BYTES } from '../../agent/firmware-update/chunk-size';
 import { FirmwareUpdates } from '../../agent/firmware-update/firmware-updates';
 import { genericOtaTopics } from '../../agent/firmware-update/ota-topics';
 import { DOWNLOAD_WINDOW, PackageDownloader } from '../../agent/firmware-update/package-downloader';
@@ -24,8 +25,14 @@ import { tempDir } from '../../test/support/temp-dir';
 import type { BenchResult } from './stats';
 
 export const MiB = 1024 * 1024;
-/** the chunk size of every download measured here and in the fleet bench (firmware.chunkBytes' default) */
-export const CHUNK = 16 * 1024;
+/**
+ * the chunk size of the generic profile's downloads measured here and in the fleet bench (its firmware.chunkBytes
+ * default); the ThingsBoard profile's default is measured too, through a broker that sends as ThingsBoard does
+ */
+export const CHUNK: number = DEFAULT_CHUNK_BYTES.generic;
+/** ThingsBoard's default chunk size; in flight at once: what the store's 1 MiB bound on unrecorded bytes allows */
+const TB_CHUNK: number = DEFAULT_CHUNK_BYTES.thingsboard;
+const TB_WINDOW = Math.min(DOWNLOAD_WINDOW, DOWNLOAD_MAX_UNRECORDED_BYTES / TB_CHUNK);
 
 const image = kitchenScaleImage;
 const announcement = (bytes: Buffer): FirmwarePackage => packageOf(bytes);
@@ -73,7 +80,7 @@ async function linkMBps(url: string, bytes: number): Promise<number> {
  * Timed like the download: from the subscription to the answers (the download subscribes when it attaches) to the
  * last answer; same chunk size, same window, same platform double on the same event loop.
  */
-async function chunkedLinkMBps(url: string, bytes: Buffer, window: number): Promise<number> {
+async function chunkedLinkMBps(url: string, bytes: Buffer, window: number, chunk = CHUNK): Promise<number> {
   const server = new OtaServerDouble(url, 'edge/gw-link/firmware');
   server.package = bytes;
   await server.start();
@@ -82,11 +89,11 @@ async function chunkedLinkMBps(url: string, bytes: Buffer, window: number): Prom
     const topics = genericOtaTopics('edge', 'gw-link');
     const t0 = process.hrtime.bigint();
     await c.subscribeAsync(topics.responseFilter, { qos: 1 });
-    const n = Math.ceil(bytes.length / CHUNK);
+    const n = Math.ceil(bytes.length / chunk);
     let next = 0;
     let got = 0;
     const ask = (): void => {
-      if (next < n) c.publish(topics.request(1, next++), String(CHUNK), { qos: 1 });
+      if (next < n) c.publish(topics.request(1, next++), String(chunk), { qos: 1 });
     };
     const done = new Promise<void>((resolve) =>
       c.on('message', () => {
@@ -111,7 +118,7 @@ async function chunkedLinkMBps(url: string, bytes: Buffer, window: number): Prom
 async function downloadMBps(
   url: string,
   bytes: Buffer,
-  opts: { maxUnrecordedBytes: number },
+  opts: { maxUnrecordedBytes: number; chunkBytes?: number },
 ): Promise<{ verified: number; downloaded: number; endMs: number }> {
   const t = tempDir('edge-ota-bench-');
   const server = new OtaServerDouble(url, 'edge/gw-bench/firmware');
@@ -120,7 +127,7 @@ async function downloadMBps(
   const store = new PackageDownloadStore(path.join(t.dir, 'firmware'), 8 * MiB, DOWNLOAD_SYNC_BYTES, opts.maxUnrecordedBytes);
   let lastChunk = 0n;
   const d = new PackageDownloader(store, genericOtaTopics('edge', 'gw-bench'), announcement(bytes), {
-    chunkBytes: CHUNK,
+    chunkBytes: opts.chunkBytes ?? CHUNK,
     onProgress: (done, total) => {
       if (done === total) lastChunk = process.hrtime.bigint();
     },
@@ -180,6 +187,41 @@ async function deviceUpdateSeconds(size: number): Promise<{ backup: number; flas
 }
 
 /**
+ * The ThingsBoard profile's chunk size (64 KiB, 16 in flight) against the generic one's (16 KiB, 32 in flight),
+ * alternating, through a Mosquitto with `set_tcp_nodelay` (ThingsBoard's Netty sockets send without Nagle's delay;
+ * a Mosquitto as it comes holds 64 KiB answers ~40 ms each: docs/firmware-updates.md §9): the chunked link and the
+ * download into the store, each against the chunked link at its size measured right before it.
+ */
+async function thingsboardChunkBench(bytes: Buffer, runs: number): Promise<BenchResult[]> {
+  const broker = new Mosquitto(await freePort(), { tcpNoDelay: true });
+  await broker.start();
+  const load = (): string => os.loadavg()[0].toFixed(1);
+  const loadBefore = load();
+  const size = { small: { link: [] as number[], download: [] as number[] }, large: { link: [] as number[], download: [] as number[] } };
+  try {
+    for (let i = 0; i < runs; i++) {
+      size.small.link.push(await chunkedLinkMBps(broker.url, bytes, DOWNLOAD_WINDOW, CHUNK));
+      size.large.link.push(await chunkedLinkMBps(broker.url, bytes, TB_WINDOW, TB_CHUNK));
+      const common = { maxUnrecordedBytes: DOWNLOAD_MAX_UNRECORDED_BYTES };
+      size.small.download.push((await downloadMBps(broker.url, bytes, { ...common, chunkBytes: CHUNK })).verified);
+      size.large.download.push((await downloadMBps(broker.url, bytes, { ...common, chunkBytes: TB_CHUNK })).verified);
+    }
+  } finally {
+    await broker.dispose();
+  }
+  const ms = (mbps: number[]): string => `1 MB in ${((1000 * bytes.length) / MiB / median(mbps)).toFixed(2)} ms (median)`;
+  const vs = (s: { link: number[]; download: number[] }): number[] => s.download.map((d, i) => (100 * d) / s.link[i]);
+  return [
+    { name: 'ota.nodelay.link_chunked_16k', value: +median(size.small.link).toFixed(1), unit: 'MB/s', peer: `16 KiB x ${DOWNLOAD_WINDOW} in flight, broker with TCP_NODELAY; ${ms(size.small.link)}; ${spread(size.small.link)}` },
+    { name: 'ota.nodelay.link_chunked_64k', value: +median(size.large.link).toFixed(1), unit: 'MB/s', peer: `64 KiB x ${TB_WINDOW} in flight; ${ms(size.large.link)}; ${spread(size.large.link)}` },
+    { name: 'ota.nodelay.download_1mb_16k', value: +median(size.small.download).toFixed(1), unit: 'MB/s', peer: `to VERIFIED; ${ms(size.small.download)}; ${spread(size.small.download)}` },
+    { name: 'ota.nodelay.download_1mb_64k', value: +median(size.large.download).toFixed(1), unit: 'MB/s', peer: `to VERIFIED, the ThingsBoard profile's default; ${ms(size.large.download)}; ${spread(size.large.download)}` },
+    { name: 'ota.nodelay.download_64k_vs_16k', value: Math.round((100 * median(size.large.download)) / median(size.small.download)), unit: '%', peer: `medians; load average ${loadBefore} -> ${load()}` },
+    { name: 'ota.nodelay.download_64k_vs_chunked_link', value: Math.round(median(vs(size.large))), unit: '%', peer: `per run ${spread(vs(size.large), 0)}; 16 KiB: ${Math.round(median(vs(size.small)))} %` },
+  ];
+}
+
+/**
  * Firmware download throughput against the broker link (docs/firmware-updates.md §4) and the time to update one
  * device with a 1 MB image at 460,800 baud on the ROM-bootloader simulator.
  */
@@ -230,6 +272,7 @@ export async function otaBench(quick: boolean): Promise<BenchResult[]> {
   } finally {
     await broker.dispose();
   }
+  out.push(...(await thingsboardChunkBench(bytes, runs)));
   if (hasSocat) {
     const u = await deviceUpdateSeconds(size);
     out.push(

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
 import { FirmwareUpdates, DEFAULT_FIRMWARE_OPTIONS } from '../../agent/firmware-update/firmware-updates';
 import { FirmwareUplink, type FirmwareUplinkOptions } from '../../agent/firmware-update/firmware-uplink';
 import { kitchenScaleImage } from '../support/firmware-packages';
 import { freePort } from '../support/free-port';
 import { Mosquitto, hasMosquitto } from '../support/mosquitto';
 import { OtaServerDouble } from '../support/ota-server-double';
+import { connectGateway } from '../support/gateway-connection';
 import { thingsboardDoubleFixture } from '../support/thingsboard-double/jest-fixture';
 import { tempDir } from '../support/temp-dir';
 import { waitUntil } from '../support/wait-until';
@@ -23,50 +23,6 @@ const facts = (id: string, over: Record<string, unknown> = {}) => ({
   deferredUntil: null,
   ...over,
 });
-
-/**
- * The gateway's connection as the agent's sync makes it: a fresh mqtt.js client for every connection (its
- * in-memory queue is never trusted), the uplink attached on connect and detached on close.
- */
-function connectGateway(
-  url: string,
-  uplink: FirmwareUplink,
-  username?: string,
-): { first: Promise<void>; end: () => Promise<void> } {
-  let current: MqttClient | null = null;
-  let ended = false;
-  let resolveFirst!: () => void;
-  const first = new Promise<void>((r) => (resolveFirst = r));
-  const open = (): void => {
-    if (ended) return;
-    const c = mqtt.connect(url, {
-      username,
-      clientId: `gw-${Math.random().toString(36).slice(2, 8)}`,
-      reconnectPeriod: 0,
-      connectTimeout: 2000,
-    });
-    current = c;
-    c.on('error', () => {});
-    c.on('connect', () => {
-      uplink.attach(c);
-      resolveFirst();
-    });
-    c.on('close', () => {
-      if (current !== c) return;
-      uplink.detach();
-      c.end(true);
-      setTimeout(open, 200);
-    });
-  };
-  open();
-  return {
-    first,
-    end: async () => {
-      ended = true;
-      await current?.endAsync(true);
-    },
-  };
-}
 
 describe('FirmwareUplink against the ThingsBoard double (server-side OTA as the MQTT transport serves it)', () => {
   const f = thingsboardDoubleFixture('GW_TOKEN');
@@ -186,8 +142,9 @@ describe('FirmwareUplink against the ThingsBoard double (server-side OTA as the 
     expect(f.tb.ota.requests.filter((r) => r.chunk === 0)).toHaveLength(1);
   }, 40_000);
 
-  it('a chunk size over the server limit: ThingsBoard closes the session, the campaign is FAILED with the fix', async () => {
-    await start({ chunkBytes: 128 * 1024 });
+  it('a server limit below every size tried: each refusal closes the session, the campaign is FAILED with the fix', async () => {
+    f.tb.ota.maxPayloadSize = 8 * 1024; // 64, 32 and 16 KiB refused in turn
+    await start({ chunkBytes: 64 * 1024 });
     await f.tb.assignFirmware({
       title: 'kitchen-scale',
       version: '2.5.0',
@@ -196,8 +153,9 @@ describe('FirmwareUplink against the ThingsBoard double (server-side OTA as the 
     });
     await waitUntil('FAILED', () => updates.campaign()?.state === 'FAILED', 20_000);
     expect(updates.campaign()?.error).toMatch(
-      /PAYLOAD_TOO_LARGE \(chunk size 131072 is over the server's limit/,
+      /PAYLOAD_TOO_LARGE \(chunk size 16384, after 65536, 32768 is over the server's limit: set firmware.chunkBytes/,
     );
+    expect(new Set(f.tb.ota.requests.map((r) => r.size))).toEqual(new Set([65536, 32768, 16384]));
     expect(f.tb.rejections.at(-1)).toMatchObject({ outcome: 'closed', reason: 'PAYLOAD_TOO_LARGE' });
     await waitUntil('FAILED reported after the reconnect', () => gatewayStates().includes('FAILED'), 10_000);
     expect(f.tb.latest('').fw_error.value).toMatch(/PAYLOAD_TOO_LARGE/);

@@ -10,6 +10,7 @@ import {
 } from '../../agent/firmware-update/firmware-package';
 import { DownloadFailure } from '../../agent/firmware-update/download-failure';
 import { PackageDownloadStore } from '../../agent/firmware-update/package-download-store';
+import { FirmwareUpdates } from '../../agent/firmware-update/firmware-updates';
 import { buildEspImage } from '../support/esp-rom-sim';
 import { kitchenScaleImage, packageOf, sha256 } from '../support/firmware-packages';
 import { tempDir } from '../support/temp-dir';
@@ -111,6 +112,48 @@ describe('PackageDownloadStore on real files', () => {
     dir = path.join(t.dir, 'firmware');
   });
   afterEach(() => t.cleanup());
+
+  it('goes on with a smaller chunk size from the bytes on disk, records the size, and a restart keeps it', async () => {
+    const pkg = pkgOf(image);
+    const big = 2 * CHUNK;
+    const part = path.join(dir, 'download', 'data.part');
+    const progressOnDisk = (): unknown => JSON.parse(fs.readFileSync(path.join(dir, 'download', 'progress.json'), 'utf8'));
+    let store = new PackageDownloadStore(dir, 8 * 1024 * 1024, big);
+    store.begin(pkg, big);
+    store.append(0, image.subarray(0, big));
+    store.append(1, image.subarray(big, 2 * big)); // (a background sync records both)
+    await store.settled();
+    // halved: every byte written is a whole number of new chunks, nothing is cut
+    expect(store.resize(big / 2)).toMatchObject({ chunkBytes: big / 2, chunks: 4, bytes: 2 * big });
+    expect(fs.statSync(part).size).toBe(2 * big);
+    const half = big / 2;
+    for (let n = 4; n < 7; n++) store.append(n, image.subarray(n * half, (n + 1) * half));
+    await store.settled();
+    expect(progressOnDisk()).toEqual({ chunks: 7, bytes: 7 * half, chunkBytes: half });
+    store.close();
+    // a restart, configured with the large size again: goes on with the size on record (no refusal asked again)
+    store = new PackageDownloadStore(dir, 8 * 1024 * 1024, big);
+    expect(store.begin(pkg, big)).toMatchObject({ chunkBytes: half, chunks: 7, bytes: 7 * half });
+    // a configured size lowered to one that does not divide the bytes (7 × 16 KiB by 12 KiB): cut back to the last
+    // whole new chunk on record, recorded before the cut
+    const odd = (3 * CHUNK) / 4;
+    expect(store.begin(pkg, odd)).toMatchObject({ chunkBytes: odd, chunks: 9, bytes: 9 * odd });
+    expect(progressOnDisk()).toEqual({ chunks: 9, bytes: 9 * odd, chunkBytes: odd });
+    expect(fs.statSync(part).size).toBe(9 * odd);
+    for (let n = 9; n * odd < image.length; n++) store.append(n, image.subarray(n * odd, (n + 1) * odd));
+    const v = await store.finishInBackground();
+    expect(Buffer.compare(v.image, image)).toBe(0);
+  });
+
+  it("a technician's import of the package being downloaded replaces the download (the file is one chunk)", () => {
+    const fw = new FirmwareUpdates(path.join(t.dir, 'data'));
+    fw.store.begin(pkgOf(image), CHUNK);
+    fw.store.append(0, chunkOf(image, 0));
+    const file = path.join(t.dir, 'new.bin');
+    fs.writeFileSync(file, image);
+    expect(Buffer.compare(fw.importPackage(file).image, image)).toBe(0);
+    expect(fw.store.current()).toBeNull();
+  });
 
   it('downloads in chunks, survives a restart mid-download with a torn last write, verifies and keeps the package', async () => {
     const pkg = pkgOf(image);

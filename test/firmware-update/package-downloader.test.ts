@@ -5,16 +5,29 @@ import { genericOtaTopics, thingsboardOtaTopics } from '../../agent/firmware-upd
 import { PackageDownloader } from '../../agent/firmware-update/package-downloader';
 import { DownloadFailure } from '../../agent/firmware-update/download-failure';
 import { PackageDownloadStore } from '../../agent/firmware-update/package-download-store';
+import { DEFAULT_CHUNK_BYTES } from '../../agent/firmware-update/chunk-size';
 import { kitchenScaleImage, packageOf } from '../support/firmware-packages';
 import { freePort } from '../support/free-port';
 import { Mosquitto, hasMosquitto } from '../support/mosquitto';
 import { OtaServerDouble } from '../support/ota-server-double';
+import { connectGateway } from '../support/gateway-connection';
+import { thingsboardDoubleFixture } from '../support/thingsboard-double/jest-fixture';
 import { tempDir } from '../support/temp-dir';
 import { waitUntil } from '../support/wait-until';
 
 const image = kitchenScaleImage('2.5.0', 1024 * 1024 - 4096);
 const pkgOf = packageOf;
 const CHUNK = 16 * 1024;
+const KIB64 = DEFAULT_CHUNK_BYTES.thingsboard;
+
+/** The progress record on disk, as a restarted agent reads it. */
+function recordedProgress(dir: string): { chunks: number; bytes: number; chunkBytes?: number } {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, 'download', 'progress.json'), 'utf8')) as { chunks: number; bytes: number };
+  } catch {
+    return { chunks: 0, bytes: 0 };
+  }
+}
 
 (hasMosquitto ? describe : describe.skip)(
   'PackageDownloader against an OTA-speaking double on a real Mosquitto',
@@ -51,8 +64,8 @@ const CHUNK = 16 * 1024;
       return c;
     }
 
-    async function serve(prefix: string, bytes: Buffer): Promise<void> {
-      server = new OtaServerDouble(broker.url, prefix);
+    async function serve(prefix: string, bytes: Buffer, maxPayloadBytes?: number): Promise<void> {
+      server = new OtaServerDouble(broker.url, prefix, maxPayloadBytes);
       server.package = bytes;
       await server.start();
     }
@@ -145,14 +158,36 @@ const CHUNK = 16 * 1024;
       expect(store.current()).toBeNull();
     }, 30_000);
 
-    it("a chunk size over the server's limit is refused as ThingsBoard does, with the fix in the error", async () => {
-      await serve('v2/fw', image);
+    it.each(['error', 'empty', 'silence'] as const)(
+      'a platform that refuses 64 KiB (%s) is asked with 32 KiB and the download finishes (generic topics)',
+      async (refusal) => {
+        await serve('edge/gw-1/firmware', image, 32 * 1024);
+        server.server.refusal = refusal;
+        const store = new PackageDownloadStore(path.join(t.dir, 'fw'), 8 * 1024 * 1024);
+        const d = new PackageDownloader(store, genericOtaTopics('edge', 'gw-1'), pkgOf(image), {
+          chunkBytes: KIB64,
+          chunkTimeoutMs: 300,
+        });
+        await gateway(d);
+        const v = await d.done;
+        expect(Buffer.compare(v.image, image)).toBe(0);
+        // once: the refusals of the other 64 KiB requests in flight (a broker keeps the connection) do not halve again
+        expect(d.refusedSizes).toEqual([KIB64]);
+        const small = server.requests.filter((r) => r.size === 32 * 1024);
+        expect(new Set(small.map((r) => r.chunk)).size).toBe(Math.ceil(image.length / (32 * 1024)));
+      },
+      30_000,
+    );
+
+    it("a server whose limit is below 16 KiB: 64, 32, 16 KiB refused, then FAILED with the fix, the bytes kept", async () => {
+      await serve('v2/fw', image, 8 * 1024);
       const store = new PackageDownloadStore(path.join(t.dir, 'fw'), 8 * 1024 * 1024);
-      const d = new PackageDownloader(store, thingsboardOtaTopics, pkgOf(image), { chunkBytes: 128 * 1024 });
+      const d = new PackageDownloader(store, thingsboardOtaTopics, pkgOf(image), { chunkBytes: KIB64 });
       await gateway(d);
       await expect(d.done).rejects.toThrow(
-        /the server refused the download: PAYLOAD_TOO_LARGE \(chunk size 131072 is over the server's limit: lower firmware.chunkBytes\)/,
+        /the server refused the download: PAYLOAD_TOO_LARGE \(chunk size 16384, after 65536, 32768 is over the server's limit: set firmware.chunkBytes to its limit/,
       );
+      expect(store.current()).toMatchObject({ chunkBytes: CHUNK, bytes: 0 });
     }, 30_000);
 
     it('survives the broker going down mid-download: resumes from the first missing chunk under a new request id', async () => {
@@ -228,3 +263,78 @@ const CHUNK = 16 * 1024;
     });
   },
 );
+
+describe('PackageDownloader against the ThingsBoard double (its MQTT transport: PAYLOAD_TOO_LARGE, then the session closed)', () => {
+  const f = thingsboardDoubleFixture('GW_TOKEN');
+  const connections: Array<ReturnType<typeof connectGateway>> = [];
+  afterEach(async () => {
+    for (const c of connections.splice(0)) await c.end();
+  });
+  const gateway = async (d: PackageDownloader): Promise<ReturnType<typeof connectGateway>> => {
+    const c = connectGateway(f.tb.url, d, 'GW_TOKEN');
+    connections.push(c);
+    await c.first;
+    return c;
+  };
+  const serve = (): void => {
+    f.tb.ota.pkg = { title: 'kitchen-scale', version: '2.5.0', checksumAlgorithm: 'SHA256', data: image };
+  };
+
+  it("downloads a 1 MB package in 64 KiB chunks, the ThingsBoard profile's default (the server's max_payload_size)", async () => {
+    serve();
+    const store = new PackageDownloadStore(path.join(f.dir, 'fw'), 8 * 1024 * 1024);
+    const d = new PackageDownloader(store, thingsboardOtaTopics, pkgOf(image), { chunkBytes: KIB64 });
+    await gateway(d);
+    const v = await d.done;
+    expect(Buffer.compare(v.image, image)).toBe(0);
+    expect(f.tb.ota.requests.every((r) => r.size === KIB64)).toBe(true);
+    expect(d.counts.requested).toBe(Math.ceil(image.length / KIB64));
+    expect(d.refusedSizes).toEqual([]);
+  }, 30_000);
+
+  it('a limit lowered mid-download: falls back to 32 KiB keeping every byte on disk, and a restarted agent goes on at 32 KiB', async () => {
+    serve();
+    const dir = path.join(f.dir, 'fw');
+    const store = new PackageDownloadStore(dir, 8 * 1024 * 1024);
+    const first = new PackageDownloader(store, thingsboardOtaTopics, pkgOf(image), { chunkBytes: KIB64 });
+    f.tb.ota.stallFrom = 8; // 512 KiB answered, then the server stalls
+    const c = await gateway(first);
+    await waitUntil('512 KiB recorded', () => recordedProgress(dir).bytes === 8 * KIB64, 20_000);
+    const refusalsBefore = f.tb.rejections.length;
+    // The server comes back with max_payload_size 32768 (and stalls again at 768 KiB, where the agent is killed).
+    await f.tb.restart(0, () => {
+      f.tb.ota.maxPayloadSize = 32 * 1024;
+      f.tb.ota.stallFrom = 24;
+    });
+    await waitUntil("768 KiB recorded at 32 KiB", () => recordedProgress(dir).bytes === 24 * 32 * 1024, 20_000, () =>
+      ` on disk: ${JSON.stringify(recordedProgress(dir))}`,
+    );
+    expect(recordedProgress(dir)).toEqual({ chunks: 24, bytes: 24 * 32 * 1024, chunkBytes: 32 * 1024 });
+    expect(first.refusedSizes).toEqual([KIB64]);
+    expect(f.tb.rejections.slice(refusalsBefore)).toContainEqual(expect.objectContaining({ outcome: 'closed', reason: 'PAYLOAD_TOO_LARGE' }));
+    // nothing below the 512 KiB on disk was asked for again: the first 32 KiB chunk asked is chunk 16
+    const small = f.tb.ota.requests.filter((r) => r.size === 32 * 1024);
+    expect(Math.min(...small.map((r) => r.chunk))).toBe(16);
+    expect(f.tb.ota.requests.filter((r) => r.size === KIB64 && r.chunk < 8)).toHaveLength(8);
+
+    // the agent is killed and started again, configured with 64 KiB: it goes on at 32 KiB from its progress
+    await c.end();
+    first.detach();
+    await store.settled();
+    store.close();
+    const before = f.tb.ota.requests.length;
+    const rejectionsBefore = f.tb.rejections.length;
+    f.tb.ota.stallFrom = null;
+    const second = new PackageDownloader(new PackageDownloadStore(dir, 8 * 1024 * 1024), thingsboardOtaTopics, pkgOf(image), {
+      chunkBytes: KIB64,
+    });
+    await gateway(second);
+    const v = await second.done;
+    expect(Buffer.compare(v.image, image)).toBe(0);
+    const after = f.tb.ota.requests.slice(before);
+    expect(after.every((r) => r.size === 32 * 1024)).toBe(true);
+    expect(Math.min(...after.map((r) => r.chunk))).toBe(24);
+    expect(second.refusedSizes).toEqual([]);
+    expect(f.tb.rejections.length).toBe(rejectionsBefore);
+  }, 40_000);
+});

@@ -35,6 +35,11 @@ export interface MosquittoOptions {
   tls?: { port: number; ca: string; cert: string; key: string; requireClientCert?: boolean };
   /** keep sessions and queued messages across restarts (persistent subscribers survive a broker restart) */
   persistence?: boolean;
+  /**
+   * `set_tcp_nodelay true`: no Nagle delay on the broker's sockets, as ThingsBoard's Netty transport sends (the
+   * firmware bench's stand-in for its MQTT transport: large chunk answers are not held for a delayed ACK)
+   */
+  tcpNoDelay?: boolean;
 }
 
 /** A real Mosquitto broker on loopback for tests; can be stopped and restarted on the same port. */
@@ -84,6 +89,7 @@ export class Mosquitto {
     fs.chmodSync(this.dir.dir, 0o777);
     if (this.opts.persistence) lines.push('persistence true', `persistence_location ${this.dir.dir}/`, 'autosave_interval 1');
     else lines.push('persistence false');
+    if (this.opts.tcpNoDelay) lines.push('set_tcp_nodelay true');
     fs.writeFileSync(conf, lines.join('\n') + '\n');
     this.proc = spawn(BINARY, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc.stdout!.on('data', (d: Buffer) => (this.log += d.toString()));

@@ -47,6 +47,11 @@ export class OtaPackageServer {
   /** chunks from this index on are not answered at all (a server that stalls mid-download); null: all are */
   stallFrom: number | null = null;
   readonly requests: Array<{ requestId: string; chunk: number; size: number }> = [];
+  /**
+   * How a size over the limit is refused: ThingsBoard's error (then its transport closes the session), or, for
+   * other platforms and brokers that drop what is too large for them, an empty answer or none at all
+   */
+  refusal: 'error' | 'empty' | 'silence' = 'error';
   bytesServed = 0;
   private chunkSizes = new Map<string, number>();
   private sessions = new Map<string, OtaPackage>();
@@ -59,7 +64,8 @@ export class OtaPackageServer {
    * the prefix the request came on.
    */
   constructor(
-    readonly maxPayloadSize = 65536,
+    /** transport.mqtt.netty.max_payload_size: a larger chunk size is refused (a server reconfigured: tests set it) */
+    public maxPayloadSize = 65536,
     readonly prefix = 'v2/fw',
   ) {
     const levels = prefix.split('/').map((l) => (l === '+' ? '[^/]+' : escapeRe(l)));
@@ -88,7 +94,11 @@ export class OtaPackageServer {
     if (size > 0) this.chunkSizes.set(key, size);
     else size = this.chunkSizes.get(key) ?? 0;
     this.requests.push({ requestId, chunk, size });
-    if (size > this.maxPayloadSize) return { kind: 'error', topic: `${at}/error`, error: 'PAYLOAD_TOO_LARGE' };
+    if (size > this.maxPayloadSize) {
+      if (this.refusal === 'silence') return { kind: 'none' };
+      if (this.refusal === 'empty') return { kind: 'chunk', topic: `${at}/response/${requestId}/chunk/${chunk}`, data: Buffer.alloc(0) };
+      return { kind: 'error', topic: `${at}/error`, error: 'PAYLOAD_TOO_LARGE' };
+    }
     let pkg = this.sessions.get(key);
     if (!pkg) {
       if (!this.pkg) return { kind: 'error', topic: `${at}/error`, error: 'NOT_FOUND' };

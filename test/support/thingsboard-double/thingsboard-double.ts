@@ -55,6 +55,7 @@ export class ThingsboardDouble extends TbStore {
     } = {},
   ) {
     super();
+    this.ota.maxPayloadSize = opts.maxPayloadSize ?? 65536;
   }
 
   get port(): number {
