@@ -63,6 +63,10 @@ export class PackageDownloader {
   private timeoutsInARow = 0;
   /** connections that ended without a single answer: a server that closes on our request must not loop forever */
   private sessionsWithoutAnswer = 0;
+  /** of those, the ones that began with the chunk size in use (the count that gives a size up) */
+  private silentSessionsAtSize = 0;
+  /** the chunk size when this connection was attached */
+  private sizeAtAttach = 0;
   private answeredThisSession = false;
   private finished = false;
   private readonly stopListening: () => void;
@@ -109,12 +113,10 @@ export class PackageDownloader {
     this.detach();
     if (
       !this.sizeAnswered &&
-      this.sessionsWithoutAnswer >= SESSIONS_BEFORE_SMALLER_CHUNKS &&
+      this.silentSessionsAtSize >= SESSIONS_BEFORE_SMALLER_CHUNKS &&
       smallerChunkSize(this.chunkBytes(), this.floor) !== null
-    ) {
-      this.smallerChunks(`${this.sessionsWithoutAnswer} connections ended without an answer`);
-      this.sessionsWithoutAnswer = 0;
-    }
+    )
+      this.smallerChunks(`${this.silentSessionsAtSize} connections ended without an answer`);
     if (this.sessionsWithoutAnswer >= MAX_SESSIONS_WITHOUT_ANSWER) {
       const chunk = this.store.current()?.chunks ?? 0;
       this.fail(
@@ -126,6 +128,7 @@ export class PackageDownloader {
       return;
     }
     this.answeredThisSession = false;
+    this.sizeAtAttach = this.chunkBytes();
     this.client = client;
     client.on('message', this.onMessage);
     client.subscribe([this.topics.responseFilter, this.topics.errorTopic], { qos: 1 }, (err) => {
@@ -137,7 +140,10 @@ export class PackageDownloader {
 
   /** The connection is gone: forget what is in flight (the next attach asks again). */
   detach(): void {
-    if (this.client && !this.answeredThisSession && this.inFlight.size > 0) this.sessionsWithoutAnswer++;
+    if (this.client && !this.answeredThisSession && this.inFlight.size > 0) {
+      this.sessionsWithoutAnswer++;
+      if (this.sizeAtAttach === this.chunkBytes()) this.silentSessionsAtSize++;
+    }
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.client?.removeListener('message', this.onMessage);
@@ -173,6 +179,7 @@ export class PackageDownloader {
     }
     this.refusedSizes.push(size);
     this.counts.smallerChunks++;
+    this.silentSessionsAtSize = 0;
     this.store.resize(next);
     this.sizeAnswered = false;
     if (this.client) this.restart();
@@ -264,6 +271,7 @@ export class PackageDownloader {
     this.timeoutsInARow = 0;
     this.answeredThisSession = true;
     this.sessionsWithoutAnswer = 0;
+    this.silentSessionsAtSize = 0;
     this.inFlight.delete(r.chunk);
     this.early.set(r.chunk, payload);
     try {

@@ -143,8 +143,8 @@ describe('FirmwareUplink against the ThingsBoard double (server-side OTA as the 
   }, 40_000);
 
   it('a server limit below every size tried: each refusal closes the session, the campaign is FAILED with the fix', async () => {
-    f.tb.ota.maxPayloadSize = 8 * 1024; // 64, 32 and 16 KiB refused in turn
-    await start({ chunkBytes: 64 * 1024 });
+    f.tb.ota.maxPayloadSize = 8 * 1024; // 128, 64, 32 and 16 KiB refused in turn, each on a connection of its own
+    await start({ chunkBytes: 128 * 1024 });
     await f.tb.assignFirmware({
       title: 'kitchen-scale',
       version: '2.5.0',
@@ -153,9 +153,9 @@ describe('FirmwareUplink against the ThingsBoard double (server-side OTA as the 
     });
     await waitUntil('FAILED', () => updates.campaign()?.state === 'FAILED', 20_000);
     expect(updates.campaign()?.error).toMatch(
-      /PAYLOAD_TOO_LARGE \(chunk size 16384, after 65536, 32768 is over the server's limit: set firmware.chunkBytes/,
+      /PAYLOAD_TOO_LARGE \(chunk size 16384, after 131072, 65536, 32768 is over the server's limit: set firmware.chunkBytes/,
     );
-    expect(new Set(f.tb.ota.requests.map((r) => r.size))).toEqual(new Set([65536, 32768, 16384]));
+    expect(new Set(f.tb.ota.requests.map((r) => r.size))).toEqual(new Set([131072, 65536, 32768, 16384]));
     expect(f.tb.rejections.at(-1)).toMatchObject({ outcome: 'closed', reason: 'PAYLOAD_TOO_LARGE' });
     await waitUntil('FAILED reported after the reconnect', () => gatewayStates().includes('FAILED'), 10_000);
     expect(f.tb.latest('').fw_error.value).toMatch(/PAYLOAD_TOO_LARGE/);

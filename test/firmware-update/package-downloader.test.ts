@@ -292,6 +292,22 @@ describe('PackageDownloader against the ThingsBoard double (its MQTT transport: 
     expect(d.refusedSizes).toEqual([]);
   }, 30_000);
 
+  it('a server that closes the connection without a word: 128 and 64 KiB given up after two silent connections each, 32 KiB finishes', async () => {
+    serve();
+    f.tb.ota.maxPayloadSize = 32 * 1024;
+    f.tb.ota.refusal = 'close';
+    const store = new PackageDownloadStore(path.join(f.dir, 'fw'), 8 * 1024 * 1024);
+    const d = new PackageDownloader(store, thingsboardOtaTopics, pkgOf(image), { chunkBytes: 2 * KIB64 });
+    await gateway(d);
+    const v = await d.done;
+    expect(Buffer.compare(v.image, image)).toBe(0);
+    expect(d.refusedSizes).toEqual([2 * KIB64, KIB64]);
+    // each size was asked on its own connections before it was given up (64 KiB was not skipped)
+    const sessionsAt = (size: number): number => new Set(f.tb.ota.requests.filter((r) => r.size === size).map((r) => r.requestId)).size;
+    expect(sessionsAt(2 * KIB64)).toBe(2);
+    expect(sessionsAt(KIB64)).toBe(2);
+  }, 30_000);
+
   it('a limit lowered mid-download: falls back to 32 KiB keeping every byte on disk, and a restarted agent goes on at 32 KiB', async () => {
     serve();
     const dir = path.join(f.dir, 'fw');

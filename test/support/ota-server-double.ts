@@ -103,7 +103,8 @@ export class OtaServerDouble {
     } catch {
       return; // not a number: ThingsBoard logs and drops it
     }
-    if (!answer || answer.kind === 'none') return;
+    // (a platform client cannot close the gateway's connection to the broker: `close` is silence here)
+    if (!answer || answer.kind === 'none' || answer.kind === 'close') return;
     if (answer.kind === 'error') void this.publish(answer.topic, answer.error).catch(() => undefined);
     else this.client?.publish(answer.topic, answer.data, { qos: 1 });
   }

@@ -14,6 +14,8 @@ export interface OtaPackage {
 export type ChunkAnswer =
   | { kind: 'chunk'; topic: string; data: Buffer }
   | { kind: 'error'; topic: string; error: string }
+  /** the connection closed without a word (a server that says nothing of why) */
+  | { kind: 'close' }
   | { kind: 'none' };
 
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -49,9 +51,10 @@ export class OtaPackageServer {
   readonly requests: Array<{ requestId: string; chunk: number; size: number }> = [];
   /**
    * How a size over the limit is refused: ThingsBoard's error (then its transport closes the session), or, for
-   * other platforms and brokers that drop what is too large for them, an empty answer or none at all
+   * other platforms and brokers that drop what is too large for them, an empty answer, none at all, or the
+   * connection closed without the error
    */
-  refusal: 'error' | 'empty' | 'silence' = 'error';
+  refusal: 'error' | 'empty' | 'silence' | 'close' = 'error';
   bytesServed = 0;
   private chunkSizes = new Map<string, number>();
   private sessions = new Map<string, OtaPackage>();
@@ -96,6 +99,7 @@ export class OtaPackageServer {
     this.requests.push({ requestId, chunk, size });
     if (size > this.maxPayloadSize) {
       if (this.refusal === 'silence') return { kind: 'none' };
+      if (this.refusal === 'close') return { kind: 'close' };
       if (this.refusal === 'empty') return { kind: 'chunk', topic: `${at}/response/${requestId}/chunk/${chunk}`, data: Buffer.alloc(0) };
       return { kind: 'error', topic: `${at}/error`, error: 'PAYLOAD_TOO_LARGE' };
     }

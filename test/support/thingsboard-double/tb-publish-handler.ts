@@ -144,6 +144,7 @@ export class TbPublishHandler {
       const chunk = this.server.ota.request(topic, payload, javaParseInt);
       if (chunk) {
         if (chunk.kind === 'chunk') void this.server.send(chunk.topic, chunk.data).catch(() => undefined);
+        if (chunk.kind === 'close') return { outcome: 'closed', reason: 'chunk size over the limit (closed without the error)' };
         if (chunk.kind !== 'error') return { outcome: 'accepted' };
         // sendOtaPackageError: the error on v2/fw/error, then the session is closed (no PUBACK)
         void this.server.send(chunk.topic, chunk.error).catch(() => undefined);
