@@ -21,6 +21,7 @@ import { freePort } from '../../test/support/free-port';
 import { Mosquitto, hasMosquitto } from '../../test/support/mosquitto';
 import { OtaServerDouble } from '../../test/support/ota-server-double';
 import { PtyPair, hasSocat } from '../../test/support/pty-pair';
+import { TcpProxy } from '../../test/support/tcp-proxy';
 import { tempDir } from '../../test/support/temp-dir';
 import type { BenchResult } from './stats';
 
@@ -221,6 +222,52 @@ async function thingsboardChunkBench(bytes: Buffer, runs: number): Promise<Bench
   ];
 }
 
+/** A gateway's uplink to its platform: 100 Mbit/s each way, 10 ms each way (20 ms round trip). */
+const HOME_LINK = { bytesPerSecond: 12_500_000, latencyMs: 10 };
+
+/**
+ * The same comparison through a link shaped like a gateway's uplink (HOME_LINK, a TcpProxy between the clients
+ * and the broker) instead of loopback, where the link moves 1 MB in 2-4 ms and a download's fixed costs (two
+ * fsyncs, the checks) weigh as much as the transfer. Both chunk sizes, each through its own broker as above.
+ */
+async function shapedLinkBench(bytes: Buffer, runs: number): Promise<BenchResult[]> {
+  const plain = new Mosquitto(await freePort());
+  const nodelay = new Mosquitto(await freePort(), { tcpNoDelay: true });
+  await plain.start();
+  await nodelay.start();
+  const shaped = async (broker: Mosquitto): Promise<TcpProxy> => {
+    const p = Object.assign(new TcpProxy(await freePort(), broker.port), HOME_LINK);
+    await p.open();
+    return p;
+  };
+  const [small, large] = [await shaped(plain), await shaped(nodelay)];
+  const r = { small: { link: [] as number[], download: [] as number[] }, large: { link: [] as number[], download: [] as number[] } };
+  try {
+    for (let i = 0; i < runs; i++) {
+      const common = { maxUnrecordedBytes: DOWNLOAD_MAX_UNRECORDED_BYTES };
+      r.small.link.push(await chunkedLinkMBps(small.url, bytes, DOWNLOAD_WINDOW, CHUNK));
+      r.small.download.push((await downloadMBps(small.url, bytes, { ...common, chunkBytes: CHUNK })).verified);
+      r.large.link.push(await chunkedLinkMBps(large.url, bytes, TB_WINDOW, TB_CHUNK));
+      r.large.download.push((await downloadMBps(large.url, bytes, { ...common, chunkBytes: TB_CHUNK })).verified);
+    }
+  } finally {
+    await small.close();
+    await large.close();
+    await plain.dispose();
+    await nodelay.dispose();
+  }
+  const line = `${(HOME_LINK.bytesPerSecond * 8) / 1e6} Mbit/s, ${2 * HOME_LINK.latencyMs} ms round trip`;
+  const vs = (x: { link: number[]; download: number[] }): number[] => x.download.map((d, i) => (100 * d) / x.link[i]);
+  return [
+    { name: 'ota.home_link.link_chunked_16k', value: +median(r.small.link).toFixed(2), unit: 'MB/s', peer: `${line}; ${spread(r.small.link, 2)}` },
+    { name: 'ota.home_link.download_16k', value: +median(r.small.download).toFixed(2), unit: 'MB/s', peer: `to VERIFIED; ${spread(r.small.download, 2)}` },
+    { name: 'ota.home_link.download_16k_vs_link', value: Math.round(median(vs(r.small))), unit: '%', target: '>= 50', peer: `per run ${spread(vs(r.small), 0)}` },
+    { name: 'ota.home_link.link_chunked_64k', value: +median(r.large.link).toFixed(2), unit: 'MB/s', peer: `broker with TCP_NODELAY; ${spread(r.large.link, 2)}` },
+    { name: 'ota.home_link.download_64k', value: +median(r.large.download).toFixed(2), unit: 'MB/s', peer: `to VERIFIED; ${spread(r.large.download, 2)}` },
+    { name: 'ota.home_link.download_64k_vs_link', value: Math.round(median(vs(r.large))), unit: '%', target: '>= 50', peer: `per run ${spread(vs(r.large), 0)}` },
+  ];
+}
+
 /**
  * Firmware download throughput against the broker link (docs/firmware-updates.md §4) and the time to update one
  * device with a 1 MB image at 460,800 baud on the ROM-bootloader simulator.
@@ -273,6 +320,7 @@ export async function otaBench(quick: boolean): Promise<BenchResult[]> {
     await broker.dispose();
   }
   out.push(...(await thingsboardChunkBench(bytes, runs)));
+  out.push(...(await shapedLinkBench(bytes, quick ? 1 : 7)));
   if (hasSocat) {
     const u = await deviceUpdateSeconds(size);
     out.push(
