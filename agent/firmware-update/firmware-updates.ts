@@ -83,11 +83,9 @@ export class FirmwareUpdates {
     this.rollbacks = new FileRollbackImages(this.store.rollbackDir);
     this.campaignFile = new DurableJsonFile(path.join(this.dir, 'campaign.json'));
     this.householdChoices = new HouseholdChoices(this.dir, this.journal.lock);
-    for (const d of [
-      this.dir,
-      ...fs.readdirSync(this.dir, { withFileTypes: true }).filter((e) => e.isDirectory()),
-    ])
-      removeOrphanTempFiles(typeof d === 'string' ? d : path.join(this.dir, d.name));
+    removeOrphanTempFiles(this.dir);
+    for (const e of fs.readdirSync(this.dir, { withFileTypes: true }))
+      if (e.isDirectory()) removeOrphanTempFiles(path.join(this.dir, e.name));
   }
 
   get policy(): RolloutPolicy {
@@ -178,12 +176,7 @@ export class FirmwareUpdates {
   startRollout(pkg: FirmwarePackage): void {
     this.journal.lock.hold(() => {
       const cur = this.journal.load();
-      const same =
-        cur &&
-        cur.pkg.title === pkg.title &&
-        cur.pkg.version === pkg.version &&
-        cur.pkg.checksum === pkg.checksum;
-      if (!same) this.journal.save({ pkg, devices: [] });
+      if (!cur || !samePackage(cur.pkg, pkg)) this.journal.save({ pkg, devices: [] });
       this.setCampaign(pkg, 'VERIFIED');
     });
   }

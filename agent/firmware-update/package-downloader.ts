@@ -114,7 +114,7 @@ export class PackageDownloader {
     if (
       !this.sizeAnswered &&
       this.silentSessionsAtSize >= SESSIONS_BEFORE_SMALLER_CHUNKS &&
-      smallerChunkSize(this.chunkBytes(), this.floor) !== null
+      this.canGoSmaller()
     )
       this.smallerChunks(`${this.silentSessionsAtSize} connections ended without an answer`);
     if (this.sessionsWithoutAnswer >= MAX_SESSIONS_WITHOUT_ANSWER) {
@@ -156,6 +156,11 @@ export class PackageDownloader {
   /** The chunk size in use (the store's: lowered by a refusal, kept across restarts). */
   private chunkBytes(): number {
     return this.store.current()?.chunkBytes ?? this.opts.chunkBytes;
+  }
+
+  /** Whether a size smaller than the one in use is left to fall back to (above the floor). */
+  private canGoSmaller(): boolean {
+    return smallerChunkSize(this.chunkBytes(), this.floor) !== null;
   }
 
   /**
@@ -231,7 +236,7 @@ export class PackageDownloader {
     if (++this.timeoutsInARow < this.timeoutsBeforeNewRequest) return;
     // a size never answered and requests unanswered again and again: a server (or broker) that drops what is too
     // large for it without a word
-    if (!this.sizeAnswered && smallerChunkSize(this.chunkBytes(), this.floor) !== null)
+    if (!this.sizeAnswered && this.canGoSmaller())
       this.smallerChunks(`no answer to ${this.timeoutsInARow} rounds of requests`);
     else this.restart();
   }
@@ -258,11 +263,7 @@ export class PackageDownloader {
     if (!p || r.chunk < p.chunks || this.early.has(r.chunk)) return; // duplicate
     // nothing for a chunk inside the package: a server that will not cut it at this size (at the floor the store
     // says what is wrong: a package shorter than announced)
-    if (
-      payload.length === 0 &&
-      r.chunk * p.chunkBytes < p.pkg.size &&
-      smallerChunkSize(p.chunkBytes, this.floor) !== null
-    ) {
+    if (payload.length === 0 && r.chunk * p.chunkBytes < p.pkg.size && this.canGoSmaller()) {
       this.smallerChunks(`an empty answer to chunk ${r.chunk}`);
       return;
     }

@@ -18,12 +18,14 @@ export interface RolloutJournal {
   clear(): void;
 }
 
-/** The journal with `dev` put in place of its entry (or added); `rollout` itself when the package changed. */
-export function withDevice(current: Rollout | null, rollout: Rollout, dev: DeviceUpdate): Rollout {
+/**
+ * The journal with `dev` (an entry of `rollout.devices`) put in place of its entry (or added); `rollout` itself
+ * when the package changed.
+ */
+function withDevice(current: Rollout | null, rollout: Rollout, dev: DeviceUpdate): Rollout {
   // A different package on disk means a new campaign started during this device's step. The device's entry is
   // what a restart needs to recover a half-written flash, so this rollout is kept whole, as before any merge.
-  if (!current || current.pkg.checksum !== rollout.pkg.checksum)
-    return { pkg: rollout.pkg, devices: rollout.devices.map((d) => (d.id === dev.id ? dev : d)) };
+  if (!current || current.pkg.checksum !== rollout.pkg.checksum) return rollout;
   const devices = current.devices.some((d) => d.id === dev.id)
     ? current.devices.map((d) => (d.id === dev.id ? dev : d))
     : [...current.devices, dev];
@@ -56,7 +58,8 @@ export class FileRolloutJournal implements RolloutJournal {
 
   saveDevice(rollout: Rollout, dev: DeviceUpdate): void {
     const merged = this.update((current) => withDevice(current, rollout, dev));
-    if (merged) rollout.devices = merged.devices.map((d) => (d.id === dev.id ? dev : d));
+    // the merged entries hold `dev` itself, so the executor's later changes to it still land in `rollout`
+    if (merged) rollout.devices = merged.devices;
   }
 
   load(): Rollout | null {
